@@ -1,0 +1,144 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { trpcServer } from "@hono/trpc-server";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { PLANS } from "@vdb/schemas/plans";
+import { bodyLimit } from "hono/body-limit";
+import { auditRest } from "./audit/rest";
+import { authRest } from "./auth/rest";
+import { authenticateRequest } from "./http/authenticate-request";
+import type { AppEnv } from "./http/env";
+import { requestContext } from "./http/request-context";
+import { keysRest } from "./keys/rest";
+import { pingStore } from "./lib/db/client";
+import { AppError, toHttpError } from "./lib/errors";
+import type { Services } from "./services";
+import { tenantsRest } from "./tenants/rest";
+import { tokensRest } from "./tokens/rest";
+import { appRouter } from "./trpc/router";
+
+const API_DESCRIPTION = `The VDB control plane's REST API. Authenticate with \`Authorization: Bearer <key>\` (an API key
+\`vdbk_…\` or a console session token \`vdbs_…\`). Every error is \`{ "error": { "code", "message", "requestId" } }\`
+with one code of: BAD_REQUEST, VALIDATION_FAILED (with per-field \`issues\`), UNAUTHORIZED, FORBIDDEN, NOT_FOUND,
+METHOD_NOT_ALLOWED, CONFLICT, PAYLOAD_TOO_LARGE, QUOTA_EXCEEDED, RATE_LIMITED, INTERNAL, SERVICE_UNAVAILABLE.`;
+
+/** The whole control plane as one Hono app: tRPC, REST + OpenAPI, JWKS, health and metrics. */
+export function createApp(services: Services) {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.use(requestContext(services));
+  app.use(
+    bodyLimit({
+      maxSize: services.config.MAX_BODY_BYTES,
+      onError: () => {
+        throw new AppError({
+          code: "PAYLOAD_TOO_LARGE",
+          message: `Request body is over ${services.config.MAX_BODY_BYTES} bytes`,
+        });
+      },
+    }),
+  );
+
+  app.get("/health", async (c) => {
+    try {
+      await pingStore(services.db);
+      return c.json({ status: "ok", store: services.store.kind });
+    } catch (error) {
+      c.var.logger.error({ err: error }, "health check: store unreachable");
+      return c.json({ status: "unavailable", store: services.store.kind }, 503);
+    }
+  });
+  app.get("/metrics", async (c) => {
+    c.header("Content-Type", services.metrics.registry.contentType);
+    return c.body(await services.metrics.registry.metrics());
+  });
+  app.get("/.well-known/jwks.json", async (c) => {
+    c.header("Cache-Control", "public, max-age=60");
+    return c.json(await services.signingKeys.jwks());
+  });
+
+  app.use("/trpc/*", authenticateRequest);
+  app.use(
+    "/trpc/*",
+    trpcServer({
+      router: appRouter,
+      endpoint: "/trpc",
+      createContext: (_opts, c) => ({
+        principal: c.get("principal"),
+        credential: c.get("credential"),
+        request: {
+          requestId: c.get("requestId"),
+          ip: c.req.header("x-forwarded-for") ?? null,
+          userAgent: c.req.header("user-agent") ?? null,
+        },
+        services,
+      }),
+      onError: ({ error, path }) => {
+        if (error.code === "INTERNAL_SERVER_ERROR") services.logger.error({ err: error.cause ?? error, path }, "tRPC error");
+      },
+    }),
+  );
+
+  const api = new OpenAPIHono<AppEnv>();
+  api.use(authenticateRequest);
+  api.get("/plans", (c) => c.json(PLANS));
+  api.route("/", authRest);
+  api.route("/", tenantsRest);
+  api.route("/", keysRest);
+  api.route("/", tokensRest);
+  api.route("/", auditRest);
+  api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  api.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "VDB control plane", version: "1", description: API_DESCRIPTION },
+    servers: [{ url: `${services.config.publicUrl}/api/v1` }],
+  });
+  api.get("/docs", (c) => c.html(docsPage()));
+  api.get("/docs/assets/:file", (c) => {
+    const file = c.req.param("file");
+    const asset = DOCS_ASSETS[file];
+    if (!asset) throw new AppError({ code: "NOT_FOUND", message: `No docs asset ${file}` });
+    c.header("Content-Type", asset.type);
+    c.header("Cache-Control", "public, max-age=86400");
+    return c.body(readFileSync(path.join(swaggerUiDir(), file)));
+  });
+  app.route("/api/v1", api);
+
+  app.notFound((c) => {
+    const { status, body } = toHttpError(
+      new AppError({ code: "NOT_FOUND", message: `No route for ${c.req.method} ${c.req.path}` }),
+      c.var.requestId,
+    );
+    return c.json(body, status as 404);
+  });
+  app.onError((error, c) => {
+    const { status, body } = toHttpError(error, c.var.requestId ?? "unknown");
+    if (status >= 500) (c.var.logger ?? services.logger).error({ err: error }, "request failed");
+    return c.json(body, status as 400);
+  });
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;
+
+// Swagger UI is served from the npm package, not a CDN: the docs work on an offline install.
+const DOCS_ASSETS: Record<string, { type: string }> = {
+  "swagger-ui.css": { type: "text/css" },
+  "swagger-ui-bundle.js": { type: "text/javascript" },
+};
+
+function swaggerUiDir(): string {
+  return path.dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+}
+
+function docsPage(): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>VDB API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="docs/assets/swagger-ui.css"></head>
+<body><main id="docs"></main>
+<script src="docs/assets/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({ url: "openapi.json", dom_id: "#docs" });</script>
+</body></html>`;
+}

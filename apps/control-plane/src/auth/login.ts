@@ -1,0 +1,34 @@
+import { LoginInput, type Session } from "@vdb/schemas/auth";
+import { newId } from "@vdb/schemas/ids";
+import { eq } from "drizzle-orm";
+import { recordAudit } from "../audit/record-audit";
+import type { Ctx } from "../lib/context";
+import { sessions, users } from "../lib/db/schema";
+import { AppError } from "../lib/errors";
+import { hashSecret, newSecret, verifyPassword } from "../lib/secrets";
+import { loadMemberships, toUser } from "../users/to-user";
+
+// Compared against when the email is unknown, so a miss costs as long as a wrong password.
+const DUMMY_HASH =
+  "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+/** Email + password → a session token (shown once, stored hashed). */
+export async function login({ ctx, input }: { ctx: Ctx; input: LoginInput }): Promise<Session> {
+  const { email, password } = LoginInput.parse(input);
+  const db = ctx.services.db;
+  const [user] = await db.select().from(users).where(eq(users.email, email)).limit(1);
+  const isValid = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
+  if (!user || !isValid) throw new AppError({ code: "UNAUTHORIZED", message: "Wrong email or password" });
+
+  const token = newSecret("vdbs");
+  const expiresAt = new Date(Date.now() + ctx.services.config.SESSION_TTL_HOURS * 3_600_000);
+  await db.transaction(async (tx) => {
+    await tx.insert(sessions).values({ id: newId("session"), userId: user.id, tokenHash: hashSecret(token), expiresAt });
+    await recordAudit({
+      ctx: { ...ctx, principal: { kind: "user", userId: user.id, email, isOperator: user.isOperator, memberships: [] } },
+      db: tx,
+      input: { tenantId: null, action: "user.login", targetId: user.id },
+    });
+  });
+  return { token, expiresAt: expiresAt.toISOString(), user: toUser(user, await loadMemberships(db, user.id)) };
+}

@@ -1,0 +1,54 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { CreateUserInput, LoginInput, Principal, Session, User } from "@vdb/schemas/auth";
+import { ctxOf } from "../http/env";
+import { ERROR_RESPONSES, jsonBody, jsonContent, restApp, SECURITY } from "../rest/openapi";
+import { createUser } from "../users/create-user";
+import { getMe } from "./get-me";
+import { login } from "./login";
+import { logout } from "./logout";
+
+const tags = ["Auth"];
+const loginRoute = createRoute({
+  method: "post",
+  path: "/auth/login",
+  tags,
+  summary: "Log in with email and password; returns a session token",
+  request: jsonBody(LoginInput),
+  responses: { 200: jsonContent(Session, "The session"), ...ERROR_RESPONSES },
+});
+
+const logoutRoute = createRoute({
+  method: "post",
+  path: "/auth/logout",
+  tags,
+  summary: "End the session whose token authenticates this request",
+  security: SECURITY,
+  responses: { 200: jsonContent(z.object({ ok: z.literal(true) }), "Logged out"), ...ERROR_RESPONSES },
+});
+
+const meRoute = createRoute({
+  method: "get",
+  path: "/auth/me",
+  tags,
+  summary: "Who this credential belongs to",
+  security: SECURITY,
+  responses: { 200: jsonContent(Principal, "The caller"), ...ERROR_RESPONSES },
+});
+
+const createUserRoute = createRoute({
+  method: "post",
+  path: "/users",
+  tags,
+  summary: "Create a console user (operators)",
+  security: SECURITY,
+  request: jsonBody(CreateUserInput),
+  responses: { 201: jsonContent(User, "The user"), ...ERROR_RESPONSES },
+});
+
+export const authRest = restApp()
+  .openapi(loginRoute, async (c) => c.json(await login({ ctx: ctxOf(c), input: c.req.valid("json") }), 200))
+  .openapi(logoutRoute, async (c) =>
+    c.json(await logout({ ctx: ctxOf(c), input: { token: c.var.credential ?? "" } }), 200),
+  )
+  .openapi(meRoute, async (c) => c.json(await getMe({ ctx: ctxOf(c) }), 200))
+  .openapi(createUserRoute, async (c) => c.json(await createUser({ ctx: ctxOf(c), input: c.req.valid("json") }), 201));

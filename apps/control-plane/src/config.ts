@@ -1,0 +1,52 @@
+import path from "node:path";
+import { z } from "zod";
+
+const Port = z.coerce.number().int().min(0).max(65_535);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === "" ? undefined : value));
+
+/** Every setting of the control plane. This is the only module that reads `process.env`. */
+export const ConfigSchema = z.object({
+  PORT: Port.default(8787),
+  HOST: z.string().default("127.0.0.1"),
+  /** The URL users reach this control plane at; the `iss` of instance tokens. */
+  PUBLIC_URL: z.url().optional(),
+  /** Root for embedded state: PGlite's files live in `DATA_DIR/pglite`. */
+  DATA_DIR: z.string().default("./data"),
+  /** `postgres://…` to use a real PostgreSQL; otherwise embedded PGlite (or memory with `memory://`). */
+  DATABASE_URL: optionalString,
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** First operator account, created at first start if no user exists. A password is generated when unset. */
+  VDB_ADMIN_EMAIL: z.string().email().default("admin@vdb.local"),
+  VDB_ADMIN_PASSWORD: optionalString,
+  SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 90).default(24 * 7),
+  /** How long a verified API key is trusted from memory before it is read again. */
+  API_KEY_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+  /** How often each process polls for revoked keys and deleted tenants. */
+  AUTH_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  /** Largest JSON body accepted on any route. */
+  MAX_BODY_BYTES: z.coerce.number().int().min(1_024).default(1_048_576),
+});
+
+export type Config = z.infer<typeof ConfigSchema> & { publicUrl: string };
+
+/** Parses settings once; a bad value stops the start with a message naming the variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const config = parsed.data;
+  return {
+    ...config,
+    DATA_DIR: path.resolve(config.DATA_DIR),
+    publicUrl: (config.PUBLIC_URL ?? `http://${displayHost(config.HOST)}:${config.PORT}`).replace(/\/$/, ""),
+  };
+}
+
+function displayHost(host: string): string {
+  return host === "0.0.0.0" || host === "::" ? "localhost" : host;
+}

@@ -1,0 +1,21 @@
+import type { Principal } from "@vdb/schemas/auth";
+import type { Services } from "../services";
+
+/** Facts about the HTTP request that verbs record (audit) but never branch on. */
+export interface RequestMeta {
+  requestId: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** What every verb receives: the services, who is calling, and the request it came from. */
+export interface Ctx {
+  services: Services;
+  principal: Principal | null;
+  request: RequestMeta;
+}
+
+/** A context for work the platform does on its own (first-admin creation, tests' set-up). */
+export function systemCtx(services: Services, requestId = "system"): Ctx {
+  return { services, principal: null, request: { requestId, ip: null, userAgent: null } };
+}

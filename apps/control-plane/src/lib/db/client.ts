@@ -1,0 +1,72 @@
+import { existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import * as schema from "./schema";
+
+/** One Drizzle type for both stores: PGlite and PostgreSQL run the same schema and migrations. */
+export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface Store {
+  db: Database;
+  kind: "pglite" | "postgres";
+  close(): Promise<void>;
+}
+
+/** Finds `drizzle/` whether we run from `src/` (tsx, tests) or from the bundled `dist/`. */
+function migrationsFolder(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = path.join(dir, "drizzle");
+    if (existsSync(path.join(candidate, "meta", "_journal.json"))) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error("Cannot find the drizzle/ migrations folder");
+    dir = parent;
+  }
+}
+
+// Any constant works; it only has to be the same in every control-plane process.
+const MIGRATION_LOCK_ID = 7_265_001;
+
+/**
+ * Opens the store and brings its schema up to date.
+ * `postgres://…` → PostgreSQL; `memory://` → in-memory PGlite; otherwise PGlite files in `dataDir/pglite`.
+ */
+export async function openStore(opts: { databaseUrl?: string | undefined; dataDir: string }): Promise<Store> {
+  const url = opts.databaseUrl;
+  if (url?.startsWith("postgres://") || url?.startsWith("postgresql://")) {
+    const client = postgres(url, { max: 10, onnotice: () => {} });
+    const db = drizzlePostgres({ client, schema });
+    // Several control planes may start at once against one database: migrate one at a time.
+    const lock = await client.reserve();
+    try {
+      await lock`select pg_advisory_lock(${MIGRATION_LOCK_ID})`;
+      await migratePostgres(db, { migrationsFolder: migrationsFolder() });
+    } finally {
+      await lock`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`;
+      lock.release();
+    }
+    return { db: db as unknown as Database, kind: "postgres", close: () => client.end({ timeout: 5 }) };
+  }
+  let dataPath: string | undefined;
+  if (url !== "memory://") {
+    dataPath = path.join(opts.dataDir, "pglite");
+    mkdirSync(dataPath, { recursive: true });
+  }
+  const client = new PGlite(dataPath);
+  const db = drizzlePglite({ client, schema });
+  await migratePglite(db, { migrationsFolder: migrationsFolder() });
+  return { db: db as unknown as Database, kind: "pglite", close: () => client.close() };
+}
+
+/** Cheap liveness probe for `/health`. */
+export async function pingStore(db: Database): Promise<void> {
+  await db.execute(sql`select 1`);
+}

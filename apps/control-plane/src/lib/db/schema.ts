@@ -1,0 +1,150 @@
+import { sql } from "drizzle-orm";
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+
+const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
+
+export const tenants = pgTable("tenants", {
+  id: text("id").primaryKey(),
+  slug: text("slug").notNull().unique(),
+  name: text("name").notNull(),
+  plan: text("plan", { enum: ["starter", "pro", "enterprise"] }).notNull(),
+  createdAt: createdAt(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const users = pgTable("users", {
+  id: text("id").primaryKey(),
+  email: text("email").notNull().unique(),
+  name: text("name").notNull(),
+  passwordHash: text("password_hash").notNull(),
+  isOperator: boolean("is_operator").notNull().default(false),
+  createdAt: createdAt(),
+});
+
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    tokenHash: text("token_hash").notNull().unique(),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  },
+  (table) => [index("sessions_user_idx").on(table.userId)],
+);
+
+export const memberships = pgTable(
+  "memberships",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    role: text("role", { enum: ["owner", "admin", "viewer"] }).notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [primaryKey({ columns: [table.userId, table.tenantId] }), index("memberships_tenant_idx").on(table.tenantId)],
+);
+
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    start: text("start").notNull(),
+    keyHash: text("key_hash").notNull().unique(),
+    scopes: jsonb("scopes").$type<("read" | "write" | "admin")[]>().notNull(),
+    createdBy: text("created_by"),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+  },
+  (table) => [index("api_keys_tenant_idx").on(table.tenantId, table.createdAt)],
+);
+
+/**
+ * Append-only notices that cached credentials went stale (a key revoked, a tenant deleted).
+ * Every control-plane process polls the recent rows, so a revocation reaches all their
+ * in-memory key caches within one poll interval without a database read per request.
+ */
+export const authInvalidations = pgTable(
+  "auth_invalidations",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    keyId: text("key_id"),
+    tenantId: text("tenant_id"),
+    createdAt: createdAt(),
+  },
+  (table) => [index("auth_invalidations_created_idx").on(table.createdAt)],
+);
+
+export const signingKeys = pgTable(
+  "signing_keys",
+  {
+    kid: text("kid").primaryKey(),
+    alg: text("alg").notNull(),
+    status: text("status", { enum: ["active", "previous", "retired"] }).notNull(),
+    publicJwk: jsonb("public_jwk").$type<Record<string, unknown>>().notNull(),
+    privateJwk: jsonb("private_jwk").$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+    retiredAt: timestamp("retired_at", { withTimezone: true }),
+  },
+  // At most one active key: two processes racing to create the first key cannot both win.
+  (table) => [uniqueIndex("signing_keys_one_active").on(table.status).where(sql`status = 'active'`)],
+);
+
+/** Kept when a tenant is deleted (no foreign key): the audit trail must outlive what it describes. */
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id"),
+    actorType: text("actor_type", { enum: ["user", "apiKey", "system"] }).notNull(),
+    actorId: text("actor_id"),
+    action: text("action").notNull(),
+    targetId: text("target_id"),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    requestId: text("request_id"),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    index("audit_log_tenant_idx").on(table.tenantId, table.createdAt),
+    index("audit_log_created_idx").on(table.createdAt),
+  ],
+);
+
+export const usageEvents = pgTable(
+  "usage_events",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    kind: text("kind").notNull(),
+    quantity: integer("quantity").notNull().default(1),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (table) => [index("usage_events_tenant_idx").on(table.tenantId, table.kind, table.createdAt)],
+);

@@ -1,0 +1,8 @@
+import pino from "pino";
+
+export type Logger = pino.Logger;
+
+/** JSON logs on stdout; every request-scoped line carries `requestId` through a child logger. */
+export function createLogger(level: string): Logger {
+  return pino({ level, base: { service: "control-plane" }, timestamp: pino.stdTimeFunctions.isoTime });
+}

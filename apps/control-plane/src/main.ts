@@ -1,0 +1,55 @@
+import { serve } from "@hono/node-server";
+import { createApp } from "./app";
+import { loadConfig } from "./config";
+import { createServices } from "./services";
+import { ensureFirstAdmin } from "./users/ensure-first-admin";
+
+/** Starts the control plane and prints where it is and how to log in. */
+async function main() {
+  const config = loadConfig();
+  const services = await createServices(config);
+  const admin = await ensureFirstAdmin(services);
+  const app = createApp(services);
+  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
+    const url = config.PUBLIC_URL ?? `http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${info.port}`;
+    const store =
+      services.store.kind === "postgres"
+        ? "PostgreSQL (DATABASE_URL)"
+        : config.DATABASE_URL === "memory://"
+          ? "PGlite in memory (nothing is kept)"
+          : `PGlite in ${config.DATA_DIR}/pglite`;
+    const login = admin.password
+      ? `  Log in as:   ${admin.email} / ${admin.password}   (shown once; change it after logging in)`
+      : `  Log in as:   ${admin.email} (password set at first start, or VDB_ADMIN_PASSWORD)`;
+    process.stdout.write(
+      [
+        "",
+        `VDB control plane is running at ${url}`,
+        `  Console:     ${url}/   (the admin console ships with a later release; use the API for now)`,
+        `  API docs:    ${url}/api/v1/docs`,
+        `  tRPC:        ${url}/trpc`,
+        login,
+        `  Store:       ${store}`,
+        "",
+      ].join("\n"),
+    );
+    services.logger.info({ url, port: info.port, store: services.store.kind }, "control plane listening");
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    services.logger.info({ signal }, "stopping");
+    server.close();
+    await services.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`VDB control plane failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,43 @@
+import { ApiKeyCache } from "./auth/api-key-cache";
+import type { Config } from "./config";
+import { type Database, openStore, type Store } from "./lib/db/client";
+import { createLogger, type Logger } from "./lib/logger";
+import { createMetrics, type Metrics } from "./lib/metrics";
+import { SigningKeyStore } from "./tokens/signing-keys";
+
+/** Everything long-lived the control plane holds; built once at start, closed once at stop. */
+export interface Services {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  db: Database;
+  apiKeys: ApiKeyCache;
+  signingKeys: SigningKeyStore;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+export async function createServices(config: Config, opts: { logger?: Logger } = {}): Promise<Services> {
+  const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
+  const store = await openStore({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  const apiKeys = new ApiKeyCache(store.db, logger, {
+    ttlMs: config.API_KEY_CACHE_TTL_SECONDS * 1000,
+    pollMs: config.AUTH_POLL_INTERVAL_MS,
+  });
+  const signingKeys = new SigningKeyStore(store.db);
+  await signingKeys.ensureActiveKey();
+  apiKeys.start();
+  return {
+    config,
+    logger,
+    store,
+    db: store.db,
+    apiKeys,
+    signingKeys,
+    metrics: createMetrics(),
+    async close() {
+      await apiKeys.stop();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import { AddMemberInput, type Membership } from "@vdb/schemas/auth";
+import { eq } from "drizzle-orm";
+import { recordAudit } from "../audit/record-audit";
+import { requireTenantOwner } from "../auth/authorize";
+import type { Ctx } from "../lib/context";
+import { memberships, users } from "../lib/db/schema";
+import { AppError } from "../lib/errors";
+import { findTenantOrThrow } from "./to-tenant";
+
+/** Gives a user a role on a tenant, or changes the role they have. */
+export async function addMember({ ctx, input }: { ctx: Ctx; input: AddMemberInput }): Promise<Membership> {
+  const { tenantId, userId, role } = AddMemberInput.parse(input);
+  requireTenantOwner(ctx.principal, tenantId);
+  return ctx.services.db.transaction(async (tx) => {
+    await findTenantOrThrow(tx, tenantId);
+    const [user] = await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).limit(1);
+    if (!user) throw new AppError({ code: "NOT_FOUND", message: `User ${userId} does not exist` });
+    await tx
+      .insert(memberships)
+      .values({ userId, tenantId, role })
+      .onConflictDoUpdate({ target: [memberships.userId, memberships.tenantId], set: { role } });
+    await recordAudit({ ctx, db: tx, input: { tenantId, action: "member.set", targetId: userId, metadata: { role } } });
+    return { tenantId, role };
+  });
+}

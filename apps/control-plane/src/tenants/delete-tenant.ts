@@ -1,0 +1,24 @@
+import { TenantRef } from "@vdb/schemas/tenants";
+import { eq } from "drizzle-orm";
+import { recordAudit } from "../audit/record-audit";
+import { requireTenantOwner } from "../auth/authorize";
+import type { Ctx } from "../lib/context";
+import { authInvalidations, tenants } from "../lib/db/schema";
+import { findTenantOrThrow } from "./to-tenant";
+
+/**
+ * Deletes a tenant and, through foreign-key cascades, its keys, memberships and usage.
+ * Its keys stop working in every process: the invalidation lands in the same transaction.
+ */
+export async function deleteTenant({ ctx, input }: { ctx: Ctx; input: TenantRef }): Promise<{ deleted: true }> {
+  const { tenantId } = TenantRef.parse(input);
+  requireTenantOwner(ctx.principal, tenantId);
+  await ctx.services.db.transaction(async (tx) => {
+    const row = await findTenantOrThrow(tx, tenantId);
+    await tx.delete(tenants).where(eq(tenants.id, tenantId));
+    await tx.insert(authInvalidations).values({ tenantId });
+    await recordAudit({ ctx, db: tx, input: { tenantId, action: "tenant.delete", targetId: tenantId, metadata: { slug: row.slug } } });
+  });
+  ctx.services.apiKeys.forgetTenant(tenantId);
+  return { deleted: true };
+}

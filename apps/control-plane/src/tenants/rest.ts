@@ -1,0 +1,110 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { Membership, TenantRole } from "@vdb/schemas/auth";
+import { TenantId, UserId } from "@vdb/schemas/ids";
+import { pageOf } from "@vdb/schemas/pagination";
+import { Plan } from "@vdb/schemas/plans";
+import { CreateTenantInput, ListTenantsInput, Tenant, TenantName } from "@vdb/schemas/tenants";
+import { ctxOf } from "../http/env";
+import { AppError } from "../lib/errors";
+import { ERROR_RESPONSES, jsonBody, jsonContent, restApp, SECURITY } from "../rest/openapi";
+import { addMember } from "./add-member";
+import { createTenant } from "./create-tenant";
+import { deleteTenant } from "./delete-tenant";
+import { getTenant } from "./get-tenant";
+import { listTenants } from "./list-tenants";
+import { changeTenantPlan, renameTenant } from "./update-tenant";
+
+const tags = ["Tenants"];
+const TenantParams = z.object({ tenantId: TenantId });
+const UpdateTenantBody = z
+  .strictObject({ plan: Plan.optional(), name: TenantName.optional() })
+  .refine((body) => body.plan !== undefined || body.name !== undefined, { message: "give plan, name or both" });
+
+const create = createRoute({
+  method: "post",
+  path: "/tenants",
+  tags,
+  summary: "Create a tenant (operators)",
+  security: SECURITY,
+  request: jsonBody(CreateTenantInput),
+  responses: { 201: jsonContent(Tenant, "The new tenant"), ...ERROR_RESPONSES },
+});
+
+const provision = createRoute({
+  ...create,
+  path: "/provision",
+  summary: "Create a tenant (seed `/provision`; same as POST /tenants)",
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/tenants",
+  tags,
+  summary: "List tenants, newest first (operators: all; others: their own)",
+  security: SECURITY,
+  request: { query: ListTenantsInput },
+  responses: { 200: jsonContent(pageOf(Tenant), "A page of tenants"), ...ERROR_RESPONSES },
+});
+
+const get = createRoute({
+  method: "get",
+  path: "/tenants/{tenantId}",
+  tags,
+  summary: "Get a tenant",
+  security: SECURITY,
+  request: { params: TenantParams },
+  responses: { 200: jsonContent(Tenant, "The tenant"), ...ERROR_RESPONSES },
+});
+
+const update = createRoute({
+  method: "patch",
+  path: "/tenants/{tenantId}",
+  tags,
+  summary: "Rename a tenant (its admins) or change its plan (operators)",
+  security: SECURITY,
+  request: { params: TenantParams, ...jsonBody(UpdateTenantBody) },
+  responses: { 200: jsonContent(Tenant, "The updated tenant"), ...ERROR_RESPONSES },
+});
+
+const remove = createRoute({
+  method: "delete",
+  path: "/tenants/{tenantId}",
+  tags,
+  summary: "Delete a tenant and everything it owns (owner or operator)",
+  security: SECURITY,
+  request: { params: TenantParams },
+  responses: { 200: jsonContent(z.object({ deleted: z.literal(true) }), "Deleted"), ...ERROR_RESPONSES },
+});
+
+const setMember = createRoute({
+  method: "put",
+  path: "/tenants/{tenantId}/members/{userId}",
+  tags,
+  summary: "Give a user a role on the tenant (owner or operator)",
+  security: SECURITY,
+  request: { params: TenantParams.extend({ userId: UserId }), ...jsonBody(z.strictObject({ role: TenantRole })) },
+  responses: { 200: jsonContent(Membership, "The membership"), ...ERROR_RESPONSES },
+});
+
+export const tenantsRest = restApp()
+  .openapi(create, async (c) => c.json(await createTenant({ ctx: ctxOf(c), input: c.req.valid("json") }), 201))
+  .openapi(provision, async (c) => c.json(await createTenant({ ctx: ctxOf(c), input: c.req.valid("json") }), 201))
+  .openapi(list, async (c) => c.json(await listTenants({ ctx: ctxOf(c), input: c.req.valid("query") }), 200))
+  .openapi(get, async (c) => c.json(await getTenant({ ctx: ctxOf(c), input: c.req.valid("param") }), 200))
+  .openapi(update, async (c) => {
+    const ctx = ctxOf(c);
+    const { tenantId } = c.req.valid("param");
+    const { plan, name } = c.req.valid("json");
+    // One request, two verbs with different permissions: check both before changing either.
+    if (plan !== undefined && name !== undefined && !(ctx.principal?.kind === "user" && ctx.principal.isOperator)) {
+      throw new AppError({ code: "FORBIDDEN", message: "Only a platform operator may change the plan" });
+    }
+    let tenant = name !== undefined ? await renameTenant({ ctx, input: { tenantId, name } }) : null;
+    if (plan !== undefined) tenant = await changeTenantPlan({ ctx, input: { tenantId, plan } });
+    return c.json(tenant!, 200);
+  })
+  .openapi(remove, async (c) => c.json(await deleteTenant({ ctx: ctxOf(c), input: c.req.valid("param") }), 200))
+  .openapi(setMember, async (c) => {
+    const { tenantId, userId } = c.req.valid("param");
+    return c.json(await addMember({ ctx: ctxOf(c), input: { tenantId, userId, role: c.req.valid("json").role } }), 200);
+  });

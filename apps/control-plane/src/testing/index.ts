@@ -1,0 +1,103 @@
+/**
+ * Test and benchmark harness: a real control plane on a real store, in-process.
+ * `VDB_TEST_STORE=postgres` (with `TEST_DATABASE_URL` pointing at a server whose user may
+ * create databases) gives each harness a fresh PostgreSQL database; otherwise in-memory PGlite.
+ */
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import postgres from "postgres";
+import { type App, createApp } from "../app";
+import { type Config, loadConfig } from "../config";
+import { systemCtx } from "../lib/context";
+import { createLogger } from "../lib/logger";
+import { createServices, type Services } from "../services";
+import { createTenant } from "../tenants/create-tenant";
+import { ensureFirstAdmin } from "../users/ensure-first-admin";
+
+export const ADMIN_EMAIL = "admin@vdb.test";
+export const ADMIN_PASSWORD = "correct-horse-battery";
+
+export type TestStoreKind = "pglite" | "postgres";
+
+export function testStoreKind(): TestStoreKind {
+  return process.env.VDB_TEST_STORE === "postgres" ? "postgres" : "pglite";
+}
+
+/** A database URL for one harness: a new, empty PostgreSQL database, or in-memory PGlite. */
+export async function createTestDatabase(kind: TestStoreKind = testStoreKind()): Promise<string> {
+  if (kind === "pglite") return "memory://";
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  if (!adminUrl) {
+    throw new Error("VDB_TEST_STORE=postgres needs TEST_DATABASE_URL (the root `npm test` sets it up)");
+  }
+  const name = `vdb_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`create database "${name}"`);
+  } finally {
+    await sql.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export interface TestServer {
+  url: string;
+  app: App;
+  services: Services;
+  config: Config;
+  /** Session token of the first operator. */
+  adminToken: string;
+  close(): Promise<void>;
+}
+
+/** Starts a control plane on a free port against `databaseUrl` (default: a fresh test database). */
+export async function startTestServer(
+  opts: { databaseUrl?: string; env?: Record<string, string> } = {},
+): Promise<TestServer> {
+  const databaseUrl = opts.databaseUrl ?? (await createTestDatabase());
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "silent",
+    VDB_ADMIN_EMAIL: ADMIN_EMAIL,
+    VDB_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    AUTH_POLL_INTERVAL_MS: "200",
+    PORT: "0",
+    ...opts.env,
+  });
+  const services = await createServices(config, { logger: createLogger(config.LOG_LEVEL) });
+  await ensureFirstAdmin(services);
+  const app = createApp(services);
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const started = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(started));
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  const login = await fetch(`${url}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
+  });
+  const { token } = (await login.json()) as { token: string };
+  return {
+    url,
+    app,
+    services,
+    config,
+    adminToken: token,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await services.close();
+    },
+  };
+}
+
+/** Creates a tenant as the platform (no HTTP), for tests that need one to exist. */
+export async function seedTenant(services: Services, slug: string, plan: "starter" | "pro" | "enterprise" = "starter") {
+  const ctx = systemCtx(services);
+  return createTenant({
+    ctx: { ...ctx, principal: { kind: "user", userId: "usr_system", email: "system", isOperator: true, memberships: [] } },
+    input: { slug, name: slug, plan },
+  });
+}

@@ -1,0 +1,52 @@
+import { isScopeGranted } from "@vdb/schemas/auth";
+import { newId } from "@vdb/schemas/ids";
+import { GenerateTokenInput, type InstanceToken, instanceAudience } from "@vdb/schemas/tokens";
+import { requirePrincipal, requireTenantScope, scopesOn } from "../auth/authorize";
+import { insertApiKey } from "../keys/create-api-key";
+import type { Ctx } from "../lib/context";
+import { AppError } from "../lib/errors";
+import { findTenantOrThrow } from "../tenants/to-tenant";
+
+/**
+ * Seed `/generate-token`: a short-lived JWT for the tenant's instance (instances verify it
+ * against the JWKS, holding no secret), optionally bundled with a new API key.
+ */
+export async function generateToken({ ctx, input }: { ctx: Ctx; input: GenerateTokenInput }): Promise<InstanceToken> {
+  const data = GenerateTokenInput.parse(input);
+  const principal = requirePrincipal(ctx.principal);
+  requireTenantScope(principal, data.tenantId, data.includeApiKey ? "admin" : "read");
+  const held = scopesOn(principal, data.tenantId);
+  const scopes = data.scopes ?? held;
+  const wider = scopes.filter((scope) => !isScopeGranted(held, scope));
+  if (wider.length > 0) {
+    throw new AppError({ code: "FORBIDDEN", message: `Cannot issue a token with scopes the caller lacks: ${wider.join(", ")}` });
+  }
+
+  const { services } = ctx;
+  const apiKey = data.includeApiKey
+    ? await services.db.transaction((tx) =>
+        insertApiKey(ctx, tx, { tenantId: data.tenantId, name: data.apiKeyName, scopes }),
+      )
+    : (await findTenantOrThrow(services.db, data.tenantId), undefined);
+
+  const audience = instanceAudience(data.tenantId);
+  const { token } = await services.signingKeys.sign(
+    {
+      iss: services.config.publicUrl,
+      aud: audience,
+      sub: principal.kind === "user" ? principal.userId : principal.keyId,
+      tenant: data.tenantId,
+      scope: scopes.join(" "),
+      jti: newId("request"),
+    },
+    data.ttlSeconds,
+  );
+  return {
+    token,
+    tokenType: "Bearer",
+    audience,
+    scopes,
+    expiresAt: new Date(Date.now() + data.ttlSeconds * 1000).toISOString(),
+    ...(apiKey ? { apiKey } : {}),
+  };
+}

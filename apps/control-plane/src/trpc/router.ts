@@ -1,0 +1,21 @@
+import { PLANS } from "@vdb/schemas/plans";
+import { auditRouter } from "../audit/router";
+import { authRouter } from "../auth/router";
+import { keysRouter } from "../keys/router";
+import { tenantsRouter } from "../tenants/router";
+import { tokensRouter } from "../tokens/router";
+import { usersRouter } from "../users/router";
+import { procedure, router } from "./trpc";
+
+export const appRouter = router({
+  auth: authRouter,
+  users: usersRouter,
+  tenants: tenantsRouter,
+  keys: keysRouter,
+  tokens: tokensRouter,
+  audit: auditRouter,
+  plans: procedure.query(() => PLANS),
+});
+
+/** The type the typed client is built on. */
+export type AppRouter = typeof appRouter;

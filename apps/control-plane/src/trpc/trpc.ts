@@ -1,0 +1,45 @@
+import { initTRPC } from "@trpc/server";
+import type { Principal } from "@vdb/schemas/auth";
+import type { RequestMeta } from "../lib/context";
+import { toAppError, toTRPCError } from "../lib/errors";
+import type { Services } from "../services";
+
+/**
+ * The root tRPC context. `services` is typed `unknown` here on purpose: this type is part of
+ * `AppRouter`, which the published client's declarations carry, and they must not drag in the
+ * server's internals (Drizzle, pino…). Procedures get it typed through `withServices`.
+ */
+export interface TrpcContext {
+  principal: Principal | null;
+  request: RequestMeta;
+  /** The bearer credential as sent (log out ends exactly this session). */
+  credential: string | null;
+  services: unknown;
+}
+
+const t = initTRPC.context<TrpcContext>().create({
+  errorFormatter({ shape, error, ctx }) {
+    const appError = toAppError(error);
+    const requestId = ctx?.request.requestId ?? "unknown";
+    const { stack: _stack, ...data } = shape.data;
+    return {
+      ...shape,
+      message: appError.message,
+      requestId,
+      data: { ...data, appCode: appError.code, requestId, issues: appError.issues ?? null },
+    };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+const withServices = t.middleware(async ({ ctx, next }) => {
+  const result = await next({ ctx: { services: ctx.services as Services } });
+  // Domain errors arrive wrapped as INTERNAL_SERVER_ERROR; give them their own tRPC code.
+  if (!result.ok) throw toTRPCError(result.error);
+  return result;
+});
+
+/** Every procedure: verbs do their own authorization, so both tRPC and REST enforce the same rules. */
+export const procedure = t.procedure.use(withServices);

@@ -1,0 +1,79 @@
+import { z } from "zod";
+import { TenantId, UserId } from "./ids";
+
+/** Per-tenant roles. `operator` is a platform-wide flag on the user, not a tenant role. */
+export const TenantRole = z.enum(["owner", "admin", "viewer"]);
+export type TenantRole = z.infer<typeof TenantRole>;
+
+/** API key scopes, ordered: `admin` includes `write`, which includes `read`. */
+export const Scope = z.enum(["read", "write", "admin"]);
+export type Scope = z.infer<typeof Scope>;
+
+const SCOPE_RANK: Record<Scope, number> = { read: 1, write: 2, admin: 3 };
+
+/** Whether a holder of `granted` scopes may do something that needs `needed`. */
+export function isScopeGranted(granted: readonly Scope[], needed: Scope): boolean {
+  return granted.some((scope) => SCOPE_RANK[scope] >= SCOPE_RANK[needed]);
+}
+
+/** The widest scope a tenant role carries. */
+export const ROLE_SCOPE: Record<TenantRole, Scope> = { owner: "admin", admin: "admin", viewer: "read" };
+
+export const Email = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(254)
+  .pipe(z.email({ message: "must be an email address" }));
+
+export const Password = z
+  .string()
+  .min(10, { message: "must be at least 10 characters" })
+  .max(200, { message: "must be at most 200 characters" });
+
+export const LoginInput = z.object({ email: Email, password: z.string().min(1).max(200) });
+export type LoginInput = z.infer<typeof LoginInput>;
+
+export const Membership = z.object({ tenantId: TenantId, role: TenantRole });
+export type Membership = z.infer<typeof Membership>;
+
+export const User = z.object({
+  id: UserId,
+  email: z.string(),
+  name: z.string(),
+  isOperator: z.boolean(),
+  memberships: z.array(Membership),
+  createdAt: z.iso.datetime(),
+});
+export type User = z.infer<typeof User>;
+
+export const Session = z.object({
+  token: z.string().describe("Send as `Authorization: Bearer <token>`; shown once."),
+  expiresAt: z.iso.datetime(),
+  user: User,
+});
+export type Session = z.infer<typeof Session>;
+
+export const CreateUserInput = z.object({
+  email: Email,
+  name: z.string().trim().min(1).max(100),
+  password: Password,
+  isOperator: z.boolean().default(false),
+});
+export type CreateUserInput = z.infer<typeof CreateUserInput>;
+
+export const AddMemberInput = z.object({ tenantId: TenantId, userId: UserId, role: TenantRole });
+export type AddMemberInput = z.infer<typeof AddMemberInput>;
+
+/** Who is calling: a console user or a tenant's API key. */
+export const Principal = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("user"),
+    userId: z.string(),
+    email: z.string(),
+    isOperator: z.boolean(),
+    memberships: z.array(Membership),
+  }),
+  z.object({ kind: z.literal("apiKey"), keyId: z.string(), tenantId: z.string(), scopes: z.array(Scope) }),
+]);
+export type Principal = z.infer<typeof Principal>;
