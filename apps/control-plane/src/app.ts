@@ -8,7 +8,7 @@ import { bodyLimit } from "hono/body-limit";
 import { auditRest } from "./audit/rest";
 import { authRest } from "./auth/rest";
 import { authenticateRequest } from "./http/authenticate-request";
-import type { AppEnv } from "./http/env";
+import { type AppEnv, requestMetaOf } from "./http/env";
 import { requestContext } from "./http/request-context";
 import { keysRest } from "./keys/rest";
 import { pingStore } from "./lib/db/client";
@@ -67,15 +67,12 @@ export function createApp(services: Services) {
       createContext: (_opts, c) => ({
         principal: c.get("principal"),
         credential: c.get("credential"),
-        request: {
-          requestId: c.get("requestId"),
-          ip: c.req.header("x-forwarded-for") ?? null,
-          userAgent: c.req.header("user-agent") ?? null,
-        },
+        request: requestMetaOf(c),
         services,
       }),
       onError: ({ error, path }) => {
-        if (error.code === "INTERNAL_SERVER_ERROR") services.logger.error({ err: error.cause ?? error, path }, "tRPC error");
+        if (error.code === "INTERNAL_SERVER_ERROR")
+          services.logger.error({ err: error.cause ?? error, path }, "tRPC error");
       },
     }),
   );

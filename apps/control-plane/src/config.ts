@@ -21,7 +21,11 @@ export const ConfigSchema = z.object({
   /** First operator account, created at first start if no user exists. A password is generated when unset. */
   VDB_ADMIN_EMAIL: z.string().email().default("admin@vdb.local"),
   VDB_ADMIN_PASSWORD: optionalString,
-  SESSION_TTL_HOURS: z.coerce.number().positive().max(24 * 90).default(24 * 7),
+  SESSION_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 90)
+    .default(24 * 7),
   /** How long a verified API key is trusted from memory before it is read again. */
   API_KEY_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   /** How often each process polls for revoked keys and deleted tenants. */

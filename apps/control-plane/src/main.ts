@@ -11,7 +11,8 @@ async function main() {
   const admin = await ensureFirstAdmin(services);
   const app = createApp(services);
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
-    const url = config.PUBLIC_URL ?? `http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${info.port}`;
+    const url =
+      config.PUBLIC_URL ?? `http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${info.port}`;
     const store =
       services.store.kind === "postgres"
         ? "PostgreSQL (DATABASE_URL)"
@@ -50,6 +51,8 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`VDB control plane failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `VDB control plane failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -35,11 +35,9 @@ export function newId(kind: IdKind): string {
 /** A zod schema accepting only ids of one kind, with a message that names the expected shape. */
 export function idSchema(kind: IdKind) {
   const prefix = ID_PREFIXES[kind];
-  return z
-    .string()
-    .regex(new RegExp(`^${prefix}_[0-9a-z]{${ID_BODY_LENGTH}}$`), {
-      message: `must be a ${kind} id like "${prefix}_" followed by ${ID_BODY_LENGTH} lowercase letters or digits`,
-    });
+  return z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{${ID_BODY_LENGTH}}$`), {
+    message: `must be a ${kind} id like "${prefix}_" followed by ${ID_BODY_LENGTH} lowercase letters or digits`,
+  });
 }
 
 export const TenantId = idSchema("tenant");

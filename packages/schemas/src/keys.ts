@@ -17,7 +17,9 @@ export const CreateApiKeyInput = z.strictObject({
   expiresAt: z.iso
     .datetime()
     .optional()
-    .refine((value) => value === undefined || Date.parse(value) > Date.now(), { message: "must be in the future" }),
+    .refine((value) => value === undefined || Date.parse(value) > Date.now(), {
+      message: "must be in the future",
+    }),
 });
 export type CreateApiKeyInput = z.infer<typeof CreateApiKeyInput>;
 

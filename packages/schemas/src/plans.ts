@@ -16,5 +16,10 @@ export type PlanQuotas = z.infer<typeof PlanQuotas>;
 export const PLANS: Record<Plan, PlanQuotas & { title: string }> = {
   starter: { title: "Starter", maxDocuments: 10_000, maxCollections: 5, requestsPerSecond: 10 },
   pro: { title: "Pro", maxDocuments: 1_000_000, maxCollections: 50, requestsPerSecond: 100 },
-  enterprise: { title: "Enterprise", maxDocuments: 50_000_000, maxCollections: 1_000, requestsPerSecond: 1_000 },
+  enterprise: {
+    title: "Enterprise",
+    maxDocuments: 50_000_000,
+    maxCollections: 1_000,
+    requestsPerSecond: 1_000,
+  },
 };

@@ -23,7 +23,11 @@ export const Tenant = z.object({
 });
 export type Tenant = z.infer<typeof Tenant>;
 
-export const CreateTenantInput = z.strictObject({ slug: TenantSlug, name: TenantName, plan: Plan.default("starter") });
+export const CreateTenantInput = z.strictObject({
+  slug: TenantSlug,
+  name: TenantName,
+  plan: Plan.default("starter"),
+});
 export type CreateTenantInput = z.infer<typeof CreateTenantInput>;
 
 export const ListTenantsInput = PageInput.extend({

@@ -19,7 +19,9 @@ const MAX_ENTRIES = 50_000;
 const NEGATIVE_TTL_MS = 2_000;
 const LAST_USED_FLUSH_MS = 5_000;
 
-export type KeyCheck = { ok: true; key: VerifiedKey } | { ok: false; reason: "unknown" | "revoked" | "expired" };
+export type KeyCheck =
+  | { ok: true; key: VerifiedKey }
+  | { ok: false; reason: "unknown" | "revoked" | "expired" };
 
 /**
  * Verifies API keys from memory. A key is read from the store once, then trusted for `ttlMs`;
@@ -121,7 +123,11 @@ export class ApiKeyCache {
     try {
       const windowSeconds = Math.ceil(this.opts.ttlMs / 1000) + 10;
       const rows = await this.db
-        .select({ id: authInvalidations.id, keyId: authInvalidations.keyId, tenantId: authInvalidations.tenantId })
+        .select({
+          id: authInvalidations.id,
+          keyId: authInvalidations.keyId,
+          tenantId: authInvalidations.tenantId,
+        })
         .from(authInvalidations)
         .where(sql`${authInvalidations.createdAt} > now() - make_interval(secs => ${windowSeconds})`);
       const live = new Set<number>();

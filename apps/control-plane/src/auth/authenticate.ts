@@ -7,7 +7,10 @@ import type { Services } from "../services";
 import { loadMemberships } from "../users/to-user";
 
 /** The bearer credential of a request: `Authorization: Bearer …` or `X-API-Key: …`. */
-export function credentialFrom(headers: { authorization?: string | null; apiKey?: string | null }): string | null {
+export function credentialFrom(headers: {
+  authorization?: string | null;
+  apiKey?: string | null;
+}): string | null {
   const auth = headers.authorization?.trim();
   if (auth) {
     const match = /^Bearer\s+(\S+)$/i.exec(auth);
@@ -43,8 +46,12 @@ export async function authenticate(services: Services, credential: string | null
       .innerJoin(users, eq(users.id, sessions.userId))
       .where(and(eq(sessions.tokenHash, hashSecret(credential)), gt(sessions.expiresAt, new Date())))
       .limit(1);
-    if (!row) throw new AppError({ code: "UNAUTHORIZED", message: "Session expired or logged out; log in again" });
+    if (!row)
+      throw new AppError({ code: "UNAUTHORIZED", message: "Session expired or logged out; log in again" });
     return { kind: "user", ...row, memberships: await loadMemberships(services.db, row.userId) };
   }
-  throw new AppError({ code: "UNAUTHORIZED", message: "Unrecognised credential: expected a VDB API key or session token" });
+  throw new AppError({
+    code: "UNAUTHORIZED",
+    message: "Unrecognised credential: expected a VDB API key or session token",
+  });
 }

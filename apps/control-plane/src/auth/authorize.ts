@@ -17,7 +17,8 @@ export function isOperator(principal: Principal | null): boolean {
 
 export function requireOperator(principal: Principal | null): Principal {
   const who = requirePrincipal(principal);
-  if (!isOperator(who)) throw new AppError({ code: "FORBIDDEN", message: "Only a platform operator may do this" });
+  if (!isOperator(who))
+    throw new AppError({ code: "FORBIDDEN", message: "Only a platform operator may do this" });
   return who;
 }
 

@@ -23,12 +23,21 @@ export async function login({ ctx, input }: { ctx: Ctx; input: LoginInput }): Pr
   const token = newSecret("vdbs");
   const expiresAt = new Date(Date.now() + ctx.services.config.SESSION_TTL_HOURS * 3_600_000);
   await db.transaction(async (tx) => {
-    await tx.insert(sessions).values({ id: newId("session"), userId: user.id, tokenHash: hashSecret(token), expiresAt });
+    await tx
+      .insert(sessions)
+      .values({ id: newId("session"), userId: user.id, tokenHash: hashSecret(token), expiresAt });
     await recordAudit({
-      ctx: { ...ctx, principal: { kind: "user", userId: user.id, email, isOperator: user.isOperator, memberships: [] } },
+      ctx: {
+        ...ctx,
+        principal: { kind: "user", userId: user.id, email, isOperator: user.isOperator, memberships: [] },
+      },
       db: tx,
       input: { tenantId: null, action: "user.login", targetId: user.id },
     });
   });
-  return { token, expiresAt: expiresAt.toISOString(), user: toUser(user, await loadMemberships(db, user.id)) };
+  return {
+    token,
+    expiresAt: expiresAt.toISOString(),
+    user: toUser(user, await loadMemberships(db, user.id)),
+  };
 }

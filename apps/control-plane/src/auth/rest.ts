@@ -51,4 +51,6 @@ export const authRest = restApp()
     c.json(await logout({ ctx: ctxOf(c), input: { token: c.var.credential ?? "" } }), 200),
   )
   .openapi(meRoute, async (c) => c.json(await getMe({ ctx: ctxOf(c) }), 200))
-  .openapi(createUserRoute, async (c) => c.json(await createUser({ ctx: ctxOf(c), input: c.req.valid("json") }), 201));
+  .openapi(createUserRoute, async (c) =>
+    c.json(await createUser({ ctx: ctxOf(c), input: c.req.valid("json") }), 201),
+  );

@@ -8,6 +8,8 @@ import { logout } from "./logout";
 
 export const authRouter = {
   login: procedure.input(LoginInput).mutation(({ ctx, input }) => login({ ctx: verbCtx(ctx), input })),
-  logout: procedure.mutation(({ ctx }) => logout({ ctx: verbCtx(ctx), input: { token: ctx.credential ?? "" } })),
+  logout: procedure.mutation(({ ctx }) =>
+    logout({ ctx: verbCtx(ctx), input: { token: ctx.credential ?? "" } }),
+  ),
   me: procedure.query(({ ctx }) => getMe({ ctx: verbCtx(ctx) })),
 } satisfies TRPCRouterRecord;

@@ -1,6 +1,6 @@
 import type { Principal } from "@vdb/schemas/auth";
 import type { Context } from "hono";
-import type { Ctx } from "../lib/context";
+import type { Ctx, RequestMeta } from "../lib/context";
 import type { Logger } from "../lib/logger";
 import type { Services } from "../services";
 
@@ -17,14 +17,14 @@ export type AppEnv = {
 
 /** Builds the verb context of a request. */
 export function ctxOf(c: Context<AppEnv>): Ctx {
+  return { services: c.var.services, principal: c.var.principal, request: requestMetaOf(c) };
+}
+
+export function requestMetaOf(c: Context<AppEnv>): RequestMeta {
   return {
-    services: c.var.services,
-    principal: c.var.principal,
-    request: {
-      requestId: c.var.requestId,
-      ip: clientIp(c),
-      userAgent: c.req.header("user-agent")?.slice(0, 300) ?? null,
-    },
+    requestId: c.var.requestId,
+    ip: clientIp(c),
+    userAgent: c.req.header("user-agent")?.slice(0, 300) ?? null,
   };
 }
 

@@ -29,7 +29,10 @@ export function requestContext(services: Services) {
     services.metrics.httpRequests.inc({ method: c.req.method, route, status: String(status) });
     services.metrics.httpDuration.observe({ method: c.req.method, route }, seconds);
     if (c.req.path !== "/health" && c.req.path !== "/metrics") {
-      logger.info({ method: c.req.method, path: c.req.path, status, ms: Math.round(seconds * 1e4) / 10 }, "request");
+      logger.info(
+        { method: c.req.method, path: c.req.path, status, ms: Math.round(seconds * 1e4) / 10 },
+        "request",
+      );
     }
   });
 }

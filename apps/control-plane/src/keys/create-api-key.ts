@@ -15,13 +15,22 @@ import { toApiKey } from "./to-api-key";
  * Creates an API key for a tenant; needs `admin` on it. The secret is in this response only:
  * the store keeps its SHA-256. A key can never carry wider scopes than its creator holds.
  */
-export async function createApiKey({ ctx, input }: { ctx: Ctx; input: CreateApiKeyInput }): Promise<CreatedApiKey> {
+export async function createApiKey({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: CreateApiKeyInput;
+}): Promise<CreatedApiKey> {
   const data = CreateApiKeyInput.parse(input);
   const principal = requireTenantScope(ctx.principal, data.tenantId, "admin");
   if (principal.kind === "apiKey") {
     const wider = data.scopes.filter((scope) => !isScopeGranted(principal.scopes, scope));
     if (wider.length > 0) {
-      throw new AppError({ code: "FORBIDDEN", message: `This key cannot grant scopes it lacks: ${wider.join(", ")}` });
+      throw new AppError({
+        code: "FORBIDDEN",
+        message: `This key cannot grant scopes it lacks: ${wider.join(", ")}`,
+      });
     }
   }
   return ctx.services.db.transaction((tx) => insertApiKey(ctx, tx, data));
@@ -49,7 +58,12 @@ export async function insertApiKey(ctx: Ctx, db: Database, data: CreateApiKeyInp
   await recordAudit({
     ctx,
     db,
-    input: { tenantId: data.tenantId, action: "api_key.create", targetId: row.id, metadata: { scopes: data.scopes } },
+    input: {
+      tenantId: data.tenantId,
+      action: "api_key.create",
+      targetId: row.id,
+      metadata: { scopes: data.scopes },
+    },
   });
   return { ...toApiKey(row), secret };
 }

@@ -50,4 +50,6 @@ export const keysRest = restApp()
     const input = { ...c.req.valid("query"), tenantId: c.req.valid("param").tenantId };
     return c.json(await listApiKeys({ ctx: ctxOf(c), input }), 200);
   })
-  .openapi(revoke, async (c) => c.json(await revokeApiKey({ ctx: ctxOf(c), input: c.req.valid("param") }), 200));
+  .openapi(revoke, async (c) =>
+    c.json(await revokeApiKey({ ctx: ctxOf(c), input: c.req.valid("param") }), 200),
+  );

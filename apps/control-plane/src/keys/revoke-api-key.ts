@@ -20,7 +20,8 @@ export async function revokeApiKey({ ctx, input }: { ctx: Ctx; input: ApiKeyRef 
       .from(apiKeys)
       .where(and(eq(apiKeys.id, keyId), eq(apiKeys.tenantId, tenantId)))
       .limit(1);
-    if (!row) throw new AppError({ code: "NOT_FOUND", message: `API key ${keyId} does not exist in this tenant` });
+    if (!row)
+      throw new AppError({ code: "NOT_FOUND", message: `API key ${keyId} does not exist in this tenant` });
     if (row.revokedAt) return row;
     const [revoked] = await tx
       .update(apiKeys)

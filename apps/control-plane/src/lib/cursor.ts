@@ -28,7 +28,11 @@ export function decodeCursor(cursor: string | undefined): CursorPosition | null 
 }
 
 /** Given `limit + 1` rows, returns the page and the cursor of the next one. */
-export function toPage<Row extends CursorPosition, Item>(rows: Row[], limit: number, map: (row: Row) => Item) {
+export function toPage<Row extends CursorPosition, Item>(
+  rows: Row[],
+  limit: number,
+  map: (row: Row) => Item,
+) {
   const hasMore = rows.length > limit;
   const pageRows = hasMore ? rows.slice(0, limit) : rows;
   const last = pageRows.at(-1);

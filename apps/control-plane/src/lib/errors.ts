@@ -1,5 +1,11 @@
-import { ERROR_STATUS, ERROR_TRPC_CODE, type ErrorBody, type ErrorCode, type FieldIssue } from "@vdb/schemas/errors";
 import { TRPCError } from "@trpc/server";
+import {
+  ERROR_STATUS,
+  ERROR_TRPC_CODE,
+  type ErrorBody,
+  type ErrorCode,
+  type FieldIssue,
+} from "@vdb/schemas/errors";
 import { HTTPException } from "hono/http-exception";
 import { ZodError } from "zod";
 
@@ -55,13 +61,19 @@ export function toAppError(error: unknown): AppError {
   }
   if (error instanceof HTTPException) {
     const status = error.status;
-    if (status === 413) return new AppError({ code: "PAYLOAD_TOO_LARGE", message: error.message || "Body too large" });
-    if (status === 401) return new AppError({ code: "UNAUTHORIZED", message: error.message || "Unauthorized" });
+    if (status === 413)
+      return new AppError({ code: "PAYLOAD_TOO_LARGE", message: error.message || "Body too large" });
+    if (status === 401)
+      return new AppError({ code: "UNAUTHORIZED", message: error.message || "Unauthorized" });
     if (status >= 400 && status < 500) {
       return new AppError({ code: "BAD_REQUEST", message: error.message || "Bad request" });
     }
   }
-  return new AppError({ code: "INTERNAL", message: "Internal error; quote the requestId to an operator", cause: error });
+  return new AppError({
+    code: "INTERNAL",
+    message: "Internal error; quote the requestId to an operator",
+    cause: error,
+  });
 }
 
 export function toHttpError(error: unknown, requestId: string): { status: number; body: ErrorBody } {

@@ -12,7 +12,10 @@ export function restApp() {
   });
 }
 
-const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: ErrorBody } } });
+const errorResponse = (description: string) => ({
+  description,
+  content: { "application/json": { schema: ErrorBody } },
+});
 
 /** Error responses every authenticated route may give; see the error codes in the docs' intro. */
 export const ERROR_RESPONSES = {

@@ -19,7 +19,11 @@ export async function addMember({ ctx, input }: { ctx: Ctx; input: AddMemberInpu
       .insert(memberships)
       .values({ userId, tenantId, role })
       .onConflictDoUpdate({ target: [memberships.userId, memberships.tenantId], set: { role } });
-    await recordAudit({ ctx, db: tx, input: { tenantId, action: "member.set", targetId: userId, metadata: { role } } });
+    await recordAudit({
+      ctx,
+      db: tx,
+      input: { tenantId, action: "member.set", targetId: userId, metadata: { role } },
+    });
     return { tenantId, role };
   });
 }

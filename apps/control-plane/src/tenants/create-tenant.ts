@@ -28,7 +28,12 @@ export async function createTenant({
       await recordAudit({
         ctx,
         db: tx,
-        input: { tenantId: row.id, action: "tenant.create", targetId: row.id, metadata: { slug: row.slug, plan: row.plan } },
+        input: {
+          tenantId: row.id,
+          action: "tenant.create",
+          targetId: row.id,
+          metadata: { slug: row.slug, plan: row.plan },
+        },
       });
       return toTenant(row);
     });

@@ -10,14 +10,24 @@ import { findTenantOrThrow } from "./to-tenant";
  * Deletes a tenant and, through foreign-key cascades, its keys, memberships and usage.
  * Its keys stop working in every process: the invalidation lands in the same transaction.
  */
-export async function deleteTenant({ ctx, input }: { ctx: Ctx; input: TenantRef }): Promise<{ deleted: true }> {
+export async function deleteTenant({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: TenantRef;
+}): Promise<{ deleted: true }> {
   const { tenantId } = TenantRef.parse(input);
   requireTenantOwner(ctx.principal, tenantId);
   await ctx.services.db.transaction(async (tx) => {
     const row = await findTenantOrThrow(tx, tenantId);
     await tx.delete(tenants).where(eq(tenants.id, tenantId));
     await tx.insert(authInvalidations).values({ tenantId });
-    await recordAudit({ ctx, db: tx, input: { tenantId, action: "tenant.delete", targetId: tenantId, metadata: { slug: row.slug } } });
+    await recordAudit({
+      ctx,
+      db: tx,
+      input: { tenantId, action: "tenant.delete", targetId: tenantId, metadata: { slug: row.slug } },
+    });
   });
   ctx.services.apiKeys.forgetTenant(tenantId);
   return { deleted: true };

@@ -21,7 +21,9 @@ export async function listTenants({
   const filters: SQL[] = [];
   if (!isOperator(principal)) {
     const visible =
-      principal.kind === "apiKey" ? [principal.tenantId] : principal.memberships.map((membership) => membership.tenantId);
+      principal.kind === "apiKey"
+        ? [principal.tenantId]
+        : principal.memberships.map((membership) => membership.tenantId);
     if (visible.length === 0) return { items: [], nextCursor: null };
     filters.push(inArray(tenants.id, visible));
   }

@@ -18,7 +18,9 @@ const tags = ["Tenants"];
 const TenantParams = z.object({ tenantId: TenantId });
 const UpdateTenantBody = z
   .strictObject({ plan: Plan.optional(), name: TenantName.optional() })
-  .refine((body) => body.plan !== undefined || body.name !== undefined, { message: "give plan, name or both" });
+  .refine((body) => body.plan !== undefined || body.name !== undefined, {
+    message: "give plan, name or both",
+  });
 
 const create = createRoute({
   method: "post",
@@ -82,13 +84,20 @@ const setMember = createRoute({
   tags,
   summary: "Give a user a role on the tenant (owner or operator)",
   security: SECURITY,
-  request: { params: TenantParams.extend({ userId: UserId }), ...jsonBody(z.strictObject({ role: TenantRole })) },
+  request: {
+    params: TenantParams.extend({ userId: UserId }),
+    ...jsonBody(z.strictObject({ role: TenantRole })),
+  },
   responses: { 200: jsonContent(Membership, "The membership"), ...ERROR_RESPONSES },
 });
 
 export const tenantsRest = restApp()
-  .openapi(create, async (c) => c.json(await createTenant({ ctx: ctxOf(c), input: c.req.valid("json") }), 201))
-  .openapi(provision, async (c) => c.json(await createTenant({ ctx: ctxOf(c), input: c.req.valid("json") }), 201))
+  .openapi(create, async (c) =>
+    c.json(await createTenant({ ctx: ctxOf(c), input: c.req.valid("json") }), 201),
+  )
+  .openapi(provision, async (c) =>
+    c.json(await createTenant({ ctx: ctxOf(c), input: c.req.valid("json") }), 201),
+  )
   .openapi(list, async (c) => c.json(await listTenants({ ctx: ctxOf(c), input: c.req.valid("query") }), 200))
   .openapi(get, async (c) => c.json(await getTenant({ ctx: ctxOf(c), input: c.req.valid("param") }), 200))
   .openapi(update, async (c) => {
@@ -96,15 +105,24 @@ export const tenantsRest = restApp()
     const { tenantId } = c.req.valid("param");
     const { plan, name } = c.req.valid("json");
     // One request, two verbs with different permissions: check both before changing either.
-    if (plan !== undefined && name !== undefined && !(ctx.principal?.kind === "user" && ctx.principal.isOperator)) {
+    if (
+      plan !== undefined &&
+      name !== undefined &&
+      !(ctx.principal?.kind === "user" && ctx.principal.isOperator)
+    ) {
       throw new AppError({ code: "FORBIDDEN", message: "Only a platform operator may change the plan" });
     }
     let tenant = name !== undefined ? await renameTenant({ ctx, input: { tenantId, name } }) : null;
     if (plan !== undefined) tenant = await changeTenantPlan({ ctx, input: { tenantId, plan } });
     return c.json(tenant!, 200);
   })
-  .openapi(remove, async (c) => c.json(await deleteTenant({ ctx: ctxOf(c), input: c.req.valid("param") }), 200))
+  .openapi(remove, async (c) =>
+    c.json(await deleteTenant({ ctx: ctxOf(c), input: c.req.valid("param") }), 200),
+  )
   .openapi(setMember, async (c) => {
     const { tenantId, userId } = c.req.valid("param");
-    return c.json(await addMember({ ctx: ctxOf(c), input: { tenantId, userId, role: c.req.valid("json").role } }), 200);
+    return c.json(
+      await addMember({ ctx: ctxOf(c), input: { tenantId, userId, role: c.req.valid("json").role } }),
+      200,
+    );
   });

@@ -17,13 +17,21 @@ import { listTenants } from "./list-tenants";
 import { changeTenantPlan, renameTenant } from "./update-tenant";
 
 export const tenantsRouter = {
-  create: procedure.input(CreateTenantInput).mutation(({ ctx, input }) => createTenant({ ctx: verbCtx(ctx), input })),
-  list: procedure.input(ListTenantsInput).query(({ ctx, input }) => listTenants({ ctx: verbCtx(ctx), input })),
+  create: procedure
+    .input(CreateTenantInput)
+    .mutation(({ ctx, input }) => createTenant({ ctx: verbCtx(ctx), input })),
+  list: procedure
+    .input(ListTenantsInput)
+    .query(({ ctx, input }) => listTenants({ ctx: verbCtx(ctx), input })),
   get: procedure.input(TenantRef).query(({ ctx, input }) => getTenant({ ctx: verbCtx(ctx), input })),
   changePlan: procedure
     .input(ChangeTenantPlanInput)
     .mutation(({ ctx, input }) => changeTenantPlan({ ctx: verbCtx(ctx), input })),
-  rename: procedure.input(RenameTenantInput).mutation(({ ctx, input }) => renameTenant({ ctx: verbCtx(ctx), input })),
+  rename: procedure
+    .input(RenameTenantInput)
+    .mutation(({ ctx, input }) => renameTenant({ ctx: verbCtx(ctx), input })),
   delete: procedure.input(TenantRef).mutation(({ ctx, input }) => deleteTenant({ ctx: verbCtx(ctx), input })),
-  addMember: procedure.input(AddMemberInput).mutation(({ ctx, input }) => addMember({ ctx: verbCtx(ctx), input })),
+  addMember: procedure
+    .input(AddMemberInput)
+    .mutation(({ ctx, input }) => addMember({ ctx: verbCtx(ctx), input })),
 } satisfies TRPCRouterRecord;

@@ -7,7 +7,13 @@ import { tenants } from "../lib/db/schema";
 import { findTenantOrThrow, toTenant } from "./to-tenant";
 
 /** Moves a tenant to another plan (operators only: plans are what customers pay for). */
-export async function changeTenantPlan({ ctx, input }: { ctx: Ctx; input: ChangeTenantPlanInput }): Promise<Tenant> {
+export async function changeTenantPlan({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: ChangeTenantPlanInput;
+}): Promise<Tenant> {
   requireOperator(ctx.principal);
   const { tenantId, plan } = ChangeTenantPlanInput.parse(input);
   return ctx.services.db.transaction(async (tx) => {
@@ -20,7 +26,12 @@ export async function changeTenantPlan({ ctx, input }: { ctx: Ctx; input: Change
     await recordAudit({
       ctx,
       db: tx,
-      input: { tenantId, action: "tenant.change_plan", targetId: tenantId, metadata: { from: before.plan, to: plan } },
+      input: {
+        tenantId,
+        action: "tenant.change_plan",
+        targetId: tenantId,
+        metadata: { from: before.plan, to: plan },
+      },
     });
     return toTenant(row!);
   });
@@ -40,7 +51,12 @@ export async function renameTenant({ ctx, input }: { ctx: Ctx; input: RenameTena
     await recordAudit({
       ctx,
       db: tx,
-      input: { tenantId, action: "tenant.rename", targetId: tenantId, metadata: { from: before.name, to: name } },
+      input: {
+        tenantId,
+        action: "tenant.rename",
+        targetId: tenantId,
+        metadata: { from: before.name, to: name },
+      },
     });
     return toTenant(row!);
   });

@@ -56,6 +56,7 @@ export interface TestServer {
 export async function startTestServer(
   opts: { databaseUrl?: string; env?: Record<string, string> } = {},
 ): Promise<TestServer> {
+  const ownsDatabase = opts.databaseUrl === undefined;
   const databaseUrl = opts.databaseUrl ?? (await createTestDatabase());
   const config = loadConfig({
     DATABASE_URL: databaseUrl,
@@ -89,15 +90,36 @@ export async function startTestServer(
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await services.close();
+      if (ownsDatabase) await dropTestDatabase(databaseUrl);
     },
   };
 }
 
+/** Drops a database made by `createTestDatabase` (PGlite in memory needs nothing). */
+export async function dropTestDatabase(databaseUrl: string): Promise<void> {
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  if (!databaseUrl.startsWith("postgres") || !adminUrl) return;
+  const name = new URL(databaseUrl).pathname.slice(1);
+  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`drop database if exists "${name}" with (force)`);
+  } finally {
+    await sql.end();
+  }
+}
+
 /** Creates a tenant as the platform (no HTTP), for tests that need one to exist. */
-export async function seedTenant(services: Services, slug: string, plan: "starter" | "pro" | "enterprise" = "starter") {
+export async function seedTenant(
+  services: Services,
+  slug: string,
+  plan: "starter" | "pro" | "enterprise" = "starter",
+) {
   const ctx = systemCtx(services);
   return createTenant({
-    ctx: { ...ctx, principal: { kind: "user", userId: "usr_system", email: "system", isOperator: true, memberships: [] } },
+    ctx: {
+      ...ctx,
+      principal: { kind: "user", userId: "usr_system", email: "system", isOperator: true, memberships: [] },
+    },
     input: { slug, name: slug, plan },
   });
 }

@@ -1,5 +1,6 @@
 import { isScopeGranted } from "@vdb/schemas/auth";
 import { newId } from "@vdb/schemas/ids";
+import type { CreatedApiKey } from "@vdb/schemas/keys";
 import { GenerateTokenInput, type InstanceToken, instanceAudience } from "@vdb/schemas/tokens";
 import { requirePrincipal, requireTenantScope, scopesOn } from "../auth/authorize";
 import { insertApiKey } from "../keys/create-api-key";
@@ -11,7 +12,13 @@ import { findTenantOrThrow } from "../tenants/to-tenant";
  * Seed `/generate-token`: a short-lived JWT for the tenant's instance (instances verify it
  * against the JWKS, holding no secret), optionally bundled with a new API key.
  */
-export async function generateToken({ ctx, input }: { ctx: Ctx; input: GenerateTokenInput }): Promise<InstanceToken> {
+export async function generateToken({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: GenerateTokenInput;
+}): Promise<InstanceToken> {
   const data = GenerateTokenInput.parse(input);
   const principal = requirePrincipal(ctx.principal);
   requireTenantScope(principal, data.tenantId, data.includeApiKey ? "admin" : "read");
@@ -19,15 +26,21 @@ export async function generateToken({ ctx, input }: { ctx: Ctx; input: GenerateT
   const scopes = data.scopes ?? held;
   const wider = scopes.filter((scope) => !isScopeGranted(held, scope));
   if (wider.length > 0) {
-    throw new AppError({ code: "FORBIDDEN", message: `Cannot issue a token with scopes the caller lacks: ${wider.join(", ")}` });
+    throw new AppError({
+      code: "FORBIDDEN",
+      message: `Cannot issue a token with scopes the caller lacks: ${wider.join(", ")}`,
+    });
   }
 
   const { services } = ctx;
-  const apiKey = data.includeApiKey
-    ? await services.db.transaction((tx) =>
-        insertApiKey(ctx, tx, { tenantId: data.tenantId, name: data.apiKeyName, scopes }),
-      )
-    : (await findTenantOrThrow(services.db, data.tenantId), undefined);
+  let apiKey: CreatedApiKey | undefined;
+  if (data.includeApiKey) {
+    apiKey = await services.db.transaction((tx) =>
+      insertApiKey(ctx, tx, { tenantId: data.tenantId, name: data.apiKeyName, scopes }),
+    );
+  } else {
+    await findTenantOrThrow(services.db, data.tenantId);
+  }
 
   const audience = instanceAudience(data.tenantId);
   const { token } = await services.signingKeys.sign(

@@ -14,7 +14,11 @@ export async function listSigningKeys({ ctx }: { ctx: Ctx }): Promise<SigningKey
 export async function rotateSigningKey({ ctx }: { ctx: Ctx }): Promise<SigningKey> {
   requireOperator(ctx.principal);
   const key = await ctx.services.signingKeys.rotate();
-  await recordAudit({ ctx, db: ctx.services.db, input: { tenantId: null, action: "signing_key.rotate", targetId: key.kid } });
+  await recordAudit({
+    ctx,
+    db: ctx.services.db,
+    input: { tenantId: null, action: "signing_key.rotate", targetId: key.kid },
+  });
   return key;
 }
 
@@ -28,6 +32,10 @@ export async function retireSigningKey({
   requireOperator(ctx.principal);
   const { kid } = RetireSigningKeyInput.parse(input);
   const key = await ctx.services.signingKeys.retire(kid);
-  await recordAudit({ ctx, db: ctx.services.db, input: { tenantId: null, action: "signing_key.retire", targetId: kid } });
+  await recordAudit({
+    ctx,
+    db: ctx.services.db,
+    input: { tenantId: null, action: "signing_key.retire", targetId: kid },
+  });
   return key;
 }

@@ -44,7 +44,11 @@ const retire = createRoute({
 });
 
 export const tokensRest = restApp()
-  .openapi(generate, async (c) => c.json(await generateToken({ ctx: ctxOf(c), input: c.req.valid("json") }), 200))
+  .openapi(generate, async (c) =>
+    c.json(await generateToken({ ctx: ctxOf(c), input: c.req.valid("json") }), 200),
+  )
   .openapi(list, async (c) => c.json(await listSigningKeys({ ctx: ctxOf(c) }), 200))
   .openapi(rotate, async (c) => c.json(await rotateSigningKey({ ctx: ctxOf(c) }), 200))
-  .openapi(retire, async (c) => c.json(await retireSigningKey({ ctx: ctxOf(c), input: c.req.valid("param") }), 200));
+  .openapi(retire, async (c) =>
+    c.json(await retireSigningKey({ ctx: ctxOf(c), input: c.req.valid("param") }), 200),
+  );

@@ -6,7 +6,9 @@ import { generateToken } from "./generate-token";
 import { listSigningKeys, retireSigningKey, rotateSigningKey } from "./manage-signing-keys";
 
 export const tokensRouter = {
-  generate: procedure.input(GenerateTokenInput).mutation(({ ctx, input }) => generateToken({ ctx: verbCtx(ctx), input })),
+  generate: procedure
+    .input(GenerateTokenInput)
+    .mutation(({ ctx, input }) => generateToken({ ctx: verbCtx(ctx), input })),
   signingKeys: procedure.query(({ ctx }) => listSigningKeys({ ctx: verbCtx(ctx) })),
   rotateSigningKey: procedure.mutation(({ ctx }) => rotateSigningKey({ ctx: verbCtx(ctx) })),
   retireSigningKey: procedure

@@ -1,7 +1,16 @@
 import { newId } from "@vdb/schemas/ids";
 import type { SigningKey } from "@vdb/schemas/tokens";
 import { desc, eq, inArray, ne, sql } from "drizzle-orm";
-import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT, createLocalJWKSet } from "jose";
+import {
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type JWK,
+  type JWTPayload,
+  jwtVerify,
+  SignJWT,
+} from "jose";
 import type { Database } from "../lib/db/client";
 import { signingKeys } from "../lib/db/schema";
 import { AppError, isUniqueViolation } from "../lib/errors";
@@ -79,7 +88,10 @@ export class SigningKeyStore {
     const [row] = await this.db.select().from(signingKeys).where(eq(signingKeys.kid, kid)).limit(1);
     if (!row) throw new AppError({ code: "NOT_FOUND", message: `Signing key ${kid} does not exist` });
     if (row.status === "active") {
-      throw new AppError({ code: "CONFLICT", message: "The active signing key cannot be retired: rotate first" });
+      throw new AppError({
+        code: "CONFLICT",
+        message: "The active signing key cannot be retired: rotate first",
+      });
     }
     const [retired] = await this.db
       .update(signingKeys)
@@ -96,7 +108,10 @@ export class SigningKeyStore {
     return { keys: rows.map((row) => ({ ...row.publicJwk, kid: row.kid, alg: row.alg, use: "sig" }) as JWK) };
   }
 
-  async sign(claims: JWTPayload & { aud: string; sub: string }, ttlSeconds: number): Promise<{ token: string; kid: string }> {
+  async sign(
+    claims: JWTPayload & { aud: string; sub: string },
+    ttlSeconds: number,
+  ): Promise<{ token: string; kid: string }> {
     const active = (await this.rows()).find((row) => row.status === "active");
     if (!active) throw new AppError({ code: "SERVICE_UNAVAILABLE", message: "No active signing key" });
     const key = await importJWK(active.privateJwk as JWK, active.alg);

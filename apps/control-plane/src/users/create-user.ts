@@ -22,7 +22,13 @@ export async function insertUser(ctx: Ctx, data: CreateUserInput): Promise<User>
     return await ctx.services.db.transaction(async (tx) => {
       const [row] = await tx
         .insert(users)
-        .values({ id: newId("user"), email: data.email, name: data.name, passwordHash, isOperator: data.isOperator })
+        .values({
+          id: newId("user"),
+          email: data.email,
+          name: data.name,
+          passwordHash,
+          isOperator: data.isOperator,
+        })
         .returning();
       if (!row) throw new Error("insert returned no row");
       await recordAudit({

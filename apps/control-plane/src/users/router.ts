@@ -5,5 +5,7 @@ import { procedure } from "../trpc/trpc";
 import { createUser } from "./create-user";
 
 export const usersRouter = {
-  create: procedure.input(CreateUserInput).mutation(({ ctx, input }) => createUser({ ctx: verbCtx(ctx), input })),
+  create: procedure
+    .input(CreateUserInput)
+    .mutation(({ ctx, input }) => createUser({ ctx: verbCtx(ctx), input })),
 } satisfies TRPCRouterRecord;

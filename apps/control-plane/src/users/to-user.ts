@@ -1,7 +1,7 @@
 import type { Membership, User } from "@vdb/schemas/auth";
 import { eq } from "drizzle-orm";
 import type { Database } from "../lib/db/client";
-import { memberships, users } from "../lib/db/schema";
+import { memberships, type users } from "../lib/db/schema";
 
 type UserRow = typeof users.$inferSelect;
 

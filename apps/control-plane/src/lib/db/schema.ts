@@ -58,7 +58,10 @@ export const memberships = pgTable(
     role: text("role", { enum: ["owner", "admin", "viewer"] }).notNull(),
     createdAt: createdAt(),
   },
-  (table) => [primaryKey({ columns: [table.userId, table.tenantId] }), index("memberships_tenant_idx").on(table.tenantId)],
+  (table) => [
+    primaryKey({ columns: [table.userId, table.tenantId] }),
+    index("memberships_tenant_idx").on(table.tenantId),
+  ],
 );
 
 export const apiKeys = pgTable(

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "./testing";
+import { api } from "./testing/http";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => server?.close());
+
+describe("operational endpoints", () => {
+  it("/health reports the store", async () => {
+    const res = await fetch(`${server.url}/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "ok", store: server.services.store.kind });
+  });
+
+  it("/metrics exposes request counters in Prometheus format", async () => {
+    await fetch(`${server.url}/health`);
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toMatch(/vdb_http_requests_total\{method="GET",route="\/health",status="200"\} \d+/);
+    expect(text).toContain("vdb_http_request_duration_seconds_bucket");
+  });
+
+  it("echoes a sane X-Request-Id, and mints one otherwise", async () => {
+    const given = await fetch(`${server.url}/health`, { headers: { "x-request-id": "trace-123" } });
+    expect(given.headers.get("x-request-id")).toBe("trace-123");
+    const minted = await fetch(`${server.url}/health`, {
+      headers: { "x-request-id": "bad id\twith spaces" },
+    });
+    expect(minted.headers.get("x-request-id")).toMatch(/^req_/);
+    const failed = await api(server.url, "GET", "/tenants", { headers: { "x-request-id": "trace-456" } });
+    expect(failed.body.error.requestId).toBe("trace-456");
+  });
+
+  it("serves an OpenAPI document and an interactive docs page from the same schemas", async () => {
+    const doc = (await (await fetch(`${server.url}/api/v1/openapi.json`)).json()) as any;
+    expect(doc.openapi).toBe("3.1.0");
+    for (const path of [
+      "/tenants",
+      "/tenants/{tenantId}",
+      "/tenants/{tenantId}/keys",
+      "/generate-token",
+      "/provision",
+    ]) {
+      expect(Object.keys(doc.paths)).toContain(path);
+    }
+    const createBody = doc.paths["/tenants"].post.requestBody.content["application/json"].schema;
+    expect(JSON.stringify(createBody)).toContain("enterprise");
+    const page = await fetch(`${server.url}/api/v1/docs`);
+    expect(await page.text()).toContain("SwaggerUIBundle");
+    const asset = await fetch(`${server.url}/api/v1/docs/assets/swagger-ui-bundle.js`);
+    expect(asset.status).toBe(200);
+    expect((await fetch(`${server.url}/api/v1/docs/assets/..%2Fpackage.json`)).status).toBe(404);
+  });
+
+  it("lists the plans with their quotas", async () => {
+    const plans = await api(server.url, "GET", "/plans");
+    expect(Object.keys(plans.body)).toEqual(["starter", "pro", "enterprise"]);
+    expect(plans.body.starter.maxDocuments).toBeGreaterThan(0);
+  });
+
+  it("login: a wrong password is 401 and a logged-out session stops working", async () => {
+    const wrong = await api(server.url, "POST", "/auth/login", {
+      body: { email: "admin@vdb.test", password: "nope" },
+    });
+    expect(wrong.status).toBe(401);
+    const session = await api(server.url, "POST", "/auth/login", {
+      body: { email: "ADMIN@vdb.test", password: "correct-horse-battery" },
+    });
+    expect(session.status).toBe(200);
+    const token = session.body.token;
+    expect((await api(server.url, "GET", "/auth/me", { token })).body.kind).toBe("user");
+    expect((await api(server.url, "POST", "/auth/logout", { token })).status).toBe(200);
+    expect((await api(server.url, "GET", "/auth/me", { token })).status).toBe(401);
+  });
+});

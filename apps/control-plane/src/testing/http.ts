@@ -1,0 +1,55 @@
+import { createTRPCClient, httpLink } from "@trpc/client";
+import type { AppRouter } from "../trpc/router";
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** One REST call: JSON in, parsed JSON out, whatever the status. `rawBody` is sent as is. */
+// biome-ignore lint/suspicious/noExplicitAny: bodies are checked by the tests' assertions, not by types
+export async function api<T = any>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  let body: string | undefined;
+  if (opts.rawBody !== undefined) body = opts.rawBody;
+  else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+  if (body !== undefined) headers["content-type"] ??= "application/json";
+  const response = await fetch(`${baseUrl}/api/v1${path}`, { method, headers, body });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : null) as T, headers: response.headers };
+}
+
+/** A tRPC client over real HTTP, authenticated with `token`. */
+export function trpcAs(baseUrl: string, token?: string) {
+  return createTRPCClient<AppRouter>({
+    links: [
+      httpLink({
+        url: `${baseUrl}/trpc`,
+        headers: () => (token ? { authorization: `Bearer ${token}` } : {}),
+      }),
+    ],
+  });
+}
+
+/** Creates a console user and logs them in; returns the user id and a session token. */
+export async function userWithSession(
+  baseUrl: string,
+  adminToken: string,
+  email: string,
+  password = "a-long-enough-password",
+): Promise<{ userId: string; token: string }> {
+  const created = await api(baseUrl, "POST", "/users", {
+    token: adminToken,
+    body: { email, name: email, password },
+  });
+  if (created.status !== 201) throw new Error(`creating ${email}: ${JSON.stringify(created.body)}`);
+  const session = await api(baseUrl, "POST", "/auth/login", { body: { email, password } });
+  return { userId: created.body.id, token: session.body.token };
+}

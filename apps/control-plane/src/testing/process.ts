@@ -1,0 +1,77 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../main.ts");
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ControlPlaneProcess {
+  url: string;
+  child: ChildProcess;
+  /** Everything it printed on stdout so far. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `src/main.ts` as a real process (as `npm start` does) and resolves once it has printed
+ * its URL, or rejects after `timeoutMs`.
+ */
+export async function startControlPlaneProcess(
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+): Promise<ControlPlaneProcess> {
+  const port = Number(env.PORT ?? (await freePort()));
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
+    env: { ...process.env, LOG_LEVEL: "warn", ...env, PORT: String(port) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no start within ${timeoutMs} ms:\n${stdout}\n${stderr}`)),
+      timeoutMs,
+    );
+    const check = () => {
+      if (stdout.includes(`running at ${url}`)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on("data", check);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code}:\n${stdout}\n${stderr}`));
+    });
+  });
+  return {
+    url,
+    child,
+    output: () => stdout,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Sets up and runs every test: what the tests need from Debian (PostgreSQL, Chromium), the
+# pinned pnpm and the locked dependencies, then lint, typecheck and all test suites.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+export TURBO_TELEMETRY_DISABLED=1
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+PNPM=(npx -y pnpm@10.34.9)
+
+echo "==> PostgreSQL"
+TEST_DATABASE_URL="$(bash infra/scripts/ensure-postgres.sh)"
+export TEST_DATABASE_URL
+echo "    tests use $TEST_DATABASE_URL"
+
+echo "==> Chromium"
+bash infra/scripts/ensure-chromium.sh
+
+echo "==> Dependencies"
+"${PNPM[@]}" install --frozen-lockfile
+
+echo "==> Lint (one Biome config for the repo)"
+"${PNPM[@]}" exec biome check .
+
+echo "==> Typecheck and tests (every package; stores: PGlite and PostgreSQL)"
+"${PNPM[@]}" exec turbo run typecheck test --concurrency=1 --output-logs=full
