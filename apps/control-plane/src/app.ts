@@ -3,9 +3,11 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { trpcServer } from "@hono/trpc-server";
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Principal } from "@vdb/schemas/auth";
 import { PLANS } from "@vdb/schemas/plans";
 import { bodyLimit } from "hono/body-limit";
 import { auditRest } from "./audit/rest";
+import { authenticate, credentialFrom } from "./auth/authenticate";
 import { authRest } from "./auth/rest";
 import { authenticateRequest } from "./http/authenticate-request";
 import { type AppEnv, requestMetaOf } from "./http/env";
@@ -58,18 +60,28 @@ export function createApp(services: Services) {
     return c.json(await services.signingKeys.jwks());
   });
 
-  app.use("/trpc/*", authenticateRequest);
   app.use(
     "/trpc/*",
     trpcServer({
       router: appRouter,
       endpoint: "/trpc",
-      createContext: (_opts, c) => ({
-        principal: c.get("principal"),
-        credential: c.get("credential"),
-        request: requestMetaOf(c),
-        services,
-      }),
+      // Authenticated here rather than by middleware, so a rejected credential is answered in
+      // tRPC's error shape (with our code and requestId), which tRPC clients can read.
+      createContext: async (_opts, c) => {
+        let principal: Principal | null = null;
+        let credential: string | null = null;
+        let authFailure: unknown = null;
+        try {
+          credential = credentialFrom({
+            authorization: c.req.header("authorization"),
+            apiKey: c.req.header("x-api-key"),
+          });
+          principal = await authenticate(services, credential);
+        } catch (error) {
+          authFailure = error;
+        }
+        return { principal, credential, authFailure, request: requestMetaOf(c), services };
+      },
       onError: ({ error, path }) => {
         if (error.code === "INTERNAL_SERVER_ERROR")
           services.logger.error({ err: error.cause ?? error, path }, "tRPC error");

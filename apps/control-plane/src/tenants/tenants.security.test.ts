@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../testing";
-import { api, userWithSession } from "../testing/http";
+import { api, trpcAs, userWithSession } from "../testing/http";
 
 let server: TestServer;
 let tenantA: string;
@@ -129,5 +129,17 @@ describe("operator versus tenant admin", () => {
     }
     const badHeader = await api(server.url, "GET", "/tenants", { headers: { authorization: "Basic abc" } });
     expect(badHeader.status).toBe(401);
+  });
+});
+
+describe("rejected credentials over tRPC", () => {
+  it("answer in tRPC's error shape with our code and a requestId", async () => {
+    for (const token of ["vdbk_garbage", "vdbs_expired-or-unknown"]) {
+      const failure = await trpcAs(server.url, token)
+        .tenants.list.query({})
+        .catch((error) => error);
+      expect(failure.data).toMatchObject({ httpStatus: 401, appCode: "UNAUTHORIZED" });
+      expect(failure.data.requestId).toMatch(/^req_/);
+    }
   });
 });

@@ -14,6 +14,8 @@ export interface TrpcContext {
   request: RequestMeta;
   /** The bearer credential as sent (log out ends exactly this session). */
   credential: string | null;
+  /** Why the credential was rejected, if it was; every procedure then fails with it. */
+  authFailure: unknown;
   services: unknown;
 }
 
@@ -35,6 +37,7 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
 const withServices = t.middleware(async ({ ctx, next }) => {
+  if (ctx.authFailure) throw toTRPCError(ctx.authFailure);
   const result = await next({ ctx: { services: ctx.services as Services } });
   // Domain errors arrive wrapped as INTERNAL_SERVER_ERROR; give them their own tRPC code.
   if (!result.ok) throw toTRPCError(result.error);
