@@ -1,0 +1,51 @@
+/**
+ * Where instances run. Two drivers behind this one interface: `local` (child processes on this
+ * machine) and `ecs` (Fargate/EC2 tasks). The reconciler is the only caller; drivers never
+ * touch the store, they only start, stop, look and list.
+ */
+
+/** Everything a driver needs to start one tenant's instance. */
+export interface InstanceSpec {
+  tenantId: string;
+  /** The environment the instance reads (see `apps/instance/src/config.ts`), minus PORT/HOST/DATA_DIR/CHROMA_URL, which the driver decides. */
+  env: Record<string, string>;
+}
+
+/** What a driver remembers of a started instance, persisted by the reconciler between restarts. */
+export interface InstanceHandle {
+  /** Driver-specific id: a pid for `local`, a task ARN for `ecs`. */
+  ref: string;
+  /** Base URL of the instance's HTTP API once known. */
+  url: string | null;
+}
+
+export type ObservedState =
+  | { state: "starting"; url: string | null }
+  | { state: "running"; url: string }
+  | { state: "stopped"; reason: string | null }
+  | { state: "failed"; reason: string };
+
+export interface InstanceRuntime {
+  readonly kind: "local" | "ecs";
+  /** Starts an instance; resolves once it is accepted (not necessarily healthy). */
+  start(spec: InstanceSpec): Promise<InstanceHandle>;
+  /** What the instance is doing now. */
+  observe(handle: InstanceHandle): Promise<ObservedState>;
+  /** Stops it gracefully; resolves when it is gone. Stopping a stopped instance is a no-op. */
+  stop(handle: InstanceHandle): Promise<void>;
+  /** Removes the tenant's instance data (after `stop`). */
+  destroyData(tenantId: string): Promise<void>;
+  /** Instances this driver can see, whether or not the store knows them: for adoption and orphan clean-up. */
+  list(): Promise<(InstanceHandle & { tenantId: string })[]>;
+}
+
+/** Raised by drivers for conditions the reconciler should retry later (no capacity, throttling). */
+export class RetryableRuntimeError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs = 5_000,
+  ) {
+    super(message);
+    this.name = "RetryableRuntimeError";
+  }
+}

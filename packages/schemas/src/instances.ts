@@ -1,0 +1,191 @@
+import { z } from "zod";
+import { TenantId } from "./ids";
+import { Plan } from "./plans";
+
+/**
+ * The data plane: what a tenant's instance accepts (`POST /embed`, `/search`, `/delete`,
+ * `GET /healthz`, collections), and what the control plane forwards to it unchanged.
+ * Field names follow Chroma's (`ids`, `documents`, `metadatas`, `embeddings`), camel-cased.
+ */
+
+/** Chroma's rule: 3-63 characters of `[a-zA-Z0-9._-]`, alphanumeric at both ends. */
+export const CollectionName = z
+  .string()
+  .regex(/^[a-zA-Z0-9](?:[a-zA-Z0-9._-]{1,61})[a-zA-Z0-9]$/, {
+    message: "must be 3-63 characters of letters, digits, '.', '_' or '-', starting and ending with a letter or digit",
+  });
+
+export const DEFAULT_COLLECTION = "default";
+
+/** Largest batch one request may carry; the instance splits it into Chroma-sized writes. */
+export const MAX_BATCH = 10_000;
+/** Chroma 1.0 rejects bigger single writes (measured: ~5,461). */
+export const CHROMA_MAX_WRITE = 5_000;
+
+export const MetadataValue = z.union([z.string().max(10_000), z.number().finite(), z.boolean(), z.null()]);
+export const Metadata = z.record(z.string().min(1).max(200), MetadataValue);
+export type Metadata = z.infer<typeof Metadata>;
+
+const Vector = z.array(z.number().finite()).min(1).max(8_192);
+const DocumentId = z.string().min(1, { message: "ids must not be empty" }).max(512);
+
+export const EmbedRequest = z
+  .strictObject({
+    collection: CollectionName.default(DEFAULT_COLLECTION),
+    ids: z.array(DocumentId).min(1).max(MAX_BATCH),
+    documents: z.array(z.string().max(100_000)).optional(),
+    metadatas: z.array(Metadata.nullable()).optional(),
+    /** Precomputed vectors; without them the instance embeds `documents` with its model. */
+    embeddings: z.array(Vector).optional(),
+  })
+  .superRefine((body, ctx) => {
+    const seen = new Set<string>();
+    body.ids.forEach((id, index) => {
+      if (seen.has(id)) ctx.addIssue({ code: "custom", path: ["ids", index], message: `duplicate id "${id}" in batch` });
+      seen.add(id);
+    });
+    for (const field of ["documents", "metadatas", "embeddings"] as const) {
+      const values = body[field];
+      if (values && values.length !== body.ids.length) {
+        ctx.addIssue({
+          code: "custom",
+          path: [field],
+          message: `has ${values.length} entries for ${body.ids.length} ids`,
+        });
+      }
+    }
+    if (!body.documents && !body.embeddings) {
+      ctx.addIssue({ code: "custom", path: ["documents"], message: "give documents, embeddings or both" });
+    }
+  });
+export type EmbedRequest = z.input<typeof EmbedRequest>;
+
+export const EmbedResponse = z.object({
+  collection: z.string(),
+  upserted: z.number().int(),
+  dimension: z.number().int(),
+  count: z.number().int().describe("documents in the collection afterwards"),
+});
+export type EmbedResponse = z.infer<typeof EmbedResponse>;
+
+// Chroma's filter language, validated so an unknown operator is a 400 instead of a Chroma 500.
+type Where = { [key: string]: unknown };
+const Scalar = z.union([z.string(), z.number().finite(), z.boolean()]);
+const FieldOperators = z
+  .strictObject({
+    $eq: Scalar,
+    $ne: Scalar,
+    $gt: z.number(),
+    $gte: z.number(),
+    $lt: z.number(),
+    $lte: z.number(),
+    $in: z.array(Scalar).min(1),
+    $nin: z.array(Scalar).min(1),
+  })
+  .partial()
+  .refine((ops) => Object.keys(ops).length === 1, { message: "use exactly one operator per field" });
+
+export const WhereFilter: z.ZodType<Where> = z.lazy(() =>
+  z.union([
+    z.strictObject({ $and: z.array(WhereFilter).min(2) }),
+    z.strictObject({ $or: z.array(WhereFilter).min(2) }),
+    z
+      .record(
+        z.string().regex(/^[^$]/, { message: "unknown operator; use $and, $or or a field name" }),
+        z.union([Scalar, FieldOperators]),
+      )
+      .refine((value) => Object.keys(value).length === 1, {
+        message: "one field per object; combine several with $and",
+      }),
+  ]),
+);
+
+export const WhereDocumentFilter: z.ZodType<Where> = z.lazy(() =>
+  z.union([
+    z.strictObject({ $contains: z.string().min(1) }),
+    z.strictObject({ $not_contains: z.string().min(1) }),
+    z.strictObject({ $regex: z.string().min(1) }),
+    z.strictObject({ $not_regex: z.string().min(1) }),
+    z.strictObject({ $and: z.array(WhereDocumentFilter).min(2) }),
+    z.strictObject({ $or: z.array(WhereDocumentFilter).min(2) }),
+  ]),
+);
+
+export const IncludeField = z.enum(["documents", "metadatas", "distances", "embeddings"]);
+
+export const SearchRequest = z
+  .strictObject({
+    collection: CollectionName.default(DEFAULT_COLLECTION),
+    query: z.string().min(1).max(10_000).optional(),
+    queryEmbedding: Vector.optional(),
+    nResults: z.number().int().min(1).max(1_000).default(10),
+    where: WhereFilter.optional(),
+    whereDocument: WhereDocumentFilter.optional(),
+    include: z.array(IncludeField).default(["documents", "metadatas", "distances"]),
+  })
+  .refine((body) => (body.query === undefined) !== (body.queryEmbedding === undefined), {
+    message: "give exactly one of query or queryEmbedding",
+    path: ["query"],
+  });
+export type SearchRequest = z.input<typeof SearchRequest>;
+
+export const SearchHit = z.object({
+  id: z.string(),
+  document: z.string().nullable().optional(),
+  metadata: Metadata.nullable().optional(),
+  distance: z.number().nullable().optional(),
+  embedding: z.array(z.number()).nullable().optional(),
+});
+export type SearchHit = z.infer<typeof SearchHit>;
+
+export const SearchResponse = z.object({ collection: z.string(), results: z.array(SearchHit) });
+export type SearchResponse = z.infer<typeof SearchResponse>;
+
+export const DeleteRequest = z
+  .strictObject({
+    collection: CollectionName.default(DEFAULT_COLLECTION),
+    ids: z.array(DocumentId).min(1).max(MAX_BATCH).optional(),
+    where: WhereFilter.optional(),
+  })
+  .refine((body) => body.ids !== undefined || body.where !== undefined, {
+    message: "give ids, where or both (deleting everything needs the collection's DELETE)",
+    path: ["ids"],
+  });
+export type DeleteRequest = z.input<typeof DeleteRequest>;
+
+export const DeleteResponse = z.object({
+  collection: z.string(),
+  deleted: z.number().int(),
+  count: z.number().int(),
+});
+export type DeleteResponse = z.infer<typeof DeleteResponse>;
+
+export const Collection = z.object({
+  name: z.string(),
+  /** The embedding provider the collection was created with, and its dimension. */
+  model: z.string(),
+  dimension: z.number().int(),
+  count: z.number().int(),
+});
+export type Collection = z.infer<typeof Collection>;
+
+export const CreateCollectionRequest = z.strictObject({ name: CollectionName });
+
+export const InstanceHealth = z.object({
+  status: z.enum(["ok", "degraded"]),
+  tenantId: TenantId,
+  plan: Plan,
+  model: z.string(),
+  dimension: z.number().int(),
+  maxDocs: z.number().int(),
+  chroma: z.object({ heartbeat: z.boolean(), version: z.string().nullable() }),
+  counts: z.object({ collections: z.number().int(), documents: z.number().int() }),
+  uptimeSeconds: z.number(),
+});
+export type InstanceHealth = z.infer<typeof InstanceHealth>;
+
+/** What the control plane wants an instance to be, and what it observes it is. */
+export const DesiredInstanceState = z.enum(["running", "stopped", "deleted"]);
+export type DesiredInstanceState = z.infer<typeof DesiredInstanceState>;
+export const InstanceState = z.enum(["pending", "starting", "running", "stopping", "stopped", "failed", "deleted"]);
+export type InstanceState = z.infer<typeof InstanceState>;
