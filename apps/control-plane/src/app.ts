@@ -9,9 +9,11 @@ import { bodyLimit } from "hono/body-limit";
 import { auditRest } from "./audit/rest";
 import { authenticate, credentialFrom } from "./auth/authenticate";
 import { authRest } from "./auth/rest";
+import { dataPlaneRest } from "./data-plane/rest";
 import { authenticateRequest } from "./http/authenticate-request";
 import { type AppEnv, requestMetaOf } from "./http/env";
 import { requestContext } from "./http/request-context";
+import { instancesRest } from "./instances/rest";
 import { keysRest } from "./keys/rest";
 import { pingStore } from "./lib/db/client";
 import { AppError, toHttpError } from "./lib/errors";
@@ -97,6 +99,8 @@ export function createApp(services: Services) {
   api.route("/", keysRest);
   api.route("/", tokensRest);
   api.route("/", auditRest);
+  api.route("/", instancesRest);
+  api.route("/", dataPlaneRest);
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   api.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -30,6 +30,31 @@ export const ConfigSchema = z.object({
   API_KEY_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   /** How often each process polls for revoked keys and deleted tenants. */
   AUTH_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  /** Where tenant instances run: child processes here (`local`) or ECS tasks (`ecs`). */
+  RUNTIME: z.enum(["local", "ecs"]).default("local"),
+  /** Ports the local runtime may give instances, `first-last`. */
+  INSTANCE_PORTS: z
+    .string()
+    .regex(/^\d+-\d+$/, { message: "must look like 9100-9499" })
+    .default("9100-9499"),
+  /** Embedding model and dimension of new instances (see packages/embeddings). */
+  INSTANCE_MODEL: z.string().min(1).default("use-lite"),
+  INSTANCE_DIMENSION: z.coerce.number().int().min(1).max(8_192).default(512),
+  /** How often the reconciler drives instances towards their desired state. */
+  RECONCILE_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  /** An instance not healthy this long after starting is restarted. */
+  INSTANCE_START_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(60_000),
+  /** Local runtime: stop instances when the control plane stops (else they keep running and are re-adopted). */
+  STOP_INSTANCES_ON_EXIT: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((value) => value === "true"),
+  ECS_CLUSTER: optionalString,
+  ECS_TASK_DEFINITION: optionalString,
+  ECS_CONTAINER_NAME: z.string().default("instance"),
+  /** Comma-separated subnet and security-group ids for the instances' awsvpc network. */
+  ECS_SUBNETS: optionalString,
+  ECS_SECURITY_GROUPS: optionalString,
   /** Largest JSON body accepted on any route. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1_024).default(1_048_576),
 });

@@ -1,5 +1,8 @@
 import { ApiKeyCache } from "./auth/api-key-cache";
 import type { Config } from "./config";
+import { createRuntime } from "./instances/create-runtime";
+import { Reconciler } from "./instances/reconciler";
+import type { InstanceRuntime } from "./instances/runtime";
 import { type Database, openStore, type Store } from "./lib/db/client";
 import { createLogger, type Logger } from "./lib/logger";
 import { createMetrics, type Metrics } from "./lib/metrics";
@@ -14,6 +17,8 @@ export interface Services {
   apiKeys: ApiKeyCache;
   signingKeys: SigningKeyStore;
   metrics: Metrics;
+  runtime: InstanceRuntime;
+  reconciler: Reconciler;
   close(): Promise<void>;
 }
 
@@ -27,6 +32,9 @@ export async function createServices(config: Config, opts: { logger?: Logger } =
   const signingKeys = new SigningKeyStore(store.db);
   await signingKeys.ensureActiveKey();
   apiKeys.start();
+  const runtime = await createRuntime(config, logger);
+  const reconciler = new Reconciler(store, runtime, config, logger);
+  reconciler.start();
   return {
     config,
     logger,
@@ -35,7 +43,15 @@ export async function createServices(config: Config, opts: { logger?: Logger } =
     apiKeys,
     signingKeys,
     metrics: createMetrics(),
+    runtime,
+    reconciler,
     async close() {
+      await reconciler.stop();
+      // Local instances are children of this machine: stop them with the control plane, unless
+      // told to leave them running for the next control plane to re-adopt.
+      if (runtime.kind === "local" && config.STOP_INSTANCES_ON_EXIT) {
+        await Promise.all((await runtime.list()).map((handle) => runtime.stop(handle)));
+      }
       await apiKeys.stop();
       await store.close();
     },

@@ -3,7 +3,7 @@
  * at creation; writing or querying it with another provider is a clear error, not garbage.
  */
 export interface EmbeddingProvider {
-  /** Stable id stored with collections, e.g. `use-lite`, `hash-384`, `openai:text-embedding-3-small`. */
+  /** Stable id stored with collections, e.g. `use-lite`, `hash`, `openai:text-embedding-3-small`. */
   readonly name: string;
   readonly dimension: number;
   /** Embeds texts in order; implementations batch internally and load their model once. */

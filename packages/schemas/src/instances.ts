@@ -85,6 +85,7 @@ const FieldOperators = z
   .partial()
   .refine((ops) => Object.keys(ops).length === 1, { message: "use exactly one operator per field" });
 
+// Recursive schemas carry an id so OpenAPI generators emit a $ref instead of recursing forever.
 export const WhereFilter: z.ZodType<Where> = z.lazy(() =>
   z.union([
     z.strictObject({ $and: z.array(WhereFilter).min(2) }),
@@ -98,7 +99,7 @@ export const WhereFilter: z.ZodType<Where> = z.lazy(() =>
         message: "one field per object; combine several with $and",
       }),
   ]),
-);
+).meta({ id: "WhereFilter", description: "Chroma metadata filter" });
 
 export const WhereDocumentFilter: z.ZodType<Where> = z.lazy(() =>
   z.union([
@@ -109,7 +110,7 @@ export const WhereDocumentFilter: z.ZodType<Where> = z.lazy(() =>
     z.strictObject({ $and: z.array(WhereDocumentFilter).min(2) }),
     z.strictObject({ $or: z.array(WhereDocumentFilter).min(2) }),
   ]),
-);
+).meta({ id: "WhereDocumentFilter", description: "Chroma document-content filter" });
 
 export const IncludeField = z.enum(["documents", "metadatas", "distances", "embeddings"]);
 
@@ -189,3 +190,28 @@ export const DesiredInstanceState = z.enum(["running", "stopped", "deleted"]);
 export type DesiredInstanceState = z.infer<typeof DesiredInstanceState>;
 export const InstanceState = z.enum(["pending", "starting", "running", "stopping", "stopped", "failed", "deleted"]);
 export type InstanceState = z.infer<typeof InstanceState>;
+
+/** A tenant's instance as the control plane reports it. */
+export const Instance = z.object({
+  tenantId: TenantId,
+  runtime: z.enum(["local", "ecs"]),
+  desiredState: DesiredInstanceState,
+  state: InstanceState,
+  /** Where the instance answers (direct access with an instance token); null until running. */
+  url: z.string().nullable(),
+  model: z.string(),
+  dimension: z.number().int(),
+  lastError: z.string().nullable(),
+  restartCount: z.number().int(),
+  stateChangedAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export type Instance = z.infer<typeof Instance>;
+
+export const LaunchInstanceInput = z.strictObject({
+  tenantId: TenantId,
+  /** Embedding model for a new instance (default: the platform's); fixed once created. */
+  model: z.string().min(1).max(200).optional(),
+  dimension: z.number().int().min(1).max(8_192).optional(),
+});
+export type LaunchInstanceInput = z.infer<typeof LaunchInstanceInput>;

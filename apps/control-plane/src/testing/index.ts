@@ -3,7 +3,9 @@
  * `VDB_TEST_STORE=postgres` (with `TEST_DATABASE_URL` pointing at a server whose user may
  * create databases) gives each harness a fresh PostgreSQL database; otherwise in-memory PGlite.
  */
-import type { AddressInfo } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { serve } from "@hono/node-server";
 import postgres from "postgres";
 import { type App, createApp } from "../app";
@@ -13,6 +15,7 @@ import { createLogger } from "../lib/logger";
 import { createServices, type Services } from "../services";
 import { createTenant } from "../tenants/create-tenant";
 import { ensureFirstAdmin } from "../users/ensure-first-admin";
+import { freePort } from "./process";
 
 export const ADMIN_EMAIL = "admin@vdb.test";
 export const ADMIN_PASSWORD = "correct-horse-battery";
@@ -58,22 +61,30 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const ownsDatabase = opts.databaseUrl === undefined;
   const databaseUrl = opts.databaseUrl ?? (await createTestDatabase());
+  // A known port up front: instances fetch the JWKS from PUBLIC_URL, so it must be the real one.
+  const port = Number(opts.env?.PORT ?? (await freePort()));
+  const ownsDataDir = opts.env?.DATA_DIR === undefined;
+  const dataDir = opts.env?.DATA_DIR ?? mkdtempSync(path.join(tmpdir(), "vdb-test-"));
   const config = loadConfig({
+    DATA_DIR: dataDir,
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    RECONCILE_INTERVAL_MS: "200",
+    INSTANCE_MODEL: "hash",
+    INSTANCE_DIMENSION: "64",
     DATABASE_URL: databaseUrl,
     LOG_LEVEL: process.env.LOG_LEVEL ?? "silent",
     VDB_ADMIN_EMAIL: ADMIN_EMAIL,
     VDB_ADMIN_PASSWORD: ADMIN_PASSWORD,
     AUTH_POLL_INTERVAL_MS: "200",
-    PORT: "0",
     ...opts.env,
+    PORT: String(port),
   });
   const services = await createServices(config, { logger: createLogger(config.LOG_LEVEL) });
   await ensureFirstAdmin(services);
   const app = createApp(services);
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const started = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(started));
+    const started = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" }, () => resolve(started));
   });
-  const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
   const login = await fetch(`${url}/api/v1/auth/login`, {
     method: "POST",
@@ -88,9 +99,11 @@ export async function startTestServer(
     config,
     adminToken: token,
     async close() {
+      (server as import("node:http").Server).closeAllConnections(); // live subscriptions would hold close() open
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await services.close();
       if (ownsDatabase) await dropTestDatabase(databaseUrl);
+      if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

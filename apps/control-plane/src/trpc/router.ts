@@ -1,6 +1,7 @@
 import { PLANS } from "@vdb/schemas/plans";
 import { auditRouter } from "../audit/router";
 import { authRouter } from "../auth/router";
+import { instancesRouter } from "../instances/router";
 import { keysRouter } from "../keys/router";
 import { tenantsRouter } from "../tenants/router";
 import { tokensRouter } from "../tokens/router";
@@ -13,6 +14,7 @@ export const appRouter = router({
   tenants: tenantsRouter,
   keys: keysRouter,
   tokens: tokensRouter,
+  instances: instancesRouter,
   audit: auditRouter,
   plans: procedure.query(() => PLANS),
 });

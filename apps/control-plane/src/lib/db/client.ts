@@ -17,8 +17,15 @@ export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface Store {
   db: Database;
   kind: "pglite" | "postgres";
+  /**
+   * Tries to become the one process doing singleton work (the reconciler) and, if it does, holds
+   * that role until the store closes. PGlite is one process's store: always true.
+   */
+  tryAcquireLeadership(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+const LEADER_LOCK_ID = 7_265_002;
 
 /** Finds `drizzle/` whether we run from `src/` (tsx, tests) or from the bundled `dist/`. */
 function migrationsFolder(): string {
@@ -53,7 +60,28 @@ export async function openStore(opts: { databaseUrl?: string | undefined; dataDi
       await lock`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`;
       lock.release();
     }
-    return { db: db as unknown as Database, kind: "postgres", close: () => client.end({ timeout: 5 }) };
+    let leaderConnection: postgres.ReservedSql | null = null;
+    return {
+      db: db as unknown as Database,
+      kind: "postgres",
+      // A session-level advisory lock on a connection of its own: released when that connection
+      // closes, so a crashed leader frees the role for the next process.
+      async tryAcquireLeadership() {
+        if (leaderConnection) return true;
+        const connection = await client.reserve();
+        const [row] = await connection`select pg_try_advisory_lock(${LEADER_LOCK_ID}) as locked`;
+        if (row?.locked) {
+          leaderConnection = connection;
+          return true;
+        }
+        connection.release();
+        return false;
+      },
+      async close() {
+        leaderConnection?.release();
+        await client.end({ timeout: 5 });
+      },
+    };
   }
   let dataPath: string | undefined;
   if (url !== "memory://") {
@@ -63,7 +91,12 @@ export async function openStore(opts: { databaseUrl?: string | undefined; dataDi
   const client = new PGlite(dataPath);
   const db = drizzlePglite({ client, schema });
   await migratePglite(db, { migrationsFolder: migrationsFolder() });
-  return { db: db as unknown as Database, kind: "pglite", close: () => client.close() };
+  return {
+    db: db as unknown as Database,
+    kind: "pglite",
+    tryAcquireLeadership: async () => true,
+    close: () => client.close(),
+  };
 }
 
 /** Cheap liveness probe for `/health`. */

@@ -151,3 +151,33 @@ export const usageEvents = pgTable(
   },
   (table) => [index("usage_events_tenant_idx").on(table.tenantId, table.kind, table.createdAt)],
 );
+
+/**
+ * One instance per tenant: what it should be (`desiredState`, set by users) and what it is
+ * (`state`, set only by the reconciler), plus the runtime handle needed to find it again
+ * after a control-plane restart.
+ */
+export const instances = pgTable(
+  "instances",
+  {
+    tenantId: text("tenant_id")
+      .primaryKey()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    runtime: text("runtime", { enum: ["local", "ecs"] }).notNull(),
+    desiredState: text("desired_state", { enum: ["running", "stopped", "deleted"] }).notNull(),
+    state: text("state", {
+      enum: ["pending", "starting", "running", "stopping", "stopped", "failed", "deleted"],
+    }).notNull(),
+    model: text("model").notNull(),
+    dimension: integer("dimension").notNull(),
+    handleRef: text("handle_ref"),
+    url: text("url"),
+    lastError: text("last_error"),
+    restartCount: integer("restart_count").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }),
+    stateChangedAt: timestamp("state_changed_at", { withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [index("instances_updated_idx").on(table.updatedAt)],
+);

@@ -1,0 +1,106 @@
+import type { Scope } from "@vdb/schemas/auth";
+import { instanceAudience } from "@vdb/schemas/tokens";
+import { eq } from "drizzle-orm";
+import { requireTenantScope } from "../auth/authorize";
+import type { Ctx } from "../lib/context";
+import { instances } from "../lib/db/schema";
+import { AppError } from "../lib/errors";
+import type { Services } from "../services";
+
+const TOKEN_TTL_SECONDS = 300;
+const REQUEST_TIMEOUT_MS = 60_000;
+
+// Instance tokens reused across requests until a minute before they expire: signing per
+// request would cost more than the search it authorizes.
+const tokenCaches = new WeakMap<Services, Map<string, { token: string; expiresAt: number }>>();
+
+async function instanceToken(services: Services, tenantId: string, scope: Scope): Promise<string> {
+  let cache = tokenCaches.get(services);
+  if (!cache) tokenCaches.set(services, (cache = new Map()));
+  const key = `${tenantId}|${scope}`;
+  const cached = cache.get(key);
+  if (cached && cached.expiresAt - Date.now() > 60_000) return cached.token;
+  const { token } = await services.signingKeys.sign(
+    {
+      iss: services.config.publicUrl,
+      aud: instanceAudience(tenantId),
+      sub: "control-plane",
+      tenant: tenantId,
+      scope,
+    },
+    TOKEN_TTL_SECONDS,
+  );
+  cache.set(key, { token, expiresAt: Date.now() + TOKEN_TTL_SECONDS * 1000 });
+  return token;
+}
+
+/** The tenant the data-plane call is for: an API key's own, or the one a user names. */
+export function dataPlaneTenant(ctx: Ctx, named: string | undefined): string {
+  const principal = ctx.principal;
+  if (principal?.kind === "apiKey") {
+    if (named !== undefined && named !== principal.tenantId) {
+      throw new AppError({ code: "FORBIDDEN", message: "This key has no access to that tenant" });
+    }
+    return principal.tenantId;
+  }
+  if (!named) {
+    throw new AppError({
+      code: "BAD_REQUEST",
+      message: "Name the tenant with ?tenantId=… (API keys imply theirs)",
+    });
+  }
+  return named;
+}
+
+/**
+ * Forwards one data-plane call to the tenant's instance with a short-lived instance token and
+ * returns the instance's answer (status and JSON) as is. Input was validated before this.
+ */
+export async function callInstance(
+  ctx: Ctx,
+  opts: { tenantId: string; scope: Scope; method: "GET" | "POST" | "DELETE"; path: string; body?: unknown },
+): Promise<{ status: number; body: unknown }> {
+  requireTenantScope(ctx.principal, opts.tenantId, opts.scope);
+  const { services } = ctx;
+  const [row] = await services.db
+    .select()
+    .from(instances)
+    .where(eq(instances.tenantId, opts.tenantId))
+    .limit(1);
+  if (!row)
+    throw new AppError({ code: "CONFLICT", message: "This tenant has no instance; launch one first" });
+  if (row.state !== "running" || !row.url) {
+    throw new AppError({
+      code: row.desiredState === "running" ? "SERVICE_UNAVAILABLE" : "CONFLICT",
+      message: `The tenant's instance is ${row.state}${row.desiredState === "running" ? "; try again shortly" : "; launch it first"}`,
+    });
+  }
+  let response: Response;
+  try {
+    response = await fetch(`${row.url}${opts.path}`, {
+      method: opts.method,
+      headers: {
+        authorization: `Bearer ${await instanceToken(services, opts.tenantId, opts.scope)}`,
+        "content-type": "application/json",
+        "x-request-id": ctx.request.requestId,
+      },
+      ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+  } catch (error) {
+    services.logger.warn({ err: error, tenantId: opts.tenantId }, "instance unreachable");
+    throw new AppError({
+      code: "SERVICE_UNAVAILABLE",
+      message: "The tenant's instance did not answer; try again shortly",
+    });
+  }
+  const text = await response.text();
+  try {
+    return { status: response.status, body: text ? JSON.parse(text) : null };
+  } catch {
+    throw new AppError({
+      code: "SERVICE_UNAVAILABLE",
+      message: "The tenant's instance gave an unreadable answer",
+    });
+  }
+}

@@ -1,0 +1,15 @@
+import path from "node:path";
+import type { Config } from "../config";
+import type { Logger } from "../lib/logger";
+import { LocalRuntime } from "./local-runtime";
+import type { InstanceRuntime } from "./runtime";
+
+/** The runtime the config names. */
+export async function createRuntime(config: Config, logger: Logger): Promise<InstanceRuntime> {
+  if (config.RUNTIME === "ecs") {
+    const { createEcsRuntimeFromConfig } = await import("./ecs-config");
+    return createEcsRuntimeFromConfig(config);
+  }
+  const [first, last] = config.INSTANCE_PORTS.split("-").map(Number) as [number, number];
+  return new LocalRuntime({ dataDir: path.join(config.DATA_DIR, "instances"), ports: [first, last], logger });
+}

@@ -1,0 +1,88 @@
+import { type Instance, LaunchInstanceInput } from "@vdb/schemas/instances";
+import { eq } from "drizzle-orm";
+import { recordAudit } from "../audit/record-audit";
+import { requireTenantScope } from "../auth/authorize";
+import type { Ctx } from "../lib/context";
+import { instances } from "../lib/db/schema";
+import { AppError } from "../lib/errors";
+import { findTenantOrThrow } from "../tenants/to-tenant";
+import { toInstance } from "./to-instance";
+
+/**
+ * Seed `/launch-instance`, `/launch`: the tenant's instance should run. Creates it on first
+ * launch (model and dimension are fixed from then on); the reconciler does the starting.
+ */
+export async function launchInstance({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: LaunchInstanceInput;
+}): Promise<Instance> {
+  const data = LaunchInstanceInput.parse(input);
+  requireTenantScope(ctx.principal, data.tenantId, "admin");
+  const { config, reconciler } = ctx.services;
+  const instance = await ctx.services.db.transaction(async (tx) => {
+    await findTenantOrThrow(tx, data.tenantId);
+    const [existing] = await tx
+      .select()
+      .from(instances)
+      .where(eq(instances.tenantId, data.tenantId))
+      .for("update");
+    if (existing) {
+      if (existing.desiredState === "deleted") {
+        throw new AppError({
+          code: "CONFLICT",
+          message: "The instance is being deleted; launch again once it is gone",
+        });
+      }
+      const fixed = [
+        ["model", data.model, existing.model],
+        ["dimension", data.dimension, existing.dimension],
+      ] as const;
+      for (const [field, wanted, current] of fixed) {
+        if (wanted !== undefined && wanted !== current) {
+          throw new AppError({
+            code: "CONFLICT",
+            message: `The instance's ${field} is ${current}; it cannot change (delete the instance to start over)`,
+          });
+        }
+      }
+      const [row] = await tx
+        .update(instances)
+        .set({ desiredState: "running", restartCount: 0, nextAttemptAt: null, updatedAt: new Date() })
+        .where(eq(instances.tenantId, data.tenantId))
+        .returning();
+      await recordAudit({
+        ctx,
+        db: tx,
+        input: { tenantId: data.tenantId, action: "instance.launch", targetId: data.tenantId },
+      });
+      return row!;
+    }
+    const [row] = await tx
+      .insert(instances)
+      .values({
+        tenantId: data.tenantId,
+        runtime: config.RUNTIME,
+        desiredState: "running",
+        state: "pending",
+        model: data.model ?? config.INSTANCE_MODEL,
+        dimension: data.dimension ?? config.INSTANCE_DIMENSION,
+      })
+      .returning();
+    await recordAudit({
+      ctx,
+      db: tx,
+      input: {
+        tenantId: data.tenantId,
+        action: "instance.create",
+        targetId: data.tenantId,
+        metadata: { model: row!.model, dimension: row!.dimension, runtime: row!.runtime },
+      },
+    });
+    return row!;
+  });
+  reconciler.nudge();
+  return toInstance(instance);
+}

@@ -1,0 +1,211 @@
+import { spawn } from "node:child_process";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import path from "node:path";
+import type { Logger } from "../lib/logger";
+import {
+  type InstanceHandle,
+  type InstanceRuntime,
+  type InstanceSpec,
+  type ObservedState,
+  RetryableRuntimeError,
+} from "./runtime";
+
+interface PidFile {
+  tenantId: string;
+  pid: number;
+  port: number;
+  startedAt: string;
+}
+
+const PID_FILE = "instance.json";
+const STOP_GRACE_MS = 10_000;
+
+/** Whether a process with this pid exists (signal 0 checks without signalling). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Whether `pid` is one of our instance processes. A pid file can outlive its process (a reboot)
+ * and the pid be reused by something else, which we must never adopt, signal or count.
+ */
+function isInstanceProcess(pid: number, instanceMain: string): boolean {
+  if (!isAlive(pid)) return false;
+  const cmdline = `/proc/${pid}/cmdline`;
+  if (!existsSync("/proc/self/cmdline")) return true; // no procfs: trust the pid file
+  try {
+    return readFileSync(cmdline, "utf8").split("\0").includes(instanceMain);
+  } catch {
+    return false;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Instances as child processes of this machine, one data dir each under
+ * `dataDir/<tenantId>`. Processes are detached (their own process group) and recorded in a
+ * pid file, so a control plane that crashed finds and re-adopts them instead of starting twins.
+ */
+export class LocalRuntime implements InstanceRuntime {
+  readonly kind = "local" as const;
+  private readonly instanceMain: string;
+  private readonly instanceDir: string;
+  private readonly reserved = new Set<number>();
+
+  constructor(private readonly opts: { dataDir: string; ports: [number, number]; logger: Logger }) {
+    const pkg = createRequire(import.meta.url).resolve("@vdb/instance/package.json");
+    this.instanceDir = path.dirname(pkg);
+    this.instanceMain = path.join(this.instanceDir, "src", "main.ts");
+  }
+
+  private tenantDir(tenantId: string): string {
+    if (!/^ten_[0-9a-z]+$/.test(tenantId)) throw new Error(`not a tenant id: ${tenantId}`);
+    return path.join(this.opts.dataDir, tenantId);
+  }
+
+  private readPidFile(tenantId: string): PidFile | null {
+    const file = path.join(this.tenantDir(tenantId), PID_FILE);
+    if (!existsSync(file)) return null;
+    try {
+      return JSON.parse(readFileSync(file, "utf8")) as PidFile;
+    } catch {
+      return null;
+    }
+  }
+
+  /** A port in the range that no instance of ours holds and nothing else listens on. */
+  private async allocatePort(): Promise<number> {
+    const taken = new Set(this.reserved);
+    for (const handle of await this.list()) {
+      const port = Number(new URL(handle.url ?? "http://x:0").port);
+      if (port) taken.add(port);
+    }
+    const [first, last] = this.opts.ports;
+    for (let port = first; port <= last; port++) {
+      if (taken.has(port)) continue;
+      this.reserved.add(port);
+      if (await canListen(port)) return port;
+      this.reserved.delete(port);
+    }
+    throw new RetryableRuntimeError(`no free port in ${first}-${last} for a new instance`, 10_000);
+  }
+
+  async start(spec: InstanceSpec): Promise<InstanceHandle> {
+    const dir = this.tenantDir(spec.tenantId);
+    mkdirSync(dir, { recursive: true });
+    const port = await this.allocatePort();
+    const log = openSync(path.join(dir, "instance.log"), "a");
+    try {
+      const child = spawn(process.execPath, ["--import", "tsx", this.instanceMain], {
+        cwd: this.instanceDir,
+        env: {
+          ...process.env,
+          ...spec.env,
+          PORT: String(port),
+          HOST: "127.0.0.1",
+          DATA_DIR: dir,
+          CHROMA_URL: "",
+        },
+        detached: true,
+        stdio: ["ignore", log, log],
+      });
+      child.unref();
+      if (!child.pid) throw new Error("the instance process did not start");
+      const record: PidFile = {
+        tenantId: spec.tenantId,
+        pid: child.pid,
+        port,
+        startedAt: new Date().toISOString(),
+      };
+      writeFileSync(path.join(dir, PID_FILE), JSON.stringify(record));
+      this.opts.logger.info({ tenantId: spec.tenantId, pid: child.pid, port }, "instance process started");
+      return { ref: String(child.pid), url: `http://127.0.0.1:${port}` };
+    } finally {
+      closeSync(log);
+      this.reserved.delete(port);
+    }
+  }
+
+  async observe(handle: InstanceHandle): Promise<ObservedState> {
+    const pid = Number(handle.ref);
+    if (!isInstanceProcess(pid, this.instanceMain)) {
+      return { state: "stopped", reason: "the instance process is not running" };
+    }
+    if (!handle.url) return { state: "starting", url: null };
+    try {
+      const response = await fetch(`${handle.url}/healthz`, { signal: AbortSignal.timeout(2_000) });
+      if (response.ok) return { state: "running", url: handle.url };
+    } catch {
+      // not answering yet
+    }
+    return { state: "starting", url: handle.url };
+  }
+
+  async stop(handle: InstanceHandle): Promise<void> {
+    const pid = Number(handle.ref);
+    if (!isInstanceProcess(pid, this.instanceMain)) return;
+    // The instance is its own process group's leader: signal the group, so its Chroma goes too.
+    const signal = (name: NodeJS.Signals) => {
+      try {
+        process.kill(-pid, name);
+      } catch {
+        try {
+          process.kill(pid, name);
+        } catch {
+          // already gone
+        }
+      }
+    };
+    signal("SIGTERM");
+    const deadline = Date.now() + STOP_GRACE_MS;
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (isAlive(pid)) {
+      this.opts.logger.warn({ pid }, "instance ignored SIGTERM; killing it");
+      signal("SIGKILL");
+    }
+  }
+
+  async destroyData(tenantId: string): Promise<void> {
+    rmSync(this.tenantDir(tenantId), { recursive: true, force: true });
+  }
+
+  async list(): Promise<(InstanceHandle & { tenantId: string })[]> {
+    if (!existsSync(this.opts.dataDir)) return [];
+    const found: (InstanceHandle & { tenantId: string })[] = [];
+    for (const entry of readdirSync(this.opts.dataDir)) {
+      if (!entry.startsWith("ten_")) continue;
+      const record = this.readPidFile(entry);
+      if (record && isInstanceProcess(record.pid, this.instanceMain)) {
+        found.push({
+          tenantId: record.tenantId,
+          ref: String(record.pid),
+          url: `http://127.0.0.1:${record.port}`,
+        });
+      }
+    }
+    return found;
+  }
+}

@@ -1,2 +1,0 @@
-// Skeleton: embedding providers arrive with the instances issue (see DESIGN.md, "Embeddings").
-export {};
