@@ -10,6 +10,7 @@ import { auditRest } from "./audit/rest";
 import { authenticate, credentialFrom } from "./auth/authenticate";
 import { authRest } from "./auth/rest";
 import { dataPlaneRest } from "./data-plane/rest";
+import { chromaGateway } from "./gateway/chroma-gateway";
 import { authenticateRequest } from "./http/authenticate-request";
 import { type AppEnv, requestMetaOf } from "./http/env";
 import { requestContext } from "./http/request-context";
@@ -117,6 +118,7 @@ export function createApp(services: Services) {
     return c.body(readFileSync(path.join(swaggerUiDir(), file)));
   });
   app.route("/api/v1", api);
+  app.route("/", chromaGateway);
 
   app.notFound((c) => {
     const { status, body } = toHttpError(

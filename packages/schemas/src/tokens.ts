@@ -21,6 +21,8 @@ export const InstanceToken = z.object({
   audience: z.string(),
   scopes: z.array(Scope),
   expiresAt: z.iso.datetime(),
+  /** Where to send the token (seed 001: the backend hands its client the instance URL); null unless running. */
+  instanceUrl: z.string().nullable(),
   apiKey: CreatedApiKey.optional(),
 });
 export type InstanceToken = z.infer<typeof InstanceToken>;

@@ -52,48 +52,66 @@ export function dataPlaneTenant(ctx: Ctx, named: string | undefined): string {
   return named;
 }
 
+export interface ForwardRequest {
+  tenantId: string;
+  scope: Scope;
+  method: string;
+  /** Path and query on the instance, e.g. `/search` or `/chroma/api/v2/version`. */
+  path: string;
+  body?: string;
+}
+
 /**
- * Forwards one data-plane call to the tenant's instance with a short-lived instance token and
- * returns the instance's answer (status and JSON) as is. Input was validated before this.
+ * Forwards one call to the tenant's instance with a short-lived instance token and returns the
+ * instance's answer unread. Input was validated before this.
  */
-export async function callInstance(
-  ctx: Ctx,
-  opts: { tenantId: string; scope: Scope; method: "GET" | "POST" | "DELETE"; path: string; body?: unknown },
-): Promise<{ status: number; body: unknown }> {
-  requireTenantScope(ctx.principal, opts.tenantId, opts.scope);
+export async function forwardToInstance(ctx: Ctx, request: ForwardRequest): Promise<Response> {
+  requireTenantScope(ctx.principal, request.tenantId, request.scope);
   const { services } = ctx;
   const [row] = await services.db
     .select()
     .from(instances)
-    .where(eq(instances.tenantId, opts.tenantId))
+    .where(eq(instances.tenantId, request.tenantId))
     .limit(1);
   if (!row)
     throw new AppError({ code: "CONFLICT", message: "This tenant has no instance; launch one first" });
   if (row.state !== "running" || !row.url) {
+    const starting = row.desiredState === "running";
     throw new AppError({
-      code: row.desiredState === "running" ? "SERVICE_UNAVAILABLE" : "CONFLICT",
-      message: `The tenant's instance is ${row.state}${row.desiredState === "running" ? "; try again shortly" : "; launch it first"}`,
+      code: starting ? "SERVICE_UNAVAILABLE" : "CONFLICT",
+      message: `The tenant's instance is ${row.state}${starting ? "; try again shortly" : "; launch it first"}`,
     });
   }
-  let response: Response;
   try {
-    response = await fetch(`${row.url}${opts.path}`, {
-      method: opts.method,
+    return await fetch(`${row.url}${request.path}`, {
+      method: request.method,
       headers: {
-        authorization: `Bearer ${await instanceToken(services, opts.tenantId, opts.scope)}`,
+        authorization: `Bearer ${await instanceToken(services, request.tenantId, request.scope)}`,
         "content-type": "application/json",
         "x-request-id": ctx.request.requestId,
       },
-      ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
+      ...(request.body === undefined ? {} : { body: request.body }),
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
   } catch (error) {
-    services.logger.warn({ err: error, tenantId: opts.tenantId }, "instance unreachable");
+    services.logger.warn({ err: error, tenantId: request.tenantId }, "instance unreachable");
     throw new AppError({
       code: "SERVICE_UNAVAILABLE",
       message: "The tenant's instance did not answer; try again shortly",
     });
   }
+}
+
+/** `forwardToInstance` for JSON calls: the instance's status and parsed body. */
+export async function callInstance(
+  ctx: Ctx,
+  opts: { tenantId: string; scope: Scope; method: "GET" | "POST" | "DELETE"; path: string; body?: unknown },
+): Promise<{ status: number; body: unknown }> {
+  const { body, ...rest } = opts;
+  const response = await forwardToInstance(ctx, {
+    ...rest,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   const text = await response.text();
   try {
     return { status: response.status, body: text ? JSON.parse(text) : null };

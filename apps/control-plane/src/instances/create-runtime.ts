@@ -7,6 +7,7 @@ import type { InstanceRuntime } from "./runtime";
 /** The runtime the config names. */
 export async function createRuntime(config: Config, logger: Logger): Promise<InstanceRuntime> {
   if (config.RUNTIME === "ecs") {
+    // Loaded only when used: the AWS SDK is heavy and the local runtime never needs it.
     const { createEcsRuntimeFromConfig } = await import("./ecs-config");
     return createEcsRuntimeFromConfig(config);
   }

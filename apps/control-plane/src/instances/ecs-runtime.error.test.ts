@@ -143,14 +143,12 @@ describe("EcsRuntime.start: errors", () => {
   });
 
   it("a bad task definition (ClientException) is a plain error that says what failed", async () => {
-    ecs
-      .on(RunTaskCommand)
-      .rejects(
-        new ClientException({
-          $metadata: { httpStatusCode: 400 },
-          message: "Unable to find task definition.",
-        }),
-      );
+    ecs.on(RunTaskCommand).rejects(
+      new ClientException({
+        $metadata: { httpStatusCode: 400 },
+        message: "Unable to find task definition.",
+      }),
+    );
 
     const error = await rejection(runtime().start(SPEC));
 

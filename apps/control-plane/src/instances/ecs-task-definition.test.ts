@@ -57,7 +57,10 @@ let overrideContainer: string | undefined;
 
 /** What EcsRuntime really sends as container overrides when the reconciler starts a tenant. */
 beforeAll(async () => {
-  const client = new ECSClient({ region: "eu-west-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } });
+  const client = new ECSClient({
+    region: "eu-west-1",
+    credentials: { accessKeyId: "x", secretAccessKey: "y" },
+  });
   const ecs = mockClient(client);
   ecs.on(RunTaskCommand).resolves({ tasks: [{ taskArn: "arn:aws:ecs:eu-west-1:1:task/vdb/1" }] });
   const runtime = new EcsRuntime({
@@ -80,6 +83,22 @@ beforeAll(async () => {
   ecs.restore();
 });
 
+/** `${NAME}` in the template: filled in at deploy time (infra/ecs/README.md). */
+const PLACEHOLDER = /\$\{([A-Z0-9_]+)\}/g;
+const placeholder = (name: string) => `\${${name}}`;
+/** Values an operator would fill in, for the placeholders inside `environment`. */
+const SAMPLE_VALUES: Record<string, string> = {
+  JWKS_URL: "https://vdb.example.com/.well-known/jwks.json",
+  TOKEN_ISSUER: "https://vdb.example.com",
+  OPENAI_BASE_URL: "",
+};
+
+function fillPlaceholder(_match: string, name: string): string {
+  const value = SAMPLE_VALUES[name];
+  if (value === undefined) throw new Error(`no sample value for the placeholder ${placeholder(name)}`);
+  return value;
+}
+
 function isRequired(key: string): boolean {
   const field = InstanceConfigSchema.shape[key as keyof typeof InstanceConfigSchema.shape];
   return !field.safeParse(undefined).success;
@@ -99,13 +118,7 @@ describe("infra/ecs/instance-task-definition.json ↔ instance config ↔ EcsRun
 
     // Placeholders filled the way infra/ecs/README.md says, then the runtime's overrides on top.
     const filled = Object.fromEntries(
-      Object.entries(templateEnv).map(([name, value]) => [
-        name,
-        value
-          .replace("${JWKS_URL}", "https://vdb.example.com/.well-known/jwks.json")
-          .replace("${TOKEN_ISSUER}", "https://vdb.example.com")
-          .replace("${OPENAI_BASE_URL}", ""),
-      ]),
+      Object.entries(templateEnv).map(([name, value]) => [name, value.replace(PLACEHOLDER, fillPlaceholder)]),
     );
     const config = InstanceConfigSchema.parse({ ...filled, ...overrides });
     expect(config).toMatchObject({ TENANT_ID: TENANT, PORT, HOST: "0.0.0.0", DATA_DIR: `/data/${TENANT}` });
@@ -124,7 +137,9 @@ describe("infra/ecs/instance-task-definition.json ↔ instance config ↔ EcsRun
   it("names the container and port the EcsRuntime is configured with", () => {
     expect(template.containerDefinitions.map((definition) => definition.name)).toEqual([CONTAINER]);
     expect(overrideContainer).toBe(CONTAINER);
-    expect(container.portMappings).toEqual([expect.objectContaining({ containerPort: PORT, protocol: "tcp" })]);
+    expect(container.portMappings).toEqual([
+      expect.objectContaining({ containerPort: PORT, protocol: "tcp" }),
+    ]);
     expect(templateEnv.PORT).toBe(String(PORT));
     expect(overrides.PORT).toBe(String(PORT));
   });
@@ -134,9 +149,9 @@ describe("infra/ecs/instance-task-definition.json ↔ instance config ↔ EcsRun
     expect(mount?.containerPath).toBe(templateEnv.DATA_DIR);
     const volume = template.volumes.find((candidate) => candidate.name === "chroma-data");
     expect(volume?.efsVolumeConfiguration).toMatchObject({
-      fileSystemId: "${EFS_FILE_SYSTEM_ID}",
+      fileSystemId: placeholder("EFS_FILE_SYSTEM_ID"),
       transitEncryption: "ENABLED",
-      authorizationConfig: { accessPointId: "${EFS_ACCESS_POINT_ID}" },
+      authorizationConfig: { accessPointId: placeholder("EFS_ACCESS_POINT_ID") },
     });
     expect(overrides.DATA_DIR).toBe(`${mount!.containerPath}/${TENANT}`);
   });
@@ -151,10 +166,10 @@ describe("infra/ecs/instance-task-definition.json ↔ instance config ↔ EcsRun
   });
 
   it("documents every placeholder it contains", () => {
-    const placeholders = [...read(TEMPLATE_FILE).matchAll(/\$\{([A-Z0-9_]+)\}/g)].map((match) => match[1]!);
+    const placeholders = [...read(TEMPLATE_FILE).matchAll(PLACEHOLDER)].map((match) => match[1]!);
     expect(placeholders.length).toBeGreaterThan(5);
     const readme = read("infra/ecs/README.md");
-    expect([...new Set(placeholders)].filter((name) => !readme.includes(`\${${name}}`))).toEqual([]);
+    expect([...new Set(placeholders)].filter((name) => !readme.includes(placeholder(name)))).toEqual([]);
   });
 });
 

@@ -2,9 +2,11 @@ import { isScopeGranted } from "@vdb/schemas/auth";
 import { newId } from "@vdb/schemas/ids";
 import type { CreatedApiKey } from "@vdb/schemas/keys";
 import { GenerateTokenInput, type InstanceToken, instanceAudience } from "@vdb/schemas/tokens";
+import { eq } from "drizzle-orm";
 import { requirePrincipal, requireTenantScope, scopesOn } from "../auth/authorize";
 import { insertApiKey } from "../keys/create-api-key";
 import type { Ctx } from "../lib/context";
+import { instances } from "../lib/db/schema";
 import { AppError } from "../lib/errors";
 import { findTenantOrThrow } from "../tenants/to-tenant";
 
@@ -54,9 +56,15 @@ export async function generateToken({
     },
     data.ttlSeconds,
   );
+  const [instance] = await services.db
+    .select({ state: instances.state, url: instances.url })
+    .from(instances)
+    .where(eq(instances.tenantId, data.tenantId))
+    .limit(1);
   return {
     token,
     tokenType: "Bearer",
+    instanceUrl: instance?.state === "running" ? instance.url : null,
     audience,
     scopes,
     expiresAt: new Date(Date.now() + data.ttlSeconds * 1000).toISOString(),
