@@ -9,11 +9,10 @@ import { Plan } from "./plans";
  */
 
 /** Chroma's rule: 3-63 characters of `[a-zA-Z0-9._-]`, alphanumeric at both ends. */
-export const CollectionName = z
-  .string()
-  .regex(/^[a-zA-Z0-9](?:[a-zA-Z0-9._-]{1,61})[a-zA-Z0-9]$/, {
-    message: "must be 3-63 characters of letters, digits, '.', '_' or '-', starting and ending with a letter or digit",
-  });
+export const CollectionName = z.string().regex(/^[a-zA-Z0-9](?:[a-zA-Z0-9._-]{1,61})[a-zA-Z0-9]$/, {
+  message:
+    "must be 3-63 characters of letters, digits, '.', '_' or '-', starting and ending with a letter or digit",
+});
 
 export const DEFAULT_COLLECTION = "default";
 
@@ -41,7 +40,8 @@ export const EmbedRequest = z
   .superRefine((body, ctx) => {
     const seen = new Set<string>();
     body.ids.forEach((id, index) => {
-      if (seen.has(id)) ctx.addIssue({ code: "custom", path: ["ids", index], message: `duplicate id "${id}" in batch` });
+      if (seen.has(id))
+        ctx.addIssue({ code: "custom", path: ["ids", index], message: `duplicate id "${id}" in batch` });
       seen.add(id);
     });
     for (const field of ["documents", "metadatas", "embeddings"] as const) {
@@ -86,31 +86,35 @@ const FieldOperators = z
   .refine((ops) => Object.keys(ops).length === 1, { message: "use exactly one operator per field" });
 
 // Recursive schemas carry an id so OpenAPI generators emit a $ref instead of recursing forever.
-export const WhereFilter: z.ZodType<Where> = z.lazy(() =>
-  z.union([
-    z.strictObject({ $and: z.array(WhereFilter).min(2) }),
-    z.strictObject({ $or: z.array(WhereFilter).min(2) }),
-    z
-      .record(
-        z.string().regex(/^[^$]/, { message: "unknown operator; use $and, $or or a field name" }),
-        z.union([Scalar, FieldOperators]),
-      )
-      .refine((value) => Object.keys(value).length === 1, {
-        message: "one field per object; combine several with $and",
-      }),
-  ]),
-).meta({ id: "WhereFilter", description: "Chroma metadata filter" });
+export const WhereFilter: z.ZodType<Where> = z
+  .lazy(() =>
+    z.union([
+      z.strictObject({ $and: z.array(WhereFilter).min(2) }),
+      z.strictObject({ $or: z.array(WhereFilter).min(2) }),
+      z
+        .record(
+          z.string().regex(/^[^$]/, { message: "unknown operator; use $and, $or or a field name" }),
+          z.union([Scalar, FieldOperators]),
+        )
+        .refine((value) => Object.keys(value).length === 1, {
+          message: "one field per object; combine several with $and",
+        }),
+    ]),
+  )
+  .meta({ id: "WhereFilter", description: "Chroma metadata filter" });
 
-export const WhereDocumentFilter: z.ZodType<Where> = z.lazy(() =>
-  z.union([
-    z.strictObject({ $contains: z.string().min(1) }),
-    z.strictObject({ $not_contains: z.string().min(1) }),
-    z.strictObject({ $regex: z.string().min(1) }),
-    z.strictObject({ $not_regex: z.string().min(1) }),
-    z.strictObject({ $and: z.array(WhereDocumentFilter).min(2) }),
-    z.strictObject({ $or: z.array(WhereDocumentFilter).min(2) }),
-  ]),
-).meta({ id: "WhereDocumentFilter", description: "Chroma document-content filter" });
+export const WhereDocumentFilter: z.ZodType<Where> = z
+  .lazy(() =>
+    z.union([
+      z.strictObject({ $contains: z.string().min(1) }),
+      z.strictObject({ $not_contains: z.string().min(1) }),
+      z.strictObject({ $regex: z.string().min(1) }),
+      z.strictObject({ $not_regex: z.string().min(1) }),
+      z.strictObject({ $and: z.array(WhereDocumentFilter).min(2) }),
+      z.strictObject({ $or: z.array(WhereDocumentFilter).min(2) }),
+    ]),
+  )
+  .meta({ id: "WhereDocumentFilter", description: "Chroma document-content filter" });
 
 export const IncludeField = z.enum(["documents", "metadatas", "distances", "embeddings"]);
 
@@ -188,7 +192,15 @@ export type InstanceHealth = z.infer<typeof InstanceHealth>;
 /** What the control plane wants an instance to be, and what it observes it is. */
 export const DesiredInstanceState = z.enum(["running", "stopped", "deleted"]);
 export type DesiredInstanceState = z.infer<typeof DesiredInstanceState>;
-export const InstanceState = z.enum(["pending", "starting", "running", "stopping", "stopped", "failed", "deleted"]);
+export const InstanceState = z.enum([
+  "pending",
+  "starting",
+  "running",
+  "stopping",
+  "stopped",
+  "failed",
+  "deleted",
+]);
 export type InstanceState = z.infer<typeof InstanceState>;
 
 /** A tenant's instance as the control plane reports it. */

@@ -16,7 +16,10 @@ const tokenCaches = new WeakMap<Services, Map<string, { token: string; expiresAt
 
 async function instanceToken(services: Services, tenantId: string, scope: Scope): Promise<string> {
   let cache = tokenCaches.get(services);
-  if (!cache) tokenCaches.set(services, (cache = new Map()));
+  if (!cache) {
+    cache = new Map();
+    tokenCaches.set(services, cache);
+  }
   const key = `${tenantId}|${scope}`;
   const cached = cache.get(key);
   if (cached && cached.expiresAt - Date.now() > 60_000) return cached.token;

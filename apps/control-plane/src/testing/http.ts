@@ -1,4 +1,6 @@
-import { createTRPCClient, httpLink } from "@trpc/client";
+import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink } from "@trpc/client";
+import type { Instance } from "@vdb/schemas/instances";
+import { EventSource } from "eventsource";
 import type { AppRouter } from "../trpc/router";
 
 export interface ApiResponse<T = unknown> {
@@ -52,4 +54,62 @@ export async function userWithSession(
   if (created.status !== 201) throw new Error(`creating ${email}: ${JSON.stringify(created.body)}`);
   const session = await api(baseUrl, "POST", "/auth/login", { body: { email, password } });
   return { userId: created.body.id, token: session.body.token };
+}
+
+/** A tRPC client that also subscribes (SSE; Node 20 has no global EventSource). */
+export function trpcLiveAs(baseUrl: string, token: string) {
+  const authorization = `Bearer ${token}`;
+  return createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: httpSubscriptionLink({
+          url: `${baseUrl}/trpc`,
+          EventSource,
+          eventSourceOptions: {
+            fetch: (input, init) => fetch(input, { ...init, headers: { ...init?.headers, authorization } }),
+          },
+        }),
+        false: httpLink({ url: `${baseUrl}/trpc`, headers: { authorization } }),
+      }),
+    ],
+  });
+}
+
+/**
+ * Watches a tenant's instance through the `instances.onStatus` subscription until `until`
+ * holds; resolves with every state seen on the way (what a console would have shown live).
+ */
+export function watchUntil(
+  client: ReturnType<typeof trpcLiveAs>,
+  tenantId: string,
+  until: (instance: Instance | null) => boolean,
+  timeoutMs = 60_000,
+): Promise<(Instance | null)[]> {
+  const seen: (Instance | null)[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      subscription.unsubscribe();
+      reject(
+        new Error(`no match within ${timeoutMs} ms; saw ${seen.map((i) => i?.state ?? "none").join(" → ")}`),
+      );
+    }, timeoutMs);
+    const subscription = client.instances.onStatus.subscribe(
+      { tenantId },
+      {
+        onData: (instance) => {
+          seen.push(instance);
+          if (until(instance)) {
+            clearTimeout(timer);
+            subscription.unsubscribe();
+            resolve(seen);
+          }
+        },
+        onError: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      },
+    );
+  });
 }

@@ -1,0 +1,246 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createTestDatabase,
+  dropTestDatabase,
+  startTestServer,
+  type TestServer,
+  testStoreKind,
+} from "../testing";
+import { api, trpcLiveAs, watchUntil } from "../testing/http";
+import { freePort } from "../testing/process";
+
+const isRunning = (instance: { state: string } | null) => instance?.state === "running";
+
+async function tenantWithKey(server: TestServer, slug: string) {
+  const tenant = await api(server.url, "POST", "/tenants", {
+    token: server.adminToken,
+    body: { slug, name: slug },
+  });
+  const key = await api(server.url, "POST", `/tenants/${tenant.body.id}/keys`, {
+    token: server.adminToken,
+    body: { name: "e2e", scopes: ["read", "write"] },
+  });
+  return { tenantId: tenant.body.id as string, key: key.body.secret as string };
+}
+
+function pidOf(server: TestServer, tenantId: string): number {
+  const file = path.join(server.config.DATA_DIR, "instances", tenantId, "instance.json");
+  return JSON.parse(readFileSync(file, "utf8")).pid;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("a tenant's instance, end to end", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => server?.close());
+
+  it("launch → embed 1,000 → filtered search → delete → stop → start (data kept) → delete (data gone)", async () => {
+    const { tenantId, key } = await tenantWithKey(server, "e2e-life");
+    const live = trpcLiveAs(server.url, server.adminToken);
+
+    const launched = await api(server.url, "POST", `/tenants/${tenantId}/instance/launch`, {
+      token: server.adminToken,
+      body: {},
+    });
+    expect(launched.status).toBe(200);
+    expect(launched.body).toMatchObject({ desiredState: "running", model: "hash", dimension: 64 });
+    const states = await watchUntil(live, tenantId, isRunning);
+    expect(states.map((s) => s?.state)).toContain("running");
+    expect(states.at(-1)?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+    const ids = Array.from({ length: 1_000 }, (_, i) => `doc-${i}`);
+    const embed = await api(server.url, "POST", "/embed", {
+      token: key,
+      body: {
+        ids,
+        documents: ids.map((id, i) => `document ${id} about topic ${i % 10}`),
+        metadatas: ids.map((_, i) => ({ group: i % 10, even: i % 2 === 0 })),
+      },
+    });
+    expect(embed.status).toBe(200);
+    expect(embed.body).toMatchObject({ upserted: 1_000, count: 1_000, dimension: 64 });
+
+    const search = await api(server.url, "POST", "/search", {
+      token: key,
+      body: { query: "topic 3", nResults: 200, where: { $and: [{ group: 3 }, { even: false }] } },
+    });
+    expect(search.status).toBe(200);
+    expect(search.body.results).toHaveLength(100);
+    for (const hit of search.body.results) expect(hit.metadata).toMatchObject({ group: 3, even: false });
+
+    const deleted = await api(server.url, "POST", "/delete", { token: key, body: { where: { group: 3 } } });
+    expect(deleted.body).toMatchObject({ deleted: 100, count: 900 });
+
+    await api(server.url, "POST", `/tenants/${tenantId}/instance/stop`, { token: server.adminToken });
+    await watchUntil(live, tenantId, (instance) => instance?.state === "stopped");
+    const whileStopped = await api(server.url, "POST", "/search", { token: key, body: { query: "topic 4" } });
+    expect(whileStopped.status).toBe(409);
+    expect(whileStopped.body.error.code).toBe("CONFLICT");
+
+    await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
+    await watchUntil(live, tenantId, isRunning);
+    const afterRestart = await api(server.url, "POST", "/search", {
+      token: key,
+      body: { query: "topic 4", nResults: 1_000, where: { group: 4 } },
+    });
+    expect(afterRestart.body.results).toHaveLength(100);
+    const gone3 = await api(server.url, "POST", "/search", {
+      token: key,
+      body: { query: "x", where: { group: 3 } },
+    });
+    expect(gone3.body.results).toHaveLength(0);
+
+    const dataDir = path.join(server.config.DATA_DIR, "instances", tenantId);
+    expect(existsSync(dataDir)).toBe(true);
+    await api(server.url, "DELETE", `/delete/${tenantId}`, { token: server.adminToken });
+    await watchUntil(live, tenantId, (instance) => instance === null);
+    expect(existsSync(dataDir)).toBe(false);
+    expect((await api(server.url, "GET", `/status/${tenantId}`, { token: server.adminToken })).status).toBe(
+      404,
+    );
+  });
+
+  it("kill -9 of an instance: the reconciler brings it back, with its data", async () => {
+    const { tenantId, key } = await tenantWithKey(server, "e2e-crash");
+    const live = trpcLiveAs(server.url, server.adminToken);
+    await api(server.url, "POST", "/launch-instance", { token: server.adminToken, body: { tenantId } });
+    await watchUntil(live, tenantId, isRunning);
+    await api(server.url, "POST", "/embed", {
+      token: key,
+      body: { ids: ["a", "b"], documents: ["alpha", "beta"] },
+    });
+
+    const pid = pidOf(server, tenantId);
+    process.kill(pid, "SIGKILL");
+    const states = await watchUntil(
+      live,
+      tenantId,
+      (instance) => isRunning(instance) && pidOf(server, tenantId) !== pid,
+    );
+    expect(states.map((s) => s?.state)).toContain("failed");
+    expect(states.at(-1)?.restartCount).toBeGreaterThanOrEqual(1);
+    const search = await api(server.url, "POST", "/search", {
+      token: key,
+      body: { query: "alpha", nResults: 5 },
+    });
+    expect(search.body.results.map((hit: { id: string }) => hit.id).sort()).toEqual(["a", "b"]);
+  });
+
+  it("isolation: tenant A's key reaches neither tenant B's data plane nor B's instance directly", async () => {
+    const a = await tenantWithKey(server, "iso-a");
+    const b = await tenantWithKey(server, "iso-b");
+    const live = trpcLiveAs(server.url, server.adminToken);
+    for (const tenant of [a, b]) {
+      await api(server.url, "POST", "/launch", {
+        token: server.adminToken,
+        body: { tenantId: tenant.tenantId },
+      });
+    }
+    await watchUntil(live, a.tenantId, isRunning);
+    const running = await watchUntil(live, b.tenantId, isRunning);
+    await api(server.url, "POST", "/embed", {
+      token: b.key,
+      body: { ids: ["secret"], documents: ["b's secret"] },
+    });
+
+    const viaQuery = await api(server.url, "POST", `/search?tenantId=${b.tenantId}`, {
+      token: a.key,
+      body: { query: "secret" },
+    });
+    expect(viaQuery.status).toBe(403);
+    const write = await api(server.url, "POST", `/embed?tenantId=${b.tenantId}`, {
+      token: a.key,
+      body: { ids: ["x"], documents: ["planted"] },
+    });
+    expect(write.status).toBe(403);
+
+    // Direct access: a token for A does not open B's instance (wrong audience), nor does A's API key.
+    const tokenA = await api(server.url, "POST", "/generate-token", {
+      token: a.key,
+      body: { tenantId: a.tenantId },
+    });
+    expect(tokenA.body.instanceUrl).toMatch(/^http:/);
+    const bUrl = running.at(-1)!.url!;
+    for (const credential of [tokenA.body.token, a.key]) {
+      const direct = await fetch(`${bUrl}/search`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${credential}`, "content-type": "application/json" },
+        body: JSON.stringify({ query: "secret" }),
+      });
+      expect(direct.status).toBe(401);
+    }
+    // A's own token works on A's own instance (the seed 001 flow).
+    await api(server.url, "POST", "/embed", {
+      token: a.key,
+      body: { ids: ["mine"], documents: ["a's own"] },
+    });
+    const own = await fetch(`${tokenA.body.instanceUrl}/search`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${tokenA.body.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ query: "anything" }),
+    });
+    expect(own.status).toBe(200);
+    const bCount = await api(server.url, "POST", "/search", {
+      token: b.key,
+      body: { query: "planted", nResults: 10 },
+    });
+    expect(bCount.body.results.map((hit: { id: string }) => hit.id)).toEqual(["secret"]);
+  });
+});
+
+describe("control-plane restart", () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "vdb-restart-"));
+  let databaseUrl: string;
+  beforeAll(async () => {
+    // PGlite on disk survives the restart; PostgreSQL gets a fresh database.
+    databaseUrl = testStoreKind() === "postgres" ? await createTestDatabase("postgres") : "";
+  });
+  afterAll(async () => {
+    if (databaseUrl) await dropTestDatabase(databaseUrl);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("re-adopts running instances: none duplicated, none leaked", async () => {
+    // Same URL before and after, as a real restart: adopted instances fetch the JWKS from it.
+    const env = { DATA_DIR: dataDir, STOP_INSTANCES_ON_EXIT: "false", PORT: String(await freePort()) };
+    const first = await startTestServer({ databaseUrl, env });
+    const { tenantId, key } = await tenantWithKey(first, "restart");
+    await api(first.url, "POST", "/launch", { token: first.adminToken, body: { tenantId } });
+    await watchUntil(trpcLiveAs(first.url, first.adminToken), tenantId, isRunning);
+    await api(first.url, "POST", "/embed", {
+      token: key,
+      body: { ids: ["kept"], documents: ["survives restarts"] },
+    });
+    const pid = pidOf(first, tenantId);
+    await first.close();
+    expect(isAlive(pid)).toBe(true);
+
+    const second = await startTestServer({ databaseUrl, env: { ...env, STOP_INSTANCES_ON_EXIT: "true" } });
+    try {
+      await second.services.reconciler.pass();
+      const status = await api(second.url, "GET", `/status/${tenantId}`, { token: second.adminToken });
+      expect(status.body.state).toBe("running");
+      expect(pidOf(second, tenantId)).toBe(pid);
+      const live = await second.services.runtime.list();
+      expect(live.filter((handle) => handle.tenantId === tenantId)).toHaveLength(1);
+      const search = await api(second.url, "POST", "/search", { token: key, body: { query: "survives" } });
+      expect(search.body.results[0].id).toBe("kept");
+    } finally {
+      await second.close();
+    }
+    expect(isAlive(pid)).toBe(false);
+  });
+});

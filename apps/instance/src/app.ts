@@ -1,0 +1,142 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { EmbeddingProvider } from "@vdb/embeddings/provider";
+import { MAX_BATCH } from "@vdb/schemas/instances";
+import type { ChromaClient } from "chromadb";
+import { bodyLimit } from "hono/body-limit";
+import { createTokenVerifier, type TokenVerifier } from "./auth/token-verifier";
+import { collectionsRest } from "./collections/rest";
+import type { InstanceConfig } from "./config";
+import { documentsRest } from "./documents/rest";
+import { AppError, toHttpError } from "./errors";
+import { healthRest } from "./health/rest";
+import type { InstanceEnv } from "./http/env";
+import { requestContext } from "./http/request-context";
+import { createLogger, type Logger } from "./logger";
+import { createWriteLock, type InstanceServices } from "./services";
+
+/**
+ * Largest request body. The zod schemas bound the content (MAX_BATCH items); this bounds the
+ * bytes before parsing: a full batch of short documents with 1536-d vectors fits.
+ */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+const API_DESCRIPTION = `One tenant's vector store. Authenticate with \`Authorization: Bearer <instance token>\`
+(an ES256 JWT from the control plane, audience \`vdb:instance:<tenant id>\`, scopes read / write / admin).
+Batches take up to ${MAX_BATCH} documents. Every error is \`{ "error": { "code", "message", "requestId" } }\` with one
+code of: BAD_REQUEST, VALIDATION_FAILED (with per-field \`issues\`), UNAUTHORIZED, FORBIDDEN, NOT_FOUND,
+METHOD_NOT_ALLOWED, CONFLICT, PAYLOAD_TOO_LARGE, QUOTA_EXCEEDED, RATE_LIMITED, INTERNAL, SERVICE_UNAVAILABLE.`;
+
+export interface InstanceAppOptions {
+  config: InstanceConfig;
+  chroma: ChromaClient;
+  provider: EmbeddingProvider;
+  /** Token verification; default: the control plane's JWKS at `config.JWKS_URL`. */
+  verifier?: TokenVerifier;
+  logger?: Logger;
+  maxBodyBytes?: number;
+}
+
+/**
+ * One tenant's instance as a Hono app: `/embed`, `/search`, `/delete`, `/collections`, behind
+ * instance tokens; `/healthz`, `/openapi.json` and `/docs` open.
+ *
+ * @example
+ * const app = createInstanceApp({ config, chroma: new ChromaClient({ host, port }), provider });
+ * serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST });
+ */
+export function createInstanceApp(opts: InstanceAppOptions) {
+  const { config } = opts;
+  const services: InstanceServices = {
+    config,
+    chroma: opts.chroma,
+    provider: opts.provider,
+    verifier:
+      opts.verifier ??
+      createTokenVerifier({
+        jwksUrl: config.JWKS_URL,
+        issuer: config.TOKEN_ISSUER,
+        tenantId: config.TENANT_ID,
+      }),
+    logger: opts.logger ?? createLogger(config.LOG_LEVEL, config.TENANT_ID),
+    writeLock: createWriteLock(),
+    startedAt: Date.now(),
+  };
+  const maxBodyBytes = opts.maxBodyBytes ?? MAX_BODY_BYTES;
+
+  const app = new OpenAPIHono<InstanceEnv>();
+  app.use(requestContext(services));
+  app.use(
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: () => {
+        throw new AppError({
+          code: "PAYLOAD_TOO_LARGE",
+          message: `Request body is over ${maxBodyBytes} bytes`,
+        });
+      },
+    }),
+  );
+
+  app.route("/", healthRest);
+  app.route("/", documentsRest);
+  app.route("/", collectionsRest);
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: `VDB instance (${config.TENANT_ID})`, version: "1", description: API_DESCRIPTION },
+  });
+  app.get("/docs", (c) => c.html(docsPage()));
+  app.get("/docs/assets/:file", (c) => {
+    const file = c.req.param("file");
+    const asset = DOCS_ASSETS[file];
+    if (!asset) throw new AppError({ code: "NOT_FOUND", message: `No docs asset ${file}` });
+    c.header("Content-Type", asset.type);
+    c.header("Cache-Control", "public, max-age=86400");
+    return c.body(readFileSync(path.join(swaggerUiDir(), file)));
+  });
+
+  app.notFound((c) => {
+    const { status, body } = toHttpError(
+      new AppError({ code: "NOT_FOUND", message: `No route for ${c.req.method} ${c.req.path}` }),
+      c.var.requestId,
+    );
+    return c.json(body, status as 404);
+  });
+  app.onError((error, c) => {
+    const { status, body } = toHttpError(error, c.var.requestId ?? "unknown");
+    const logger = c.var.logger ?? services.logger;
+    if (status >= 500) logger.error({ err: error }, "request failed");
+    return c.json(body, status as 400);
+  });
+  return app;
+}
+
+export type InstanceApp = ReturnType<typeof createInstanceApp>;
+
+// Swagger UI is served from the npm package, not a CDN: the docs work on an offline install.
+const DOCS_ASSETS: Record<string, { type: string }> = {
+  "swagger-ui.css": { type: "text/css" },
+  "swagger-ui-bundle.js": { type: "text/javascript" },
+};
+
+function swaggerUiDir(): string {
+  return path.dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+}
+
+function docsPage(): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>VDB instance API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="docs/assets/swagger-ui.css"></head>
+<body><main id="docs"></main>
+<script src="docs/assets/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({ url: "openapi.json", dom_id: "#docs" });</script>
+</body></html>`;
+}

@@ -1,0 +1,88 @@
+import { Scope } from "@vdb/schemas/auth";
+import { instanceAudience } from "@vdb/schemas/tokens";
+import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { AppError } from "../errors";
+
+/** Who called, as proven by an instance token. */
+export interface TokenIdentity {
+  tenant: string;
+  subject: string | null;
+  scopes: Scope[];
+}
+
+/** Checks an instance token and says who it belongs to, or throws an UNAUTHORIZED AppError. */
+export type TokenVerifier = (token: string) => Promise<TokenIdentity>;
+
+/**
+ * Verifies the control plane's ES256 instance tokens against its JWKS (fetched once, refetched
+ * when a token names an unknown `kid`, so signing keys rotate without restarting instances).
+ *
+ * @example
+ * const verify = createTokenVerifier({ jwksUrl, issuer, tenantId: "ten_…" });
+ * const { scopes } = await verify(bearerToken);
+ */
+export function createTokenVerifier(opts: {
+  jwksUrl: string;
+  issuer: string;
+  tenantId: string;
+  /** A key set to use instead of fetching `jwksUrl` (tests). */
+  keys?: JWTVerifyGetKey;
+}): TokenVerifier {
+  const keys = opts.keys ?? createRemoteJWKSet(new URL(opts.jwksUrl));
+  const audience = instanceAudience(opts.tenantId);
+  return async (token) => {
+    let payload: Awaited<ReturnType<typeof jwtVerify>>["payload"];
+    try {
+      ({ payload } = await jwtVerify(token, keys, { issuer: opts.issuer, audience, algorithms: ["ES256"] }));
+    } catch (error) {
+      throw tokenError(error);
+    }
+    // The audience already names the tenant; the claim is checked too so a token minted with a
+    // mismatched pair is refused rather than trusted on one of the two.
+    if (payload.tenant !== opts.tenantId) {
+      throw new AppError({ code: "UNAUTHORIZED", message: "Token is for another tenant" });
+    }
+    const scopes = typeof payload.scope === "string" ? payload.scope.split(" ") : [];
+    return {
+      tenant: opts.tenantId,
+      subject: typeof payload.sub === "string" ? payload.sub : null,
+      scopes: scopes.flatMap((scope) => {
+        const parsed = Scope.safeParse(scope);
+        return parsed.success ? [parsed.data] : [];
+      }),
+    };
+  };
+}
+
+function tokenError(error: unknown): AppError {
+  if (error instanceof errors.JWTExpired) {
+    return new AppError({ code: "UNAUTHORIZED", message: "Token has expired; get a new one" });
+  }
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    const message =
+      error.claim === "aud"
+        ? "Token is not for this instance (wrong audience)"
+        : error.claim === "iss"
+          ? "Token was not issued by this instance's control plane (wrong issuer)"
+          : `Token claim "${error.claim}" is invalid`;
+    return new AppError({ code: "UNAUTHORIZED", message });
+  }
+  // The JWKS could not be fetched or read: the control plane is down, not the caller's fault.
+  // (jose reports a non-200 or unparsable JWKS response with its generic error class.)
+  if (
+    !(error instanceof errors.JOSEError) ||
+    error instanceof errors.JWKSTimeout ||
+    error instanceof errors.JWKSInvalid ||
+    error.code === errors.JOSEError.code
+  ) {
+    return new AppError({
+      code: "SERVICE_UNAVAILABLE",
+      message: "Cannot verify tokens right now (signing keys unreachable); retry shortly",
+      cause: error,
+    });
+  }
+  return new AppError({
+    code: "UNAUTHORIZED",
+    message: "Token is invalid (malformed, or not signed by a known key)",
+  });
+}

@@ -1,0 +1,217 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import path from "node:path";
+import type { Logger } from "./logger";
+
+/** Chroma 1.x has no auth: it must never listen beyond loopback. */
+export const CHROMA_HOST = "127.0.0.1";
+
+export interface ChromaProcess {
+  /** Base URL, e.g. `http://127.0.0.1:41234` (the API is under `/api/v2`). */
+  url: string;
+  port: number;
+  pid: number;
+  /** Resolves when the process has exited, however it ended. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /**
+   * SIGTERM, then SIGKILL after `graceMs`; resolves once it is gone. Safe to call twice.
+   * (Whatever ends the parent process also SIGTERMs Chroma, from a `process.on("exit")` hook.)
+   */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface StartChromaOptions {
+  /** Chroma's persistence directory (created if missing). */
+  path: string;
+  /** Default: a free loopback port. */
+  port?: number;
+  logger?: Logger;
+  /** How long to wait for the first successful heartbeat. */
+  startTimeoutMs?: number;
+  /** Called when Chroma exits without `stop()` having been called. */
+  onUnexpectedExit?: (exit: { code: number | null; signal: NodeJS.Signals | null; output: string }) => void;
+}
+
+/**
+ * Runs `chroma run` (the CLI of the `chromadb` npm package) on loopback and resolves once its
+ * heartbeat answers.
+ *
+ * The CLI's native server blocks its Node thread, so it ignores SIGINT (a JS handler that never
+ * runs): stop it with SIGTERM. A pid file in `path` lets the next start reclaim a Chroma left
+ * behind when the instance itself was SIGKILLed, so two servers never share one data directory.
+ *
+ * @example
+ * const chroma = await startChromaProcess({ path: "./data/chroma" });
+ * const client = new ChromaClient({ host: "127.0.0.1", port: chroma.port });
+ * await chroma.stop();
+ */
+export async function startChromaProcess(options: StartChromaOptions): Promise<ChromaProcess> {
+  const opts = { ...options, path: path.resolve(options.path) };
+  await mkdir(opts.path, { recursive: true });
+  await reclaimStaleChroma(opts.path, opts.logger);
+  // A free port can be taken between probing and binding: retry a couple of times.
+  const attempts = opts.port === undefined ? 3 : 1;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch({ ...opts, port: opts.port ?? (await freeLoopbackPort()) });
+    } catch (error) {
+      if (attempt >= attempts || !(error instanceof ChromaExitedError)) throw error;
+      opts.logger?.warn({ err: error }, "Chroma exited while starting; retrying on another port");
+    }
+  }
+}
+
+class ChromaExitedError extends Error {}
+
+const PID_FILE = "chroma.pid";
+
+async function launch(opts: StartChromaOptions & { port: number }): Promise<ChromaProcess> {
+  const cli = chromaCliPath();
+  const child = spawn(
+    process.execPath,
+    [cli, "run", "--path", opts.path, "--port", String(opts.port), "--host", CHROMA_HOST],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  if (child.pid === undefined) throw new Error(`Could not start Chroma (${cli})`);
+  const pid = child.pid;
+  let output = "";
+  const remember = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4_000);
+  };
+  child.stdout?.on("data", remember);
+  child.stderr?.on("data", remember);
+
+  // However this process ends (process.exit, an uncaught error, a signal handled by exiting),
+  // Chroma goes with it. Only a SIGKILL of this process leaves it behind: see the pid file.
+  const killOnExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+  };
+  process.once("exit", killOnExit);
+
+  let stopping = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+  });
+  void exited.then(async (exit) => {
+    process.off("exit", killOnExit);
+    await rm(path.join(opts.path, PID_FILE), { force: true }).catch(() => undefined);
+    if (stopping) return;
+    opts.logger?.error({ ...exit, pid, output: output.slice(-1_000) }, "Chroma exited unexpectedly");
+    opts.onUnexpectedExit?.({ ...exit, output });
+  });
+
+  const url = `http://${CHROMA_HOST}:${opts.port}`;
+  const handle: ChromaProcess = {
+    url,
+    port: opts.port,
+    pid,
+    exited,
+    stop: (graceMs = 5_000) => {
+      stopping = true;
+      return stopChild(child, exited, graceMs);
+    },
+  };
+
+  try {
+    await waitForHeartbeat(url, exited, opts.startTimeoutMs ?? 30_000);
+  } catch (error) {
+    await handle.stop(1_000);
+    const detail = output.trim().split("\n").slice(-5).join("\n");
+    if (error instanceof ChromaExitedError) throw new ChromaExitedError(`${error.message}\n${detail}`);
+    throw new Error(`${(error as Error).message}\n${detail}`);
+  }
+  await writeFile(path.join(opts.path, PID_FILE), `${pid}\n`);
+  opts.logger?.info({ url, pid, path: opts.path }, "Chroma started");
+  return handle;
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<unknown>, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function waitForHeartbeat(url: string, exited: Promise<unknown>, timeoutMs: number): Promise<void> {
+  let hasExited = false;
+  void exited.then(() => {
+    hasExited = true;
+  });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (hasExited) throw new ChromaExitedError("Chroma exited before answering its heartbeat");
+    try {
+      const response = await fetch(`${url}/api/v2/heartbeat`, { signal: AbortSignal.timeout(1_000) });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`Chroma did not answer ${url}/api/v2/heartbeat within ${timeoutMs} ms`);
+}
+
+/** Stops a Chroma a previous run left on this data directory (its pid file names it). */
+async function reclaimStaleChroma(dataDir: string, logger?: Logger): Promise<void> {
+  const pidFile = path.join(dataDir, PID_FILE);
+  const pid = Number.parseInt(await readFile(pidFile, "utf8").catch(() => ""), 10);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  // Only a process that is provably a Chroma on this directory: pids get reused.
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+  const args = cmdline.split("\0");
+  if (args.includes(chromaCliPath()) && args.includes(dataDir)) {
+    logger?.warn({ pid, path: dataDir }, "stopping a Chroma left over from a previous run");
+    process.kill(pid, "SIGTERM");
+    const deadline = Date.now() + 5_000;
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (isAlive(pid)) process.kill(pid, "SIGKILL");
+  }
+  await rm(pidFile, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The `chroma` CLI script of the installed `chromadb` package (its `bin`). */
+export function chromaCliPath(): string {
+  const require = createRequire(import.meta.url);
+  // `chromadb/package.json` is not in the package's exports: find it above its entry point.
+  let dir = path.dirname(require.resolve("chromadb"));
+  for (;;) {
+    const manifest = path.join(dir, "package.json");
+    try {
+      const pkg = JSON.parse(readFileSync(manifest, "utf8")) as {
+        name?: string;
+        bin?: Record<string, string>;
+      };
+      if (pkg.name === "chromadb" && pkg.bin?.chroma) return path.join(dir, pkg.bin.chroma);
+    } catch {
+      // no package.json at this level
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error("Cannot find the chromadb package's `chroma` CLI");
+    dir = parent;
+  }
+}
+
+/** A port nobody listens on right now, on loopback. */
+export async function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, CHROMA_HOST, () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,150 @@
+import { assertCompatible } from "@vdb/embeddings/create-provider";
+import { EmbeddingMismatchError } from "@vdb/embeddings/errors";
+import type { EmbeddingProvider } from "@vdb/embeddings/provider";
+import type { Collection as CollectionInfo } from "@vdb/schemas/instances";
+import {
+  type ChromaClient,
+  ChromaClientError,
+  type Collection as ChromaCollection,
+  ChromaConnectionError,
+  ChromaNotFoundError,
+  ChromaValueError,
+} from "chromadb";
+import { AppError } from "../errors";
+
+export type { ChromaCollection };
+
+/** What a collection was created with, from the metadata this instance records on it. */
+export interface CollectionModel {
+  model: string;
+  dimension: number;
+}
+
+/** Collection metadata written at creation: the provider's name and dimension. */
+export function modelMetadata(provider: EmbeddingProvider): CollectionModel {
+  return { model: provider.name, dimension: provider.dimension };
+}
+
+/**
+ * The model a collection records. Collections made outside this instance (straight through
+ * Chroma) have none: `unknown`, dimension 0, and only precomputed vectors may go into them.
+ */
+export function modelOf(collection: ChromaCollection): CollectionModel {
+  const model = collection.metadata?.model;
+  const dimension = collection.metadata?.dimension;
+  return {
+    model: typeof model === "string" ? model : "unknown",
+    dimension: typeof dimension === "number" && Number.isInteger(dimension) ? dimension : 0,
+  };
+}
+
+/** The named collection, or null when Chroma has none by that name. */
+export async function findCollection(chroma: ChromaClient, name: string): Promise<ChromaCollection | null> {
+  try {
+    return await chroma.getCollection({ name });
+  } catch (error) {
+    if (error instanceof ChromaNotFoundError) return null;
+    throw fromChromaError(error);
+  }
+}
+
+export async function getCollectionOrThrow(chroma: ChromaClient, name: string): Promise<ChromaCollection> {
+  const collection = await findCollection(chroma, name);
+  if (!collection) throw new AppError({ code: "NOT_FOUND", message: `No collection named "${name}"` });
+  return collection;
+}
+
+/** Every collection, all pages of Chroma's listing. */
+export async function listAllCollections(chroma: ChromaClient): Promise<ChromaCollection[]> {
+  const pageSize = 100;
+  const all: ChromaCollection[] = [];
+  for (let offset = 0; ; offset += pageSize) {
+    const page = await chroma.listCollections({ limit: pageSize, offset }).catch(rethrowChroma);
+    all.push(...page);
+    if (page.length < pageSize) return all;
+  }
+}
+
+export async function describeCollection(collection: ChromaCollection): Promise<CollectionInfo> {
+  const count = await collection.count().catch(rethrowChroma);
+  return { name: collection.name, ...modelOf(collection), count };
+}
+
+/** Documents across every collection: what MAX_DOCS limits. */
+export async function countAllDocuments(
+  chroma: ChromaClient,
+): Promise<{ collections: number; documents: number }> {
+  const collections = await listAllCollections(chroma);
+  let documents = 0;
+  for (const collection of collections) documents += await collection.count().catch(rethrowChroma);
+  return { collections: collections.length, documents };
+}
+
+/** Checks that text embedded by `provider` may go into (or be compared with) `collection`. */
+export function assertProviderMatches(collection: ChromaCollection, provider: EmbeddingProvider): void {
+  try {
+    assertCompatible(modelOf(collection), provider);
+  } catch (error) {
+    if (!(error instanceof EmbeddingMismatchError)) throw error;
+    throw new AppError({
+      code: "BAD_REQUEST",
+      message: `Collection "${collection.name}": ${error.message}; or send precomputed vectors of its dimension`,
+    });
+  }
+}
+
+/** Checks every vector has the collection's dimension (0 = unknown: Chroma itself decides). */
+export function assertDimension(vectors: number[][], dimension: number, what: string): void {
+  if (dimension === 0) return;
+  const index = vectors.findIndex((vector) => vector.length !== dimension);
+  if (index === -1) return;
+  throw new AppError({
+    code: "BAD_REQUEST",
+    message: `${what}[${index}] has ${vectors[index]!.length} dimensions; the collection's vectors have ${dimension}`,
+    issues: [{ path: `${what}.${index}`, message: `must have ${dimension} numbers` }],
+  });
+}
+
+/** Maps the Chroma client's errors to ours: Chroma's own wording, without its internal URL. */
+export function fromChromaError(error: unknown): unknown {
+  if (error instanceof AppError) return error;
+  if (error instanceof ChromaConnectionError) {
+    return new AppError({
+      code: "SERVICE_UNAVAILABLE",
+      message: "The vector store is unreachable",
+      cause: error,
+    });
+  }
+  if (error instanceof ChromaClientError || error instanceof ChromaValueError) {
+    const message = error.message.replace(/^Bad request to \S+ with status: /, "");
+    return new AppError({
+      code: "BAD_REQUEST",
+      message: `Rejected by the vector store: ${message}`,
+      cause: error,
+    });
+  }
+  return error;
+}
+
+export function rethrowChroma(error: unknown): never {
+  throw fromChromaError(error);
+}
+
+/**
+ * Creates a collection recording `provider`'s name and dimension. Cosine distance: what text
+ * embeddings are compared with (for unit vectors it ranks exactly like L2).
+ */
+export async function createChromaCollection(
+  chroma: ChromaClient,
+  name: string,
+  provider: EmbeddingProvider,
+): Promise<ChromaCollection> {
+  return chroma
+    .createCollection({
+      name,
+      embeddingFunction: null,
+      metadata: { ...modelMetadata(provider) },
+      configuration: { hnsw: { space: "cosine" } },
+    })
+    .catch(rethrowChroma);
+}

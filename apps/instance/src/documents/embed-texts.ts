@@ -1,0 +1,25 @@
+import { EmbeddingRequestError } from "@vdb/embeddings/errors";
+import type { EmbeddingProvider } from "@vdb/embeddings/provider";
+import { AppError } from "../errors";
+
+/** Embeds texts with the instance's model; a failing model is a 503, not the caller's fault. */
+export async function embedTexts(provider: EmbeddingProvider, texts: string[]): Promise<number[][]> {
+  let vectors: number[][];
+  try {
+    vectors = await provider.embed(texts);
+  } catch (error) {
+    const reason = error instanceof EmbeddingRequestError ? `: ${error.message}` : "";
+    throw new AppError({
+      code: "SERVICE_UNAVAILABLE",
+      message: `The embedding model (${provider.name}) failed${reason}; quote the requestId to an operator`,
+      cause: error,
+    });
+  }
+  if (vectors.length !== texts.length || vectors.some((vector) => vector.length !== provider.dimension)) {
+    throw new AppError({
+      code: "INTERNAL",
+      message: `The embedding model (${provider.name}) returned vectors of the wrong shape`,
+    });
+  }
+  return vectors;
+}

@@ -1,0 +1,68 @@
+import { createRoute } from "@hono/zod-openapi";
+import {
+  DeleteRequest,
+  DeleteResponse,
+  EmbedRequest,
+  EmbedResponse,
+  SearchRequest,
+  SearchResponse,
+} from "@vdb/schemas/instances";
+import { requireScope } from "../http/require-scope";
+import { ERROR_RESPONSES, jsonBody, jsonContent, restApp, SECURITY } from "../rest/openapi";
+import { deleteDocuments } from "./delete-documents";
+import { embedDocuments } from "./embed-documents";
+import { searchDocuments } from "./search-documents";
+
+const tags = ["Documents"];
+
+const embed = createRoute({
+  method: "post",
+  path: "/embed",
+  tags,
+  summary: "Upsert documents (embedded with the instance's model unless `embeddings` are given); needs write",
+  description:
+    "Creates the collection on first use, recording the model and dimension. Checks every vector's " +
+    "dimension and the instance's MAX_DOCS before writing anything (QUOTA_EXCEEDED, 403). Upserting an " +
+    "existing id replaces its document and vector and merges its metadata (Chroma's semantics: the keys " +
+    "given replace the stored ones, others stay; null values are ignored).",
+  security: SECURITY,
+  middleware: [requireScope("write")] as const,
+  request: jsonBody(EmbedRequest),
+  responses: { 200: jsonContent(EmbedResponse, "Upserted"), ...ERROR_RESPONSES },
+});
+
+const search = createRoute({
+  method: "post",
+  path: "/search",
+  tags,
+  summary: "Nearest documents to a query text or vector, nearest first; needs read",
+  security: SECURITY,
+  middleware: [requireScope("read")] as const,
+  request: jsonBody(SearchRequest),
+  responses: { 200: jsonContent(SearchResponse, "Matches, nearest first"), ...ERROR_RESPONSES },
+});
+
+const remove = createRoute({
+  method: "post",
+  path: "/delete",
+  tags,
+  summary: "Delete documents by ids and/or a metadata filter; needs write",
+  security: SECURITY,
+  middleware: [requireScope("write")] as const,
+  request: jsonBody(DeleteRequest),
+  responses: {
+    200: jsonContent(DeleteResponse, "How many were deleted, and how many remain"),
+    ...ERROR_RESPONSES,
+  },
+});
+
+export const documentsRest = restApp()
+  .openapi(embed, async (c) =>
+    c.json(await embedDocuments({ ctx: c.var.services, input: c.req.valid("json") }), 200),
+  )
+  .openapi(search, async (c) =>
+    c.json(await searchDocuments({ ctx: c.var.services, input: c.req.valid("json") }), 200),
+  )
+  .openapi(remove, async (c) =>
+    c.json(await deleteDocuments({ ctx: c.var.services, input: c.req.valid("json") }), 200),
+  );

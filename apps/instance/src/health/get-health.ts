@@ -1,0 +1,42 @@
+import type { InstanceHealth } from "@vdb/schemas/instances";
+import { countAllDocuments } from "../collections/chroma-collections";
+import type { InstanceServices } from "../services";
+
+const CHROMA_CHECK_TIMEOUT_MS = 3_000;
+
+/** The instance's configuration and whether its Chroma answers; `degraded` when it does not. */
+export async function getHealth({ ctx }: { ctx: InstanceServices }): Promise<InstanceHealth> {
+  const { config, provider } = ctx;
+  let chroma: InstanceHealth["chroma"] = { heartbeat: false, version: null };
+  let counts: InstanceHealth["counts"] = { collections: 0, documents: 0 };
+  try {
+    await withTimeout(ctx.chroma.heartbeat(), CHROMA_CHECK_TIMEOUT_MS);
+    chroma = { heartbeat: true, version: await withTimeout(ctx.chroma.version(), CHROMA_CHECK_TIMEOUT_MS) };
+    counts = await withTimeout(countAllDocuments(ctx.chroma), CHROMA_CHECK_TIMEOUT_MS);
+  } catch (error) {
+    ctx.logger.warn({ err: error }, "health check: Chroma is not answering");
+  }
+  return {
+    status: chroma.heartbeat ? "ok" : "degraded",
+    tenantId: config.TENANT_ID,
+    plan: config.PLAN,
+    model: provider.name,
+    dimension: provider.dimension,
+    maxDocs: config.MAX_DOCS,
+    chroma,
+    counts,
+    uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 100) / 10,
+  };
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,160 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { newId } from "@vdb/schemas/ids";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freeLoopbackPort } from "./chroma-process";
+import { createTestIssuer, INSTANCE_MAIN, instanceApi, type TestIssuer } from "./testing";
+
+interface RunningInstance {
+  child: ChildProcess;
+  url: string;
+  chromaPid: number;
+  chromaUrl: string;
+  exited: Promise<number | null>;
+}
+
+let issuer: TestIssuer;
+let dataDir: string;
+const tenant = newId("tenant");
+const started: ChildProcess[] = [];
+
+beforeAll(async () => {
+  issuer = await createTestIssuer();
+  dataDir = await mkdtemp(path.join(os.tmpdir(), "vdb-instance-"));
+});
+afterAll(async () => {
+  for (const child of started)
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  await issuer?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** `node --import tsx src/main.ts` as a runtime starts it; resolves on its `instance listening` line. */
+async function startInstance(): Promise<RunningInstance> {
+  const port = await freeLoopbackPort();
+  const child = spawn(process.execPath, ["--import", "tsx", INSTANCE_MAIN], {
+    env: {
+      ...process.env,
+      TENANT_ID: tenant,
+      MODEL_NAME: "hash",
+      DIMENSION: "32",
+      MAX_DOCS: "1000",
+      DATA_DIR: dataDir,
+      JWKS_URL: issuer.jwksUrl,
+      TOKEN_ISSUER: issuer.issuer,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      CHROMA_URL: "",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  started.push(child);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  let output = "";
+  child.stderr?.on("data", (chunk) => {
+    output += chunk;
+  });
+  const line = await new Promise<Record<string, any>>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no "instance listening" within 30 s:\n${output}`)),
+      30_000,
+    );
+    child.stdout?.on("data", (chunk) => {
+      output += chunk;
+      for (const text of output.split("\n")) {
+        if (!text.includes('"instance listening"')) continue;
+        clearTimeout(timer);
+        resolve(JSON.parse(text));
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code}:\n${output}`));
+    });
+  });
+  return { child, url: line.url, chromaPid: line.chroma.pid, chromaUrl: line.chroma.url, exited };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Local addresses listening on `port`, from /proc/net/tcp (hex, little-endian IPv4). */
+async function listenAddresses(port: number): Promise<string[]> {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  const tables = await Promise.all(
+    ["/proc/net/tcp", "/proc/net/tcp6"].map((file) => readFile(file, "utf8").catch(() => "")),
+  );
+  return tables
+    .flatMap((table) => table.split("\n").slice(1))
+    .map((row) => row.trim().split(/\s+/))
+    .filter((cols) => cols[1]?.endsWith(`:${hexPort}`) && cols[3] === "0A")
+    .map((cols) => cols[1]!.split(":")[0]!);
+}
+
+async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return check();
+}
+
+describe("the instance process", () => {
+  it("starts its own Chroma on loopback, serves, and on SIGTERM exits 0 leaving no Chroma behind", async () => {
+    const instance = await startInstance();
+    expect(isAlive(instance.chromaPid)).toBe(true);
+    const chromaPort = Number(new URL(instance.chromaUrl).port);
+    expect(await listenAddresses(chromaPort)).toEqual(["0100007F"]); // 127.0.0.1 only
+
+    const health = await instanceApi(instance.url, "GET", "/healthz");
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({ status: "ok", tenantId: tenant, model: "hash", dimension: 32 });
+
+    const token = await issuer.mint({ tenant, scopes: ["write"] });
+    const embed = await instanceApi(instance.url, "POST", "/embed", {
+      token,
+      body: { ids: ["a", "b"], documents: ["kept across restarts", "also kept"] },
+    });
+    expect(embed.status).toBe(200);
+
+    instance.child.kill("SIGTERM");
+    expect(await instance.exited).toBe(0);
+    expect(isAlive(instance.chromaPid)).toBe(false);
+  });
+
+  it("keeps its data across restarts, and exits 1 when its Chroma dies", async () => {
+    const instance = await startInstance();
+    const health = await instanceApi(instance.url, "GET", "/healthz");
+    expect(health.body.counts).toEqual({ collections: 1, documents: 2 });
+
+    process.kill(instance.chromaPid, "SIGKILL");
+    expect(await instance.exited).toBe(1);
+  });
+
+  it("reclaims a Chroma orphaned by a SIGKILLed instance before starting its own", async () => {
+    const first = await startInstance();
+    first.child.kill("SIGKILL");
+    await first.exited;
+    expect(isAlive(first.chromaPid)).toBe(true); // nothing could stop it: the orphan
+
+    const second = await startInstance();
+    expect(await waitUntil(() => !isAlive(first.chromaPid), 5_000)).toBe(true);
+    expect(second.chromaPid).not.toBe(first.chromaPid);
+    const health = await instanceApi(second.url, "GET", "/healthz");
+    expect(health.body).toMatchObject({ status: "ok", counts: { documents: 2 } });
+
+    second.child.kill("SIGTERM");
+    expect(await second.exited).toBe(0);
+    expect(isAlive(second.chromaPid)).toBe(false);
+  });
+});

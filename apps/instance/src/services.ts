@@ -1,0 +1,36 @@
+import type { EmbeddingProvider } from "@vdb/embeddings/provider";
+import type { ChromaClient } from "chromadb";
+import type { TokenVerifier } from "./auth/token-verifier";
+import type { InstanceConfig } from "./config";
+import type { Logger } from "./logger";
+
+/** Everything a request handler or verb of the instance may use. */
+export interface InstanceServices {
+  config: InstanceConfig;
+  chroma: ChromaClient;
+  provider: EmbeddingProvider;
+  verifier: TokenVerifier;
+  logger: Logger;
+  /** Serialises writes, so the MAX_DOCS check and the write it guards cannot interleave. */
+  writeLock: WriteLock;
+  startedAt: number;
+}
+
+export interface WriteLock {
+  run<T>(work: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * One write at a time. The instance is the only writer of its Chroma, so an in-process queue is
+ * enough to make "count, check quota, write" atomic; reads never wait.
+ */
+export function createWriteLock(): WriteLock {
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    run<T>(work: () => Promise<T>): Promise<T> {
+      const result = tail.then(work, work);
+      tail = result.catch(() => undefined);
+      return result;
+    },
+  };
+}

@@ -1,0 +1,239 @@
+/**
+ * Test harness for the instance, also meant for the control plane's tests: a real Chroma, a
+ * stand-in token issuer with its own JWKS endpoint, and a whole instance served on a free port.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { serve } from "@hono/node-server";
+import { createHashProvider } from "@vdb/embeddings/hash";
+import type { EmbeddingProvider } from "@vdb/embeddings/provider";
+import type { Scope } from "@vdb/schemas/auth";
+import { newId } from "@vdb/schemas/ids";
+import { instanceAudience } from "@vdb/schemas/tokens";
+import { ChromaClient } from "chromadb";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { createInstanceApp, type InstanceApp } from "./app";
+import { startChromaProcess } from "./chroma-process";
+import { type InstanceConfig, loadInstanceConfig } from "./config";
+import { createLogger } from "./logger";
+
+/** `src/main.ts`, for runtimes and tests that start an instance as its own process. */
+export const INSTANCE_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "main.ts");
+
+export interface TestChroma {
+  url: string;
+  port: number;
+  pid: number;
+  /** A client for this server. */
+  client(): ChromaClient;
+  /** Stops the server and removes its directory if the harness created it. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A real `chroma run` on a free loopback port, in `dir` or a new temporary directory.
+ *
+ * @example
+ * const chroma = await startChroma();
+ * const client = chroma.client();
+ * await chroma.stop();
+ */
+export async function startChroma(dir?: string): Promise<TestChroma> {
+  const ownsDir = dir === undefined;
+  const dataDir = dir ?? (await mkdtemp(path.join(os.tmpdir(), "vdb-chroma-")));
+  const chroma = await startChromaProcess({ path: dataDir });
+  return {
+    url: chroma.url,
+    port: chroma.port,
+    pid: chroma.pid,
+    client: () => chromaClientFor(chroma.url),
+    async stop() {
+      await chroma.stop();
+      if (ownsDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function chromaClientFor(url: string): ChromaClient {
+  const parsed = new URL(url);
+  return new ChromaClient({ host: parsed.hostname, port: Number(parsed.port) });
+}
+
+export interface MintOptions {
+  tenant: string;
+  scopes: Scope[];
+  /** Default: the tenant's instance audience. */
+  audience?: string;
+  /** jose duration ("15m") or seconds since epoch; a past time gives an expired token. */
+  expiresIn?: string | number;
+  /** Default: the issuer's own. */
+  issuer?: string;
+}
+
+export interface TestIssuer {
+  /** Serves `{ keys: [...] }` like the control plane's `/.well-known/jwks.json`. */
+  jwksUrl: string;
+  issuer: string;
+  kid: string;
+  mint(opts: MintOptions): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * An ES256 signer with a JWKS on a local HTTP port, minting instance tokens shaped like the
+ * control plane's: so instance tests need no control plane. Two issuers with the same `kid`
+ * make a forged token (right key id, wrong key).
+ *
+ * @example
+ * const issuer = await createTestIssuer();
+ * const token = await issuer.mint({ tenant: "ten_…", scopes: ["read"] });
+ */
+export async function createTestIssuer(
+  opts: { issuer?: string; kid?: string; serveJwks?: boolean } = {},
+): Promise<TestIssuer> {
+  const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
+  const kid = opts.kid ?? newId("signingKey");
+  const jwk = { ...(await exportJWK(publicKey)), kid, alg: "ES256", use: "sig" };
+  const server: Server = createServer((req, res) => {
+    if (req.url === "/.well-known/jwks.json") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ keys: [jwk] }));
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  const issuer = opts.issuer ?? `http://127.0.0.1:${port}`;
+  return {
+    jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+    issuer,
+    kid,
+    mint: (mint) =>
+      new SignJWT({ tenant: mint.tenant, scope: mint.scopes.join(" ") })
+        .setProtectedHeader({ alg: "ES256", kid })
+        .setIssuer(mint.issuer ?? issuer)
+        .setAudience(mint.audience ?? instanceAudience(mint.tenant))
+        .setSubject("key_test")
+        .setJti(crypto.randomUUID())
+        .setIssuedAt()
+        .setExpirationTime(mint.expiresIn ?? "15m")
+        .sign(privateKey),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface TestInstance {
+  url: string;
+  app: InstanceApp;
+  config: InstanceConfig;
+  chroma: ChromaClient;
+  provider: EmbeddingProvider;
+  issuer: TestIssuer;
+  /** A valid token for this instance's tenant. */
+  token(scopes?: Scope[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * A whole instance in-process on a free port, with the `hash` provider (64-d unless `env` says
+ * otherwise), against `chromaUrl` (or a Chroma of its own) and a test issuer (or the given one).
+ * Instances sharing one Chroma share its collections: give each its own for isolation tests.
+ *
+ * @example
+ * const instance = await startTestInstance({ env: { MAX_DOCS: "100" } });
+ * const token = await instance.token(["write"]);
+ * await fetch(`${instance.url}/embed`, { method: "POST", headers: { authorization: `Bearer ${token}` }, body });
+ */
+export async function startTestInstance(
+  opts: {
+    chromaUrl?: string;
+    issuer?: TestIssuer;
+    env?: Record<string, string>;
+    provider?: EmbeddingProvider;
+    maxBodyBytes?: number;
+  } = {},
+): Promise<TestInstance> {
+  const chromaServer = opts.chromaUrl ? null : await startChroma();
+  const issuer = opts.issuer ?? (await createTestIssuer());
+  const chromaUrl = opts.chromaUrl ?? chromaServer!.url;
+  const config = loadInstanceConfig({
+    TENANT_ID: newId("tenant"),
+    MODEL_NAME: "hash",
+    DIMENSION: "64",
+    JWKS_URL: issuer.jwksUrl,
+    TOKEN_ISSUER: issuer.issuer,
+    CHROMA_URL: chromaUrl,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "silent",
+    ...opts.env,
+  });
+  const provider = opts.provider ?? createHashProvider({ dimension: config.DIMENSION });
+  const chroma = chromaClientFor(chromaUrl);
+  const app = createInstanceApp({
+    config,
+    chroma,
+    provider,
+    logger: createLogger(config.LOG_LEVEL, config.TENANT_ID),
+    maxBodyBytes: opts.maxBodyBytes,
+  });
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const started = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(started));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    app,
+    config,
+    chroma,
+    provider,
+    issuer,
+    token: (scopes = ["admin"]) => issuer.mint({ tenant: config.TENANT_ID, scopes }),
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      if (!opts.issuer) await issuer.close();
+      await chromaServer?.stop();
+    },
+  };
+}
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** One call to an instance: JSON in, parsed JSON out, whatever the status. `rawBody` is sent as is. */
+// biome-ignore lint/suspicious/noExplicitAny: bodies are checked by the tests' assertions, not by types
+export async function instanceApi<T = any>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  let body: string | undefined;
+  if (opts.rawBody !== undefined) body = opts.rawBody;
+  else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+  if (body !== undefined) headers["content-type"] ??= "application/json";
+  const response = await fetch(`${baseUrl}${path}`, { method, headers, body });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON (the docs page): keep the text
+  }
+  return { status: response.status, body: parsed as T, headers: response.headers };
+}
