@@ -4,9 +4,10 @@ import path from "node:path";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { EmbeddingProvider } from "@vdb/embeddings/provider";
 import { MAX_BATCH } from "@vdb/schemas/instances";
-import type { ChromaClient } from "chromadb";
 import { bodyLimit } from "hono/body-limit";
 import { createTokenVerifier, type TokenVerifier } from "./auth/token-verifier";
+import { chromaPassthrough } from "./chroma-api/passthrough";
+import { chromaClientFor } from "./collections/chroma-collections";
 import { collectionsRest } from "./collections/rest";
 import type { InstanceConfig } from "./config";
 import { documentsRest } from "./documents/rest";
@@ -31,7 +32,8 @@ METHOD_NOT_ALLOWED, CONFLICT, PAYLOAD_TOO_LARGE, QUOTA_EXCEEDED, RATE_LIMITED, I
 
 export interface InstanceAppOptions {
   config: InstanceConfig;
-  chroma: ChromaClient;
+  /** The tenant's Chroma server (its own `chroma run` or CHROMA_URL). */
+  chromaUrl: string;
   provider: EmbeddingProvider;
   /** Token verification; default: the control plane's JWKS at `config.JWKS_URL`. */
   verifier?: TokenVerifier;
@@ -44,14 +46,15 @@ export interface InstanceAppOptions {
  * instance tokens; `/healthz`, `/openapi.json` and `/docs` open.
  *
  * @example
- * const app = createInstanceApp({ config, chroma: new ChromaClient({ host, port }), provider });
+ * const app = createInstanceApp({ config, chromaUrl: "http://127.0.0.1:8000", provider });
  * serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST });
  */
 export function createInstanceApp(opts: InstanceAppOptions) {
   const { config } = opts;
   const services: InstanceServices = {
     config,
-    chroma: opts.chroma,
+    chroma: chromaClientFor(opts.chromaUrl),
+    chromaUrl: opts.chromaUrl.replace(/\/$/, ""),
     provider: opts.provider,
     verifier:
       opts.verifier ??
@@ -83,6 +86,7 @@ export function createInstanceApp(opts: InstanceAppOptions) {
   app.route("/", healthRest);
   app.route("/", documentsRest);
   app.route("/", collectionsRest);
+  app.route("/", chromaPassthrough);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",

@@ -3,7 +3,6 @@ import path from "node:path";
 import { serve } from "@hono/node-server";
 import { createEmbeddingProvider } from "@vdb/embeddings/create-provider";
 import { loadUseLiteModel } from "@vdb/embeddings/use-lite";
-import { ChromaClient } from "chromadb";
 import { createInstanceApp } from "./app";
 import { type ChromaProcess, startChromaProcess } from "./chroma-process";
 import { loadInstanceConfig } from "./config";
@@ -52,14 +51,8 @@ async function main() {
       onUnexpectedExit: () => void stop("Chroma exited", 1),
     });
   }
-  const chromaUrl = new URL(config.CHROMA_URL ?? chromaProcess!.url);
-  const chroma = new ChromaClient({
-    host: chromaUrl.hostname,
-    port: Number(chromaUrl.port || (chromaUrl.protocol === "https:" ? 443 : 80)),
-    ssl: chromaUrl.protocol === "https:",
-  });
-
-  const app = createInstanceApp({ config, chroma, provider, logger });
+  const chromaUrl = config.CHROMA_URL ?? chromaProcess!.url;
+  const app = createInstanceApp({ config, chromaUrl, provider, logger });
   server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info: AddressInfo) => {
     const host = config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST;
     // Printed whatever LOG_LEVEL says: supervisors read the URL (and chosen port) from it.

@@ -8,6 +8,8 @@ import type { Logger } from "./logger";
 export interface InstanceServices {
   config: InstanceConfig;
   chroma: ChromaClient;
+  /** Base URL of the same Chroma, for the raw passthrough. */
+  chromaUrl: string;
   provider: EmbeddingProvider;
   verifier: TokenVerifier;
   logger: Logger;

@@ -14,12 +14,15 @@ import type { EmbeddingProvider } from "@vdb/embeddings/provider";
 import type { Scope } from "@vdb/schemas/auth";
 import { newId } from "@vdb/schemas/ids";
 import { instanceAudience } from "@vdb/schemas/tokens";
-import { ChromaClient } from "chromadb";
+import type { ChromaClient } from "chromadb";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { createInstanceApp, type InstanceApp } from "./app";
 import { startChromaProcess } from "./chroma-process";
+import { chromaClientFor } from "./collections/chroma-collections";
 import { type InstanceConfig, loadInstanceConfig } from "./config";
 import { createLogger } from "./logger";
+
+export { chromaClientFor };
 
 /** `src/main.ts`, for runtimes and tests that start an instance as its own process. */
 export const INSTANCE_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "main.ts");
@@ -56,11 +59,6 @@ export async function startChroma(dir?: string): Promise<TestChroma> {
       if (ownsDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-export function chromaClientFor(url: string): ChromaClient {
-  const parsed = new URL(url);
-  return new ChromaClient({ host: parsed.hostname, port: Number(parsed.port) });
 }
 
 export interface MintOptions {
@@ -179,7 +177,7 @@ export async function startTestInstance(
   const chroma = chromaClientFor(chromaUrl);
   const app = createInstanceApp({
     config,
-    chroma,
+    chromaUrl,
     provider,
     logger: createLogger(config.LOG_LEVEL, config.TENANT_ID),
     maxBodyBytes: opts.maxBodyBytes,

@@ -1,4 +1,4 @@
-import type { Scope } from "@vdb/schemas/auth";
+import { chromaScope } from "@vdb/schemas/chroma-api";
 import { Hono } from "hono";
 import { authenticate, credentialFrom } from "../auth/authenticate";
 import { forwardToInstance } from "../data-plane/call-instance";
@@ -15,32 +15,6 @@ import { AppError } from "../lib/errors";
  * (`default_tenant` / `default_database`); creating Chroma tenants or databases, and `reset`,
  * are refused.
  */
-const NAMESPACE = "/api/v2/tenants/default_tenant/databases/default_database";
-const SERVER_INFO = new Set([
-  "/api/v2/heartbeat",
-  "/api/v2/version",
-  "/api/v2/healthcheck",
-  "/api/v2/pre-flight-checks",
-]);
-const READ_ACTIONS = new Set(["get", "query", "count", "search", "indexing_status", "fork_count"]);
-
-/** The scope a Chroma call needs, or null when the gateway does not offer it. */
-export function chromaScope(method: string, path: string): Scope | null {
-  if (SERVER_INFO.has(path)) return method === "GET" ? "read" : null;
-  if (path === "/api/v2/tenants/default_tenant" || path === NAMESPACE)
-    return method === "GET" ? "read" : null;
-  if (path === `${NAMESPACE}/collections_count`) return method === "GET" ? "read" : null;
-  if (!path.startsWith(`${NAMESPACE}/collections`)) return null;
-  const rest = path.slice(`${NAMESPACE}/collections`.length).split("/").filter(Boolean);
-  if (rest.length === 0) return method === "GET" ? "read" : method === "POST" ? "write" : null;
-  if (rest[0] === "by-id") rest.shift();
-  if (rest.length === 1)
-    return method === "GET" ? "read" : method === "PUT" || method === "DELETE" ? "write" : null;
-  if (rest.length === 2 && (method === "POST" || method === "GET"))
-    return READ_ACTIONS.has(rest[1]!) ? "read" : "write";
-  return null;
-}
-
 export const chromaGateway = new Hono<AppEnv>().all("/api/v2/*", async (c) => {
   const credential = credentialFrom({
     authorization: c.req.header("authorization"),

@@ -207,7 +207,7 @@ describe("when the control plane's keys are unreachable", () => {
     });
     const app = createInstanceApp({
       config,
-      chroma: instance.chroma,
+      chromaUrl: instance.config.CHROMA_URL!,
       provider: createHashProvider({ dimension: 64 }),
     });
     const before = await stored();

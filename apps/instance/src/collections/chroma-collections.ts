@@ -3,7 +3,7 @@ import { EmbeddingMismatchError } from "@vdb/embeddings/errors";
 import type { EmbeddingProvider } from "@vdb/embeddings/provider";
 import type { Collection as CollectionInfo } from "@vdb/schemas/instances";
 import {
-  type ChromaClient,
+  ChromaClient,
   ChromaClientError,
   type Collection as ChromaCollection,
   ChromaConnectionError,
@@ -147,4 +147,14 @@ export async function createChromaCollection(
       configuration: { hnsw: { space: "cosine" } },
     })
     .catch(rethrowChroma);
+}
+
+/** A Chroma client for a server URL (`http://127.0.0.1:8000`, or https behind a proxy). */
+export function chromaClientFor(url: string): ChromaClient {
+  const parsed = new URL(url);
+  return new ChromaClient({
+    host: parsed.hostname,
+    port: Number(parsed.port || (parsed.protocol === "https:" ? 443 : 80)),
+    ssl: parsed.protocol === "https:",
+  });
 }

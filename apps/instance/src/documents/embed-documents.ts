@@ -14,9 +14,9 @@ import {
   modelOf,
   rethrowChroma,
 } from "../collections/chroma-collections";
-import { AppError } from "../errors";
 import type { InstanceServices } from "../services";
 import { embedTexts } from "./embed-texts";
+import { assertWithinQuota } from "./quota";
 
 type Input = z.output<typeof EmbedRequest>;
 
@@ -80,15 +80,7 @@ async function checkWrite(
   }
   const existingIds = existing ? await presentIds(existing, input.ids) : new Set<string>();
   const added = input.ids.length - existingIds.size;
-  const { documents } = await countAllDocuments(ctx.chroma);
-  if (documents + added > ctx.config.MAX_DOCS) {
-    throw new AppError({
-      code: "QUOTA_EXCEEDED",
-      message:
-        `This instance holds ${documents} of at most ${ctx.config.MAX_DOCS} documents (plan ${ctx.config.PLAN}); ` +
-        `${added} new ones would exceed that. Nothing was written.`,
-    });
-  }
+  await assertWithinQuota(ctx, added);
   return { existing, model, existingIds };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chromaScope } from "./chroma-gateway";
+import { chromaScope, chromaWriteTarget } from "./chroma-api";
 
 const NS = "/api/v2/tenants/default_tenant/databases/default_database";
 
@@ -32,5 +32,20 @@ describe("which Chroma calls the gateway offers, and with what scope", () => {
     ["POST", `${NS}/collections/c1/add/extra`],
   ] as const)("refuses %s %s", (method, path) => {
     expect(chromaScope(method, path)).toBeNull();
+  });
+});
+
+describe("writes that add documents", () => {
+  it("are add and upsert on one collection", () => {
+    expect(chromaWriteTarget("POST", `${NS}/collections/c1/add`)).toEqual({
+      collectionId: "c1",
+      action: "add",
+    });
+    expect(chromaWriteTarget("POST", `${NS}/collections/c1/upsert`)).toEqual({
+      collectionId: "c1",
+      action: "upsert",
+    });
+    expect(chromaWriteTarget("POST", `${NS}/collections/c1/update`)).toBeNull();
+    expect(chromaWriteTarget("GET", `${NS}/collections/c1/add`)).toBeNull();
   });
 });
