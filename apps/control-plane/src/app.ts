@@ -1,11 +1,8 @@
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import path from "node:path";
 import { trpcServer } from "@hono/trpc-server";
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { answerErrorsAsJson, limitBodySize, serveApiDocs } from "@vdb/http/app-defaults";
 import type { Principal } from "@vdb/schemas/auth";
 import { PLANS } from "@vdb/schemas/plans";
-import { bodyLimit } from "hono/body-limit";
 import { auditRest } from "./audit/rest";
 import { authenticate, credentialFrom } from "./auth/authenticate";
 import { authRest } from "./auth/rest";
@@ -17,7 +14,6 @@ import { requestContext } from "./http/request-context";
 import { instancesRest } from "./instances/rest";
 import { keysRest } from "./keys/rest";
 import { pingStore } from "./lib/db/client";
-import { AppError, toHttpError } from "./lib/errors";
 import type { Services } from "./services";
 import { tenantsRest } from "./tenants/rest";
 import { tokensRest } from "./tokens/rest";
@@ -33,17 +29,7 @@ export function createApp(services: Services) {
   const app = new OpenAPIHono<AppEnv>();
 
   app.use(requestContext(services));
-  app.use(
-    bodyLimit({
-      maxSize: services.config.MAX_BODY_BYTES,
-      onError: () => {
-        throw new AppError({
-          code: "PAYLOAD_TOO_LARGE",
-          message: `Request body is over ${services.config.MAX_BODY_BYTES} bytes`,
-        });
-      },
-    }),
-  );
+  app.use(limitBodySize(services.config.MAX_BODY_BYTES));
 
   app.get("/health", async (c) => {
     try {
@@ -108,52 +94,12 @@ export function createApp(services: Services) {
     info: { title: "VDB control plane", version: "1", description: API_DESCRIPTION },
     servers: [{ url: `${services.config.publicUrl}/api/v1` }],
   });
-  api.get("/docs", (c) => c.html(docsPage()));
-  api.get("/docs/assets/:file", (c) => {
-    const file = c.req.param("file");
-    const asset = DOCS_ASSETS[file];
-    if (!asset) throw new AppError({ code: "NOT_FOUND", message: `No docs asset ${file}` });
-    c.header("Content-Type", asset.type);
-    c.header("Cache-Control", "public, max-age=86400");
-    return c.body(readFileSync(path.join(swaggerUiDir(), file)));
-  });
+  serveApiDocs(api, "VDB API");
   app.route("/api/v1", api);
   app.route("/", chromaGateway);
 
-  app.notFound((c) => {
-    const { status, body } = toHttpError(
-      new AppError({ code: "NOT_FOUND", message: `No route for ${c.req.method} ${c.req.path}` }),
-      c.var.requestId,
-    );
-    return c.json(body, status as 404);
-  });
-  app.onError((error, c) => {
-    const { status, body } = toHttpError(error, c.var.requestId ?? "unknown");
-    if (status >= 500) (c.var.logger ?? services.logger).error({ err: error }, "request failed");
-    return c.json(body, status as 400);
-  });
+  answerErrorsAsJson(app, services.logger);
   return app;
 }
 
 export type App = ReturnType<typeof createApp>;
-
-// Swagger UI is served from the npm package, not a CDN: the docs work on an offline install.
-const DOCS_ASSETS: Record<string, { type: string }> = {
-  "swagger-ui.css": { type: "text/css" },
-  "swagger-ui-bundle.js": { type: "text/javascript" },
-};
-
-function swaggerUiDir(): string {
-  return path.dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
-}
-
-function docsPage(): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>VDB API</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="docs/assets/swagger-ui.css"></head>
-<body><main id="docs"></main>
-<script src="docs/assets/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({ url: "openapi.json", dom_id: "#docs" });</script>
-</body></html>`;
-}

@@ -1,20 +1,16 @@
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import path from "node:path";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { EmbeddingProvider } from "@vdb/embeddings/provider";
+import { answerErrorsAsJson, limitBodySize, serveApiDocs } from "@vdb/http/app-defaults";
+import { requestContext } from "@vdb/http/request-context";
 import { MAX_BATCH } from "@vdb/schemas/instances";
-import { bodyLimit } from "hono/body-limit";
 import { createTokenVerifier, type TokenVerifier } from "./auth/token-verifier";
 import { chromaPassthrough } from "./chroma-api/passthrough";
 import { chromaClientFor } from "./collections/chroma-collections";
 import { collectionsRest } from "./collections/rest";
 import type { InstanceConfig } from "./config";
 import { documentsRest } from "./documents/rest";
-import { AppError, toHttpError } from "./errors";
 import { healthRest } from "./health/rest";
 import type { InstanceEnv } from "./http/env";
-import { requestContext } from "./http/request-context";
 import { createLogger, type Logger } from "./logger";
 import { createWriteLock, type InstanceServices } from "./services";
 
@@ -70,18 +66,14 @@ export function createInstanceApp(opts: InstanceAppOptions) {
   const maxBodyBytes = opts.maxBodyBytes ?? MAX_BODY_BYTES;
 
   const app = new OpenAPIHono<InstanceEnv>();
-  app.use(requestContext(services));
   app.use(
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: () => {
-        throw new AppError({
-          code: "PAYLOAD_TOO_LARGE",
-          message: `Request body is over ${maxBodyBytes} bytes`,
-        });
-      },
+    requestContext<InstanceEnv>({
+      services,
+      quietPaths: ["/healthz"],
+      onStart: (c) => c.set("identity", null),
     }),
   );
+  app.use(limitBodySize(maxBodyBytes));
 
   app.route("/", healthRest);
   app.route("/", documentsRest);
@@ -96,51 +88,10 @@ export function createInstanceApp(opts: InstanceAppOptions) {
     openapi: "3.1.0",
     info: { title: `VDB instance (${config.TENANT_ID})`, version: "1", description: API_DESCRIPTION },
   });
-  app.get("/docs", (c) => c.html(docsPage()));
-  app.get("/docs/assets/:file", (c) => {
-    const file = c.req.param("file");
-    const asset = DOCS_ASSETS[file];
-    if (!asset) throw new AppError({ code: "NOT_FOUND", message: `No docs asset ${file}` });
-    c.header("Content-Type", asset.type);
-    c.header("Cache-Control", "public, max-age=86400");
-    return c.body(readFileSync(path.join(swaggerUiDir(), file)));
-  });
+  serveApiDocs(app, "VDB instance API");
 
-  app.notFound((c) => {
-    const { status, body } = toHttpError(
-      new AppError({ code: "NOT_FOUND", message: `No route for ${c.req.method} ${c.req.path}` }),
-      c.var.requestId,
-    );
-    return c.json(body, status as 404);
-  });
-  app.onError((error, c) => {
-    const { status, body } = toHttpError(error, c.var.requestId ?? "unknown");
-    const logger = c.var.logger ?? services.logger;
-    if (status >= 500) logger.error({ err: error }, "request failed");
-    return c.json(body, status as 400);
-  });
+  answerErrorsAsJson(app, services.logger);
   return app;
 }
 
 export type InstanceApp = ReturnType<typeof createInstanceApp>;
-
-// Swagger UI is served from the npm package, not a CDN: the docs work on an offline install.
-const DOCS_ASSETS: Record<string, { type: string }> = {
-  "swagger-ui.css": { type: "text/css" },
-  "swagger-ui-bundle.js": { type: "text/javascript" },
-};
-
-function swaggerUiDir(): string {
-  return path.dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
-}
-
-function docsPage(): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>VDB instance API</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="docs/assets/swagger-ui.css"></head>
-<body><main id="docs"></main>
-<script src="docs/assets/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({ url: "openapi.json", dom_id: "#docs" });</script>
-</body></html>`;
-}

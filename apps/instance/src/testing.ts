@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { createHashProvider } from "@vdb/embeddings/hash";
 import type { EmbeddingProvider } from "@vdb/embeddings/provider";
+import { jsonRequest } from "@vdb/http/testing";
 import type { Scope } from "@vdb/schemas/auth";
 import { newId } from "@vdb/schemas/ids";
 import { instanceAudience } from "@vdb/schemas/tokens";
@@ -205,33 +206,5 @@ export async function startTestInstance(
   };
 }
 
-export interface ApiResponse<T = unknown> {
-  status: number;
-  body: T;
-  headers: Headers;
-}
-
-/** One call to an instance: JSON in, parsed JSON out, whatever the status. `rawBody` is sent as is. */
-// biome-ignore lint/suspicious/noExplicitAny: bodies are checked by the tests' assertions, not by types
-export async function instanceApi<T = any>(
-  baseUrl: string,
-  method: string,
-  path: string,
-  opts: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
-): Promise<ApiResponse<T>> {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  let body: string | undefined;
-  if (opts.rawBody !== undefined) body = opts.rawBody;
-  else if (opts.body !== undefined) body = JSON.stringify(opts.body);
-  if (body !== undefined) headers["content-type"] ??= "application/json";
-  const response = await fetch(`${baseUrl}${path}`, { method, headers, body });
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    // not JSON (the docs page): keep the text
-  }
-  return { status: response.status, body: parsed as T, headers: response.headers };
-}
+/** One call to an instance: JSON in, parsed JSON out (the text for the docs page), whatever the status. */
+export const instanceApi = jsonRequest;

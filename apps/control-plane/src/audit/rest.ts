@@ -1,8 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
+import { jsonContent, SECURITY } from "@vdb/http/openapi";
 import { AuditEntry, ListAuditInput } from "@vdb/schemas/audit";
 import { pageOf } from "@vdb/schemas/pagination";
 import { ctxOf } from "../http/env";
-import { ERROR_RESPONSES, jsonContent, restApp, SECURITY } from "../rest/openapi";
+import { ERROR_RESPONSES, restApp } from "../rest/openapi";
 import { listAudit } from "./list-audit";
 
 const list = createRoute({

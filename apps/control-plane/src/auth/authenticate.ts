@@ -1,7 +1,7 @@
+import { AppError } from "@vdb/http/errors";
 import type { Principal } from "@vdb/schemas/auth";
 import { and, eq, gt } from "drizzle-orm";
 import { sessions, users } from "../lib/db/schema";
-import { AppError } from "../lib/errors";
 import { hashSecret } from "../lib/secrets";
 import type { Services } from "../services";
 import { loadMemberships } from "../users/to-user";

@@ -1,5 +1,5 @@
+import { AppError } from "@vdb/http/errors";
 import { isScopeGranted, type Principal, ROLE_SCOPE, type Scope, type TenantRole } from "@vdb/schemas/auth";
-import { AppError } from "../lib/errors";
 
 export function requirePrincipal(principal: Principal | null): Principal {
   if (!principal) {

@@ -1,10 +1,10 @@
+import { AppError } from "@vdb/http/errors";
 import { LoginInput, type Session } from "@vdb/schemas/auth";
 import { newId } from "@vdb/schemas/ids";
 import { eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit";
 import type { Ctx } from "../lib/context";
 import { sessions, users } from "../lib/db/schema";
-import { AppError } from "../lib/errors";
 import { hashSecret, newSecret, verifyPassword } from "../lib/secrets";
 import { loadMemberships, toUser } from "../users/to-user";
 

@@ -1,7 +1,7 @@
+import { AppError } from "@vdb/http/errors";
 import { eq } from "drizzle-orm";
 import type { Ctx } from "../lib/context";
 import { sessions } from "../lib/db/schema";
-import { AppError } from "../lib/errors";
 import { hashSecret } from "../lib/secrets";
 
 /** Ends the session whose token is given; its token stops working at once. */

@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
 import { CreateUserInput, LoginInput, Principal, Session, User } from "@vdb/schemas/auth";
 import { ctxOf } from "../http/env";
-import { ERROR_RESPONSES, jsonBody, jsonContent, restApp, SECURITY } from "../rest/openapi";
+import { ERROR_RESPONSES, restApp } from "../rest/openapi";
 import { createUser } from "../users/create-user";
 import { getMe } from "./get-me";
 import { login } from "./login";

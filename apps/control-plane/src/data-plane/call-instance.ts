@@ -1,10 +1,10 @@
+import { AppError } from "@vdb/http/errors";
 import type { Scope } from "@vdb/schemas/auth";
 import { instanceAudience } from "@vdb/schemas/tokens";
 import { eq } from "drizzle-orm";
 import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
 import { instances } from "../lib/db/schema";
-import { AppError } from "../lib/errors";
 import type { Services } from "../services";
 
 const TOKEN_TTL_SECONDS = 300;
@@ -124,4 +124,13 @@ export async function callInstance(
       message: "The tenant's instance gave an unreadable answer",
     });
   }
+}
+
+/** A data-plane call (`/embed`, `/search`, `/delete`): the caller's tenant, then its instance's answer. */
+export function dataPlaneCall(
+  ctx: Ctx,
+  opts: { namedTenant: string | undefined; scope: Scope; path: string; body: unknown },
+): Promise<{ status: number; body: unknown }> {
+  const tenantId = dataPlaneTenant(ctx, opts.namedTenant);
+  return callInstance(ctx, { tenantId, scope: opts.scope, method: "POST", path: opts.path, body: opts.body });
 }

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
 import { TenantId } from "@vdb/schemas/ids";
 import {
   DeleteRequest,
@@ -9,8 +10,8 @@ import {
   SearchResponse,
 } from "@vdb/schemas/instances";
 import { ctxOf } from "../http/env";
-import { ERROR_RESPONSES, jsonBody, jsonContent, restApp, SECURITY } from "../rest/openapi";
-import { callInstance, dataPlaneTenant } from "./call-instance";
+import { ERROR_RESPONSES, restApp } from "../rest/openapi";
+import { dataPlaneCall } from "./call-instance";
 
 const tags = ["Data plane"];
 const TenantQuery = z.object({
@@ -56,38 +57,32 @@ const remove = dataRoute(
 
 export const dataPlaneRest = restApp()
   .openapi(embed, async (c) => {
-    const ctx = ctxOf(c);
-    const tenantId = dataPlaneTenant(ctx, c.req.valid("query").tenantId);
-    const result = await callInstance(ctx, {
-      tenantId,
+    const input = {
+      namedTenant: c.req.valid("query").tenantId,
       scope: "write",
-      method: "POST",
       path: "/embed",
       body: c.req.valid("json"),
-    });
+    } as const;
+    const result = await dataPlaneCall(ctxOf(c), input);
     return c.json(result.body as EmbedResponse, result.status as 200);
   })
   .openapi(search, async (c) => {
-    const ctx = ctxOf(c);
-    const tenantId = dataPlaneTenant(ctx, c.req.valid("query").tenantId);
-    const result = await callInstance(ctx, {
-      tenantId,
+    const input = {
+      namedTenant: c.req.valid("query").tenantId,
       scope: "read",
-      method: "POST",
       path: "/search",
       body: c.req.valid("json"),
-    });
+    } as const;
+    const result = await dataPlaneCall(ctxOf(c), input);
     return c.json(result.body as SearchResponse, result.status as 200);
   })
   .openapi(remove, async (c) => {
-    const ctx = ctxOf(c);
-    const tenantId = dataPlaneTenant(ctx, c.req.valid("query").tenantId);
-    const result = await callInstance(ctx, {
-      tenantId,
+    const input = {
+      namedTenant: c.req.valid("query").tenantId,
       scope: "write",
-      method: "POST",
       path: "/delete",
       body: c.req.valid("json"),
-    });
+    } as const;
+    const result = await dataPlaneCall(ctxOf(c), input);
     return c.json(result.body as DeleteResponse, result.status as 200);
   });

@@ -46,7 +46,7 @@ describe("the stock chromadb client against the gateway", () => {
   it("creates, lists, gets and deletes collections; adds, upserts, gets, queries, counts and deletes records", async () => {
     const chroma = chromaFor(server, keys.a);
     expect(await chroma.heartbeat()).toEqual(expect.any(Number));
-    const collection = await chroma.createCollection({ name: "gw-docs", embeddingFunction: null });
+    const collection = await chroma.getOrCreateCollection({ name: "gw-docs", embeddingFunction: null });
     await collection.add({
       ids: ["1", "2", "3"],
       embeddings: [vector(1), vector(2), vector(3)],

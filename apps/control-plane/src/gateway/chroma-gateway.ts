@@ -1,10 +1,10 @@
+import { AppError } from "@vdb/http/errors";
 import { chromaScope } from "@vdb/schemas/chroma-api";
 import { Hono } from "hono";
 import { authenticate, credentialFrom } from "../auth/authenticate";
 import { forwardToInstance } from "../data-plane/call-instance";
 import type { AppEnv } from "../http/env";
 import { ctxOf } from "../http/env";
-import { AppError } from "../lib/errors";
 
 /**
  * A Chroma-compatible API at `/api/v2`, so the stock `chromadb` client works unchanged:

@@ -1,3 +1,4 @@
+import { AppError } from "@vdb/http/errors";
 import type { Instance } from "@vdb/schemas/instances";
 import { TenantRef } from "@vdb/schemas/tenants";
 import { eq } from "drizzle-orm";
@@ -5,7 +6,6 @@ import { recordAudit } from "../audit/record-audit";
 import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
 import { instances } from "../lib/db/schema";
-import { AppError } from "../lib/errors";
 import { toInstance } from "./to-instance";
 
 async function setDesiredState(

@@ -1,10 +1,10 @@
+import { AppError } from "@vdb/http/errors";
 import { type Instance, LaunchInstanceInput } from "@vdb/schemas/instances";
 import { eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit";
 import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
 import { instances } from "../lib/db/schema";
-import { AppError } from "../lib/errors";
 import { findTenantOrThrow } from "../tenants/to-tenant";
 import { toInstance } from "./to-instance";
 

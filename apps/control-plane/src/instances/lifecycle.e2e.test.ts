@@ -139,6 +139,55 @@ describe("a tenant's instance, end to end", () => {
     expect(search.body.results.map((hit: { id: string }) => hit.id).sort()).toEqual(["a", "b"]);
   });
 
+  it("deleting a tenant stops its running instance and removes its data (no orphan left)", async () => {
+    const { tenantId } = await tenantWithKey(server, "e2e-orphan");
+    await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
+    await watchUntil(trpcLiveAs(server.url, server.adminToken), tenantId, isRunning);
+    const pid = pidOf(server, tenantId);
+    const dataDir = path.join(server.config.DATA_DIR, "instances", tenantId);
+
+    expect(
+      (await api(server.url, "DELETE", `/tenants/${tenantId}`, { token: server.adminToken })).status,
+    ).toBe(200);
+    const deadline = Date.now() + 20_000;
+    while ((isAlive(pid) || existsSync(dataDir)) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(isAlive(pid)).toBe(false);
+    expect(existsSync(dataDir)).toBe(false);
+    expect((await server.services.runtime.list()).map((handle) => handle.tenantId)).not.toContain(tenantId);
+  });
+
+  it("bad data-plane input is refused before the instance is reached, or relayed from it, and nothing is written", async () => {
+    const { tenantId, key } = await tenantWithKey(server, "e2e-bad");
+    await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
+    await watchUntil(trpcLiveAs(server.url, server.adminToken), tenantId, isRunning);
+    await api(server.url, "POST", "/embed", { token: key, body: { ids: ["ok"], documents: ["fine"] } });
+    const bad: [unknown, number, string][] = [
+      [{ ids: ["a", "a"], documents: ["x", "y"] }, 400, "VALIDATION_FAILED"],
+      [{ ids: [""], documents: ["x"] }, 400, "VALIDATION_FAILED"],
+      [{ ids: ["a"], documents: ["x"], collection: "no" }, 400, "VALIDATION_FAILED"],
+      [{ ids: ["a"], embeddings: [[1, 2, 3]] }, 400, "BAD_REQUEST"], // 3-d into a 64-d collection: the instance's answer
+      [{ ids: Array.from({ length: 10_001 }, (_, i) => `i${i}`), documents: [] }, 400, "VALIDATION_FAILED"],
+    ];
+    for (const [body, status, code] of bad) {
+      const res = await api(server.url, "POST", "/embed", { token: key, body });
+      expect(res.status).toBe(status);
+      expect(res.body.error.code).toBe(code);
+      expect(res.body.error.requestId).toMatch(/^req_/);
+    }
+    const filter = await api(server.url, "POST", "/search", {
+      token: key,
+      body: { query: "x", where: { n: { $foo: 1 } } },
+    });
+    expect(filter.status).toBe(400);
+    const all = await api(server.url, "POST", "/search", {
+      token: key,
+      body: { query: "fine", nResults: 50 },
+    });
+    expect(all.body.results.map((hit: { id: string }) => hit.id)).toEqual(["ok"]);
+  });
+
   it("isolation: tenant A's key reaches neither tenant B's data plane nor B's instance directly", async () => {
     const a = await tenantWithKey(server, "iso-a");
     const b = await tenantWithKey(server, "iso-b");

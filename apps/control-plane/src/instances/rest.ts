@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
 import { TenantId } from "@vdb/schemas/ids";
 import { Instance, LaunchInstanceInput } from "@vdb/schemas/instances";
 import { ctxOf } from "../http/env";
-import { ERROR_RESPONSES, jsonBody, jsonContent, restApp, SECURITY } from "../rest/openapi";
+import { ERROR_RESPONSES, restApp } from "../rest/openapi";
 import { deleteInstance, stopInstance } from "./change-instance-state";
 import { getInstance } from "./get-instance";
 import { launchInstance } from "./launch-instance";

@@ -1,3 +1,4 @@
+import { AppError } from "@vdb/http/errors";
 import { isScopeGranted } from "@vdb/schemas/auth";
 import { newId } from "@vdb/schemas/ids";
 import { CreateApiKeyInput, type CreatedApiKey } from "@vdb/schemas/keys";
@@ -6,7 +7,6 @@ import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
 import type { Database } from "../lib/db/client";
 import { apiKeys } from "../lib/db/schema";
-import { AppError } from "../lib/errors";
 import { hashSecret, newSecret } from "../lib/secrets";
 import { findTenantOrThrow } from "../tenants/to-tenant";
 import { toApiKey } from "./to-api-key";

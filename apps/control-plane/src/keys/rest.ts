@@ -1,9 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
 import { ApiKeyId, TenantId } from "@vdb/schemas/ids";
 import { ApiKey, CreateApiKeyInput, CreatedApiKey, ListApiKeysInput } from "@vdb/schemas/keys";
 import { pageOf } from "@vdb/schemas/pagination";
 import { ctxOf } from "../http/env";
-import { ERROR_RESPONSES, jsonBody, jsonContent, restApp, SECURITY } from "../rest/openapi";
+import { ERROR_RESPONSES, restApp } from "../rest/openapi";
 import { createApiKey } from "./create-api-key";
 import { listApiKeys } from "./list-api-keys";
 import { revokeApiKey } from "./revoke-api-key";

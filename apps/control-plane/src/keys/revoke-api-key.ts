@@ -1,10 +1,10 @@
+import { AppError } from "@vdb/http/errors";
 import { type ApiKey, ApiKeyRef } from "@vdb/schemas/keys";
 import { and, eq, sql } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit";
 import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
 import { apiKeys, authInvalidations } from "../lib/db/schema";
-import { AppError } from "../lib/errors";
 import { toApiKey } from "./to-api-key";
 
 /**

@@ -1,4 +1,4 @@
-import { AppError } from "./errors";
+import { AppError } from "@vdb/http/errors";
 
 /**
  * Keyset pagination over (createdAt, id): stable while rows are inserted, unlike offsets.

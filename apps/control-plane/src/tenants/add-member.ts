@@ -1,10 +1,10 @@
+import { AppError } from "@vdb/http/errors";
 import { AddMemberInput, type Membership } from "@vdb/schemas/auth";
 import { eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit";
 import { requireTenantOwner } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
 import { memberships, users } from "../lib/db/schema";
-import { AppError } from "../lib/errors";
 import { findTenantOrThrow } from "./to-tenant";
 
 /** Gives a user a role on a tenant, or changes the role they have. */

@@ -1,3 +1,4 @@
+import { AppError } from "@vdb/http/errors";
 import { newId } from "@vdb/schemas/ids";
 import { CreateTenantInput, type Tenant } from "@vdb/schemas/tenants";
 import type { z } from "zod";
@@ -5,7 +6,7 @@ import { recordAudit } from "../audit/record-audit";
 import { requireOperator } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
 import { tenants } from "../lib/db/schema";
-import { AppError, isUniqueViolation } from "../lib/errors";
+import { isUniqueViolation } from "../lib/errors";
 import { toTenant } from "./to-tenant";
 
 /** Creates a tenant (seed `/provision`). Operators only; the slug is unique. */

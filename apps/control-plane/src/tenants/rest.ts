@@ -1,12 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { AppError } from "@vdb/http/errors";
+import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
 import { Membership, TenantRole } from "@vdb/schemas/auth";
 import { TenantId, UserId } from "@vdb/schemas/ids";
 import { pageOf } from "@vdb/schemas/pagination";
 import { Plan } from "@vdb/schemas/plans";
 import { CreateTenantInput, ListTenantsInput, Tenant, TenantName } from "@vdb/schemas/tenants";
 import { ctxOf } from "../http/env";
-import { AppError } from "../lib/errors";
-import { ERROR_RESPONSES, jsonBody, jsonContent, restApp, SECURITY } from "../rest/openapi";
+import { ERROR_RESPONSES, restApp } from "../rest/openapi";
 import { addMember } from "./add-member";
 import { createTenant } from "./create-tenant";
 import { deleteTenant } from "./delete-tenant";

@@ -1,8 +1,8 @@
+import { AppError } from "@vdb/http/errors";
 import type { Tenant } from "@vdb/schemas/tenants";
 import { eq } from "drizzle-orm";
 import type { Database } from "../lib/db/client";
 import { tenants } from "../lib/db/schema";
-import { AppError } from "../lib/errors";
 
 export function toTenant(row: typeof tenants.$inferSelect): Tenant {
   return {

@@ -6,6 +6,30 @@ import type { Ctx } from "../lib/context";
 import { tenants } from "../lib/db/schema";
 import { findTenantOrThrow, toTenant } from "./to-tenant";
 
+/** Changes one field of a tenant and audits it (from → to), in one transaction. */
+function updateTenantField<Field extends "plan" | "name">(
+  ctx: Ctx,
+  tenantId: string,
+  field: Field,
+  value: (typeof tenants.$inferSelect)[Field],
+  action: string,
+): Promise<Tenant> {
+  return ctx.services.db.transaction(async (tx) => {
+    const before = await findTenantOrThrow(tx, tenantId);
+    const [row] = await tx
+      .update(tenants)
+      .set({ [field]: value, updatedAt: sql`now()` })
+      .where(eq(tenants.id, tenantId))
+      .returning();
+    await recordAudit({
+      ctx,
+      db: tx,
+      input: { tenantId, action, targetId: tenantId, metadata: { from: before[field], to: value } },
+    });
+    return toTenant(row!);
+  });
+}
+
 /** Moves a tenant to another plan (operators only: plans are what customers pay for). */
 export async function changeTenantPlan({
   ctx,
@@ -16,48 +40,12 @@ export async function changeTenantPlan({
 }): Promise<Tenant> {
   requireOperator(ctx.principal);
   const { tenantId, plan } = ChangeTenantPlanInput.parse(input);
-  return ctx.services.db.transaction(async (tx) => {
-    const before = await findTenantOrThrow(tx, tenantId);
-    const [row] = await tx
-      .update(tenants)
-      .set({ plan, updatedAt: sql`now()` })
-      .where(eq(tenants.id, tenantId))
-      .returning();
-    await recordAudit({
-      ctx,
-      db: tx,
-      input: {
-        tenantId,
-        action: "tenant.change_plan",
-        targetId: tenantId,
-        metadata: { from: before.plan, to: plan },
-      },
-    });
-    return toTenant(row!);
-  });
+  return updateTenantField(ctx, tenantId, "plan", plan, "tenant.change_plan");
 }
 
 /** Renames a tenant: its admins may. */
 export async function renameTenant({ ctx, input }: { ctx: Ctx; input: RenameTenantInput }): Promise<Tenant> {
   const { tenantId, name } = RenameTenantInput.parse(input);
   requireTenantScope(ctx.principal, tenantId, "admin");
-  return ctx.services.db.transaction(async (tx) => {
-    const before = await findTenantOrThrow(tx, tenantId);
-    const [row] = await tx
-      .update(tenants)
-      .set({ name, updatedAt: sql`now()` })
-      .where(eq(tenants.id, tenantId))
-      .returning();
-    await recordAudit({
-      ctx,
-      db: tx,
-      input: {
-        tenantId,
-        action: "tenant.rename",
-        targetId: tenantId,
-        metadata: { from: before.name, to: name },
-      },
-    });
-    return toTenant(row!);
-  });
+  return updateTenantField(ctx, tenantId, "name", name, "tenant.rename");
 }

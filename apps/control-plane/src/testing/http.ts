@@ -1,31 +1,18 @@
 import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink } from "@trpc/client";
+import { type ApiResponse, type JsonRequestOptions, jsonRequest } from "@vdb/http/testing";
 import type { Instance } from "@vdb/schemas/instances";
 import { EventSource } from "eventsource";
 import type { AppRouter } from "../trpc/router";
 
-export interface ApiResponse<T = unknown> {
-  status: number;
-  body: T;
-  headers: Headers;
-}
-
-/** One REST call: JSON in, parsed JSON out, whatever the status. `rawBody` is sent as is. */
+/** One REST call under `/api/v1`: JSON in, parsed JSON out, whatever the status. */
 // biome-ignore lint/suspicious/noExplicitAny: bodies are checked by the tests' assertions, not by types
-export async function api<T = any>(
+export function api<T = any>(
   baseUrl: string,
   method: string,
   path: string,
-  opts: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  opts?: JsonRequestOptions,
 ): Promise<ApiResponse<T>> {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  let body: string | undefined;
-  if (opts.rawBody !== undefined) body = opts.rawBody;
-  else if (opts.body !== undefined) body = JSON.stringify(opts.body);
-  if (body !== undefined) headers["content-type"] ??= "application/json";
-  const response = await fetch(`${baseUrl}/api/v1${path}`, { method, headers, body });
-  const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : null) as T, headers: response.headers };
+  return jsonRequest<T>(`${baseUrl}/api/v1`, method, path, opts);
 }
 
 /** A tRPC client over real HTTP, authenticated with `token`. */

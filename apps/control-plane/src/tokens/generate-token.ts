@@ -1,3 +1,4 @@
+import { AppError } from "@vdb/http/errors";
 import { isScopeGranted } from "@vdb/schemas/auth";
 import { newId } from "@vdb/schemas/ids";
 import type { CreatedApiKey } from "@vdb/schemas/keys";
@@ -7,7 +8,6 @@ import { requirePrincipal, requireTenantScope, scopesOn } from "../auth/authoriz
 import { insertApiKey } from "../keys/create-api-key";
 import type { Ctx } from "../lib/context";
 import { instances } from "../lib/db/schema";
-import { AppError } from "../lib/errors";
 import { findTenantOrThrow } from "../tenants/to-tenant";
 
 /**

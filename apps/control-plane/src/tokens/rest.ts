@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
 import { GenerateTokenInput, InstanceToken, SigningKey } from "@vdb/schemas/tokens";
 import { ctxOf } from "../http/env";
-import { ERROR_RESPONSES, jsonBody, jsonContent, restApp, SECURITY } from "../rest/openapi";
+import { ERROR_RESPONSES, restApp } from "../rest/openapi";
 import { generateToken } from "./generate-token";
 import { listSigningKeys, retireSigningKey, rotateSigningKey } from "./manage-signing-keys";
 

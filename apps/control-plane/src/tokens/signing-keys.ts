@@ -1,3 +1,4 @@
+import { AppError } from "@vdb/http/errors";
 import { newId } from "@vdb/schemas/ids";
 import type { SigningKey } from "@vdb/schemas/tokens";
 import { desc, eq, inArray, ne, sql } from "drizzle-orm";
@@ -13,7 +14,7 @@ import {
 } from "jose";
 import type { Database } from "../lib/db/client";
 import { signingKeys } from "../lib/db/schema";
-import { AppError, isUniqueViolation } from "../lib/errors";
+import { isUniqueViolation } from "../lib/errors";
 
 const ALG = "ES256";
 const CACHE_MS = 5_000;

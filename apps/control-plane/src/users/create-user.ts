@@ -1,10 +1,11 @@
+import { AppError } from "@vdb/http/errors";
 import { CreateUserInput, type User } from "@vdb/schemas/auth";
 import { newId } from "@vdb/schemas/ids";
 import { recordAudit } from "../audit/record-audit";
 import { requireOperator } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
 import { users } from "../lib/db/schema";
-import { AppError, isUniqueViolation } from "../lib/errors";
+import { isUniqueViolation } from "../lib/errors";
 import { hashPassword } from "../lib/secrets";
 import { toUser } from "./to-user";
 

@@ -1,7 +1,7 @@
+import { AppError } from "@vdb/http/errors";
 import { Scope } from "@vdb/schemas/auth";
 import { instanceAudience } from "@vdb/schemas/tokens";
 import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from "jose";
-import { AppError } from "../errors";
 
 /** Who called, as proven by an instance token. */
 export interface TokenIdentity {
@@ -28,7 +28,8 @@ export function createTokenVerifier(opts: {
   /** A key set to use instead of fetching `jwksUrl` (tests). */
   keys?: JWTVerifyGetKey;
 }): TokenVerifier {
-  const keys = opts.keys ?? createRemoteJWKSet(new URL(opts.jwksUrl));
+  // 15 s, not jose's 5 s: a busy control plane answering slowly is not an outage.
+  const keys = opts.keys ?? createRemoteJWKSet(new URL(opts.jwksUrl), { timeoutDuration: 15_000 });
   const audience = instanceAudience(opts.tenantId);
   return async (token) => {
     let payload: Awaited<ReturnType<typeof jwtVerify>>["payload"];

@@ -1,8 +1,8 @@
+import { AppError, validationError } from "@vdb/http/errors";
 import { CHROMA_NAMESPACE, chromaScope, chromaWriteTarget } from "@vdb/schemas/chroma-api";
 import { Hono } from "hono";
 import { z } from "zod";
 import { assertWithinQuota } from "../documents/quota";
-import { AppError, validationError } from "../errors";
 import type { InstanceEnv } from "../http/env";
 import { requireScope } from "../http/require-scope";
 import type { InstanceServices } from "../services";

@@ -1,6 +1,7 @@
 import { assertCompatible } from "@vdb/embeddings/create-provider";
 import { EmbeddingMismatchError } from "@vdb/embeddings/errors";
 import type { EmbeddingProvider } from "@vdb/embeddings/provider";
+import { AppError } from "@vdb/http/errors";
 import type { Collection as CollectionInfo } from "@vdb/schemas/instances";
 import {
   ChromaClient,
@@ -10,7 +11,6 @@ import {
   ChromaNotFoundError,
   ChromaValueError,
 } from "chromadb";
-import { AppError } from "../errors";
 
 export type { ChromaCollection };
 

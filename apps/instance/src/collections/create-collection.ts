@@ -1,5 +1,5 @@
+import { AppError } from "@vdb/http/errors";
 import type { Collection } from "@vdb/schemas/instances";
-import { AppError } from "../errors";
 import type { InstanceServices } from "../services";
 import { createChromaCollection, describeCollection, findCollection } from "./chroma-collections";
 

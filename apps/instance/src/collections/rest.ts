@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
 import { Collection, CollectionName, CreateCollectionRequest } from "@vdb/schemas/instances";
 import { requireScope } from "../http/require-scope";
-import { ERROR_RESPONSES, jsonBody, jsonContent, restApp, SECURITY } from "../rest/openapi";
+import { ERROR_RESPONSES, restApp } from "../rest/openapi";
 import { createCollection } from "./create-collection";
 import { deleteCollection } from "./delete-collection";
 import { listCollections } from "./list-collections";

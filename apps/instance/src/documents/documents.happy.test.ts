@@ -63,6 +63,23 @@ describe("search", () => {
     }
   });
 
+  it("ranks filtered results exactly as Chroma's own distances would", async () => {
+    // A filter matching every document takes the exact path (≤ EXACT_FILTER_LIMIT matches);
+    // its nearest hits and distances must equal Chroma's unfiltered answer.
+    const unfiltered = await call("POST", "/search", { query: "fish swim", nResults: 5 });
+    const filtered = await call("POST", "/search", {
+      query: "fish swim",
+      nResults: 5,
+      where: { n: { $gte: 0 } },
+    });
+    expect(filtered.body.results.map((hit: { id: string }) => hit.id)).toEqual(
+      unfiltered.body.results.map((hit: { id: string }) => hit.id),
+    );
+    filtered.body.results.forEach((hit: { distance: number }, index: number) => {
+      expect(hit.distance).toBeCloseTo(unfiltered.body.results[index].distance, 5);
+    });
+  });
+
   it("answers only the included fields; a query vector works too", async () => {
     const [vector] = await instance.provider.embed([docs[7]!.document]);
     const res = await call("POST", "/search", {

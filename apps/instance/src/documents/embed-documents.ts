@@ -6,7 +6,6 @@ import {
   assertProviderMatches,
   type ChromaCollection,
   type CollectionModel,
-  countAllDocuments,
   createChromaCollection,
   findCollection,
   fromChromaError,

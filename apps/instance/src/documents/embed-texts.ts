@@ -1,6 +1,6 @@
 import { EmbeddingRequestError } from "@vdb/embeddings/errors";
 import type { EmbeddingProvider } from "@vdb/embeddings/provider";
-import { AppError } from "../errors";
+import { AppError } from "@vdb/http/errors";
 
 /** Embeds texts with the instance's model; a failing model is a 503, not the caller's fault. */
 export async function embedTexts(provider: EmbeddingProvider, texts: string[]): Promise<number[][]> {

@@ -1,5 +1,5 @@
+import { AppError } from "@vdb/http/errors";
 import { countAllDocuments } from "../collections/chroma-collections";
-import { AppError } from "../errors";
 import type { InstanceServices } from "../services";
 
 /**

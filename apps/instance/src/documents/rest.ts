@@ -1,4 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
+import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
 import {
   DeleteRequest,
   DeleteResponse,
@@ -8,7 +9,7 @@ import {
   SearchResponse,
 } from "@vdb/schemas/instances";
 import { requireScope } from "../http/require-scope";
-import { ERROR_RESPONSES, jsonBody, jsonContent, restApp, SECURITY } from "../rest/openapi";
+import { ERROR_RESPONSES, restApp } from "../rest/openapi";
 import { deleteDocuments } from "./delete-documents";
 import { embedDocuments } from "./embed-documents";
 import { searchDocuments } from "./search-documents";

@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
+import { jsonContent } from "@vdb/http/openapi";
 import { InstanceHealth } from "@vdb/schemas/instances";
-import { jsonContent, restApp } from "../rest/openapi";
+import { restApp } from "../rest/openapi";
 import { getHealth } from "./get-health";
 
 const health = createRoute({

@@ -1,6 +1,6 @@
+import { AppError } from "@vdb/http/errors";
 import { isScopeGranted, type Scope } from "@vdb/schemas/auth";
 import { createMiddleware } from "hono/factory";
-import { AppError } from "../errors";
 import type { InstanceEnv } from "./env";
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;

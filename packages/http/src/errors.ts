@@ -1,10 +1,13 @@
-// A copy of the control plane's `src/lib/errors.ts` minus tRPC (the instance has none): the two
-// are small and must agree on the wire shape, which `@vdb/schemas/errors` already fixes.
 import { ERROR_STATUS, type ErrorBody, type ErrorCode, type FieldIssue } from "@vdb/schemas/errors";
 import { HTTPException } from "hono/http-exception";
 import { ZodError } from "zod";
 
-/** The only error domain code throws on purpose; `code` comes from the closed set. */
+/**
+ * The only error domain code throws on purpose; `code` comes from the closed set.
+ *
+ * @example
+ * throw new AppError({ code: "NOT_FOUND", message: `No tenant ${tenantId}` });
+ */
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly issues: FieldIssue[] | undefined;
@@ -17,6 +20,12 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * One issue per failed field, its path dotted (`items.0.text`), `(body)` for the whole body.
+ *
+ * @example
+ * zodIssues(schema.safeParse(input).error!); // [{ path: "items.0.text", message: "Invalid input: expected string, received undefined" }]
+ */
 export function zodIssues(error: ZodError): FieldIssue[] {
   return error.issues.map((issue) => ({
     path: issue.path.map(String).join(".") || "(body)",
@@ -24,6 +33,13 @@ export function zodIssues(error: ZodError): FieldIssue[] {
   }));
 }
 
+/**
+ * A VALIDATION_FAILED error carrying every field issue, and the first three in its message.
+ *
+ * @example
+ * const parsed = Input.safeParse(body);
+ * if (!parsed.success) throw validationError(parsed.error);
+ */
 export function validationError(error: ZodError): AppError {
   const issues = zodIssues(error);
   const summary = issues
@@ -33,7 +49,12 @@ export function validationError(error: ZodError): AppError {
   return new AppError({ code: "VALIDATION_FAILED", message: `Invalid input: ${summary}`, issues });
 }
 
-/** Turns anything thrown into an AppError; unknown errors become INTERNAL without leaking their text. */
+/**
+ * Turns anything thrown into an AppError; unknown errors become INTERNAL without leaking their text.
+ *
+ * @example
+ * toAppError(new Error("db password is hunter2")).message; // "Internal error; quote the requestId…"
+ */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof ZodError) return validationError(error);
@@ -54,6 +75,13 @@ export function toAppError(error: unknown): AppError {
   });
 }
 
+/**
+ * The HTTP status and `{ error: { code, message, requestId, issues? } }` body for anything thrown.
+ *
+ * @example
+ * const { status, body } = toHttpError(error, c.var.requestId);
+ * return c.json(body, status as 400);
+ */
 export function toHttpError(error: unknown, requestId: string): { status: number; body: ErrorBody } {
   const appError = toAppError(error);
   return {

@@ -1,0 +1,93 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import type { Env, Hono, Schema } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { Logger } from "pino";
+import { AppError, toHttpError } from "./errors";
+import type { RequestContextEnv } from "./request-context";
+
+/**
+ * Refuses bodies over `maxBytes` before anything parses them, as a PAYLOAD_TOO_LARGE error.
+ *
+ * @example
+ * app.use(limitBodySize(config.MAX_BODY_BYTES));
+ */
+export function limitBodySize(maxBytes: number) {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new AppError({ code: "PAYLOAD_TOO_LARGE", message: `Request body is over ${maxBytes} bytes` });
+    },
+  });
+}
+
+/**
+ * Answers unknown routes with NOT_FOUND and anything thrown with its error body (see
+ * `toHttpError`); 5xx errors are logged, with `fallbackLogger` when the request has none yet.
+ *
+ * @example
+ * answerErrorsAsJson(app, services.logger);
+ */
+export function answerErrorsAsJson<E extends RequestContextEnv, S extends Schema, P extends string>(
+  app: Hono<E, S, P>,
+  fallbackLogger: Logger,
+): void {
+  app.notFound((c) => {
+    const { status, body } = toHttpError(
+      new AppError({ code: "NOT_FOUND", message: `No route for ${c.req.method} ${c.req.path}` }),
+      c.var.requestId,
+    );
+    return c.json(body, status as 404);
+  });
+  app.onError((error, c) => {
+    const { status, body } = toHttpError(error, c.var.requestId ?? "unknown");
+    // Unset when the error came before requestContext ran.
+    const logger = (c.var as Partial<RequestContextEnv["Variables"]>).logger ?? fallbackLogger;
+    if (status >= 500) logger.error({ err: error }, "request failed");
+    return c.json(body, status as 400);
+  });
+}
+
+// Swagger UI is served from the npm package, not a CDN: the docs work on an offline install.
+const DOCS_ASSETS: Record<string, { type: string }> = {
+  "swagger-ui.css": { type: "text/css" },
+  "swagger-ui-bundle.js": { type: "text/javascript" },
+};
+
+function swaggerUiDir(): string {
+  return path.dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+}
+
+function docsPage(title: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${title}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="docs/assets/swagger-ui.css"></head>
+<body><main id="docs"></main>
+<script src="docs/assets/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({ url: "openapi.json", dom_id: "#docs" });</script>
+</body></html>`;
+}
+
+/**
+ * Swagger UI at `/docs` (with its assets under `/docs/assets/`) for the `openapi.json` beside it.
+ *
+ * @example
+ * app.doc31("/openapi.json", { openapi: "3.1.0", info });
+ * serveApiDocs(app, "VDB API");
+ */
+export function serveApiDocs<E extends Env, S extends Schema, P extends string>(
+  app: Hono<E, S, P>,
+  title: string,
+): void {
+  app.get("/docs", (c) => c.html(docsPage(title)));
+  app.get("/docs/assets/:file", (c) => {
+    const file = c.req.param("file") ?? "";
+    const asset = DOCS_ASSETS[file];
+    if (!asset) throw new AppError({ code: "NOT_FOUND", message: `No docs asset ${file}` });
+    c.header("Content-Type", asset.type);
+    c.header("Cache-Control", "public, max-age=86400");
+    return c.body(readFileSync(path.join(swaggerUiDir(), file)));
+  });
+}
