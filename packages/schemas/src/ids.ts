@@ -13,6 +13,10 @@ export const ID_PREFIXES = {
   usage: "use",
   signingKey: "sig",
   request: "req",
+  document: "doc",
+  job: "job",
+  chatSession: "cht",
+  chatMessage: "msg",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
@@ -46,3 +50,7 @@ export const UserId = idSchema("user");
 export type UserId = z.infer<typeof UserId>;
 export const ApiKeyId = idSchema("apiKey");
 export type ApiKeyId = z.infer<typeof ApiKeyId>;
+export const DocumentId = idSchema("document");
+export type DocumentId = z.infer<typeof DocumentId>;
+export const JobId = idSchema("job");
+export type JobId = z.infer<typeof JobId>;

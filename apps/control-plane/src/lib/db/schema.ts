@@ -181,3 +181,84 @@ export const instances = pgTable(
   },
   (table) => [index("instances_updated_idx").on(table.updatedAt)],
 );
+
+/** An uploaded or posted document; its text lives in `chunks` and, embedded, in the tenant's instance. */
+export const documents = pgTable(
+  "documents",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    collection: text("collection").notNull().default("default"),
+    title: text("title").notNull(),
+    filename: text("filename"),
+    contentType: text("content_type"),
+    sizeBytes: integer("size_bytes"),
+    /** Where the original bytes are in the blob store (null for posted text). */
+    blobKey: text("blob_key"),
+    source: text("source", { enum: ["upload", "text", "json"] }).notNull(),
+    status: text("status", { enum: ["uploading", "queued", "processing", "ready", "failed"] }).notNull(),
+    failureReason: text("failure_reason"),
+    chunkCount: integer("chunk_count").notNull().default(0),
+    chunkSize: integer("chunk_size").notNull(),
+    chunkOverlap: integer("chunk_overlap").notNull(),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    index("documents_tenant_idx").on(table.tenantId, table.createdAt),
+    index("documents_status_idx").on(table.tenantId, table.status),
+  ],
+);
+
+/** One chunk of a document; its id (`<document id>:<index>`) is also its id in Chroma, so re-runs upsert. */
+export const chunks = pgTable(
+  "chunks",
+  {
+    id: text("id").primaryKey(),
+    documentId: text("document_id")
+      .notNull()
+      .references(() => documents.id, { onDelete: "cascade" }),
+    tenantId: text("tenant_id").notNull(),
+    index: integer("index").notNull(),
+    text: text("text").notNull(),
+    tokenCount: integer("token_count").notNull(),
+    page: integer("page"),
+    heading: text("heading"),
+    createdAt: createdAt(),
+  },
+  (table) => [uniqueIndex("chunks_document_index_idx").on(table.documentId, table.index)],
+);
+
+/**
+ * Durable background jobs (ingestion first). Workers claim a job with a lease; a worker that
+ * dies lets the lease lapse and another picks the job up. Retries back off; after
+ * `maxAttempts` the job is `dead` (the dead-letter state) with its last error.
+ */
+export const jobs = pgTable(
+  "jobs",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").references(() => tenants.id, { onDelete: "cascade" }),
+    kind: text("kind").notNull(),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull().default({}),
+    status: text("status", { enum: ["queued", "running", "succeeded", "failed", "dead"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    maxAttempts: integer("max_attempts").notNull().default(5),
+    runAfter: timestamp("run_after", { withTimezone: true }).notNull().defaultNow(),
+    lockedBy: text("locked_by"),
+    lockedUntil: timestamp("locked_until", { withTimezone: true }),
+    progressDone: integer("progress_done").notNull().default(0),
+    progressTotal: integer("progress_total").notNull().default(0),
+    lastError: text("last_error"),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (table) => [
+    index("jobs_claim_idx").on(table.status, table.runAfter),
+    index("jobs_tenant_idx").on(table.tenantId, table.createdAt),
+  ],
+);
