@@ -1,13 +1,40 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
+
+const STARTUP_TEST = "src/main.test.ts";
 
 // Every store test runs twice: on embedded PGlite and on a real PostgreSQL (TEST_DATABASE_URL).
+// The start-up test runs last and alone: it measures what a user sees (URL and login within
+// 10 s), not how fast a machine busy with every other suite's instances can start one.
 export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
-      { extends: true, test: { name: "pglite", env: { VDB_TEST_STORE: "pglite" } } },
-      { extends: true, test: { name: "postgres", env: { VDB_TEST_STORE: "postgres" } } },
+      {
+        extends: true,
+        test: {
+          name: "pglite",
+          env: { VDB_TEST_STORE: "pglite" },
+          exclude: [...configDefaults.exclude, STARTUP_TEST],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "postgres",
+          env: { VDB_TEST_STORE: "postgres" },
+          exclude: [...configDefaults.exclude, STARTUP_TEST],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "startup",
+          env: { VDB_TEST_STORE: "pglite" },
+          include: [STARTUP_TEST],
+          sequence: { groupOrder: 1 },
+        },
+      },
     ],
   },
 });

@@ -6,7 +6,9 @@ import { PLANS } from "@vdb/schemas/plans";
 import { auditRest } from "./audit/rest";
 import { authenticate, credentialFrom } from "./auth/authenticate";
 import { authRest } from "./auth/rest";
+import { UPLOAD_ROUTE_PREFIX, uploadRoutes } from "./blobs/upload-routes";
 import { dataPlaneRest } from "./data-plane/rest";
+import { documentsRest } from "./documents/rest";
 import { chromaGateway } from "./gateway/chroma-gateway";
 import { authenticateRequest } from "./http/authenticate-request";
 import { type AppEnv, requestMetaOf } from "./http/env";
@@ -29,7 +31,9 @@ export function createApp(services: Services) {
   const app = new OpenAPIHono<AppEnv>();
 
   app.use(requestContext(services));
-  app.use(limitBodySize(services.config.MAX_BODY_BYTES));
+  // Uploads stream files of up to the plan's size; their own route enforces the signed limit.
+  const limitBody = limitBodySize(services.config.MAX_BODY_BYTES);
+  app.use((c, next) => (c.req.path.startsWith(UPLOAD_ROUTE_PREFIX) ? next() : limitBody(c, next)));
 
   app.get("/health", async (c) => {
     try {
@@ -88,6 +92,7 @@ export function createApp(services: Services) {
   api.route("/", auditRest);
   api.route("/", instancesRest);
   api.route("/", dataPlaneRest);
+  api.route("/", documentsRest);
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
@@ -95,6 +100,7 @@ export function createApp(services: Services) {
     servers: [{ url: `${services.config.publicUrl}/api/v1` }],
   });
   serveApiDocs(api, "VDB API");
+  app.route("/", uploadRoutes(services.blobs, services.uploadSecret));
   app.route("/api/v1", api);
   app.route("/", chromaGateway);
 

@@ -55,6 +55,30 @@ export const ConfigSchema = z.object({
   /** Comma-separated subnet and security-group ids for the instances' awsvpc network. */
   ECS_SUBNETS: optionalString,
   ECS_SECURITY_GROUPS: optionalString,
+  /** S3 (or any S3-compatible store) for uploaded files; without a bucket, files go to DATA_DIR/blobs. */
+  S3_BUCKET: optionalString,
+  S3_REGION: z.string().default("us-east-1"),
+  S3_ENDPOINT: optionalString,
+  S3_FORCE_PATH_STYLE: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((value) => value === "true"),
+  S3_ACCESS_KEY_ID: optionalString,
+  S3_SECRET_ACCESS_KEY: optionalString,
+  /** Signs upload URLs of the disk blob store (>= 32 characters). Unset: generated once and kept in DATA_DIR. */
+  UPLOAD_URL_SECRET: optionalString.pipe(z.string().min(32).optional()),
+  UPLOAD_URL_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 24 * 3600)
+    .default(900),
+  /** Run the ingestion worker inside this process (default); `false` when a separate `worker` process runs it. */
+  RUN_WORKER: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((value) => value === "true"),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
   /** Largest JSON body accepted on any route. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1_024).default(1_048_576),
 });

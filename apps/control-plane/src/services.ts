@@ -1,8 +1,13 @@
 import { ApiKeyCache } from "./auth/api-key-cache";
+import type { BlobStore } from "./blobs/blob-store";
+import { createBlobStore } from "./blobs/create-blob-store";
+import { resolveUploadSecret } from "./blobs/upload-secret";
 import type { Config } from "./config";
+import { INGEST_JOB, ingestHandler } from "./documents/ingest-job";
 import { createRuntime } from "./instances/create-runtime";
 import { Reconciler } from "./instances/reconciler";
 import type { InstanceRuntime } from "./instances/runtime";
+import { JobQueue } from "./jobs/job-queue";
 import { type Database, openStore, type Store } from "./lib/db/client";
 import { createLogger, type Logger } from "./lib/logger";
 import { createMetrics, type Metrics } from "./lib/metrics";
@@ -19,6 +24,11 @@ export interface Services {
   metrics: Metrics;
   runtime: InstanceRuntime;
   reconciler: Reconciler;
+  blobs: BlobStore;
+  /** Durable background jobs; this process works them when RUN_WORKER (see worker.ts otherwise). */
+  jobs: JobQueue;
+  /** Signs the disk store's upload URLs (also checked by the upload route). */
+  uploadSecret: string;
   close(): Promise<void>;
 }
 
@@ -32,10 +42,25 @@ export async function createServices(config: Config, opts: { logger?: Logger } =
   const signingKeys = new SigningKeyStore(store.db);
   await signingKeys.ensureActiveKey();
   apiKeys.start();
+  const uploadSecret = resolveUploadSecret(config);
+  const blobs = createBlobStore({
+    dataDir: config.DATA_DIR,
+    publicUrl: config.publicUrl,
+    uploadSecret,
+    s3: {
+      bucket: config.S3_BUCKET,
+      region: config.S3_REGION,
+      endpoint: config.S3_ENDPOINT,
+      forcePathStyle: config.S3_FORCE_PATH_STYLE,
+      accessKeyId: config.S3_ACCESS_KEY_ID,
+      secretAccessKey: config.S3_SECRET_ACCESS_KEY,
+    },
+  });
+  const jobs = new JobQueue({ db: store.db, logger });
   const runtime = await createRuntime(config, logger);
   const reconciler = new Reconciler(store, runtime, config, logger);
   reconciler.start();
-  return {
+  const services: Services = {
     config,
     logger,
     store,
@@ -45,7 +70,11 @@ export async function createServices(config: Config, opts: { logger?: Logger } =
     metrics: createMetrics(),
     runtime,
     reconciler,
+    blobs,
+    uploadSecret,
+    jobs,
     async close() {
+      await jobs.stop();
       await reconciler.stop();
       // Local instances are children of this machine: stop them with the control plane, unless
       // told to leave them running for the next control plane to re-adopt.
@@ -56,4 +85,7 @@ export async function createServices(config: Config, opts: { logger?: Logger } =
       await store.close();
     },
   };
+  jobs.register(INGEST_JOB, ingestHandler(services));
+  if (config.RUN_WORKER) jobs.start(config.WORKER_CONCURRENCY);
+  return services;
 }

@@ -1,6 +1,7 @@
 import { PLANS } from "@vdb/schemas/plans";
 import { auditRouter } from "../audit/router";
 import { authRouter } from "../auth/router";
+import { documentsRouter } from "../documents/router";
 import { instancesRouter } from "../instances/router";
 import { keysRouter } from "../keys/router";
 import { tenantsRouter } from "../tenants/router";
@@ -15,6 +16,7 @@ export const appRouter = router({
   keys: keysRouter,
   tokens: tokensRouter,
   instances: instancesRouter,
+  documents: documentsRouter,
   audit: auditRouter,
   plans: procedure.query(() => PLANS),
 });

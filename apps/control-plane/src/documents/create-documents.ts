@@ -1,0 +1,191 @@
+import { AppError } from "@vdb/http/errors";
+import {
+  CreatedUpload,
+  CreateTextDocumentInput,
+  CreateUploadInput,
+  type Document,
+  DocumentRef,
+} from "@vdb/schemas/documents";
+import { newId } from "@vdb/schemas/ids";
+import { PLANS } from "@vdb/schemas/plans";
+import { count, eq, sql } from "drizzle-orm";
+import { recordAudit } from "../audit/record-audit";
+import { requireTenantScope } from "../auth/authorize";
+import type { Ctx } from "../lib/context";
+import type { Database } from "../lib/db/client";
+import { documents } from "../lib/db/schema";
+import { findTenantOrThrow } from "../tenants/to-tenant";
+import { INGEST_JOB } from "./ingest-job";
+import { findDocumentOrThrow, toDocument } from "./to-document";
+
+const blobKey = (tenantId: string, documentId: string) => `tenants/${tenantId}/documents/${documentId}`;
+const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+
+/** The plan's limits for a new document: count and size. Nothing is written when they refuse. */
+async function assertCanAddDocument(db: Database, tenantId: string, sizeBytes: number) {
+  const tenant = await findTenantOrThrow(db, tenantId);
+  const plan = PLANS[tenant.plan];
+  if (sizeBytes > plan.maxUploadBytes) {
+    throw new AppError({
+      code: "PAYLOAD_TOO_LARGE",
+      message: `The file is ${megabytes(sizeBytes)}; the ${plan.title} plan allows ${megabytes(plan.maxUploadBytes)} per file`,
+    });
+  }
+  const [row] = await db.select({ n: count() }).from(documents).where(eq(documents.tenantId, tenantId));
+  if ((row?.n ?? 0) >= plan.maxDocuments) {
+    throw new AppError({
+      code: "QUOTA_EXCEEDED",
+      message: `The ${plan.title} plan holds at most ${plan.maxDocuments} documents; delete some or upgrade. Nothing was stored.`,
+    });
+  }
+}
+
+async function enqueueIngestion(ctx: Ctx, db: Database, document: { id: string; tenantId: string }) {
+  await ctx.services.jobs.enqueue(
+    { kind: INGEST_JOB, tenantId: document.tenantId, payload: { documentId: document.id } },
+    db,
+  );
+}
+
+/** `POST /api/v1/docs`: text or a JSON value, stored and queued for ingestion in one step. */
+export async function createTextDocument({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: CreateTextDocumentInput;
+}): Promise<Document> {
+  const data = CreateTextDocumentInput.parse(input);
+  requireTenantScope(ctx.principal, data.tenantId, "write");
+  const isJson = data.json !== undefined;
+  const bytes = new TextEncoder().encode(isJson ? JSON.stringify(data.json, null, 2) : data.text!);
+  const { db, blobs } = ctx.services;
+  await assertCanAddDocument(db, data.tenantId, bytes.length);
+  const id = newId("document");
+  const key = blobKey(data.tenantId, id);
+  await blobs.put(key, bytes, { contentType: isJson ? "application/json" : "text/plain" });
+  try {
+    const row = await db.transaction(async (tx) => {
+      const [inserted] = await tx
+        .insert(documents)
+        .values({
+          id,
+          tenantId: data.tenantId,
+          collection: data.collection,
+          title: data.title,
+          filename: isJson ? "document.json" : "document.txt",
+          contentType: isJson ? "application/json" : "text/plain",
+          sizeBytes: bytes.length,
+          blobKey: key,
+          source: isJson ? "json" : "text",
+          status: "queued",
+          chunkSize: data.chunkSize,
+          chunkOverlap: data.chunkOverlap,
+          metadata: data.metadata,
+        })
+        .returning();
+      await enqueueIngestion(ctx, tx, inserted!);
+      await recordAudit({
+        ctx,
+        db: tx,
+        input: { tenantId: data.tenantId, action: "document.create", targetId: id },
+      });
+      return inserted!;
+    });
+    ctx.services.jobs.nudge();
+    return toDocument(row, { done: 0, total: 0 });
+  } catch (error) {
+    await blobs.delete(key).catch(() => {}); // nothing half-written: the row did not land
+    throw error;
+  }
+}
+
+/** Seed 003, step 1: a document awaiting its file, and a URL to PUT the file to. */
+export async function createUpload({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: CreateUploadInput;
+}): Promise<CreatedUpload> {
+  const data = CreateUploadInput.parse(input);
+  requireTenantScope(ctx.principal, data.tenantId, "write");
+  const { db, blobs, config } = ctx.services;
+  await assertCanAddDocument(db, data.tenantId, data.sizeBytes);
+  const id = newId("document");
+  const key = blobKey(data.tenantId, id);
+  const upload = await blobs.createUploadUrl(key, {
+    ...(data.contentType ? { contentType: data.contentType } : {}),
+    maxBytes: data.sizeBytes,
+    expiresInSeconds: config.UPLOAD_URL_TTL_SECONDS,
+  });
+  const row = await db.transaction(async (tx) => {
+    const [inserted] = await tx
+      .insert(documents)
+      .values({
+        id,
+        tenantId: data.tenantId,
+        collection: data.collection,
+        title: data.title ?? data.filename,
+        filename: data.filename,
+        contentType: data.contentType ?? null,
+        sizeBytes: data.sizeBytes,
+        blobKey: key,
+        source: "upload",
+        status: "uploading",
+        chunkSize: data.chunkSize,
+        chunkOverlap: data.chunkOverlap,
+        metadata: data.metadata,
+      })
+      .returning();
+    await recordAudit({
+      ctx,
+      db: tx,
+      input: { tenantId: data.tenantId, action: "document.upload", targetId: id },
+    });
+    return inserted!;
+  });
+  return CreatedUpload.parse({ document: toDocument(row), upload });
+}
+
+/**
+ * Seed 003, step 2 (and re-ingest): the file is in the blob store; check it against the plan
+ * and queue its ingestion. Re-ingesting a ready or failed document runs the pipeline again.
+ */
+export async function ingestDocument({ ctx, input }: { ctx: Ctx; input: DocumentRef }): Promise<Document> {
+  const { tenantId, documentId } = DocumentRef.parse(input);
+  requireTenantScope(ctx.principal, tenantId, "write");
+  const { db, blobs } = ctx.services;
+  const document = await findDocumentOrThrow(db, tenantId, documentId);
+  if (document.status === "queued" || document.status === "processing") {
+    throw new AppError({ code: "CONFLICT", message: "The document is already being ingested" });
+  }
+  const stored = document.blobKey ? await blobs.stat(document.blobKey) : null;
+  if (!stored) {
+    throw new AppError({
+      code: "CONFLICT",
+      message: "The file has not been uploaded yet: PUT it to the upload URL first",
+    });
+  }
+  const tenant = await findTenantOrThrow(db, tenantId);
+  // S3 presigned uploads cannot enforce a size: check what actually arrived.
+  if (stored.sizeBytes > PLANS[tenant.plan].maxUploadBytes) {
+    await blobs.delete(document.blobKey!);
+    throw new AppError({
+      code: "PAYLOAD_TOO_LARGE",
+      message: `The uploaded file is ${megabytes(stored.sizeBytes)}; the plan allows ${megabytes(PLANS[tenant.plan].maxUploadBytes)}`,
+    });
+  }
+  const row = await db.transaction(async (tx) => {
+    const [updated] = await tx
+      .update(documents)
+      .set({ status: "queued", sizeBytes: stored.sizeBytes, failureReason: null, updatedAt: sql`now()` })
+      .where(eq(documents.id, documentId))
+      .returning();
+    await enqueueIngestion(ctx, tx, updated!);
+    await recordAudit({ ctx, db: tx, input: { tenantId, action: "document.ingest", targetId: documentId } });
+    return updated!;
+  });
+  ctx.services.jobs.nudge();
+  return toDocument(row, { done: 0, total: 0 });
+}

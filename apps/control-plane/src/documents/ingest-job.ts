@@ -1,0 +1,190 @@
+import { AppError } from "@vdb/http/errors";
+import { PLANS } from "@vdb/schemas/plans";
+import { and, eq, gte, sql } from "drizzle-orm";
+import { callInstance } from "../data-plane/call-instance";
+import { type JobHandler, PermanentJobError } from "../jobs/job-queue";
+import type { Ctx } from "../lib/context";
+import { chunks, documents, tenants } from "../lib/db/schema";
+import type { Services } from "../services";
+import { chunkSections, type TextChunk } from "./parsing/chunk-text";
+import { DocumentParseError } from "./parsing/document-parse-error";
+import { parseDocument } from "./parsing/parse-document";
+
+export const INGEST_JOB = "ingest";
+/** Chunks per `/embed` call: large enough to batch the model, small enough to report progress often. */
+const EMBED_BATCH = 64;
+
+/** The worker acts for the platform, with an operator's reach (jobs were authorized when enqueued). */
+function workerCtx(services: Services, jobId: string): Ctx {
+  return {
+    services,
+    principal: { kind: "user", userId: "system:worker", email: "worker", isOperator: true, memberships: [] },
+    request: { requestId: jobId, ip: null, userAgent: null },
+  };
+}
+
+/** Chroma metadata may hold only scalars: drop what is not one. */
+function chunkMetadata(document: typeof documents.$inferSelect, chunk: TextChunk) {
+  const metadata: Record<string, string | number | boolean> = {};
+  for (const [key, value] of Object.entries(document.metadata)) {
+    if (typeof value === "string" || typeof value === "number" || typeof value === "boolean")
+      metadata[key] = value;
+  }
+  Object.assign(metadata, { documentId: document.id, index: chunk.index, title: document.title });
+  if (chunk.page !== undefined) metadata.page = chunk.page;
+  if (chunk.heading !== undefined) metadata.heading = chunk.heading;
+  return metadata;
+}
+
+/**
+ * One ingestion attempt: blob → parse → chunk → chunk rows → embed + upsert into the tenant's
+ * instance in batches, with progress. Chunk ids are `<document id>:<index>`, so a re-run (a retry,
+ * or a worker that died mid-way) upserts the same records: none lost, none duplicated. A bad file
+ * fails at once with its reason; an unreachable instance is retried with backoff.
+ */
+export function ingestHandler(services: Services): JobHandler {
+  return async (job, { signal, reportProgress }) => {
+    const documentId = String(job.payload.documentId);
+    const { db } = services;
+    const [row] = await db
+      .select({ document: documents, plan: tenants.plan })
+      .from(documents)
+      .innerJoin(tenants, eq(tenants.id, documents.tenantId))
+      .where(eq(documents.id, documentId))
+      .limit(1);
+    if (!row) return; // deleted while queued: nothing left to do
+    const { document, plan } = row;
+    const setStatus = (
+      status: "processing" | "ready" | "failed" | "queued",
+      changes: Partial<typeof document> = {},
+    ) =>
+      db
+        .update(documents)
+        .set({ status, updatedAt: sql`now()`, ...changes })
+        .where(eq(documents.id, documentId));
+    await setStatus("processing", { failureReason: null });
+    try {
+      if (!document.blobKey) throw new PermanentJobError("the document has no file");
+      const bytes = await services.blobs.get(document.blobKey);
+      const parsed = await parseDocument({
+        bytes,
+        filename: document.filename ?? "document.txt",
+        contentType: document.contentType ?? undefined,
+        maxBytes: PLANS[plan].maxUploadBytes,
+      });
+      const pieces = chunkSections(parsed.sections, {
+        chunkSize: document.chunkSize,
+        chunkOverlap: document.chunkOverlap,
+      });
+      if (pieces.length === 0)
+        throw new DocumentParseError({ kind: "no_text", reason: "no text found in the file" });
+
+      await db.transaction(async (tx) => {
+        await tx
+          .delete(chunks)
+          .where(and(eq(chunks.documentId, documentId), gte(chunks.index, pieces.length)));
+        for (let start = 0; start < pieces.length; start += 500) {
+          const rows = pieces.slice(start, start + 500).map((chunk) => ({
+            id: `${documentId}:${chunk.index}`,
+            documentId,
+            tenantId: document.tenantId,
+            index: chunk.index,
+            text: chunk.text,
+            tokenCount: chunk.tokenCount,
+            page: chunk.page ?? null,
+            heading: chunk.heading ?? null,
+          }));
+          await tx
+            .insert(chunks)
+            .values(rows)
+            .onConflictDoUpdate({
+              target: chunks.id,
+              set: {
+                text: sql`excluded.text`,
+                tokenCount: sql`excluded.token_count`,
+                page: sql`excluded.page`,
+                heading: sql`excluded.heading`,
+              },
+            });
+        }
+      });
+
+      const ctx = workerCtx(services, job.id);
+      // Resume where a previous attempt got to: its batches are already in the instance.
+      const resumeAt =
+        job.progress.total === pieces.length ? job.progress.done - (job.progress.done % EMBED_BATCH) : 0;
+      // The plan's record quota, checked before any chunk is written: a document that would not
+      // fit is refused whole (ids already stored by an earlier run are not new).
+      const health = await callInstance(ctx, {
+        tenantId: document.tenantId,
+        scope: "read",
+        method: "GET",
+        path: "/healthz",
+      });
+      const stored = (health.body as { counts?: { documents?: number } } | null)?.counts?.documents;
+      const maxRecords = PLANS[plan].maxDocuments;
+      const added = pieces.length - Math.max(document.chunkCount, resumeAt);
+      if (typeof stored === "number" && stored + added > maxRecords) {
+        throw new PermanentJobError(
+          `the ${PLANS[plan].title} plan holds at most ${maxRecords} chunks; this document's ${pieces.length} would exceed it (${stored} stored). Nothing of it was stored.`,
+        );
+      }
+      await reportProgress(resumeAt, pieces.length);
+      for (let start = resumeAt; start < pieces.length; start += EMBED_BATCH) {
+        signal.throwIfAborted();
+        const batch = pieces.slice(start, start + EMBED_BATCH);
+        const result = await callInstance(ctx, {
+          tenantId: document.tenantId,
+          scope: "write",
+          method: "POST",
+          path: "/embed",
+          body: {
+            collection: document.collection,
+            ids: batch.map((chunk) => `${documentId}:${chunk.index}`),
+            documents: batch.map((chunk) => chunk.text),
+            metadatas: batch.map((chunk) => chunkMetadata(document, chunk)),
+          },
+        });
+        if (result.status >= 400) {
+          const error = (result.body as { error?: { code?: string; message?: string } } | null)?.error;
+          const message = error?.message ?? `the instance answered ${result.status}`;
+          // The instance refused the input (quota, model mismatch): retrying cannot help.
+          if (result.status < 500 && result.status !== 409) throw new PermanentJobError(message);
+          throw new Error(message);
+        }
+        await reportProgress(start + batch.length, pieces.length);
+      }
+      if (document.chunkCount > pieces.length) {
+        // A re-ingest that yields fewer chunks: the old tail must not stay searchable.
+        const stale = Array.from(
+          { length: document.chunkCount - pieces.length },
+          (_, i) => `${documentId}:${pieces.length + i}`,
+        );
+        await callInstance(ctx, {
+          tenantId: document.tenantId,
+          scope: "write",
+          method: "POST",
+          path: "/delete",
+          body: { collection: document.collection, ids: stale },
+        });
+      }
+      await setStatus("ready", { chunkCount: pieces.length, failureReason: null });
+    } catch (error) {
+      const reason =
+        error instanceof DocumentParseError
+          ? error.reason
+          : error instanceof AppError || error instanceof Error
+            ? error.message
+            : String(error);
+      const isPermanent = error instanceof DocumentParseError || error instanceof PermanentJobError;
+      if (isPermanent || job.attempts >= job.maxAttempts) {
+        await setStatus("failed", {
+          failureReason: isPermanent ? reason : `gave up after ${job.attempts} attempts: ${reason}`,
+        });
+        throw isPermanent && !(error instanceof PermanentJobError) ? new PermanentJobError(reason) : error;
+      }
+      await setStatus("queued", { failureReason: `attempt ${job.attempts} failed, retrying: ${reason}` });
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,226 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../testing";
+import { api, trpcLiveAs, watchUntil } from "../testing/http";
+import { makeDocx, makePdf } from "./parsing/fixtures";
+
+let server: TestServer;
+let tenantId: string;
+let key: string;
+let live: ReturnType<typeof trpcLiveAs>;
+
+beforeAll(async () => {
+  server = await startTestServer({ env: { INSTANCE_DIMENSION: "128" } });
+  live = trpcLiveAs(server.url, server.adminToken);
+  tenantId = (
+    await api(server.url, "POST", "/tenants", {
+      token: server.adminToken,
+      body: { slug: "docs", name: "Docs" },
+    })
+  ).body.id;
+  key = (
+    await api(server.url, "POST", `/tenants/${tenantId}/keys`, {
+      token: server.adminToken,
+      body: { name: "ingest", scopes: ["read", "write"] },
+    })
+  ).body.secret;
+  await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
+  await watchUntil(live, tenantId, (instance) => instance?.state === "running");
+});
+afterAll(async () => server?.close());
+
+/** Seed 003: ask for an upload URL, PUT the bytes there, then ask for ingestion. */
+async function upload(filename: string, bytes: Uint8Array, contentType = "application/octet-stream") {
+  const started = await api(server.url, "POST", `/tenants/${tenantId}/documents/uploads`, {
+    token: key,
+    body: { filename, contentType, sizeBytes: bytes.length, chunkSize: 60, chunkOverlap: 10 },
+  });
+  expect(started.status).toBe(201);
+  const { document, upload: target } = started.body;
+  const put = await fetch(target.url, { method: "PUT", headers: target.headers, body: bytes });
+  expect(put.status).toBeLessThan(300);
+  const queued = await api(server.url, "POST", `/tenants/${tenantId}/documents/${document.id}/ingest`, {
+    token: key,
+  });
+  expect(queued.status).toBe(200);
+  return document.id as string;
+}
+
+/** Follows ingestion live (tRPC subscription) until the document is ready or failed. */
+function settled(
+  documentId: string,
+): Promise<{ status: string; failureReason: string | null; progress: unknown }[]> {
+  const seen: { status: string; failureReason: string | null; progress: unknown }[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not settled: ${JSON.stringify(seen.at(-1))}`)), 60_000);
+    const sub = live.documents.onProgress.subscribe(
+      { tenantId, documentId },
+      {
+        onData: (document) => {
+          seen.push(document);
+          if (document.status === "ready" || document.status === "failed") {
+            clearTimeout(timer);
+            sub.unsubscribe();
+            resolve(seen);
+          }
+        },
+        onError: reject,
+      },
+    );
+  });
+}
+
+describe("ingestion end to end", () => {
+  it("a mixed folder becomes searchable chunks that cite their document, page and heading", async () => {
+    const files: [string, Uint8Array][] = [
+      [
+        "handbook.pdf",
+        await makePdf([
+          ["Vacation policy: employees get 30 days of paid leave."],
+          ["Expenses are reimbursed monthly."],
+        ]),
+      ],
+      ["onboarding.docx", await makeDocx(["Welcome aboard", "Your laptop arrives on the first day."])],
+      [
+        "faq.html",
+        new TextEncoder().encode(
+          "<html><head><title>FAQ</title><script>x()</script></head><body><h1>Parking</h1><p>Parking is free in garage B.</p></body></html>",
+        ),
+      ],
+      [
+        "guide.md",
+        new TextEncoder().encode(
+          "# Security\n\nRotate your API keys every 90 days.\n\n## Passwords\n\nUse a password manager.",
+        ),
+      ],
+      ["notes.txt", new TextEncoder().encode("The cafeteria serves lunch from noon until two.")],
+    ];
+    const ids: Record<string, string> = {};
+    for (const [name, bytes] of files) ids[name] = await upload(name, bytes);
+    for (const [name] of files) {
+      const states = await settled(ids[name]!);
+      expect(states.at(-1)).toMatchObject({ status: "ready", failureReason: null });
+    }
+
+    const pdf = await api(server.url, "GET", `/tenants/${tenantId}/documents/${ids["handbook.pdf"]}`, {
+      token: key,
+    });
+    expect(pdf.body.chunks.map((chunk: { page: number }) => chunk.page)).toEqual([1, 2]);
+    expect(pdf.body.chunks[0].id).toBe(`${ids["handbook.pdf"]}:0`);
+    const md = await api(server.url, "GET", `/docs/${ids["guide.md"]}`, { token: key });
+    // Small enough for one chunk: it carries the heading where it starts (chunks never span pages).
+    expect(md.body.chunks).toHaveLength(1);
+    expect(md.body.chunks[0]).toMatchObject({ heading: "Security", page: null });
+    expect(md.body.chunks[0].text).toContain("password manager");
+
+    const search = await api(server.url, "POST", "/search", {
+      token: key,
+      body: { query: "vacation paid leave days", nResults: 3, where: { documentId: ids["handbook.pdf"]! } },
+    });
+    expect(search.status).toBe(200);
+    expect(search.body.results[0]).toMatchObject({
+      id: `${ids["handbook.pdf"]}:0`,
+      metadata: { documentId: ids["handbook.pdf"], page: 1, title: "handbook.pdf" },
+    });
+
+    const listed = await api(server.url, "GET", `/tenants/${tenantId}/documents?status=ready&limit=100`, {
+      token: key,
+    });
+    expect(listed.body.items.map((d: { id: string }) => d.id)).toEqual(
+      expect.arrayContaining(Object.values(ids)),
+    );
+  });
+
+  it("POST /docs ingests text and JSON, with progress reported on the way", async () => {
+    const text = Array.from(
+      { length: 40 },
+      (_, i) => `Sentence number ${i} talks about topic ${i % 7}.`,
+    ).join(" ");
+    const created = await api(server.url, "POST", "/docs", {
+      token: key,
+      body: { title: "Long text", text, chunkSize: 50, chunkOverlap: 10 },
+    });
+    expect(created.status).toBe(201);
+    const states = await settled(created.body.id);
+    expect(states.at(-1)?.status).toBe("ready");
+    const json = await api(server.url, "POST", "/docs", {
+      token: key,
+      body: { title: "Config", json: { service: { name: "billing", owner: "finance" } } },
+    });
+    expect((await settled(json.body.id)).at(-1)?.status).toBe("ready");
+    const got = await api(server.url, "GET", `/docs/${json.body.id}`, { token: key });
+    expect(got.body.chunks[0].text).toContain("billing");
+  });
+
+  it("corrupt, empty, mislabelled and unsupported files fail with a reason, and the next job still runs", async () => {
+    const pdf = await makePdf([["A real PDF."]]);
+    const bad: [string, Uint8Array, RegExp][] = [
+      ["corrupt.pdf", pdf.slice(0, Math.floor(pdf.length / 2)), /damaged|could not be read/i],
+      ["fake.pdf", new TextEncoder().encode("just text pretending"), /not a PDF/i],
+      ["empty.txt", new Uint8Array(), /empty/i],
+      ["sheet.xlsx", new Uint8Array([0x50, 0x4b, 0x03, 0x04, 1, 2, 3, 4]), /unsupported|not supported/i],
+    ];
+    const failedIds: string[] = [];
+    for (const [name, bytes] of bad) {
+      if (bytes.length === 0) {
+        // An empty file cannot even be announced: sizes start at 1 byte.
+        const refused = await api(server.url, "POST", `/tenants/${tenantId}/documents/uploads`, {
+          token: key,
+          body: { filename: name, sizeBytes: 0 },
+        });
+        expect(refused.status).toBe(400);
+        continue;
+      }
+      failedIds.push(await upload(name, bytes));
+    }
+    const good = await upload("after.txt", new TextEncoder().encode("This one still works."));
+    for (const [index, id] of failedIds.entries()) {
+      const final = (await settled(id)).at(-1)!;
+      expect(final.status).toBe("failed");
+      const expected = bad.filter(([, bytes]) => bytes.length > 0)[index]![2];
+      expect(final.failureReason).toMatch(expected);
+    }
+    expect((await settled(good)).at(-1)?.status).toBe("ready");
+  });
+
+  it("refuses a file over the plan's size before any byte is stored", async () => {
+    const res = await api(server.url, "POST", `/tenants/${tenantId}/documents/uploads`, {
+      token: key,
+      body: { filename: "huge.pdf", sizeBytes: 500 * 1024 * 1024 },
+    });
+    expect(res.status).toBe(413);
+    expect(res.body.error.message).toMatch(/plan allows/);
+    const listed = await api(server.url, "GET", `/tenants/${tenantId}/documents?limit=100`, { token: key });
+    expect(listed.body.items.map((d: { filename: string }) => d.filename)).not.toContain("huge.pdf");
+  });
+
+  it("deleting a document removes its chunks from search, and a read key cannot ingest", async () => {
+    const id = await upload("temp.txt", new TextEncoder().encode("Ephemeral zebra facts for deletion."));
+    await settled(id);
+    const before = await api(server.url, "POST", "/search", {
+      token: key,
+      body: { query: "zebra", where: { documentId: id } },
+    });
+    expect(before.body.results.length).toBeGreaterThan(0);
+    expect(
+      (await api(server.url, "DELETE", `/tenants/${tenantId}/documents/${id}`, { token: key })).status,
+    ).toBe(200);
+    const after = await api(server.url, "POST", "/search", {
+      token: key,
+      body: { query: "zebra", where: { documentId: id } },
+    });
+    expect(after.body.results).toEqual([]);
+    expect((await api(server.url, "GET", `/docs/${id}`, { token: key })).status).toBe(404);
+
+    const reader = (
+      await api(server.url, "POST", `/tenants/${tenantId}/keys`, {
+        token: server.adminToken,
+        body: { name: "r", scopes: ["read"] },
+      })
+    ).body.secret;
+    const refused = await api(server.url, "POST", "/docs", {
+      token: reader,
+      body: { title: "x", text: "y" },
+    });
+    expect(refused.status).toBe(403);
+  });
+});

@@ -1,0 +1,39 @@
+import { type Document, ListDocumentsInput } from "@vdb/schemas/documents";
+import { and, desc, eq, lt, or, type SQL, sql } from "drizzle-orm";
+import type { z } from "zod";
+import { requireTenantScope } from "../auth/authorize";
+import type { Ctx } from "../lib/context";
+import { decodeCursor, toPage } from "../lib/cursor";
+import { documents } from "../lib/db/schema";
+import { toDocument } from "./to-document";
+
+/** A tenant's documents, newest first, optionally by status or collection. */
+export async function listDocuments({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: z.input<typeof ListDocumentsInput>;
+}): Promise<{ items: Document[]; nextCursor: string | null }> {
+  const { tenantId, status, collection, limit, cursor } = ListDocumentsInput.parse(input);
+  requireTenantScope(ctx.principal, tenantId, "read");
+  const after = decodeCursor(cursor);
+  const filters: SQL[] = [eq(documents.tenantId, tenantId)];
+  if (status) filters.push(eq(documents.status, status));
+  if (collection) filters.push(eq(documents.collection, collection));
+  if (after) {
+    filters.push(
+      or(
+        lt(documents.createdAt, after.createdAt),
+        and(eq(documents.createdAt, after.createdAt), sql`${documents.id} < ${after.id}`),
+      ) as SQL,
+    );
+  }
+  const rows = await ctx.services.db
+    .select()
+    .from(documents)
+    .where(and(...filters))
+    .orderBy(desc(documents.createdAt), desc(documents.id))
+    .limit(limit + 1);
+  return toPage(rows, limit, (row) => toDocument(row));
+}

@@ -1,0 +1,40 @@
+import type { TRPCRouterRecord } from "@trpc/server";
+import {
+  CreateTextDocumentInput,
+  CreateUploadInput,
+  DocumentRef,
+  ListDocumentsInput,
+} from "@vdb/schemas/documents";
+import { verbCtx } from "../trpc/context";
+import { procedure } from "../trpc/trpc";
+import { createTextDocument, createUpload, ingestDocument } from "./create-documents";
+import { deleteDocument } from "./delete-document";
+import { getDocument } from "./get-document";
+import { listDocuments } from "./list-documents";
+import { watchDocument } from "./watch-document";
+
+export const documentsRouter = {
+  list: procedure
+    .input(ListDocumentsInput)
+    .query(({ ctx, input }) => listDocuments({ ctx: verbCtx(ctx), input })),
+  get: procedure.input(DocumentRef).query(({ ctx, input }) => getDocument({ ctx: verbCtx(ctx), input })),
+  createText: procedure
+    .input(CreateTextDocumentInput)
+    .mutation(({ ctx, input }) => createTextDocument({ ctx: verbCtx(ctx), input })),
+  createUpload: procedure
+    .input(CreateUploadInput)
+    .mutation(({ ctx, input }) => createUpload({ ctx: verbCtx(ctx), input })),
+  /** After the upload, and to re-ingest. */
+  ingest: procedure
+    .input(DocumentRef)
+    .mutation(({ ctx, input }) => ingestDocument({ ctx: verbCtx(ctx), input })),
+  delete: procedure
+    .input(DocumentRef)
+    .mutation(({ ctx, input }) => deleteDocument({ ctx: verbCtx(ctx), input })),
+  /** Live ingestion progress over SSE, until ready or failed. */
+  onProgress: procedure
+    .input(DocumentRef)
+    .subscription(({ ctx, input, signal }) =>
+      watchDocument({ ctx: verbCtx(ctx), input, ...(signal ? { signal } : {}) }),
+    ),
+} satisfies TRPCRouterRecord;
