@@ -262,3 +262,39 @@ export const jobs = pgTable(
     index("jobs_tenant_idx").on(table.tenantId, table.createdAt),
   ],
 );
+
+/** A conversation with a tenant's documents (console playground, widget visitor, API caller). */
+export const chatSessions = pgTable(
+  "chat_sessions",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    title: text("title").notNull(),
+    /** Who opened it: a user, key, or widget visitor id. */
+    createdBy: text("created_by"),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [index("chat_sessions_tenant_idx").on(table.tenantId, table.updatedAt)],
+);
+
+export const chatMessages = pgTable(
+  "chat_messages",
+  {
+    id: text("id").primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => chatSessions.id, { onDelete: "cascade" }),
+    tenantId: text("tenant_id").notNull(),
+    role: text("role", { enum: ["user", "assistant"] }).notNull(),
+    content: text("content").notNull(),
+    /** For answers: the numbered sources `[n]` in `content` refers to. */
+    citations: jsonb("citations").$type<Record<string, unknown>[]>().notNull().default([]),
+    /** For answers: `llm` (generated) or `extractive` (built from the passages, no LLM configured). */
+    mode: text("mode", { enum: ["llm", "extractive"] }),
+    createdAt: createdAt(),
+  },
+  (table) => [index("chat_messages_session_idx").on(table.sessionId, table.createdAt)],
+);
