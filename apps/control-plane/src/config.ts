@@ -79,6 +79,8 @@ export const ConfigSchema = z.object({
     .default("true")
     .transform((value) => value === "true"),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+  /** How long a worker holds a job without renewing its lease; a crashed worker's jobs resume after it. */
+  JOB_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
   /** Largest JSON body accepted on any route. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1_024).default(1_048_576),
 });

@@ -56,7 +56,7 @@ export async function createServices(config: Config, opts: { logger?: Logger } =
       secretAccessKey: config.S3_SECRET_ACCESS_KEY,
     },
   });
-  const jobs = new JobQueue({ db: store.db, logger });
+  const jobs = new JobQueue({ db: store.db, logger, leaseMs: config.JOB_LEASE_MS });
   const runtime = await createRuntime(config, logger);
   const reconciler = new Reconciler(store, runtime, config, logger);
   reconciler.start();

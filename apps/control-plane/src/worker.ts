@@ -1,0 +1,28 @@
+import { loadConfig } from "./config";
+import { createServices } from "./services";
+
+/**
+ * The ingestion worker as a process of its own (`pnpm --filter @vdb/control-plane worker`), for
+ * deployments that scale it apart from the API: run the control plane with RUN_WORKER=false and
+ * any number of these against the same PostgreSQL (DATABASE_URL). Jobs are leased, so workers
+ * never run one job twice at once, and a crashed worker's jobs resume elsewhere.
+ */
+async function main() {
+  const config = loadConfig({ ...process.env, RUN_WORKER: "true" });
+  if (!config.DATABASE_URL?.startsWith("postgres")) {
+    throw new Error("A separate worker needs a shared PostgreSQL: set DATABASE_URL (PGlite belongs to one process)");
+  }
+  const services = await createServices(config);
+  services.logger.info({ concurrency: config.WORKER_CONCURRENCY }, "ingestion worker running");
+  const stop = async () => {
+    await services.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop());
+  process.on("SIGTERM", () => void stop());
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`VDB worker failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
