@@ -7,6 +7,7 @@ import { auditRest } from "./audit/rest";
 import { authenticate, credentialFrom } from "./auth/authenticate";
 import { authRest } from "./auth/rest";
 import { UPLOAD_ROUTE_PREFIX, uploadRoutes } from "./blobs/upload-routes";
+import { chatRest } from "./chat/rest";
 import { dataPlaneRest } from "./data-plane/rest";
 import { documentsRest } from "./documents/rest";
 import { chromaGateway } from "./gateway/chroma-gateway";
@@ -93,6 +94,7 @@ export function createApp(services: Services) {
   api.route("/", instancesRest);
   api.route("/", dataPlaneRest);
   api.route("/", documentsRest);
+  api.route("/", chatRest);
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   api.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { ChatConfigFields } from "./chat/chat-config";
 
 const Port = z.coerce.number().int().min(0).max(65_535);
 const optionalString = z
@@ -83,6 +84,8 @@ export const ConfigSchema = z.object({
   JOB_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
   /** Largest JSON body accepted on any route. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1_024).default(1_048_576),
+  /** LLM_MODEL, LLM_BASE_URL, LLM_API_KEY, LLM_TIMEOUT_MS: see src/chat/chat-config.ts. */
+  ...ChatConfigFields.shape,
 });
 
 export type Config = z.infer<typeof ConfigSchema> & { publicUrl: string };

@@ -122,6 +122,21 @@ describe("ingestion end to end", () => {
       metadata: { documentId: ids["handbook.pdf"], page: 1, title: "handbook.pdf" },
     });
 
+    // Chat about one file cites that file and its chunk (extractive: no LLM configured here).
+    const chat = await api(server.url, "POST", "/chat", {
+      token: key,
+      body: { message: "How many days of paid leave do employees get?" },
+    });
+    expect(chat.status).toBe(200);
+    expect(chat.body.mode).toBe("extractive");
+    expect(chat.body.answer).toContain("[1]");
+    expect(chat.body.citations[0]).toMatchObject({
+      n: 1,
+      documentId: ids["handbook.pdf"],
+      chunkId: `${ids["handbook.pdf"]}:0`,
+      page: 1,
+    });
+
     const listed = await api(server.url, "GET", `/tenants/${tenantId}/documents?status=ready&limit=100`, {
       token: key,
     });

@@ -1,6 +1,7 @@
 import { PLANS } from "@vdb/schemas/plans";
 import { auditRouter } from "../audit/router";
 import { authRouter } from "../auth/router";
+import { chatRouter } from "../chat/router";
 import { documentsRouter } from "../documents/router";
 import { instancesRouter } from "../instances/router";
 import { keysRouter } from "../keys/router";
@@ -17,6 +18,7 @@ export const appRouter = router({
   tokens: tokensRouter,
   instances: instancesRouter,
   documents: documentsRouter,
+  chat: chatRouter,
   audit: auditRouter,
   plans: procedure.query(() => PLANS),
 });

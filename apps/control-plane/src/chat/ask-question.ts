@@ -1,0 +1,171 @@
+import { AppError } from "@vdb/http/errors";
+import { AskQuestionInput, type ChatAnswer, type ChatMode, type ChatStreamEvent } from "@vdb/schemas/chat";
+import { newId } from "@vdb/schemas/ids";
+import { desc, eq } from "drizzle-orm";
+import { requireTenantScope } from "../auth/authorize";
+import type { Ctx } from "../lib/context";
+import type { Database } from "../lib/db/client";
+import { chatMessages, chatSessions } from "../lib/db/schema";
+import { answerWriterFor } from "./answer-writer";
+import { CitationRenumberer, withoutCitationMarkers } from "./citation-markers";
+import { NOT_FOUND_ANSWER } from "./extractive-answer";
+import { retrieveSources, toCitation } from "./retrieve-sources";
+import { findSessionOrThrow } from "./to-chat";
+
+const TITLE_CHARS = 80;
+/** Earlier turns the model sees: enough for a follow-up question, bounded in tokens. */
+const HISTORY_MESSAGES = 6;
+const HISTORY_MESSAGE_CHARS = 2_000;
+
+function titleOf(message: string): string {
+  const flat = message.replace(/\s+/g, " ").trim();
+  return flat.length <= TITLE_CHARS ? flat : `${flat.slice(0, TITLE_CHARS - 1).trimEnd()}…`;
+}
+
+function creatorOf(ctx: Ctx): string | null {
+  const principal = ctx.principal;
+  if (!principal) return null;
+  return principal.kind === "user" ? principal.userId : principal.keyId;
+}
+
+async function recentHistory(db: Database, sessionId: string) {
+  const rows = await db
+    .select({ role: chatMessages.role, content: chatMessages.content })
+    .from(chatMessages)
+    .where(eq(chatMessages.sessionId, sessionId))
+    .orderBy(desc(chatMessages.createdAt))
+    .limit(HISTORY_MESSAGES);
+  return rows.reverse().map((row) => ({
+    role: row.role,
+    content: (row.role === "assistant" ? withoutCitationMarkers(row.content) : row.content).slice(
+      0,
+      HISTORY_MESSAGE_CHARS,
+    ),
+  }));
+}
+
+/**
+ * Answers a question from the tenant's documents, streaming: retrieves the nearest passages,
+ * has the configured writer (LLM or extractive) answer citing them as `[n]`, and yields the
+ * answer's pieces, then `done` once the question and answer are stored. Citations list only the
+ * sources the answer cites, renumbered 1..n in order of first citation.
+ *
+ * The session and both messages are written together at the end, so a failure (instance
+ * stopped, model down) or an abandoned stream leaves nothing half-stored.
+ */
+export async function* streamAnswer({
+  ctx,
+  input,
+  signal,
+}: {
+  ctx: Ctx;
+  input: AskQuestionInput;
+  signal?: AbortSignal;
+}): AsyncGenerator<ChatStreamEvent> {
+  const data = AskQuestionInput.parse(input);
+  requireTenantScope(ctx.principal, data.tenantId, "read");
+  const { db } = ctx.services;
+  const askedAt = new Date();
+  const existing = data.sessionId ? await findSessionOrThrow(db, data.tenantId, data.sessionId) : null;
+  const sources = await retrieveSources(ctx, {
+    tenantId: data.tenantId,
+    query: data.message,
+    collection: data.collection,
+    nResults: data.nResults,
+    where: data.where,
+  });
+
+  let mode: ChatMode = "extractive";
+  let pieces: AsyncIterable<string> | string[] = [NOT_FOUND_ANSWER];
+  if (sources.length > 0) {
+    const writer = answerWriterFor(ctx.services);
+    mode = writer.mode;
+    const history = existing ? await recentHistory(db, existing.id) : [];
+    pieces = writer.write({ question: data.message, sources, history, ...(signal ? { signal } : {}) });
+  }
+  const markers = new CitationRenumberer(sources.length);
+  let answer = "";
+  for await (const piece of pieces) {
+    const text = markers.push(piece);
+    if (text) {
+      answer += text;
+      yield { type: "token", text };
+    }
+  }
+  const rest = markers.flush();
+  if (rest) {
+    answer += rest;
+    yield { type: "token", text: rest };
+  }
+  if (answer.trim() === "") {
+    throw new AppError({
+      code: "SERVICE_UNAVAILABLE",
+      message: "The language model returned an empty answer",
+    });
+  }
+  const citations = markers.cited.map((source, index) => toCitation(sources[source - 1]!, index + 1));
+
+  const sessionId = existing?.id ?? newId("chatSession");
+  const messageId = newId("chatMessage");
+  // Stated, not `now()`: inside one transaction both messages would get the same instant.
+  const answeredAt = new Date(Math.max(Date.now(), askedAt.getTime() + 1));
+  await db.transaction(async (tx) => {
+    if (existing) {
+      const updated = await tx
+        .update(chatSessions)
+        .set({ updatedAt: answeredAt })
+        .where(eq(chatSessions.id, sessionId))
+        .returning({ id: chatSessions.id });
+      if (updated.length === 0) {
+        throw new AppError({ code: "NOT_FOUND", message: `Chat session ${sessionId} was deleted meanwhile` });
+      }
+    } else {
+      await tx.insert(chatSessions).values({
+        id: sessionId,
+        tenantId: data.tenantId,
+        title: titleOf(data.message),
+        createdBy: creatorOf(ctx),
+        createdAt: askedAt,
+        updatedAt: answeredAt,
+      });
+    }
+    await tx.insert(chatMessages).values([
+      {
+        id: newId("chatMessage"),
+        sessionId,
+        tenantId: data.tenantId,
+        role: "user",
+        content: data.message,
+        createdAt: askedAt,
+      },
+      {
+        id: messageId,
+        sessionId,
+        tenantId: data.tenantId,
+        role: "assistant",
+        content: answer,
+        citations,
+        mode,
+        createdAt: answeredAt,
+      },
+    ]);
+  });
+  yield { type: "done", sessionId, messageId, answer, mode, citations };
+}
+
+/** {@link streamAnswer}, awaited whole: the stored answer with its citations. */
+export async function askQuestion({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: AskQuestionInput;
+}): Promise<ChatAnswer> {
+  for await (const event of streamAnswer({ ctx, input })) {
+    if (event.type === "done") {
+      const { type: _type, ...answer } = event;
+      return answer;
+    }
+  }
+  throw new AppError({ code: "INTERNAL", message: "The answer ended without being stored" });
+}

@@ -1,0 +1,98 @@
+import { AppError } from "@vdb/http/errors";
+import type { Citation } from "@vdb/schemas/chat";
+import { ErrorCode } from "@vdb/schemas/errors";
+import { DocumentId } from "@vdb/schemas/ids";
+import { DEFAULT_COLLECTION, SearchResponse } from "@vdb/schemas/instances";
+import { callInstance } from "../data-plane/call-instance";
+import type { Ctx } from "../lib/context";
+
+/** A retrieved passage offered to the answer as `[n]` (n = its rank, from 1). */
+export interface Source extends Citation {
+  /** The whole passage. */
+  text: string;
+}
+
+const SNIPPET_CHARS = 240;
+
+function snippetOf(text: string): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length <= SNIPPET_CHARS ? flat : `${flat.slice(0, SNIPPET_CHARS - 1).trimEnd()}…`;
+}
+
+const asString = (value: unknown) => (typeof value === "string" && value !== "" ? value : null);
+const asInteger = (value: unknown) => (typeof value === "number" && Number.isInteger(value) ? value : null);
+
+/**
+ * The `nResults` passages nearest to the question in the tenant's instance, best first, as
+ * numbered sources. A tenant with no documents yet (no default collection) has no sources; any
+ * other refusal of the instance is raised with its own code and message.
+ */
+export async function retrieveSources(
+  ctx: Ctx,
+  input: { tenantId: string; query: string; collection: string; nResults: number; where?: unknown },
+): Promise<Source[]> {
+  const result = await callInstance(ctx, {
+    tenantId: input.tenantId,
+    scope: "read",
+    method: "POST",
+    path: "/search",
+    body: {
+      collection: input.collection,
+      query: input.query,
+      nResults: input.nResults,
+      ...(input.where === undefined ? {} : { where: input.where }),
+      include: ["documents", "metadatas", "distances"],
+    },
+  });
+  if (result.status === 404 && input.collection === DEFAULT_COLLECTION) return [];
+  if (result.status >= 400) throw instanceRefusal(result.status, result.body);
+  const parsed = SearchResponse.safeParse(result.body);
+  if (!parsed.success) {
+    throw new AppError({
+      code: "SERVICE_UNAVAILABLE",
+      message: "The tenant's instance gave an unreadable answer",
+    });
+  }
+  return parsed.data.results
+    .filter((hit) => typeof hit.document === "string" && hit.document.trim() !== "")
+    .map((hit, rank) => {
+      const metadata = hit.metadata ?? {};
+      const documentId = DocumentId.safeParse(metadata.documentId);
+      const text = hit.document as string;
+      return {
+        n: rank + 1,
+        // Records a tenant upserted through `/embed` are no document: they cite their own id.
+        documentId: documentId.success ? documentId.data : null,
+        chunkId: hit.id,
+        title: asString(metadata.title) ?? hit.id,
+        page: asInteger(metadata.page),
+        heading: asString(metadata.heading),
+        snippet: snippetOf(text),
+        score: hit.distance === null || hit.distance === undefined ? 0 : 1 - hit.distance,
+        text,
+      };
+    });
+}
+
+/** The instance's own error (a bad filter is the caller's VALIDATION_FAILED, not ours). */
+function instanceRefusal(status: number, body: unknown): AppError {
+  const error = (body as { error?: { code?: unknown; message?: unknown; issues?: unknown } } | null)?.error;
+  const code = ErrorCode.safeParse(error?.code);
+  if (code.success && status < 500 && typeof error?.message === "string") {
+    return new AppError({
+      code: code.data,
+      message: error.message,
+      ...(Array.isArray(error.issues) ? { issues: error.issues } : {}),
+    });
+  }
+  return new AppError({
+    code: "SERVICE_UNAVAILABLE",
+    message: `The tenant's instance failed the search (${status})`,
+  });
+}
+
+/** A source as the answer's citation `n` (sources are renumbered to the order they are cited in). */
+export function toCitation(source: Source, n: number): Citation {
+  const { text: _text, ...citation } = source;
+  return { ...citation, n };
+}

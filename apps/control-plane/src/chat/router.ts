@@ -1,0 +1,30 @@
+import type { TRPCRouterRecord } from "@trpc/server";
+import { AskQuestionInput, ChatSessionRef, ListChatSessionsInput } from "@vdb/schemas/chat";
+import { verbCtx } from "../trpc/context";
+import { procedure } from "../trpc/trpc";
+import { askQuestion, streamAnswer } from "./ask-question";
+import { deleteSession } from "./delete-session";
+import { getSession } from "./get-session";
+import { listSessions } from "./list-sessions";
+
+export const chatRouter = {
+  /** The whole answer at once. */
+  ask: procedure
+    .input(AskQuestionInput)
+    .mutation(({ ctx, input }) => askQuestion({ ctx: verbCtx(ctx), input })),
+  /** The answer as it is written (SSE): `token` events, then `done` with the stored message. */
+  stream: procedure
+    .input(AskQuestionInput)
+    .subscription(({ ctx, input, signal }) =>
+      streamAnswer({ ctx: verbCtx(ctx), input, ...(signal ? { signal } : {}) }),
+    ),
+  sessions: {
+    list: procedure
+      .input(ListChatSessionsInput)
+      .query(({ ctx, input }) => listSessions({ ctx: verbCtx(ctx), input })),
+    get: procedure.input(ChatSessionRef).query(({ ctx, input }) => getSession({ ctx: verbCtx(ctx), input })),
+    delete: procedure
+      .input(ChatSessionRef)
+      .mutation(({ ctx, input }) => deleteSession({ ctx: verbCtx(ctx), input })),
+  },
+} satisfies TRPCRouterRecord;
