@@ -21,6 +21,8 @@ import type { Services } from "./services";
 import { tenantsRest } from "./tenants/rest";
 import { tokensRest } from "./tokens/rest";
 import { appRouter } from "./trpc/router";
+import { keyRateLimiter, planFromStore, rateLimitByKey, rateLimitError } from "./usage/rate-limit";
+import { usageRest } from "./usage/rest";
 
 const API_DESCRIPTION = `The VDB control plane's REST API. Authenticate with \`Authorization: Bearer <key>\` (an API key
 \`vdbk_…\` or a console session token \`vdbs_…\`). Every error is \`{ "error": { "code", "message", "requestId" } }\`
@@ -29,6 +31,7 @@ METHOD_NOT_ALLOWED, CONFLICT, PAYLOAD_TOO_LARGE, QUOTA_EXCEEDED, RATE_LIMITED, I
 
 /** The whole control plane as one Hono app: tRPC, REST + OpenAPI, JWKS, health and metrics. */
 export function createApp(services: Services) {
+  const limitKeys = keyRateLimiter();
   const app = new OpenAPIHono<AppEnv>();
 
   app.use(requestContext(services));
@@ -71,6 +74,8 @@ export function createApp(services: Services) {
             apiKey: c.req.header("x-api-key"),
           });
           principal = await authenticate(services, credential);
+          const verdict = await limitKeys(principal, services);
+          if (verdict && !verdict.isAllowed) throw rateLimitError(verdict);
         } catch (error) {
           authFailure = error;
         }
@@ -85,6 +90,7 @@ export function createApp(services: Services) {
 
   const api = new OpenAPIHono<AppEnv>();
   api.use(authenticateRequest);
+  api.use(rateLimitByKey({ planOf: planFromStore(services.db) }));
   api.get("/plans", (c) => c.json(PLANS));
   api.route("/", authRest);
   api.route("/", tenantsRest);
@@ -95,6 +101,7 @@ export function createApp(services: Services) {
   api.route("/", dataPlaneRest);
   api.route("/", documentsRest);
   api.route("/", chatRest);
+  api.route("/", usageRest);
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   api.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -12,6 +12,7 @@ import { type Database, openStore, type Store } from "./lib/db/client";
 import { createLogger, type Logger } from "./lib/logger";
 import { createMetrics, type Metrics } from "./lib/metrics";
 import { SigningKeyStore } from "./tokens/signing-keys";
+import { UsageRecorder } from "./usage/record-usage";
 
 /** Everything long-lived the control plane holds; built once at start, closed once at stop. */
 export interface Services {
@@ -27,6 +28,8 @@ export interface Services {
   blobs: BlobStore;
   /** Durable background jobs; this process works them when RUN_WORKER (see worker.ts otherwise). */
   jobs: JobQueue;
+  /** Buffered usage metering for hot paths (search); flushed every second and on close. */
+  usage: UsageRecorder;
   /** Signs the disk store's upload URLs (also checked by the upload route). */
   uploadSecret: string;
   close(): Promise<void>;
@@ -57,6 +60,8 @@ export async function createServices(config: Config, opts: { logger?: Logger } =
     },
   });
   const jobs = new JobQueue({ db: store.db, logger, leaseMs: config.JOB_LEASE_MS });
+  const usage = new UsageRecorder({ db: store.db, logger });
+  usage.start();
   const runtime = await createRuntime(config, logger);
   const reconciler = new Reconciler(store, runtime, config, logger);
   reconciler.start();
@@ -73,6 +78,7 @@ export async function createServices(config: Config, opts: { logger?: Logger } =
     blobs,
     uploadSecret,
     jobs,
+    usage,
     async close() {
       await jobs.stop();
       await reconciler.stop();
@@ -82,6 +88,7 @@ export async function createServices(config: Config, opts: { logger?: Logger } =
         await Promise.all((await runtime.list()).map((handle) => runtime.stop(handle)));
       }
       await apiKeys.stop();
+      await usage.stop();
       await store.close();
     },
   };

@@ -10,7 +10,9 @@ import { createServices } from "./services";
 async function main() {
   const config = loadConfig({ ...process.env, RUN_WORKER: "true" });
   if (!config.DATABASE_URL?.startsWith("postgres")) {
-    throw new Error("A separate worker needs a shared PostgreSQL: set DATABASE_URL (PGlite belongs to one process)");
+    throw new Error(
+      "A separate worker needs a shared PostgreSQL: set DATABASE_URL (PGlite belongs to one process)",
+    );
   }
   const services = await createServices(config);
   services.logger.info({ concurrency: config.WORKER_CONCURRENCY }, "ingestion worker running");
@@ -23,6 +25,8 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`VDB worker failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `VDB worker failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

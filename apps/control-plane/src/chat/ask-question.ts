@@ -6,6 +6,7 @@ import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
 import type { Database } from "../lib/db/client";
 import { chatMessages, chatSessions } from "../lib/db/schema";
+import { recordUsage } from "../usage/record-usage";
 import { answerWriterFor } from "./answer-writer";
 import { CitationRenumberer, withoutCitationMarkers } from "./citation-markers";
 import { NOT_FOUND_ANSWER } from "./extractive-answer";
@@ -149,6 +150,12 @@ export async function* streamAnswer({
         createdAt: answeredAt,
       },
     ]);
+    await recordUsage(tx, {
+      tenantId: data.tenantId,
+      kind: "chat",
+      quantity: 1,
+      metadata: { sessionId, mode },
+    });
   });
   yield { type: "done", sessionId, messageId, answer, mode, citations };
 }

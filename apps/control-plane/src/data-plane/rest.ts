@@ -11,7 +11,7 @@ import {
 } from "@vdb/schemas/instances";
 import { ctxOf } from "../http/env";
 import { ERROR_RESPONSES, restApp } from "../rest/openapi";
-import { dataPlaneCall } from "./call-instance";
+import { dataPlaneCall, dataPlaneTenant } from "./call-instance";
 
 const tags = ["Data plane"];
 const TenantQuery = z.object({
@@ -73,7 +73,12 @@ export const dataPlaneRest = restApp()
       path: "/search",
       body: c.req.valid("json"),
     } as const;
-    const result = await dataPlaneCall(ctxOf(c), input);
+    const ctx = ctxOf(c);
+    const result = await dataPlaneCall(ctx, input);
+    if (result.status < 400) {
+      const tenantId = dataPlaneTenant(ctx, input.namedTenant);
+      ctx.services.usage.record({ tenantId, kind: "search", quantity: 1 });
+    }
     return c.json(result.body as SearchResponse, result.status as 200);
   })
   .openapi(remove, async (c) => {

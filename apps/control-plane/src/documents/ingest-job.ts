@@ -6,6 +6,7 @@ import { type JobHandler, PermanentJobError } from "../jobs/job-queue";
 import type { Ctx } from "../lib/context";
 import { chunks, documents, tenants } from "../lib/db/schema";
 import type { Services } from "../services";
+import { recordUsage } from "../usage/record-usage";
 import { chunkSections, type TextChunk } from "./parsing/chunk-text";
 import { DocumentParseError } from "./parsing/document-parse-error";
 import { parseDocument } from "./parsing/parse-document";
@@ -168,7 +169,24 @@ export function ingestHandler(services: Services): JobHandler {
           body: { collection: document.collection, ids: stale },
         });
       }
-      await setStatus("ready", { chunkCount: pieces.length, failureReason: null });
+      // Counted only if the document really becomes ready: in the same transaction.
+      await db.transaction(async (tx) => {
+        await tx
+          .update(documents)
+          .set({ status: "ready", chunkCount: pieces.length, failureReason: null, updatedAt: sql`now()` })
+          .where(eq(documents.id, documentId));
+        const metadata = { documentId };
+        await recordUsage(tx, [
+          { tenantId: document.tenantId, kind: "ingest.documents", quantity: 1, metadata },
+          { tenantId: document.tenantId, kind: "ingest.chunks", quantity: pieces.length, metadata },
+          {
+            tenantId: document.tenantId,
+            kind: "ingest.tokens",
+            quantity: pieces.reduce((total, chunk) => total + chunk.tokenCount, 0),
+            metadata,
+          },
+        ]);
+      });
     } catch (error) {
       const reason =
         error instanceof DocumentParseError

@@ -65,8 +65,9 @@ describe("kill -9 of the control plane in the middle of an ingestion", () => {
     const token = (
       await api(url, "POST", "/auth/login", { body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD } })
     ).body.token;
-    const tenantId = (await api(url, "POST", "/tenants", { token, body: { slug: "crash", name: "Crash" } }))
-      .body.id;
+    const tenantId = (
+      await api(url, "POST", "/tenants", { token, body: { slug: "crash", name: "Crash", plan: "pro" } })
+    ).body.id;
     const key = (
       await api(url, "POST", `/tenants/${tenantId}/keys`, {
         token,

@@ -14,7 +14,7 @@ beforeAll(async () => {
   tenantId = (
     await api(server.url, "POST", "/tenants", {
       token: server.adminToken,
-      body: { slug: "docs", name: "Docs" },
+      body: { slug: "docs", name: "Docs", plan: "pro" },
     })
   ).body.id;
   key = (
@@ -237,5 +237,17 @@ describe("ingestion end to end", () => {
       body: { title: "x", text: "y" },
     });
     expect(refused.status).toBe(403);
+  });
+
+  it("usage reports count ingestion, searches and chats, by day", async () => {
+    await server.services.usage.flush(); // searches are metered in one-second batches
+    const usage = await api(server.url, "GET", `/tenants/${tenantId}/usage`, { token: key });
+    expect(usage.status).toBe(200);
+    expect(usage.body.totals["ingest.documents"]).toBeGreaterThanOrEqual(8);
+    expect(usage.body.totals["ingest.chunks"]).toBeGreaterThanOrEqual(usage.body.totals["ingest.documents"]);
+    expect(usage.body.totals.search).toBeGreaterThanOrEqual(3);
+    expect(usage.body.totals.chat).toBe(1);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(usage.body.days.map((day: { date: string }) => day.date)).toContain(today);
   });
 });

@@ -20,7 +20,7 @@ describe("the stock chromadb client against the gateway", () => {
     for (const slug of ["gw-a", "gw-b"] as const) {
       const tenant = await api(server.url, "POST", "/tenants", {
         token: server.adminToken,
-        body: { slug, name: slug },
+        body: { slug, name: slug, plan: "pro" },
       });
       const key = await api(server.url, "POST", `/tenants/${tenant.body.id}/keys`, {
         token: server.adminToken,

@@ -5,6 +5,7 @@ import { authenticate, credentialFrom } from "../auth/authenticate";
 import { forwardToInstance } from "../data-plane/call-instance";
 import type { AppEnv } from "../http/env";
 import { ctxOf } from "../http/env";
+import { keyRateLimiter, rateLimitError, rateLimitHeaders } from "../usage/rate-limit";
 
 /**
  * A Chroma-compatible API at `/api/v2`, so the stock `chromadb` client works unchanged:
@@ -15,6 +16,8 @@ import { ctxOf } from "../http/env";
  * (`default_tenant` / `default_database`); creating Chroma tenants or databases, and `reset`,
  * are refused.
  */
+const limitKeys = keyRateLimiter();
+
 export const chromaGateway = new Hono<AppEnv>().all("/api/v2/*", async (c) => {
   const credential = credentialFrom({
     authorization: c.req.header("authorization"),
@@ -28,6 +31,11 @@ export const chromaGateway = new Hono<AppEnv>().all("/api/v2/*", async (c) => {
     });
   }
   c.set("principal", principal);
+  const verdict = await limitKeys(principal, c.var.services);
+  if (verdict && !verdict.isAllowed) {
+    for (const [name, value] of Object.entries(rateLimitHeaders(verdict))) c.header(name, value);
+    throw rateLimitError(verdict);
+  }
   const path = c.req.path;
   if (path === "/api/v2/auth/identity" && c.req.method === "GET") {
     return c.json({ user_id: principal.keyId, tenant: "default_tenant", databases: ["default_database"] });
@@ -48,6 +56,9 @@ export const chromaGateway = new Hono<AppEnv>().all("/api/v2/*", async (c) => {
     path: `/chroma${path}${query}`,
     ...(body ? { body } : {}),
   });
+  if (c.req.method === "POST" && path.endsWith("/query") && response.status < 400) {
+    c.var.services.usage.record({ tenantId: principal.tenantId, kind: "search", quantity: 1 });
+  }
   return new Response(response.body, {
     status: response.status,
     headers: { "content-type": response.headers.get("content-type") ?? "application/json" },

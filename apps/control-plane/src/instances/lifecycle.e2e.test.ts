@@ -17,7 +17,7 @@ const isRunning = (instance: { state: string } | null) => instance?.state === "r
 async function tenantWithKey(server: TestServer, slug: string) {
   const tenant = await api(server.url, "POST", "/tenants", {
     token: server.adminToken,
-    body: { slug, name: slug },
+    body: { slug, name: slug, plan: "pro" },
   });
   const key = await api(server.url, "POST", `/tenants/${tenant.body.id}/keys`, {
     token: server.adminToken,

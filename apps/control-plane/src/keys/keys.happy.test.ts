@@ -164,4 +164,25 @@ describe("API key lifecycle", () => {
     const rows = await server.services.db.select().from(apiKeys).where(eq(apiKeys.tenantId, doomed.id));
     expect(rows).toEqual([]);
   });
+
+  it("a key is rate limited to its plan (starter: 10/s, bursts of 20), with Retry-After", async () => {
+    const key = await trpcAs(server.url, server.adminToken).keys.create.mutate({
+      tenantId,
+      name: "burst",
+      scopes: ["read"],
+    });
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 40; i++) {
+      const res = await api(server.url, "GET", "/auth/me", { token: key.secret });
+      statuses.push(res.status);
+      if (res.status === 429) {
+        retryAfter = res.headers.get("retry-after");
+        expect(res.body.error.code).toBe("RATE_LIMITED");
+      }
+    }
+    expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(20);
+    expect(statuses).toContain(429);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
+  });
 });

@@ -7,6 +7,7 @@ import { instancesRouter } from "../instances/router";
 import { keysRouter } from "../keys/router";
 import { tenantsRouter } from "../tenants/router";
 import { tokensRouter } from "../tokens/router";
+import { usageRouter } from "../usage/router";
 import { usersRouter } from "../users/router";
 import { procedure, router } from "./trpc";
 
@@ -19,6 +20,7 @@ export const appRouter = router({
   instances: instancesRouter,
   documents: documentsRouter,
   chat: chatRouter,
+  usage: usageRouter,
   audit: auditRouter,
   plans: procedure.query(() => PLANS),
 });
