@@ -22,7 +22,10 @@ function workspaceSourcePaths(packageNames: string[]): Record<string, string[]> 
 }
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  // The library, and the `vdb` command line (the package's bin; its hashbang comes from main.ts).
+  entry: { index: "src/index.ts", cli: "src/cli/main.ts" },
+  // Each entry self-contained: index.js stays exactly the library, with no shared chunk.
+  splitting: false,
   format: ["esm"],
   target: "node20",
   clean: true,
@@ -30,6 +33,7 @@ export default defineConfig({
   // The published declarations may reference only @trpc/* and zod: the router and schema types
   // are inlined, so no consumer ever resolves the control plane or its server-only dependencies.
   dts: {
+    entry: { index: "src/index.ts" },
     compilerOptions: { paths: workspaceSourcePaths(["@vdb/control-plane", "@vdb/schemas"]) },
   },
 });

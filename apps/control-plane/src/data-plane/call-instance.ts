@@ -10,6 +10,34 @@ import type { Services } from "../services";
 const TOKEN_TTL_SECONDS = 300;
 const REQUEST_TIMEOUT_MS = 60_000;
 
+type Location = { state: string; desiredState: string; url: string | null };
+const LOCATION_TTL_MS = 1_000;
+const locationCaches = new WeakMap<Services, Map<string, { location: Location | null; at: number }>>();
+
+/**
+ * Where a tenant's instance is, read from the store at most once a second per tenant: a
+ * data-plane call must not pay a store round trip. This process's reconciler drops an entry the
+ * moment the instance changes; another process's change is seen within the second.
+ */
+async function instanceLocation(services: Services, tenantId: string): Promise<Location | null> {
+  let cache = locationCaches.get(services);
+  if (!cache) {
+    const fresh = new Map<string, { location: Location | null; at: number }>();
+    services.reconciler.on("change", (instance) => fresh.delete(instance.tenantId));
+    locationCaches.set(services, fresh);
+    cache = fresh;
+  }
+  const hit = cache.get(tenantId);
+  if (hit && Date.now() - hit.at < LOCATION_TTL_MS) return hit.location;
+  const [row] = await services.db
+    .select({ state: instances.state, desiredState: instances.desiredState, url: instances.url })
+    .from(instances)
+    .where(eq(instances.tenantId, tenantId))
+    .limit(1);
+  cache.set(tenantId, { location: row ?? null, at: Date.now() });
+  return row ?? null;
+}
+
 // Instance tokens reused across requests until a minute before they expire: signing per
 // request would cost more than the search it authorizes.
 const tokenCaches = new WeakMap<Services, Map<string, { token: string; expiresAt: number }>>();
@@ -71,11 +99,7 @@ export interface ForwardRequest {
 export async function forwardToInstance(ctx: Ctx, request: ForwardRequest): Promise<Response> {
   requireTenantScope(ctx.principal, request.tenantId, request.scope);
   const { services } = ctx;
-  const [row] = await services.db
-    .select()
-    .from(instances)
-    .where(eq(instances.tenantId, request.tenantId))
-    .limit(1);
+  const row = await instanceLocation(services, request.tenantId);
   if (!row)
     throw new AppError({ code: "CONFLICT", message: "This tenant has no instance; launch one first" });
   if (row.state !== "running" || !row.url) {

@@ -114,5 +114,5 @@ describe("kill -9 of the control plane in the middle of an ingestion", () => {
       body: { query: "item 500 of the catalogue", nResults: 5, where: { index: 500 } },
     });
     expect(search.body.results.map((hit: { id: string }) => hit.id)).toEqual([`${documentId}:500`]);
-  });
+  }, 300_000); // two control-plane starts and 1,000 real embeddings; each wait above has its own deadline
 });

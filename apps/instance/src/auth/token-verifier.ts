@@ -31,7 +31,24 @@ export function createTokenVerifier(opts: {
   // 15 s, not jose's 5 s: a busy control plane answering slowly is not an outage.
   const keys = opts.keys ?? createRemoteJWKSet(new URL(opts.jwksUrl), { timeoutDuration: 15_000 });
   const audience = instanceAudience(opts.tenantId);
+  // Verified tokens are remembered for at most a minute (never past their expiry): an ES256
+  // verification per request would cost more than the search it guards. A retired signing key
+  // therefore stops working here within a minute.
+  const verified = new Map<string, { identity: TokenIdentity; until: number }>();
   return async (token) => {
+    const now = Date.now();
+    const hit = verified.get(token);
+    if (hit && hit.until > now) return hit.identity;
+    const identity = await verifyToken(token);
+    const expiresAt = typeof identity.expiresAt === "number" ? identity.expiresAt * 1000 : now;
+    if (verified.size >= 10_000) verified.clear();
+    verified.set(token, { identity: identity.value, until: Math.min(expiresAt, now + 60_000) });
+    return identity.value;
+  };
+
+  async function verifyToken(
+    token: string,
+  ): Promise<{ value: TokenIdentity; expiresAt: number | undefined }> {
     let payload: Awaited<ReturnType<typeof jwtVerify>>["payload"];
     try {
       ({ payload } = await jwtVerify(token, keys, { issuer: opts.issuer, audience, algorithms: ["ES256"] }));
@@ -45,14 +62,17 @@ export function createTokenVerifier(opts: {
     }
     const scopes = typeof payload.scope === "string" ? payload.scope.split(" ") : [];
     return {
-      tenant: opts.tenantId,
-      subject: typeof payload.sub === "string" ? payload.sub : null,
-      scopes: scopes.flatMap((scope) => {
-        const parsed = Scope.safeParse(scope);
-        return parsed.success ? [parsed.data] : [];
-      }),
+      value: {
+        tenant: opts.tenantId,
+        subject: typeof payload.sub === "string" ? payload.sub : null,
+        scopes: scopes.flatMap((scope) => {
+          const parsed = Scope.safeParse(scope);
+          return parsed.success ? [parsed.data] : [];
+        }),
+      },
+      expiresAt: payload.exp,
     };
-  };
+  }
 }
 
 function tokenError(error: unknown): AppError {

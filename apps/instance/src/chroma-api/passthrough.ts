@@ -2,6 +2,7 @@ import { AppError, validationError } from "@vdb/http/errors";
 import { CHROMA_NAMESPACE, chromaScope, chromaWriteTarget } from "@vdb/schemas/chroma-api";
 import { Hono } from "hono";
 import { z } from "zod";
+import { forgetCollection } from "../collections/chroma-collections";
 import { assertWithinQuota } from "../documents/quota";
 import type { InstanceEnv } from "../http/env";
 import { requireScope } from "../http/require-scope";
@@ -57,6 +58,8 @@ export const chromaPassthrough = new Hono<InstanceEnv>().all(`${PREFIX}/api/v2/*
     });
   };
 
+  // A collection deleted or changed through Chroma's API: drop the handles the routes cache.
+  if (c.req.method === "DELETE" || c.req.method === "PUT") forgetCollection(services.chroma);
   const target = chromaWriteTarget(c.req.method, path);
   if (!target) return forward();
   let ids: string[];

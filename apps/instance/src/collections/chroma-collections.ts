@@ -38,10 +38,34 @@ export function modelOf(collection: ChromaCollection): CollectionModel {
   };
 }
 
+// Collection handles by name, kept briefly: every search would otherwise ask Chroma for the
+// collection first (a round trip as long as the query itself on small collections).
+const COLLECTION_TTL_MS = 5_000;
+const collectionCaches = new WeakMap<
+  ChromaClient,
+  Map<string, { collection: ChromaCollection; at: number }>
+>();
+
+/** Forgets cached handles (after a collection is deleted or changed); all of them without a name. */
+export function forgetCollection(chroma: ChromaClient, name?: string): void {
+  const cache = collectionCaches.get(chroma);
+  if (name === undefined) cache?.clear();
+  else cache?.delete(name);
+}
+
 /** The named collection, or null when Chroma has none by that name. */
 export async function findCollection(chroma: ChromaClient, name: string): Promise<ChromaCollection | null> {
+  let cache = collectionCaches.get(chroma);
+  if (!cache) {
+    cache = new Map();
+    collectionCaches.set(chroma, cache);
+  }
+  const hit = cache.get(name);
+  if (hit && Date.now() - hit.at < COLLECTION_TTL_MS) return hit.collection;
   try {
-    return await chroma.getCollection({ name });
+    const collection = await chroma.getCollection({ name });
+    cache.set(name, { collection, at: Date.now() });
+    return collection;
   } catch (error) {
     if (error instanceof ChromaNotFoundError) return null;
     throw fromChromaError(error);

@@ -1,5 +1,5 @@
 import type { InstanceServices } from "../services";
-import { getCollectionOrThrow, rethrowChroma } from "./chroma-collections";
+import { forgetCollection, getCollectionOrThrow, rethrowChroma } from "./chroma-collections";
 
 /** Deletes a collection and every document in it; 404 when there is none by that name. */
 export async function deleteCollection({
@@ -13,6 +13,7 @@ export async function deleteCollection({
     const collection = await getCollectionOrThrow(ctx.chroma, input.name);
     const documents = await collection.count().catch(rethrowChroma);
     await ctx.chroma.deleteCollection({ name: input.name }).catch(rethrowChroma);
+    forgetCollection(ctx.chroma, input.name);
     return { name: input.name, deleted: true, documents };
   });
 }
