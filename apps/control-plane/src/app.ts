@@ -9,7 +9,7 @@ import { authRest } from "./auth/rest";
 import { UPLOAD_ROUTE_PREFIX, uploadRoutes } from "./blobs/upload-routes";
 import { chatRest } from "./chat/rest";
 import { dataPlaneRest } from "./data-plane/rest";
-import { documentsRest } from "./documents/rest";
+import { documentsRest, MULTIPART_UPLOAD_PATH } from "./documents/rest";
 import { chromaGateway } from "./gateway/chroma-gateway";
 import { authenticateRequest } from "./http/authenticate-request";
 import { type AppEnv, requestMetaOf } from "./http/env";
@@ -37,7 +37,11 @@ export function createApp(services: Services) {
   app.use(requestContext(services));
   // Uploads stream files of up to the plan's size; their own route enforces the signed limit.
   const limitBody = limitBodySize(services.config.MAX_BODY_BYTES);
-  app.use((c, next) => (c.req.path.startsWith(UPLOAD_ROUTE_PREFIX) ? next() : limitBody(c, next)));
+  app.use((c, next) =>
+    c.req.path.startsWith(UPLOAD_ROUTE_PREFIX) || MULTIPART_UPLOAD_PATH.test(c.req.path)
+      ? next()
+      : limitBody(c, next),
+  );
 
   app.get("/health", async (c) => {
     try {

@@ -189,3 +189,85 @@ export async function ingestDocument({ ctx, input }: { ctx: Ctx; input: Document
   ctx.services.jobs.nudge();
   return toDocument(row, { done: 0, total: 0 });
 }
+
+export interface UploadedFile {
+  filename: string;
+  contentType: string | null;
+  bytes: Uint8Array;
+}
+
+/**
+ * A direct multipart upload: each file is checked against the plan, stored and queued. All are
+ * checked before any is stored, so a refused file leaves nothing of the request behind.
+ */
+export async function createFromFiles({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: {
+    tenantId: string;
+    files: UploadedFile[];
+    collection?: string;
+    chunkSize?: number;
+    chunkOverlap?: number;
+  };
+}): Promise<Document[]> {
+  const settings = CreateUploadInput.parse({
+    tenantId: input.tenantId,
+    filename: "x",
+    sizeBytes: 1,
+    ...(input.collection ? { collection: input.collection } : {}),
+    ...(input.chunkSize ? { chunkSize: input.chunkSize } : {}),
+    ...(input.chunkOverlap !== undefined ? { chunkOverlap: input.chunkOverlap } : {}),
+  });
+  requireTenantScope(ctx.principal, input.tenantId, "write");
+  if (input.files.length === 0 || input.files.length > 20) {
+    throw new AppError({ code: "BAD_REQUEST", message: "Send between 1 and 20 files in the `file` field" });
+  }
+  const { db, blobs } = ctx.services;
+  for (const file of input.files) {
+    CreateUploadInput.parse({
+      tenantId: input.tenantId,
+      filename: file.filename,
+      sizeBytes: Math.max(1, file.bytes.length),
+    });
+    await assertCanAddDocument(db, input.tenantId, file.bytes.length);
+  }
+  const created: Document[] = [];
+  for (const file of input.files) {
+    const id = newId("document");
+    const key = blobKey(input.tenantId, id);
+    await blobs.put(key, file.bytes, file.contentType ? { contentType: file.contentType } : {});
+    const row = await db.transaction(async (tx) => {
+      const [inserted] = await tx
+        .insert(documents)
+        .values({
+          id,
+          tenantId: input.tenantId,
+          collection: settings.collection,
+          title: file.filename,
+          filename: file.filename,
+          contentType: file.contentType,
+          sizeBytes: file.bytes.length,
+          blobKey: key,
+          source: "upload",
+          status: "queued",
+          chunkSize: settings.chunkSize,
+          chunkOverlap: settings.chunkOverlap,
+          metadata: {},
+        })
+        .returning();
+      await enqueueIngestion(ctx, tx, inserted!);
+      await recordAudit({
+        ctx,
+        db: tx,
+        input: { tenantId: input.tenantId, action: "document.upload", targetId: id },
+      });
+      return inserted!;
+    });
+    created.push(toDocument(row, { done: 0, total: 0 }));
+  }
+  ctx.services.jobs.nudge();
+  return created;
+}

@@ -239,6 +239,59 @@ describe("ingestion end to end", () => {
     expect(refused.status).toBe(403);
   });
 
+  it("a direct multipart upload of several files queues each; a refused file stores nothing", async () => {
+    const form = new FormData();
+    form.append(
+      "file",
+      new Blob([await makePdf([["Multipart upload: the first file."]])], { type: "application/pdf" }),
+      "one.pdf",
+    );
+    form.append("file", new Blob(["Second file, plain text, ".repeat(50_000)]), "two.txt"); // > 1 MB: past the JSON body limit
+    form.append("chunkSize", "200");
+    const sent = await fetch(`${server.url}/api/v1/tenants/${tenantId}/documents/files`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}` },
+      body: form,
+    });
+    expect(sent.status).toBe(201);
+    const { documents } = (await sent.json()) as {
+      documents: { id: string; filename: string; chunkSize: number }[];
+    };
+    expect(documents.map((d) => d.filename)).toEqual(["one.pdf", "two.txt"]);
+    expect(documents[0]!.chunkSize).toBe(200);
+    for (const document of documents) expect((await settled(document.id)).at(-1)?.status).toBe("ready");
+
+    const before = (await api(server.url, "GET", `/tenants/${tenantId}/documents?limit=100`, { token: key }))
+      .body.items.length;
+    const tooBig = new FormData();
+    tooBig.append("file", new Blob(["fine"]), "fine.txt");
+    tooBig.append("file", new Blob([new Uint8Array(51 * 1024 * 1024)]), "huge.txt"); // over the pro plan's 50 MB
+    const refused = await fetch(`${server.url}/api/v1/tenants/${tenantId}/documents/files`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}` },
+      body: tooBig,
+    });
+    expect(refused.status).toBe(413);
+    const after = (await api(server.url, "GET", `/tenants/${tenantId}/documents?limit=100`, { token: key }))
+      .body.items.length;
+    expect(after).toBe(before);
+
+    const reader = (
+      await api(server.url, "POST", `/tenants/${tenantId}/keys`, {
+        token: server.adminToken,
+        body: { name: "r2", scopes: ["read"] },
+      })
+    ).body.secret;
+    const noScope = new FormData();
+    noScope.append("file", new Blob(["x"]), "x.txt");
+    const forbidden = await fetch(`${server.url}/api/v1/tenants/${tenantId}/documents/files`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${reader}` },
+      body: noScope,
+    });
+    expect(forbidden.status).toBe(403);
+  });
+
   it("usage reports count ingestion, searches and chats, by day", async () => {
     await server.services.usage.flush(); // searches are metered in one-second batches
     const usage = await api(server.url, "GET", `/tenants/${tenantId}/usage`, { token: key });

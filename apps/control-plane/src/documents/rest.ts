@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { limitBodySize } from "@vdb/http/app-defaults";
 import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
 import {
   CreatedUpload,
@@ -10,15 +11,20 @@ import {
 } from "@vdb/schemas/documents";
 import { DocumentId, TenantId } from "@vdb/schemas/ids";
 import { pageOf } from "@vdb/schemas/pagination";
+import { PLANS } from "@vdb/schemas/plans";
 import { dataPlaneTenant } from "../data-plane/call-instance";
 import { ctxOf } from "../http/env";
 import { ERROR_RESPONSES, restApp } from "../rest/openapi";
-import { createTextDocument, createUpload, ingestDocument } from "./create-documents";
+import { createFromFiles, createTextDocument, createUpload, ingestDocument } from "./create-documents";
 import { deleteDocument } from "./delete-document";
 import { getDocument } from "./get-document";
 import { listDocuments } from "./list-documents";
 
 const tags = ["Documents"];
+
+/** The multipart route reads whole files: bounded by the largest plan's file size (each file is checked against its own plan). */
+export const MULTIPART_UPLOAD_PATH = /^\/api\/v1\/tenants\/[^/]+\/documents\/files$/;
+const LARGEST_UPLOAD_BYTES = Math.max(...Object.values(PLANS).map((plan) => plan.maxUploadBytes));
 const TenantParams = z.object({ tenantId: TenantId });
 const DocumentParams = TenantParams.extend({ documentId: DocumentId });
 const TenantQuery = z.object({ tenantId: TenantId.optional() });
@@ -141,4 +147,33 @@ export const documentsRest = restApp()
   )
   .openapi(remove, async (c) =>
     c.json(await deleteDocument({ ctx: ctxOf(c), input: c.req.valid("param") }), 200),
-  );
+  )
+  // multipart/form-data: one or more `file` fields, optional `collection`, `chunkSize`, `chunkOverlap`.
+  // (Not in the OpenAPI document: the generator cannot describe file parts.)
+  .post("/tenants/:tenantId/documents/files", limitBodySize(LARGEST_UPLOAD_BYTES), async (c) => {
+    const tenantId = TenantId.parse(c.req.param("tenantId"));
+    const form = await c.req.parseBody({ all: true });
+    const parts = ([] as unknown[]).concat(form.file ?? []);
+    const files = await Promise.all(
+      parts
+        .filter((part): part is File => part instanceof File)
+        .map(async (file) => ({
+          filename: file.name,
+          contentType: file.type || null,
+          bytes: new Uint8Array(await file.arrayBuffer()),
+        })),
+    );
+    const number = (value: unknown) =>
+      typeof value === "string" && value !== "" ? Number(value) : undefined;
+    const documents = await createFromFiles({
+      ctx: ctxOf(c),
+      input: {
+        tenantId,
+        files,
+        ...(typeof form.collection === "string" ? { collection: form.collection } : {}),
+        ...(number(form.chunkSize) !== undefined ? { chunkSize: number(form.chunkSize)! } : {}),
+        ...(number(form.chunkOverlap) !== undefined ? { chunkOverlap: number(form.chunkOverlap)! } : {}),
+      },
+    });
+    return c.json({ documents }, 201);
+  });
