@@ -47,6 +47,40 @@ async function enqueueIngestion(ctx: Ctx, db: Database, document: { id: string; 
   );
 }
 
+type NewDocument = Omit<typeof documents.$inferInsert, "id" | "blobKey" | "status" | "sizeBytes">;
+
+/**
+ * Stores a document's bytes, inserts it as `queued` and enqueues its ingestion, audited, in one
+ * transaction. If the row does not land, the stored bytes are removed: nothing half-written.
+ */
+async function storeAndQueue(
+  ctx: Ctx,
+  document: NewDocument,
+  bytes: Uint8Array,
+  action: string,
+): Promise<Document> {
+  const { db, blobs } = ctx.services;
+  const id = newId("document");
+  const key = blobKey(document.tenantId, id);
+  await blobs.put(key, bytes, document.contentType ? { contentType: document.contentType } : {});
+  try {
+    const row = await db.transaction(async (tx) => {
+      const [inserted] = await tx
+        .insert(documents)
+        .values({ ...document, id, blobKey: key, sizeBytes: bytes.length, status: "queued" })
+        .returning();
+      await enqueueIngestion(ctx, tx, inserted!);
+      await recordAudit({ ctx, db: tx, input: { tenantId: document.tenantId, action, targetId: id } });
+      return inserted!;
+    });
+    ctx.services.jobs.nudge();
+    return toDocument(row, { done: 0, total: 0 });
+  } catch (error) {
+    await blobs.delete(key).catch(() => {});
+    throw error;
+  }
+}
+
 /** `POST /api/v1/docs`: text or a JSON value, stored and queued for ingestion in one step. */
 export async function createTextDocument({
   ctx,
@@ -59,45 +93,23 @@ export async function createTextDocument({
   requireTenantScope(ctx.principal, data.tenantId, "write");
   const isJson = data.json !== undefined;
   const bytes = new TextEncoder().encode(isJson ? JSON.stringify(data.json, null, 2) : data.text!);
-  const { db, blobs } = ctx.services;
-  await assertCanAddDocument(db, data.tenantId, bytes.length);
-  const id = newId("document");
-  const key = blobKey(data.tenantId, id);
-  await blobs.put(key, bytes, { contentType: isJson ? "application/json" : "text/plain" });
-  try {
-    const row = await db.transaction(async (tx) => {
-      const [inserted] = await tx
-        .insert(documents)
-        .values({
-          id,
-          tenantId: data.tenantId,
-          collection: data.collection,
-          title: data.title,
-          filename: isJson ? "document.json" : "document.txt",
-          contentType: isJson ? "application/json" : "text/plain",
-          sizeBytes: bytes.length,
-          blobKey: key,
-          source: isJson ? "json" : "text",
-          status: "queued",
-          chunkSize: data.chunkSize,
-          chunkOverlap: data.chunkOverlap,
-          metadata: data.metadata,
-        })
-        .returning();
-      await enqueueIngestion(ctx, tx, inserted!);
-      await recordAudit({
-        ctx,
-        db: tx,
-        input: { tenantId: data.tenantId, action: "document.create", targetId: id },
-      });
-      return inserted!;
-    });
-    ctx.services.jobs.nudge();
-    return toDocument(row, { done: 0, total: 0 });
-  } catch (error) {
-    await blobs.delete(key).catch(() => {}); // nothing half-written: the row did not land
-    throw error;
-  }
+  await assertCanAddDocument(ctx.services.db, data.tenantId, bytes.length);
+  return storeAndQueue(
+    ctx,
+    {
+      tenantId: data.tenantId,
+      collection: data.collection,
+      title: data.title,
+      filename: isJson ? "document.json" : "document.txt",
+      contentType: isJson ? "application/json" : "text/plain",
+      source: isJson ? "json" : "text",
+      chunkSize: data.chunkSize,
+      chunkOverlap: data.chunkOverlap,
+      metadata: data.metadata,
+    },
+    bytes,
+    "document.create",
+  );
 }
 
 /** Seed 003, step 1: a document awaiting its file, and a URL to PUT the file to. */
@@ -225,7 +237,7 @@ export async function createFromFiles({
   if (input.files.length === 0 || input.files.length > 20) {
     throw new AppError({ code: "BAD_REQUEST", message: "Send between 1 and 20 files in the `file` field" });
   }
-  const { db, blobs } = ctx.services;
+  const { db } = ctx.services;
   for (const file of input.files) {
     CreateUploadInput.parse({
       tenantId: input.tenantId,
@@ -236,38 +248,18 @@ export async function createFromFiles({
   }
   const created: Document[] = [];
   for (const file of input.files) {
-    const id = newId("document");
-    const key = blobKey(input.tenantId, id);
-    await blobs.put(key, file.bytes, file.contentType ? { contentType: file.contentType } : {});
-    const row = await db.transaction(async (tx) => {
-      const [inserted] = await tx
-        .insert(documents)
-        .values({
-          id,
-          tenantId: input.tenantId,
-          collection: settings.collection,
-          title: file.filename,
-          filename: file.filename,
-          contentType: file.contentType,
-          sizeBytes: file.bytes.length,
-          blobKey: key,
-          source: "upload",
-          status: "queued",
-          chunkSize: settings.chunkSize,
-          chunkOverlap: settings.chunkOverlap,
-          metadata: {},
-        })
-        .returning();
-      await enqueueIngestion(ctx, tx, inserted!);
-      await recordAudit({
-        ctx,
-        db: tx,
-        input: { tenantId: input.tenantId, action: "document.upload", targetId: id },
-      });
-      return inserted!;
-    });
-    created.push(toDocument(row, { done: 0, total: 0 }));
+    const document = {
+      tenantId: input.tenantId,
+      collection: settings.collection,
+      title: file.filename,
+      filename: file.filename,
+      contentType: file.contentType,
+      source: "upload" as const,
+      chunkSize: settings.chunkSize,
+      chunkOverlap: settings.chunkOverlap,
+      metadata: {},
+    };
+    created.push(await storeAndQueue(ctx, document, file.bytes, "document.upload"));
   }
-  ctx.services.jobs.nudge();
   return created;
 }
