@@ -96,6 +96,10 @@ describe("a tenant's instance, end to end", () => {
       token: key,
       body: { query: "topic 4", nResults: 1_000, where: { group: 4 } },
     });
+    expect({ status: afterRestart.status, error: afterRestart.body.error }).toEqual({
+      status: 200,
+      error: undefined,
+    });
     expect(afterRestart.body.results).toHaveLength(100);
     const gone3 = await api(server.url, "POST", "/search", {
       token: key,
@@ -231,6 +235,13 @@ describe("a tenant's instance, end to end", () => {
       });
       expect(direct.status).toBe(401);
     }
+    // The runtime never mistakes another tenant's instance for this one's (a reused port).
+    const aHandle = { ref: String(pidOf(server, a.tenantId)), url: bUrl };
+    expect((await server.services.runtime.observe(aHandle, a.tenantId)).state).toBe("starting");
+    expect(
+      (await server.services.runtime.observe({ ...aHandle, url: tokenA.body.instanceUrl }, a.tenantId)).state,
+    ).toBe("running");
+
     // A's own token works on A's own instance (the seed 001 flow).
     await api(server.url, "POST", "/embed", {
       token: a.key,

@@ -149,7 +149,7 @@ export class LocalRuntime implements InstanceRuntime {
     }
   }
 
-  async observe(handle: InstanceHandle): Promise<ObservedState> {
+  async observe(handle: InstanceHandle, tenantId: string): Promise<ObservedState> {
     const pid = Number(handle.ref);
     if (!isInstanceProcess(pid, this.instanceMain)) {
       return { state: "stopped", reason: "the instance process is not running" };
@@ -157,7 +157,8 @@ export class LocalRuntime implements InstanceRuntime {
     if (!handle.url) return { state: "starting", url: null };
     try {
       const response = await fetch(`${handle.url}/healthz`, { signal: AbortSignal.timeout(2_000) });
-      if (response.ok) return { state: "running", url: handle.url };
+      const health = response.ok ? ((await response.json()) as { tenantId?: string }) : null;
+      if (health?.tenantId === tenantId) return { state: "running", url: handle.url };
     } catch {
       // not answering yet
     }

@@ -162,7 +162,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
 
     // desired: running
     if (handle) {
-      const observed = await this.runtime.observe(handle);
+      const observed = await this.runtime.observe(handle, row.tenantId);
       if (observed.state === "running") {
         if (row.state !== "running" || row.url !== observed.url) {
           await this.update(row, {

@@ -29,8 +29,12 @@ export interface InstanceRuntime {
   readonly kind: "local" | "ecs";
   /** Starts an instance; resolves once it is accepted (not necessarily healthy). */
   start(spec: InstanceSpec): Promise<InstanceHandle>;
-  /** What the instance is doing now. */
-  observe(handle: InstanceHandle): Promise<ObservedState>;
+  /**
+   * What the tenant's instance is doing now. Only an instance that says it serves `tenantId`
+   * counts as running: whatever else answers at its address (a port reused by another tenant's
+   * instance, another control plane's) does not.
+   */
+  observe(handle: InstanceHandle, tenantId: string): Promise<ObservedState>;
   /** Stops it gracefully; resolves when it is gone. Stopping a stopped instance is a no-op. */
   stop(handle: InstanceHandle): Promise<void>;
   /** Removes the tenant's instance data (after `stop`). */

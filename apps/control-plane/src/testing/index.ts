@@ -22,6 +22,15 @@ export const ADMIN_PASSWORD = "correct-horse-battery";
 
 export type TestStoreKind = "pglite" | "postgres";
 
+/**
+ * A port range of its own for each test control plane's instances: suites run in parallel, and
+ * two control planes drawing from one range would keep colliding (and healing) on ports.
+ */
+export function testInstancePorts(): string {
+  const base = 20_000 + Math.floor(Math.random() * 390) * 100;
+  return `${base}-${base + 99}`;
+}
+
 export function testStoreKind(): TestStoreKind {
   return process.env.VDB_TEST_STORE === "postgres" ? "postgres" : "pglite";
 }
@@ -69,6 +78,7 @@ export async function startTestServer(
     DATA_DIR: dataDir,
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     RECONCILE_INTERVAL_MS: "200",
+    INSTANCE_PORTS: testInstancePorts(),
     INSTANCE_MODEL: "hash",
     INSTANCE_DIMENSION: "64",
     DATABASE_URL: databaseUrl,

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { testInstancePorts } from "./index";
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../main.ts");
 
@@ -34,7 +35,13 @@ export async function startControlPlaneProcess(
 ): Promise<ControlPlaneProcess> {
   const port = Number(env.PORT ?? (await freePort()));
   const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
-    env: { ...process.env, LOG_LEVEL: "warn", ...env, PORT: String(port) },
+    env: {
+      ...process.env,
+      LOG_LEVEL: "warn",
+      INSTANCE_PORTS: testInstancePorts(),
+      ...env,
+      PORT: String(port),
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
