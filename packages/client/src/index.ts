@@ -15,9 +15,10 @@ import { createTRPCClient, httpBatchLink, type TRPCClient, TRPCClientError } fro
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@vdb/control-plane/router";
 import type { ErrorCode, FieldIssue } from "@vdb/schemas/errors";
+import { withRateLimitRetry } from "./rate-limit-retry";
 
 export type { AppRouter, ErrorCode as VdbErrorCode, FieldIssue as VdbFieldIssue };
-export { TRPCClientError };
+export { TRPCClientError, type withRateLimitRetry };
 
 /**
  * How the client authenticates: a tenant API key (`vdbk_…`) or a user session token (`vdbs_…`).
@@ -42,6 +43,8 @@ export type VdbCredentials = { url: string; apiKey: string } | { url: string; se
 export interface VdbClientOptions {
   /** A `fetch` to use instead of the global one (tests, proxies, older runtimes). */
   fetch?: typeof fetch;
+  /** Wait and retry when a key is over its plan's requests per second (429 with Retry-After); default true. */
+  retryRateLimited?: boolean;
   /** Extra headers sent with every request. `Authorization` is always the credential's. */
   headers?: Record<string, string>;
 }
@@ -158,7 +161,11 @@ export function createVdbClient(credentials: VdbCredentials, options: VdbClientO
       httpBatchLink({
         url: `${baseUrl}/trpc`,
         headers: { ...extraHeaders, authorization: `Bearer ${credential}` },
-        ...(options.fetch ? { fetch: options.fetch } : {}),
+        // A key over its plan's rate gets 429: wait as told and retry, unless asked not to.
+        fetch:
+          options.retryRateLimited === false
+            ? (options.fetch ?? globalThis.fetch)
+            : withRateLimitRetry(options.fetch),
       }),
     ],
   });

@@ -2,8 +2,11 @@ import { createTRPCClient, httpSubscriptionLink, type TRPCClient } from "@trpc/c
 import { TenantId } from "@vdb/schemas/ids";
 import { EventSource } from "eventsource";
 import { type AppRouter, createVdbClient, type VdbClient } from "../index";
+import { withRateLimitRetry } from "../rate-limit-retry";
 import type { Command } from "./command";
 import { ServerError, UsageError } from "./errors";
+
+const retryingFetch = withRateLimitRetry();
 
 export const DEFAULT_URL = "http://127.0.0.1:8787";
 
@@ -115,7 +118,7 @@ export class Session {
     const url = new URL(`${this.url}/api/v1${path}`);
     for (const [name, value] of Object.entries(query ?? {}))
       if (value !== undefined) url.searchParams.set(name, value);
-    const response = await fetch(url, {
+    const response = await retryingFetch(url, {
       method,
       headers: {
         authorization: `Bearer ${this.requireCredential().value}`,
