@@ -29,6 +29,8 @@ const POLL_MS = 20;
 const GOAL_MS = 1_500;
 const TICK_MS = 10; // USER_HZ: /proc/<pid>/stat start times are in 1/100 s
 const RESULTS_FILE = new URL("./RESULTS.md", import.meta.url);
+/** Launches whose timings could not be read, repeated at most this many times per bench run. */
+const MAX_DISCARDED = 3;
 
 /** Epoch ms of each moment of one launch. */
 interface Timeline {
@@ -147,11 +149,14 @@ async function timeline(
     pid: number;
     startedAt: string;
   };
+  // pino writes asynchronously: the line can land a moment after /healthz first answered.
   let listening: { time: string; chroma: { pid: number } } | null = null;
-  for (const line of (await readFile(path.join(dir, "instance.log"), "utf8")).split("\n")) {
-    if (line.includes('"instance listening"')) listening = JSON.parse(line);
+  for (const deadline = Date.now() + 5_000; !listening && Date.now() < deadline; await sleep(20)) {
+    for (const line of (await readFile(path.join(dir, "instance.log"), "utf8")).split("\n")) {
+      if (line.includes('"instance listening"')) listening = JSON.parse(line);
+    }
   }
-  if (!listening) throw new Error(`no "instance listening" line in ${dir}/instance.log`);
+  if (!listening) throw new Error(`no "instance listening" line in ${dir}/instance.log within 5 s`);
   const spawn = Date.parse(record.startedAt);
   const chromaTicks = await startTicks(listening.chroma.pid);
   const instanceTicks = await startTicks(record.pid);
@@ -168,6 +173,9 @@ async function timeline(
     instanceArgs,
   };
 }
+
+/** A launch whose timings could not be read; the run is repeated and the failure reported. */
+class TimelineError extends Error {}
 
 async function provisionOnce(server: TestServer, index: number) {
   const api = `${server.url}/api/v1`;
@@ -204,7 +212,15 @@ async function provisionOnce(server: TestServer, index: number) {
       await sleep(POLL_MS);
     }
     if (Number.isNaN(seen)) throw new Error(`not running after 60 s (states: ${states.join(" → ")})`);
-    const t = await timeline(server, tenantId, { launch, running, seen });
+    let t: Awaited<ReturnType<typeof timeline>>;
+    try {
+      t = await timeline(server, tenantId, { launch, running, seen });
+    } catch (error) {
+      // E.g. the instance or its Chroma exited right after turning healthy: say what it logged.
+      const logFile = path.join(server.config.DATA_DIR, "instances", tenantId, "instance.log");
+      const tail = (await readFile(logFile, "utf8").catch(() => "")).trim().split("\n").slice(-3).join(" | ");
+      throw new TimelineError(`${(error as Error).message}; instance.log ends: ${tail.slice(0, 600)}`);
+    }
     return { tenantId, states, timeline: t };
   } finally {
     server.services.reconciler.off("change", onChange);
@@ -359,6 +375,7 @@ function renderResults(input: {
   warmup: Run;
   runs: Run[];
   pieces: { label: string; samples: number[] }[];
+  discarded: string[];
 }): string {
   const { runs } = input;
   const cpu = os.cpus()[0]?.model.trim() ?? "unknown";
@@ -393,6 +410,7 @@ function renderResults(input: {
     `| Reconcile interval | **${RECONCILE_INTERVAL_MS} ms** (\`RECONCILE_INTERVAL_MS\`; default 1000 ms, harness 200 ms). A launch nudges the reconciler, so the spawn is immediate; the interval bounds how soon a healthy instance is *noticed* |`,
     `| Client | polls \`GET /api/v1/status/{tenantId}\` every ${POLL_MS} ms |`,
     `| Runs | ${runs.length} measured (plus 1 unmeasured warm-up), one at a time; each instance is deleted and gone before the next launch |`,
+    `| Discarded launches | ${input.discarded.length === 0 ? "none" : `${input.discarded.length}, repeated (timings unreadable): ${input.discarded.map((d) => d.replaceAll("|", "/")).join("; ")}`} |`,
     "",
     "## Goal",
     "",
@@ -455,12 +473,25 @@ async function main(): Promise<void> {
   const server = await startTestServer({ env: { RECONCILE_INTERVAL_MS: String(RECONCILE_INTERVAL_MS) } });
   let warmup: Run;
   const runs: Run[] = [];
+  const discarded: string[] = [];
   try {
+    // A launch whose timings cannot be read is repeated (at most MAX_DISCARDED times in all).
+    const attempt = async (index: number, label: string): Promise<Run> => {
+      for (;;) {
+        try {
+          return await provisionOnce(server, index);
+        } catch (error) {
+          if (!(error instanceof TimelineError) || discarded.length >= MAX_DISCARDED) throw error;
+          log(`${label} discarded, repeating it: ${error.message}`);
+          discarded.push(error.message);
+        }
+      }
+    };
     log("warm-up launch (not counted)");
-    warmup = await provisionOnce(server, 0);
+    warmup = await attempt(0, "warm-up");
     log(`  ${ms(TOTALS[0]!.of(warmup.timeline))} ms`);
     for (let i = 1; i <= RUNS; i++) {
-      const run = await provisionOnce(server, i);
+      const run = await attempt(i, `run ${i}/${RUNS}`);
       const t = run.timeline;
       log(
         `run ${i}/${RUNS}: ${ms(TOTALS[0]!.of(t))} ms (${PHASES.map((p) => `${p.key} ${ms(p.of(t))}`).join(", ")})`,
@@ -482,7 +513,7 @@ async function main(): Promise<void> {
 
   await writeFile(
     RESULTS_FILE,
-    renderResults({ date: new Date(), storeKind, loadAverage, warmup, runs, pieces }),
+    renderResults({ date: new Date(), storeKind, loadAverage, warmup, runs, pieces, discarded }),
   );
   const med = median(runs.map((r) => TOTALS[0]!.of(r.timeline)));
   log(`median launch → running ${ms(med)} ms (goal ≤ ${GOAL_MS} ms: ${med <= GOAL_MS ? "met" : "NOT met"})`);

@@ -1,6 +1,16 @@
 import { randomUUID } from "node:crypto";
-import { createWriteStream } from "node:fs";
-import { lstat, mkdir, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
+import {
+  type FileHandle,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  unlink,
+} from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { AppError } from "@vdb/http/errors";
@@ -68,8 +78,12 @@ export class DiskBlobStore implements BlobStore {
     const dir = path.dirname(file);
     const temp = path.join(dir, `${TEMP_PREFIX}${randomUUID()}`);
     let sizeBytes = 0;
+    let handle: FileHandle | null = null;
     try {
       await mkdir(dir, { recursive: true });
+      // Opened before streaming: createWriteStream(path) opens lazily, and a body refused on its
+      // first chunk could then have the file created after the clean-up below removed it.
+      handle = await open(temp, "w");
       await pipeline(
         async function* () {
           for await (const chunk of limitedChunks(body, opts.maxBytes)) {
@@ -77,10 +91,11 @@ export class DiskBlobStore implements BlobStore {
             yield chunk;
           }
         },
-        createWriteStream(temp, { flush: true }),
+        handle.createWriteStream({ flush: true }),
       );
       await rename(temp, file);
     } catch (error) {
+      await handle?.close().catch(() => {});
       await rm(temp, { force: true });
       const code = errorCode(error);
       // S3 has no folders, disk does: `a/b` and `a/b/c` cannot both be files.
