@@ -151,10 +151,17 @@ export async function callInstance(
 }
 
 /** A data-plane call (`/embed`, `/search`, `/delete`): the caller's tenant, then its instance's answer. */
-export function dataPlaneCall(
+export async function dataPlaneCall(
   ctx: Ctx,
   opts: { namedTenant: string | undefined; scope: Scope; path: string; body: unknown },
-): Promise<{ status: number; body: unknown }> {
+): Promise<{ tenantId: string; status: number; body: unknown }> {
   const tenantId = dataPlaneTenant(ctx, opts.namedTenant);
-  return callInstance(ctx, { tenantId, scope: opts.scope, method: "POST", path: opts.path, body: opts.body });
+  const result = await callInstance(ctx, {
+    tenantId,
+    scope: opts.scope,
+    method: "POST",
+    path: opts.path,
+    body: opts.body,
+  });
+  return { tenantId, ...result };
 }

@@ -11,7 +11,7 @@ import {
 } from "@vdb/schemas/instances";
 import { ctxOf } from "../http/env";
 import { ERROR_RESPONSES, restApp } from "../rest/openapi";
-import { dataPlaneCall, dataPlaneTenant } from "./call-instance";
+import { dataPlaneCall } from "./call-instance";
 
 const tags = ["Data plane"];
 const TenantQuery = z.object({
@@ -75,10 +75,8 @@ export const dataPlaneRest = restApp()
     } as const;
     const ctx = ctxOf(c);
     const result = await dataPlaneCall(ctx, input);
-    if (result.status < 400) {
-      const tenantId = dataPlaneTenant(ctx, input.namedTenant);
-      ctx.services.usage.record({ tenantId, kind: "search", quantity: 1 });
-    }
+    if (result.status < 400)
+      ctx.services.usage.record({ tenantId: result.tenantId, kind: "search", quantity: 1 });
     return c.json(result.body as SearchResponse, result.status as 200);
   })
   .openapi(remove, async (c) => {
