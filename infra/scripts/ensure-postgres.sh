@@ -39,6 +39,7 @@ su postgres -c "psql -p $port -v ON_ERROR_STOP=1 -qc \"
     if not exists (select from pg_roles where rolname = 'vdb') then
       create role vdb login createdb password 'vdb';
     end if;
-  end \\\$\\\$;\"" >&2
+  end \\\$\\\$;
+  grant pg_signal_backend to vdb;\"" >&2
 
 echo "postgres://vdb:vdb@127.0.0.1:${port}/postgres"

@@ -125,7 +125,16 @@ export async function dropTestDatabase(databaseUrl: string): Promise<void> {
   const name = new URL(databaseUrl).pathname.slice(1);
   const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
   try {
-    await sql.unsafe(`drop database if exists "${name}" with (force)`);
+    // Best effort: `with (force)` must end every connection, and an autovacuum worker that
+    // happens to be on the database may not be ours to end. A leftover test database is harmless.
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      try {
+        await sql.unsafe(`drop database if exists "${name}" with (force)`);
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
   } finally {
     await sql.end();
   }
