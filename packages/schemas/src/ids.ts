@@ -17,6 +17,8 @@ export const ID_PREFIXES = {
   job: "job",
   chatSession: "cht",
   chatMessage: "msg",
+  widget: "wid",
+  database: "dbs",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

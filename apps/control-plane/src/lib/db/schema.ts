@@ -274,10 +274,16 @@ export const chatSessions = pgTable(
     title: text("title").notNull(),
     /** Who opened it: a user, key, or widget visitor id. */
     createdBy: text("created_by"),
+    /** Set for a widget visitor's conversation: the widget and the visitor's own random id. */
+    widgetId: text("widget_id"),
+    visitorId: text("visitor_id"),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (table) => [index("chat_sessions_tenant_idx").on(table.tenantId, table.updatedAt)],
+  (table) => [
+    index("chat_sessions_tenant_idx").on(table.tenantId, table.updatedAt),
+    index("chat_sessions_visitor_idx").on(table.widgetId, table.visitorId),
+  ],
 );
 
 export const chatMessages = pgTable(
@@ -297,4 +303,45 @@ export const chatMessages = pgTable(
     createdAt: createdAt(),
   },
   (table) => [index("chat_messages_session_idx").on(table.sessionId, table.createdAt)],
+);
+
+/** A tenant's embeddable chat widget (see `@vdb/schemas/widgets`). */
+export const widgets = pgTable(
+  "widgets",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    allowedOrigins: jsonb("allowed_origins").$type<string[]>().notNull().default([]),
+    theme: jsonb("theme").$type<Record<string, unknown>>().notNull(),
+    collection: text("collection").notNull().default("default"),
+    enabled: boolean("enabled").notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [index("widgets_tenant_idx").on(table.tenantId, table.createdAt)],
+);
+
+/**
+ * A named database (seed 004): a collection created with its own embedding model and chunking,
+ * which every document ingested into it uses.
+ */
+export const databases = pgTable(
+  "databases",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    /** The collection's name in the tenant's instance. */
+    name: text("name").notNull(),
+    model: text("model").notNull(),
+    dimension: integer("dimension").notNull(),
+    chunkSize: integer("chunk_size").notNull(),
+    chunkOverlap: integer("chunk_overlap").notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [uniqueIndex("databases_tenant_name_idx").on(table.tenantId, table.name)],
 );
