@@ -9,6 +9,7 @@ import { tenantsRouter } from "../tenants/router";
 import { tokensRouter } from "../tokens/router";
 import { usageRouter } from "../usage/router";
 import { usersRouter } from "../users/router";
+import { widgetsRouter } from "../widgets/router";
 import { procedure, router } from "./trpc";
 
 export const appRouter = router({
@@ -22,6 +23,7 @@ export const appRouter = router({
   chat: chatRouter,
   usage: usageRouter,
   audit: auditRouter,
+  widgets: widgetsRouter,
   plans: procedure.query(() => PLANS),
 });
 
