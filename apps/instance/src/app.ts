@@ -6,6 +6,7 @@ import { MAX_BATCH } from "@vdb/schemas/instances";
 import { createTokenVerifier, type TokenVerifier } from "./auth/token-verifier";
 import { chromaPassthrough } from "./chroma-api/passthrough";
 import { chromaClientFor } from "./collections/chroma-collections";
+import { createProviderRegistry } from "./collections/providers";
 import { collectionsRest } from "./collections/rest";
 import type { InstanceConfig } from "./config";
 import { documentsRest } from "./documents/rest";
@@ -52,6 +53,10 @@ export function createInstanceApp(opts: InstanceAppOptions) {
     chroma: chromaClientFor(opts.chromaUrl),
     chromaUrl: opts.chromaUrl.replace(/\/$/, ""),
     provider: opts.provider,
+    providers: createProviderRegistry({
+      defaultProvider: opts.provider,
+      openai: { apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL },
+    }),
     verifier:
       opts.verifier ??
       createTokenVerifier({

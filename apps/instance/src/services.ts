@@ -1,6 +1,7 @@
 import type { EmbeddingProvider } from "@vdb/embeddings/provider";
 import type { ChromaClient } from "chromadb";
 import type { TokenVerifier } from "./auth/token-verifier";
+import type { ProviderRegistry } from "./collections/providers";
 import type { InstanceConfig } from "./config";
 import type { Logger } from "./logger";
 
@@ -10,7 +11,10 @@ export interface InstanceServices {
   chroma: ChromaClient;
   /** Base URL of the same Chroma, for the raw passthrough. */
   chromaUrl: string;
+  /** The instance's default model (`MODEL_NAME`): new collections use it unless told otherwise. */
   provider: EmbeddingProvider;
+  /** Every model a collection here may use, the default included. */
+  providers: ProviderRegistry;
   verifier: TokenVerifier;
   logger: Logger;
   /** Serialises writes, so the MAX_DOCS check and the write it guards cannot interleave. */

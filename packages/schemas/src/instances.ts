@@ -174,7 +174,28 @@ export const Collection = z.object({
 });
 export type Collection = z.infer<typeof Collection>;
 
-export const CreateCollectionRequest = z.strictObject({ name: CollectionName });
+/**
+ * An embedding model by name, as instances and named databases take it: `use-lite` (offline,
+ * 512-d), `hash` (tests; any dimension), `openai:<model>` (needs the instance's OpenAI key) or
+ * `transformers:<model dir>` (only the instance's own configured one).
+ */
+export const EmbeddingModelName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .regex(/^(use-lite|hash|openai:[\w.:-]+|transformers:.+)$/, {
+    message: "must be use-lite, hash, openai:<model> or transformers:<model dir>",
+  });
+
+export const CreateCollectionRequest = z.strictObject({
+  name: CollectionName,
+  /** The collection's own embedding model; default: the instance's. */
+  model: EmbeddingModelName.optional(),
+  /** Its vector dimension; needed for `hash` and `openai:*`, fixed by the others. */
+  dimension: z.number().int().min(1).max(8_192).optional(),
+});
+export type CreateCollectionRequest = z.infer<typeof CreateCollectionRequest>;
 
 export const InstanceHealth = z.object({
   status: z.enum(["ok", "degraded"]),
@@ -182,6 +203,8 @@ export const InstanceHealth = z.object({
   plan: Plan,
   model: z.string(),
   dimension: z.number().int(),
+  /** Models a collection may be created with on this instance (besides its default). */
+  models: z.array(z.string()).optional(),
   maxDocs: z.number().int(),
   chroma: z.object({ heartbeat: z.boolean(), version: z.string().nullable() }),
   counts: z.object({ collections: z.number().int(), documents: z.number().int() }),

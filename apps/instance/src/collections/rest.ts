@@ -23,7 +23,7 @@ const create = createRoute({
   method: "post",
   path: "/collections",
   tags,
-  summary: "Create an empty collection for the instance's model; needs write",
+  summary: "Create an empty collection, with the instance's model or a chosen one; needs write",
   security: SECURITY,
   middleware: [requireScope("write")] as const,
   request: jsonBody(CreateCollectionRequest),

@@ -104,17 +104,17 @@ describe("bad embed bodies answer 400 and write nothing", () => {
     expect(await stored()).toEqual(before);
   });
 
-  it("text into a collection created with another model", async () => {
+  it("text into a collection of a model this instance cannot run", async () => {
     await instance.chroma.createCollection({
       name: "other-model",
       embeddingFunction: null,
-      metadata: { model: "use-lite", dimension: 512 },
+      metadata: { model: "openai:text-embedding-3-small", dimension: 1536 },
     });
     const before = await stored();
     const res = await call("POST", "/embed", { collection: "other-model", ids: ["x"], documents: ["hello"] });
     expectError(res, 400, "BAD_REQUEST");
-    expect(res.body.error.message).toContain("use-lite (512-d)");
-    expect(res.body.error.message).toContain("hash (64-d)");
+    expect(res.body.error.message).toContain("openai:text-embedding-3-small");
+    expect(res.body.error.message).toContain("needs an OpenAI key");
     const search = await call("POST", "/search", { collection: "other-model", query: "hello" });
     expectError(search, 400, "BAD_REQUEST");
     expect(await stored()).toEqual(before);

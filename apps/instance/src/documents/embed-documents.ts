@@ -1,9 +1,9 @@
+import { AppError } from "@vdb/http/errors";
 import { CHROMA_MAX_WRITE, type EmbedRequest, type EmbedResponse } from "@vdb/schemas/instances";
 import type { Metadata as ChromaMetadata } from "chromadb";
 import type { z } from "zod";
 import {
   assertDimension,
-  assertProviderMatches,
   type ChromaCollection,
   type CollectionModel,
   createChromaCollection,
@@ -13,6 +13,7 @@ import {
   modelOf,
   rethrowChroma,
 } from "../collections/chroma-collections";
+import { providerForCollection } from "../collections/providers";
 import type { InstanceServices } from "../services";
 import { embedTexts } from "./embed-texts";
 import { assertWithinQuota } from "./quota";
@@ -34,10 +35,18 @@ export async function embedDocuments({
   ctx: InstanceServices;
   input: Input;
 }): Promise<EmbedResponse> {
-  await checkWrite(ctx, input);
-  const embeddings = input.embeddings ?? (await embedTexts(ctx.provider, input.documents!));
+  const first = await checkWrite(ctx, input);
+  const provider = first.existing ? providerForCollection(ctx.providers, first.existing) : ctx.provider;
+  const embeddings = input.embeddings ?? (await embedTexts(provider, input.documents!));
   return ctx.writeLock.run(async () => {
     const { existing, model, existingIds } = await checkWrite(ctx, input);
+    if (!input.embeddings && existing && providerForCollection(ctx.providers, existing) !== provider) {
+      // Created meanwhile, by another request, with another model: these vectors do not fit it.
+      throw new AppError({
+        code: "CONFLICT",
+        message: `Collection "${input.collection}" was just created with another model; send the request again`,
+      });
+    }
     const collection = existing ?? (await createChromaCollection(ctx.chroma, input.collection, ctx.provider));
     const metadatas = input.metadatas?.map((metadata) =>
       metadata && Object.keys(metadata).length > 0 ? (metadata as ChromaMetadata) : null,
@@ -75,7 +84,7 @@ async function checkWrite(
   if (input.embeddings) {
     assertDimension(input.embeddings, model.dimension, "embeddings");
   } else if (existing) {
-    assertProviderMatches(existing, ctx.provider);
+    providerForCollection(ctx.providers, existing);
   }
   const existingIds = existing ? await presentIds(existing, input.ids) : new Set<string>();
   const added = input.ids.length - existingIds.size;

@@ -3,12 +3,12 @@ import type { Where, WhereDocument } from "chromadb";
 import type { z } from "zod";
 import {
   assertDimension,
-  assertProviderMatches,
   type ChromaCollection,
   getCollectionOrThrow,
   modelOf,
   rethrowChroma,
 } from "../collections/chroma-collections";
+import { providerForCollection } from "../collections/providers";
 import type { InstanceServices } from "../services";
 import { embedTexts } from "./embed-texts";
 
@@ -31,8 +31,9 @@ export async function searchDocuments({
     assertDimension([input.queryEmbedding], modelOf(collection).dimension, "queryEmbedding");
     vector = input.queryEmbedding;
   } else {
-    assertProviderMatches(collection, ctx.provider);
-    [vector] = (await embedTexts(ctx.provider, [input.query!])) as [number[]];
+    [vector] = (await embedTexts(providerForCollection(ctx.providers, collection), [input.query!])) as [
+      number[],
+    ];
   }
   if (input.where || input.whereDocument) {
     const exact = await searchFilteredExactly(collection, vector, input);

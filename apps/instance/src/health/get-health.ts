@@ -22,6 +22,7 @@ export async function getHealth({ ctx }: { ctx: InstanceServices }): Promise<Ins
     plan: config.PLAN,
     model: provider.name,
     dimension: provider.dimension,
+    models: ctx.providers.available(),
     maxDocs: config.MAX_DOCS,
     chroma,
     counts,
