@@ -8,6 +8,7 @@ import { authenticate, credentialFrom } from "./auth/authenticate";
 import { authRest } from "./auth/rest";
 import { UPLOAD_ROUTE_PREFIX, uploadRoutes } from "./blobs/upload-routes";
 import { chatRest } from "./chat/rest";
+import { serveConsole } from "./console/serve-console";
 import { dataPlaneRest } from "./data-plane/rest";
 import { documentsRest, MULTIPART_UPLOAD_PATH } from "./documents/rest";
 import { chromaGateway } from "./gateway/chroma-gateway";
@@ -68,13 +69,17 @@ export function createApp(services: Services) {
       endpoint: "/trpc",
       // Authenticated here rather than by middleware, so a rejected credential is answered in
       // tRPC's error shape (with our code and requestId), which tRPC clients can read.
-      createContext: async (_opts, c) => {
+      createContext: async (opts, c) => {
         let principal: Principal | null = null;
         let credential: string | null = null;
         let authFailure: unknown = null;
         try {
+          // A browser's EventSource cannot send headers: its subscriptions carry the session
+          // token in tRPC's connectionParams (`{ token }`) instead.
+          const paramsToken = opts.info.connectionParams?.token;
           credential = credentialFrom({
-            authorization: c.req.header("authorization"),
+            authorization:
+              c.req.header("authorization") ?? (paramsToken ? `Bearer ${paramsToken}` : undefined),
             apiKey: c.req.header("x-api-key"),
           });
           principal = await authenticate(services, credential);
@@ -116,6 +121,7 @@ export function createApp(services: Services) {
   app.route("/", uploadRoutes(services.blobs, services.uploadSecret));
   app.route("/api/v1", api);
   app.route("/", chromaGateway);
+  app.use(serveConsole(services.config.CONSOLE_DIR));
 
   answerErrorsAsJson(app, services.logger);
   return app;

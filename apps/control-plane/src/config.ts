@@ -1,6 +1,10 @@
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { ChatConfigFields } from "./chat/chat-config";
+
+// src/config.ts and the bundled dist/main.js are both one level below apps/control-plane.
+const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL("../../console/dist", import.meta.url));
 
 const Port = z.coerce.number().int().min(0).max(65_535);
 const optionalString = z
@@ -82,6 +86,8 @@ export const ConfigSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
   /** How long a worker holds a job without renewing its lease; a crashed worker's jobs resume after it. */
   JOB_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
+  /** The built admin console served at `/` (default: apps/console/dist of this checkout). */
+  CONSOLE_DIR: z.string().min(1).default(DEFAULT_CONSOLE_DIR),
   /** Largest JSON body accepted on any route. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1_024).default(1_048_576),
   /** LLM_MODEL, LLM_BASE_URL, LLM_API_KEY, LLM_TIMEOUT_MS: see src/chat/chat-config.ts. */
@@ -101,6 +107,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     ...config,
     DATA_DIR: path.resolve(config.DATA_DIR),
+    CONSOLE_DIR: path.resolve(config.CONSOLE_DIR),
     publicUrl: (config.PUBLIC_URL ?? `http://${displayHost(config.HOST)}:${config.PORT}`).replace(/\/$/, ""),
   };
 }

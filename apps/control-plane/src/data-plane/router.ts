@@ -1,0 +1,17 @@
+import type { TRPCRouterRecord } from "@trpc/server";
+import { TenantRef } from "@vdb/schemas/tenants";
+import { verbCtx } from "../trpc/context";
+import { procedure } from "../trpc/trpc";
+import { listCollections } from "./list-collections";
+import { SearchTenantInput } from "./schemas";
+import { searchTenant } from "./search-tenant";
+
+/** The data plane for console users (API keys use REST `/api/v1/search` or the gateway). */
+export const dataPlaneRouter = {
+  search: procedure
+    .input(SearchTenantInput)
+    .query(({ ctx, input }) => searchTenant({ ctx: verbCtx(ctx), input })),
+  collections: procedure
+    .input(TenantRef)
+    .query(({ ctx, input }) => listCollections({ ctx: verbCtx(ctx), input })),
+} satisfies TRPCRouterRecord;

@@ -1,0 +1,144 @@
+import { createTRPCClient, httpSubscriptionLink } from "@trpc/client";
+import type { Instance } from "@vdb/schemas/instances";
+import { EventSource } from "eventsource";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seedTenant, startTestServer, type TestServer } from "../testing";
+import { api, trpcAs, trpcLiveAs, userWithSession, watchUntil } from "../testing/http";
+import type { AppRouter } from "../trpc/router";
+
+let server: TestServer;
+let tenantId: string;
+let otherTenantId: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  tenantId = (await seedTenant(server.services, "console-search")).id;
+  otherTenantId = (await seedTenant(server.services, "console-other")).id;
+  const live = trpcLiveAs(server.url, server.adminToken);
+  await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
+  await watchUntil(live, tenantId, (instance) => instance?.state === "running");
+  const embedded = await api(server.url, "POST", `/embed?tenantId=${tenantId}`, {
+    token: server.adminToken,
+    body: {
+      ids: ["cats", "dogs", "tax"],
+      documents: [
+        "Cats purr and sleep all day.",
+        "Dogs bark at the mail carrier.",
+        "Taxes are due in April.",
+      ],
+      metadatas: [{ topic: "pets" }, { topic: "pets" }, { topic: "money" }],
+    },
+  });
+  expect(embedded.status).toBe(200);
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+describe("dataPlane.search (the console's search playground)", () => {
+  it("searches the named tenant's instance with a session, filters by metadata and meters the search", async () => {
+    const client = trpcAs(server.url, server.adminToken);
+    const result = await client.dataPlane.search.query({
+      tenantId,
+      request: { query: "cats purr", nResults: 5, where: { topic: "pets" } },
+    });
+    expect(result.collection).toBe("default");
+    expect(result.results.map((hit) => hit.id).sort()).toEqual(["cats", "dogs"]);
+    expect(result.results[0]).toMatchObject({ id: "cats", metadata: { topic: "pets" } });
+    expect(typeof result.results[0]?.distance).toBe("number");
+    await server.services.usage.flush();
+    const usage = await client.usage.get.query({ tenantId, kinds: ["search"] });
+    expect(usage.totals.search).toBeGreaterThanOrEqual(1);
+  });
+
+  it("answers the instance's own error for a collection that does not exist", async () => {
+    const client = trpcAs(server.url, server.adminToken);
+    const refused = await client.dataPlane.search
+      .query({ tenantId, request: { query: "x", collection: "missing-one" } })
+      .catch((error: unknown) => error);
+    expect(refused).toMatchObject({ data: { appCode: "NOT_FOUND" } });
+  });
+
+  it("refuses a filter with an unknown operator before calling the instance", async () => {
+    const client = trpcAs(server.url, server.adminToken);
+    const refused = await client.dataPlane.search
+      .query({ tenantId, request: { query: "x", where: { $nope: 1 } } })
+      .catch((error: unknown) => error);
+    expect(refused).toMatchObject({ data: { code: "BAD_REQUEST" } });
+  });
+
+  it("lists the instance's collections with their record counts", async () => {
+    const client = trpcAs(server.url, server.adminToken);
+    const collections = await client.dataPlane.collections.query({ tenantId });
+    expect(collections).toEqual([expect.objectContaining({ name: "default", count: 3, model: "hash" })]);
+  });
+
+  it("a tenant without an instance gets a clear CONFLICT", async () => {
+    const client = trpcAs(server.url, server.adminToken);
+    const refused = await client.dataPlane.collections
+      .query({ tenantId: otherTenantId })
+      .catch((error: unknown) => error);
+    expect(refused).toMatchObject({ data: { appCode: "CONFLICT" } });
+  });
+
+  it("a user of another tenant cannot search this one", async () => {
+    const { userId, token } = await userWithSession(server.url, server.adminToken, "outsider@vdb.test");
+    const member = await api(server.url, "PUT", `/tenants/${otherTenantId}/members/${userId}`, {
+      token: server.adminToken,
+      body: { role: "admin" },
+    });
+    expect(member.status).toBe(200);
+    const refused = await trpcAs(server.url, token)
+      .dataPlane.search.query({ tenantId, request: { query: "cats" } })
+      .catch((error: unknown) => error);
+    expect(refused).toMatchObject({ data: { appCode: "FORBIDDEN" } });
+  });
+});
+
+describe("subscriptions authenticated by connectionParams (a browser's EventSource sends no headers)", () => {
+  function browserLikeClient(token: string) {
+    return createTRPCClient<AppRouter>({
+      links: [
+        httpSubscriptionLink({ url: `${server.url}/trpc`, EventSource, connectionParams: () => ({ token }) }),
+      ],
+    });
+  }
+
+  it("streams the instance's status with the session token in connectionParams", async () => {
+    const client = browserLikeClient(server.adminToken);
+    const first = await new Promise<Instance | null>((resolve, reject) => {
+      const subscription = client.instances.onStatus.subscribe(
+        { tenantId },
+        {
+          onData: (instance) => {
+            subscription.unsubscribe();
+            resolve(instance);
+          },
+          onError: reject,
+        },
+      );
+    });
+    expect(first).toMatchObject({ tenantId, state: "running" });
+  });
+
+  it("a logged-out token in connectionParams is refused", async () => {
+    const client = browserLikeClient("vdbs_not-a-real-session");
+    const error = await new Promise<unknown>((resolve) => {
+      const subscription = client.instances.onStatus.subscribe(
+        { tenantId },
+        {
+          onData: () => {
+            subscription.unsubscribe();
+            resolve(new Error("got data"));
+          },
+          onError: (failure) => {
+            subscription.unsubscribe();
+            resolve(failure);
+          },
+        },
+      );
+    });
+    expect(error).toMatchObject({ data: { appCode: "UNAUTHORIZED" } });
+  });
+});
