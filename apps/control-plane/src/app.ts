@@ -24,6 +24,7 @@ import { tokensRest } from "./tokens/rest";
 import { appRouter } from "./trpc/router";
 import { keyRateLimiter, planFromStore, rateLimitByKey, rateLimitError } from "./usage/rate-limit";
 import { usageRest } from "./usage/rest";
+import { embedRoutes } from "./widgets/embed-routes";
 
 const API_DESCRIPTION = `The VDB control plane's REST API. Authenticate with \`Authorization: Bearer <key>\` (an API key
 \`vdbk_…\` or a console session token \`vdbs_…\`). Every error is \`{ "error": { "code", "message", "requestId" } }\`
@@ -119,6 +120,8 @@ export function createApp(services: Services) {
   });
   serveApiDocs(api, "VDB API");
   app.route("/", uploadRoutes(services.blobs, services.uploadSecret));
+  // The chat widget on tenants' sites: embed tokens, visitors' chat, the widget's files.
+  app.route("/", embedRoutes(services));
   app.route("/api/v1", api);
   app.route("/", chromaGateway);
   app.use(serveConsole(services.config.CONSOLE_DIR));

@@ -90,6 +90,8 @@ export const ConfigSchema = z.object({
   CONSOLE_DIR: z.string().min(1).default(DEFAULT_CONSOLE_DIR),
   /** Largest JSON body accepted on any route. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1_024).default(1_048_576),
+  /** The built chat widget (`apps/widget/dist`) served at /widget.js; default: found beside this app. */
+  WIDGET_DIST_DIR: optionalString,
   /** LLM_MODEL, LLM_BASE_URL, LLM_API_KEY, LLM_TIMEOUT_MS: see src/chat/chat-config.ts. */
   ...ChatConfigFields.shape,
 });

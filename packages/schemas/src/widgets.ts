@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ChatMessage, ChatSessionId, MAX_QUESTION_CHARS } from "./chat";
 import { idSchema, TenantId } from "./ids";
 import { CollectionName, DEFAULT_COLLECTION } from "./instances";
 
@@ -98,3 +99,71 @@ export const PublicWidgetConfig = z.object({
   theme: WidgetTheme,
 });
 export type PublicWidgetConfig = z.infer<typeof PublicWidgetConfig>;
+
+/**
+ * A widget visitor's own random id, kept in the visitor's browser (localStorage). It is the
+ * visitor's only credential to its conversation, so it is long and random; the control plane
+ * issues it with the first embed token and binds every later token to it.
+ */
+export const VisitorId = z.string().regex(/^vis_[0-9a-z]{24}$/, {
+  message: 'must be a visitor id like "vis_" followed by 24 lowercase letters or digits',
+});
+export type VisitorId = z.infer<typeof VisitorId>;
+
+/** Body of `POST /embed/token` (the widget id may also be sent as `?widgetId=`). */
+export const EmbedTokenRequest = z.strictObject({
+  widgetId: WidgetId,
+  /** The visitor id this browser already holds; a new one is issued when absent. */
+  visitorId: VisitorId.optional(),
+});
+export type EmbedTokenRequest = z.infer<typeof EmbedTokenRequest>;
+
+export const EmbedTokenResponse = z.object({
+  /** `Authorization: Bearer <token>` for the widget's chat routes, from the same Origin only. */
+  token: z.string(),
+  expiresAt: z.iso.datetime(),
+  /** Seconds until expiry, so a browser with a wrong clock can still refresh in time. */
+  expiresInSeconds: z.number().int().positive(),
+  visitorId: VisitorId,
+  config: PublicWidgetConfig,
+});
+export type EmbedTokenResponse = z.infer<typeof EmbedTokenResponse>;
+
+/** The claims of an embed token (ES256, same keys as instance tokens, different audience). */
+export const EmbedTokenClaims = z.object({
+  iss: z.string(),
+  /** `vdb:widget:<widgetId>`: instances (audience `vdb:instance:…`) refuse these tokens. */
+  aud: z.string(),
+  /** The visitor id. */
+  sub: VisitorId,
+  kind: z.literal("embed"),
+  scope: z.literal("chat"),
+  tenant: TenantId,
+  widget: WidgetId,
+  /** The Origin the token was issued to; requests from any other Origin are refused. */
+  origin: z.string(),
+  exp: z.number(),
+  iat: z.number(),
+  jti: z.string(),
+});
+export type EmbedTokenClaims = z.infer<typeof EmbedTokenClaims>;
+
+/** The audience of embed tokens for one widget. */
+export function widgetAudience(widgetId: string): string {
+  return `vdb:widget:${widgetId}`;
+}
+
+/** Body of a visitor's `POST /embed/widgets/{widgetId}/chat`: the widget picks the collection. */
+export const WidgetChatInput = z.strictObject({
+  /** Continue this conversation (it must be the visitor's own); a new one is opened when absent. */
+  sessionId: ChatSessionId.optional(),
+  message: z.string().trim().min(1).max(MAX_QUESTION_CHARS),
+});
+export type WidgetChatInput = z.infer<typeof WidgetChatInput>;
+
+/** A visitor's conversation as the widget shows it after a reload (`sessionId` null: none yet). */
+export const VisitorConversation = z.object({
+  sessionId: ChatSessionId.nullable(),
+  messages: z.array(ChatMessage),
+});
+export type VisitorConversation = z.infer<typeof VisitorConversation>;

@@ -13,6 +13,12 @@ import { NOT_FOUND_ANSWER } from "./extractive-answer";
 import { retrieveSources, toCitation } from "./retrieve-sources";
 import { findSessionOrThrow } from "./to-chat";
 
+/** The widget visitor a conversation belongs to. */
+export interface VisitorOwner {
+  widgetId: string;
+  visitorId: string;
+}
+
 const TITLE_CHARS = 80;
 /** Earlier turns the model sees: enough for a follow-up question, bounded in tokens. */
 const HISTORY_MESSAGES = 6;
@@ -58,16 +64,32 @@ export async function* streamAnswer({
   ctx,
   input,
   signal,
+  visitor,
 }: {
   ctx: Ctx;
   input: AskQuestionInput;
   signal?: AbortSignal;
+  /**
+   * A widget visitor asking (see `src/widgets`): new sessions are recorded as theirs, and only
+   * their own session can be continued (any other is NOT_FOUND, like another tenant's).
+   */
+  visitor?: VisitorOwner;
 }): AsyncGenerator<ChatStreamEvent> {
   const data = AskQuestionInput.parse(input);
   requireTenantScope(ctx.principal, data.tenantId, "read");
   const { db } = ctx.services;
   const askedAt = new Date();
   const existing = data.sessionId ? await findSessionOrThrow(db, data.tenantId, data.sessionId) : null;
+  if (
+    existing &&
+    visitor &&
+    (existing.widgetId !== visitor.widgetId || existing.visitorId !== visitor.visitorId)
+  ) {
+    throw new AppError({
+      code: "NOT_FOUND",
+      message: `Chat session ${existing.id} does not exist in this tenant`,
+    });
+  }
   const sources = await retrieveSources(ctx, {
     tenantId: data.tenantId,
     query: data.message,
@@ -125,7 +147,9 @@ export async function* streamAnswer({
         id: sessionId,
         tenantId: data.tenantId,
         title: titleOf(data.message),
-        createdBy: creatorOf(ctx),
+        createdBy: visitor ? visitor.visitorId : creatorOf(ctx),
+        widgetId: visitor?.widgetId ?? null,
+        visitorId: visitor?.visitorId ?? null,
         createdAt: askedAt,
         updatedAt: answeredAt,
       });
@@ -154,7 +178,7 @@ export async function* streamAnswer({
       tenantId: data.tenantId,
       kind: "chat",
       quantity: 1,
-      metadata: { sessionId, mode },
+      metadata: { sessionId, mode, ...(visitor ? { widgetId: visitor.widgetId } : {}) },
     });
   });
   yield { type: "done", sessionId, messageId, answer, mode, citations };

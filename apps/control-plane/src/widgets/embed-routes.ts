@@ -1,0 +1,195 @@
+import { AppError, toHttpError } from "@vdb/http/errors";
+import { MAX_QUESTION_CHARS } from "@vdb/schemas/chat";
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
+import { streamSSE } from "hono/streaming";
+import { credentialFrom } from "../auth/authenticate";
+import { type AppEnv, ctxOf } from "../http/env";
+import type { Services } from "../services";
+import { isOriginAllowed, normalizeOrigin } from "./allowed-origin";
+import { askAsVisitor } from "./ask-as-visitor";
+import { authenticateVisitor } from "./authenticate-visitor";
+import { findPublicWidget } from "./find-public-widget";
+import { getVisitorConversation } from "./get-visitor-conversation";
+import { issueEmbedToken } from "./issue-embed-token";
+import { WidgetRateLimitError } from "./visitor-rate-limit";
+import { resolveWidgetDistDir, type WidgetAssetPath, widgetAssetReader } from "./widget-assets";
+
+/** Paths of the public routes visitors' browsers call (no API key: embed tokens). */
+export const EMBED_ROUTE_PREFIX = "/embed/";
+
+const WIDGET_PATH = /^\/embed\/widgets\/([^/]+)\//;
+
+/** The widget a request is about: `/embed/widgets/{id}/…`, or `?widgetId=` (the token route). */
+function widgetIdOf(c: Context<AppEnv>): string | null {
+  return WIDGET_PATH.exec(c.req.path)?.[1] ?? c.req.query("widgetId") ?? null;
+}
+
+/**
+ * CORS for the embed routes, for allowed origins only: a page whose Origin the widget lists
+ * (and only while it is enabled) gets `Access-Control-Allow-Origin` for itself; any other page
+ * gets no CORS headers at all, so its browser cannot read a single answer. The routes check the
+ * Origin again themselves: CORS only protects browsers' users, not the server.
+ */
+const embedCors = createMiddleware<AppEnv>(async (c, next) => {
+  const origin = normalizeOrigin(c.req.header("origin"));
+  const widgetId = widgetIdOf(c);
+  let isAllowed = false;
+  if (origin && widgetId) {
+    try {
+      const widget = await findPublicWidget(c.var.services.db, widgetId);
+      isAllowed = widget.enabled && isOriginAllowed(widget.allowedOrigins, origin);
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+    }
+  }
+  if (isAllowed && origin) {
+    c.header("Access-Control-Allow-Origin", origin);
+    c.header("Access-Control-Expose-Headers", "Retry-After, X-Request-Id");
+  }
+  c.header("Vary", "Origin");
+  if (c.req.method === "OPTIONS") {
+    if (!isAllowed) {
+      const { status, body } = toHttpError(
+        new AppError({ code: "FORBIDDEN", message: "This widget is not available on this site" }),
+        c.var.requestId,
+      );
+      return c.json(body, status as 403);
+    }
+    c.header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    c.header("Access-Control-Allow-Headers", "authorization, content-type");
+    c.header("Access-Control-Max-Age", "600");
+    return c.body(null, 204);
+  }
+  await next();
+});
+
+async function jsonBodyOf(c: Context<AppEnv>): Promise<Record<string, unknown>> {
+  // Read as text whatever the content type: the widget posts its token request as text/plain,
+  // a "simple" request, so a refused page is refused by the server itself (403), not by a preflight.
+  const text = await c.req.text();
+  if (text.trim() === "") return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
+  } catch {
+    // answered below
+  }
+  throw new AppError({ code: "BAD_REQUEST", message: "The body must be a JSON object" });
+}
+
+function bearerOf(c: Context<AppEnv>): string | null {
+  return credentialFrom({ authorization: c.req.header("authorization") });
+}
+
+/**
+ * The routes a widget on a tenant's site uses:
+ * - `POST /embed/token` (`{ widgetId, visitorId? }`, or `?widgetId=`): a short-lived embed token;
+ * - `POST /embed/widgets/{widgetId}/chat` (`{ message, sessionId? }`): the answer, streamed as
+ *   server-sent events with `Accept: text/event-stream` (`token`… then `done`, or `error`);
+ * - `GET /embed/widgets/{widgetId}/conversation[?sessionId=]`: the visitor's own conversation;
+ * - `GET /widget.js` (the loader) and `GET /widget/core.js` (the widget), from `apps/widget/dist`.
+ */
+export function embedRoutes(services: Services) {
+  const readAsset = widgetAssetReader(resolveWidgetDistDir(services.config.WIDGET_DIST_DIR));
+  const app = new Hono<AppEnv>();
+
+  app.onError((error, c) => {
+    if (error instanceof WidgetRateLimitError) c.header("Retry-After", String(error.retryAfterSeconds));
+    const { status, body } = toHttpError(error, c.var.requestId ?? "unknown");
+    if (status >= 500) c.var.logger.error({ err: error }, "embed request failed");
+    return c.json(body, status as 400);
+  });
+
+  app.use("/embed/*", embedCors);
+
+  app.post("/embed/token", async (c) => {
+    const body = await jsonBodyOf(c);
+    const fromQuery = c.req.query("widgetId");
+    if (fromQuery && body.widgetId !== undefined && body.widgetId !== fromQuery) {
+      throw new AppError({ code: "BAD_REQUEST", message: "widgetId differs between the query and the body" });
+    }
+    const input = { ...body, widgetId: body.widgetId ?? fromQuery } as {
+      widgetId: string;
+      visitorId?: string;
+    };
+    const issued = await issueEmbedToken({
+      ctx: ctxOf(c),
+      input: { ...input, origin: c.req.header("origin") },
+    });
+    c.header("Cache-Control", "no-store");
+    return c.json(issued, 200);
+  });
+
+  app.post("/embed/widgets/:widgetId/chat", async (c) => {
+    const ctx = ctxOf(c);
+    const visitor = await authenticateVisitor({
+      ctx,
+      input: { widgetId: c.req.param("widgetId"), token: bearerOf(c), origin: c.req.header("origin") },
+    });
+    const input = (await jsonBodyOf(c)) as { message: string; sessionId?: string };
+    if (typeof input.message === "string" && input.message.length > MAX_QUESTION_CHARS) {
+      throw new AppError({
+        code: "PAYLOAD_TOO_LARGE",
+        message: `A message may have at most ${MAX_QUESTION_CHARS.toLocaleString("en")} characters`,
+      });
+    }
+    const abort = new AbortController();
+    const events = askAsVisitor({ ctx, visitor, input, signal: abort.signal });
+    // Refusals (validation, rate limits, a stopped instance) come before the first event and
+    // are answered as ordinary JSON errors with their status.
+    const first = await events.next();
+    if (!c.req.header("accept")?.includes("text/event-stream")) {
+      for (let next = first; !next.done; next = await events.next()) {
+        if (next.value.type === "done") {
+          await events.return(undefined);
+          const { type: _type, ...answer } = next.value;
+          return c.json(answer, 200);
+        }
+      }
+      throw new AppError({ code: "INTERNAL", message: "The answer ended without being stored" });
+    }
+    return streamSSE(c, async (sse) => {
+      sse.onAbort(() => abort.abort());
+      try {
+        for (let next = first; !next.done; next = await events.next()) {
+          await sse.writeSSE({ event: next.value.type, data: JSON.stringify(next.value) });
+        }
+      } catch (error) {
+        if (abort.signal.aborted) return;
+        const { status, body } = toHttpError(error, c.var.requestId);
+        if (status >= 500) c.var.logger.error({ err: error }, "widget chat stream failed");
+        await sse.writeSSE({ event: "error", data: JSON.stringify(body) });
+      } finally {
+        await events.return(undefined);
+      }
+    });
+  });
+
+  app.get("/embed/widgets/:widgetId/conversation", async (c) => {
+    const ctx = ctxOf(c);
+    const visitor = await authenticateVisitor({
+      ctx,
+      input: { widgetId: c.req.param("widgetId"), token: bearerOf(c), origin: c.req.header("origin") },
+    });
+    c.header("Cache-Control", "no-store");
+    return c.json(
+      await getVisitorConversation({ ctx, visitor, input: { sessionId: c.req.query("sessionId") } }),
+    );
+  });
+
+  const serveAsset = (asset: WidgetAssetPath) => async (c: Context<AppEnv>) => {
+    const content = await readAsset(asset);
+    return c.body(new Uint8Array(content), 200, {
+      "Content-Type": "text/javascript; charset=utf-8",
+      "Cache-Control": "public, max-age=300",
+      // Pages that isolate themselves (COEP) may still load the widget.
+      "Cross-Origin-Resource-Policy": "cross-origin",
+    });
+  };
+  app.get("/widget.js", serveAsset("/widget.js"));
+  app.get("/widget/core.js", serveAsset("/widget/core.js"));
+  return app;
+}

@@ -1,0 +1,40 @@
+import { AppError } from "@vdb/http/errors";
+import { PLANS, type Plan } from "@vdb/schemas/plans";
+import { type TakeResult, TokenBuckets } from "../usage/rate-limit";
+
+/** Messages one visitor may send per second (bursts of two): people type slower than this. */
+export const VISITOR_MESSAGES_PER_SECOND = 1;
+
+/** A RATE_LIMITED refusal that knows its `Retry-After`. */
+export class WidgetRateLimitError extends AppError {
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, taken: TakeResult) {
+    super({ code: "RATE_LIMITED", message: `${message}; retry in ${taken.retryAfterSeconds} s` });
+    this.retryAfterSeconds = taken.retryAfterSeconds;
+  }
+}
+
+// Per process, like API keys' limits (see TokenBuckets): they protect the tenant's instance
+// and quota from one noisy page, they are not a billing boundary.
+const buckets = new TokenBuckets();
+
+/**
+ * Spends one request of the widget's budget (its tenant's plan rate, like an API key, shared by
+ * every visitor of the widget) and, for chat, one of the visitor's own. Throws RATE_LIMITED.
+ */
+export function limitWidgetRequest(opts: {
+  widgetId: string;
+  plan: Plan;
+  purpose: "token" | "chat";
+  visitorId?: string;
+}): void {
+  const widget = buckets.take(`${opts.purpose}:${opts.widgetId}`, PLANS[opts.plan].requestsPerSecond);
+  if (!widget.isAllowed) {
+    throw new WidgetRateLimitError("This widget is receiving too many requests", widget);
+  }
+  if (opts.visitorId) {
+    const visitor = buckets.take(`visitor:${opts.widgetId}:${opts.visitorId}`, VISITOR_MESSAGES_PER_SECOND);
+    if (!visitor.isAllowed) throw new WidgetRateLimitError("You are sending messages too quickly", visitor);
+  }
+}
