@@ -75,7 +75,7 @@ export async function retrieveSources(
 }
 
 /** The instance's own error (a bad filter is the caller's VALIDATION_FAILED, not ours). */
-function instanceRefusal(status: number, body: unknown): AppError {
+export function instanceRefusal(status: number, body: unknown): AppError {
   const error = (body as { error?: { code?: unknown; message?: unknown; issues?: unknown } } | null)?.error;
   const code = ErrorCode.safeParse(error?.code);
   if (code.success && status < 500 && typeof error?.message === "string") {

@@ -11,6 +11,7 @@ import { PLANS } from "@vdb/schemas/plans";
 import { count, eq, sql } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit";
 import { requireTenantScope } from "../auth/authorize";
+import { databaseChunking } from "../databases/to-database";
 import type { Ctx } from "../lib/context";
 import type { Database } from "../lib/db/client";
 import { documents } from "../lib/db/schema";
@@ -38,6 +39,22 @@ async function assertCanAddDocument(db: Database, tenantId: string, sizeBytes: n
       message: `The ${plan.title} plan holds at most ${plan.maxDocuments} documents; delete some or upgrade. Nothing was stored.`,
     });
   }
+}
+
+/**
+ * The chunking a new document gets: its collection's, when a named database owns the collection
+ * (all of a database's documents are cut alike), else what the request asked for.
+ */
+async function chunkingFor(
+  db: Database,
+  data: { tenantId: string; collection: string; chunkSize: number; chunkOverlap: number },
+): Promise<{ chunkSize: number; chunkOverlap: number }> {
+  return (
+    (await databaseChunking(db, data.tenantId, data.collection)) ?? {
+      chunkSize: data.chunkSize,
+      chunkOverlap: data.chunkOverlap,
+    }
+  );
 }
 
 async function enqueueIngestion(ctx: Ctx, db: Database, document: { id: string; tenantId: string }) {
@@ -94,6 +111,7 @@ export async function createTextDocument({
   const isJson = data.json !== undefined;
   const bytes = new TextEncoder().encode(isJson ? JSON.stringify(data.json, null, 2) : data.text!);
   await assertCanAddDocument(ctx.services.db, data.tenantId, bytes.length);
+  const chunking = await chunkingFor(ctx.services.db, data);
   return storeAndQueue(
     ctx,
     {
@@ -103,8 +121,7 @@ export async function createTextDocument({
       filename: isJson ? "document.json" : "document.txt",
       contentType: isJson ? "application/json" : "text/plain",
       source: isJson ? "json" : "text",
-      chunkSize: data.chunkSize,
-      chunkOverlap: data.chunkOverlap,
+      ...chunking,
       metadata: data.metadata,
     },
     bytes,
@@ -124,6 +141,7 @@ export async function createUpload({
   requireTenantScope(ctx.principal, data.tenantId, "write");
   const { db, blobs, config } = ctx.services;
   await assertCanAddDocument(db, data.tenantId, data.sizeBytes);
+  const chunking = await chunkingFor(db, data);
   const id = newId("document");
   const key = blobKey(data.tenantId, id);
   const upload = await blobs.createUploadUrl(key, {
@@ -145,8 +163,7 @@ export async function createUpload({
         blobKey: key,
         source: "upload",
         status: "uploading",
-        chunkSize: data.chunkSize,
-        chunkOverlap: data.chunkOverlap,
+        ...chunking,
         metadata: data.metadata,
       })
       .returning();
@@ -246,6 +263,7 @@ export async function createFromFiles({
     });
     await assertCanAddDocument(db, input.tenantId, file.bytes.length);
   }
+  const chunking = await chunkingFor(db, settings);
   const created: Document[] = [];
   for (const file of input.files) {
     const document = {
@@ -255,8 +273,7 @@ export async function createFromFiles({
       filename: file.filename,
       contentType: file.contentType,
       source: "upload" as const,
-      chunkSize: settings.chunkSize,
-      chunkOverlap: settings.chunkOverlap,
+      ...chunking,
       metadata: {},
     };
     created.push(await storeAndQueue(ctx, document, file.bytes, "document.upload"));

@@ -1,0 +1,27 @@
+import { type DatabaseQueryResult, QueryDatabaseInput } from "@vdb/schemas/databases";
+import { requireTenantScope } from "../auth/authorize";
+import { retrieveSources } from "../chat/retrieve-sources";
+import type { Ctx } from "../lib/context";
+import { findDatabaseOrThrow } from "./to-database";
+
+/** Seed 004, step 3: the passages nearest a query, embedded with the database's own model. */
+export async function queryDatabase({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: QueryDatabaseInput;
+}): Promise<DatabaseQueryResult> {
+  const data = QueryDatabaseInput.parse(input);
+  requireTenantScope(ctx.principal, data.tenantId, "read");
+  const row = await findDatabaseOrThrow(ctx.services.db, data.tenantId, data.databaseId);
+  const sources = await retrieveSources(ctx, {
+    tenantId: data.tenantId,
+    query: data.query,
+    collection: row.name,
+    nResults: data.nResults,
+    ...(data.where ? { where: data.where } : {}),
+  });
+  ctx.services.usage.record({ tenantId: data.tenantId, kind: "search", quantity: 1 });
+  return { databaseId: row.id, results: sources.map(({ n: _n, ...source }) => source) };
+}

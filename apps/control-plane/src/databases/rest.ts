@@ -1,0 +1,197 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { limitBodySize } from "@vdb/http/app-defaults";
+import { AppError } from "@vdb/http/errors";
+import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
+import {
+  Database,
+  DatabaseFields,
+  DatabaseId,
+  DatabaseQueryResult,
+  DatabaseStatus,
+  QueryDatabaseFields,
+} from "@vdb/schemas/databases";
+import { Document } from "@vdb/schemas/documents";
+import { TenantId } from "@vdb/schemas/ids";
+import { PLANS } from "@vdb/schemas/plans";
+import type { Context } from "hono";
+import { dataPlaneTenant } from "../data-plane/call-instance";
+import { createFromFiles } from "../documents/create-documents";
+import { type AppEnv, ctxOf } from "../http/env";
+import { ERROR_RESPONSES, restApp } from "../rest/openapi";
+import { createDatabase } from "./create-database";
+import { deleteDatabase } from "./delete-database";
+import { queryDatabase } from "./query-database";
+import { getDatabase, getDatabaseStatus, listDatabases } from "./read-databases";
+
+const tags = ["Databases"];
+
+/** The seed's multipart create reads whole files: bounded by the largest plan's file size × files. */
+export const DATABASE_CREATE_PATH = /^\/api\/v1\/database\/create$/;
+const MAX_FILES = 20;
+const LARGEST_REQUEST_BYTES =
+  MAX_FILES * Math.max(...Object.values(PLANS).map((plan) => plan.maxUploadBytes));
+
+/** Needed with a session token; an API key implies its tenant. */
+const TenantQuery = z.object({ tenantId: TenantId.optional() });
+const DatabaseParams = z.object({ databaseId: DatabaseId });
+
+const create = createRoute({
+  method: "post",
+  path: "/databases",
+  tags,
+  summary:
+    "Create a named database (a collection with its own model and chunking); add files with the documents routes",
+  security: SECURITY,
+  request: { query: TenantQuery, ...jsonBody(DatabaseFields) },
+  responses: { 201: jsonContent(Database, "Created"), ...ERROR_RESPONSES },
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/databases",
+  tags,
+  summary: "The tenant's named databases",
+  security: SECURITY,
+  request: { query: TenantQuery },
+  responses: { 200: jsonContent(z.array(Database), "Databases, oldest first"), ...ERROR_RESPONSES },
+});
+
+const get = createRoute({
+  method: "get",
+  path: "/databases/{databaseId}",
+  tags,
+  summary: "One database",
+  security: SECURITY,
+  request: { params: DatabaseParams, query: TenantQuery },
+  responses: { 200: jsonContent(Database, "The database"), ...ERROR_RESPONSES },
+});
+
+const status = createRoute({
+  method: "get",
+  path: "/database/{databaseId}/status",
+  tags,
+  summary: "Seed 004 `GET /database/{id}/status`: ingestion progress of its documents",
+  security: SECURITY,
+  request: { params: DatabaseParams, query: TenantQuery },
+  responses: { 200: jsonContent(DatabaseStatus, "Its state and document counts"), ...ERROR_RESPONSES },
+});
+
+const query = createRoute({
+  method: "post",
+  path: "/database/{databaseId}/query",
+  tags,
+  summary: "Seed 004 `POST /database/{id}/query`: nearest passages, embedded with the database's model",
+  security: SECURITY,
+  request: { params: DatabaseParams, query: TenantQuery, ...jsonBody(QueryDatabaseFields) },
+  responses: { 200: jsonContent(DatabaseQueryResult, "Passages, best first"), ...ERROR_RESPONSES },
+});
+
+const remove = createRoute({
+  method: "delete",
+  path: "/databases/{databaseId}",
+  tags,
+  summary: "Delete a database: its collection, documents and files",
+  security: SECURITY,
+  request: { params: DatabaseParams, query: TenantQuery },
+  responses: {
+    200: jsonContent(z.object({ deleted: z.literal(true), documents: z.number().int() }), "Deleted"),
+    ...ERROR_RESPONSES,
+  },
+});
+
+const SeedCreated = z.object({ database: Database, documents: z.array(Document), statusUrl: z.string() });
+
+/** The tenant of a request and the database it names, from the path and `?tenantId`. */
+function refOf(c: Context<AppEnv>, databaseId: string, tenantId: string | undefined) {
+  const ctx = ctxOf(c);
+  return { ctx, input: { tenantId: dataPlaneTenant(ctx, tenantId), databaseId } };
+}
+
+export const databasesRest = restApp()
+  .openapi(create, async (c) => {
+    const ctx = ctxOf(c);
+    const input = { ...c.req.valid("json"), tenantId: dataPlaneTenant(ctx, c.req.valid("query").tenantId) };
+    return c.json(await createDatabase({ ctx, input }), 201);
+  })
+  .openapi(list, async (c) => {
+    const ctx = ctxOf(c);
+    const tenantId = dataPlaneTenant(ctx, c.req.valid("query").tenantId);
+    return c.json(await listDatabases({ ctx, input: { tenantId } }), 200);
+  })
+  .openapi(get, async (c) =>
+    c.json(await getDatabase(refOf(c, c.req.valid("param").databaseId, c.req.valid("query").tenantId)), 200),
+  )
+  .openapi(status, async (c) =>
+    c.json(
+      await getDatabaseStatus(refOf(c, c.req.valid("param").databaseId, c.req.valid("query").tenantId)),
+      200,
+    ),
+  )
+  .openapi(query, async (c) => {
+    const { ctx, input } = refOf(c, c.req.valid("param").databaseId, c.req.valid("query").tenantId);
+    return c.json(await queryDatabase({ ctx, input: { ...input, ...c.req.valid("json") } }), 200);
+  })
+  .openapi(remove, async (c) =>
+    c.json(
+      await deleteDatabase(refOf(c, c.req.valid("param").databaseId, c.req.valid("query").tenantId)),
+      200,
+    ),
+  )
+  // Seed 004 `POST /database/create`, multipart/form-data: `name`, `files` (or `file`, repeated),
+  // optional `model`, `dimension`, `chunk_size`, `chunk_overlap`. The database is created, then
+  // its files are stored and queued; if a file is refused, the database is removed again.
+  // (Not in the OpenAPI document: the generator cannot describe file parts.)
+  .post("/database/create", limitBodySize(LARGEST_REQUEST_BYTES), async (c) => {
+    const ctx = ctxOf(c);
+    const tenantId = dataPlaneTenant(ctx, c.req.query("tenantId"));
+    const form = await c.req.parseBody({ all: true });
+    const field = (...names: string[]) => {
+      for (const name of names) {
+        const value = form[name];
+        if (typeof value === "string" && value.trim() !== "") return value.trim();
+      }
+      return undefined;
+    };
+    const number = (...names: string[]) => {
+      const value = field(...names);
+      return value === undefined ? undefined : Number(value);
+    };
+    const parts = ([] as unknown[]).concat(form.files ?? [], form.file ?? []);
+    const uploads = parts.filter((part): part is File => part instanceof File);
+    if (uploads.length > MAX_FILES) {
+      throw new AppError({ code: "BAD_REQUEST", message: `Send at most ${MAX_FILES} files` });
+    }
+    const files = await Promise.all(
+      uploads.map(async (file) => ({
+        filename: file.name,
+        contentType: file.type || null,
+        bytes: new Uint8Array(await file.arrayBuffer()),
+      })),
+    );
+    const database = await createDatabase({
+      ctx,
+      input: {
+        tenantId,
+        name: field("name") ?? "",
+        ...(field("model") ? { model: field("model") } : {}),
+        ...(number("dimension") !== undefined ? { dimension: number("dimension") } : {}),
+        ...(number("chunk_size", "chunkSize") !== undefined
+          ? { chunkSize: number("chunk_size", "chunkSize") }
+          : {}),
+        ...(number("chunk_overlap", "chunkOverlap") !== undefined
+          ? { chunkOverlap: number("chunk_overlap", "chunkOverlap") }
+          : {}),
+      },
+    });
+    let documents: Document[] = [];
+    if (files.length > 0) {
+      try {
+        documents = await createFromFiles({ ctx, input: { tenantId, files, collection: database.name } });
+      } catch (error) {
+        await deleteDatabase({ ctx, input: { tenantId, databaseId: database.id } }).catch(() => {});
+        throw error;
+      }
+    }
+    const statusUrl = `/api/v1/database/${database.id}/status`;
+    return c.json(SeedCreated.parse({ database, documents, statusUrl }), 202);
+  });
