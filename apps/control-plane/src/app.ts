@@ -10,6 +10,7 @@ import { UPLOAD_ROUTE_PREFIX, uploadRoutes } from "./blobs/upload-routes";
 import { chatRest } from "./chat/rest";
 import { serveConsole } from "./console/serve-console";
 import { dataPlaneRest } from "./data-plane/rest";
+import { DATABASE_CREATE_PATH, databasesRest } from "./databases/rest";
 import { documentsRest, MULTIPART_UPLOAD_PATH } from "./documents/rest";
 import { chromaGateway } from "./gateway/chroma-gateway";
 import { authenticateRequest } from "./http/authenticate-request";
@@ -40,7 +41,9 @@ export function createApp(services: Services) {
   // Uploads stream files of up to the plan's size; their own route enforces the signed limit.
   const limitBody = limitBodySize(services.config.MAX_BODY_BYTES);
   app.use((c, next) =>
-    c.req.path.startsWith(UPLOAD_ROUTE_PREFIX) || MULTIPART_UPLOAD_PATH.test(c.req.path)
+    c.req.path.startsWith(UPLOAD_ROUTE_PREFIX) ||
+    MULTIPART_UPLOAD_PATH.test(c.req.path) ||
+    DATABASE_CREATE_PATH.test(c.req.path)
       ? next()
       : limitBody(c, next),
   );
@@ -110,6 +113,7 @@ export function createApp(services: Services) {
   api.route("/", instancesRest);
   api.route("/", dataPlaneRest);
   api.route("/", documentsRest);
+  api.route("/", databasesRest);
   api.route("/", chatRest);
   api.route("/", usageRest);
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });

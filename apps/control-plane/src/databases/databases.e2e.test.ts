@@ -51,7 +51,6 @@ async function createFromFiles(
     headers: { authorization: `Bearer ${key}` },
     body: form,
   });
-  // biome-ignore lint/suspicious/noExplicitAny: checked by the assertions
   return { status: res.status, body: (await res.json()) as any };
 }
 

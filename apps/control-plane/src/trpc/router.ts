@@ -2,6 +2,7 @@ import { PLANS } from "@vdb/schemas/plans";
 import { auditRouter } from "../audit/router";
 import { authRouter } from "../auth/router";
 import { chatRouter } from "../chat/router";
+import { databasesRouter } from "../databases/router";
 import { dataPlaneRouter } from "../data-plane/router";
 import { documentsRouter } from "../documents/router";
 import { instancesRouter } from "../instances/router";
@@ -21,6 +22,7 @@ export const appRouter = router({
   tokens: tokensRouter,
   instances: instancesRouter,
   documents: documentsRouter,
+  databases: databasesRouter,
   dataPlane: dataPlaneRouter,
   chat: chatRouter,
   usage: usageRouter,
