@@ -31,6 +31,7 @@ const N_RESULTS = 10;
 const INCLUDE = ["documents", "metadatas", "distances"] as const;
 const GOAL_P50_ADDED_MS = 1.5;
 const GOAL_QPS_RATIO = 0.8;
+const RECONCILE_INTERVAL_MS = 1_000;
 const CHROMA_COLLECTIONS = "/api/v2/tenants/default_tenant/databases/default_database/collections";
 const RESULTS_FILE = new URL("./RESULTS.md", import.meta.url);
 
@@ -279,8 +280,9 @@ function renderResults(input: {
     "## What each path does",
     "",
     `- **(a) Chroma direct**: \`POST {chroma}${CHROMA_COLLECTIONS}/{collectionId}/query\` with \`query_embeddings\`, \`n_results\`, \`include\`; Chroma's own loopback port, no auth. One HTTP hop.`,
-    "- **(b) Instance**: `POST {instance}/search` with an instance token (`/api/v1/generate-token`, scope read). The instance checks the token (ES256-verified once, then remembered for up to a minute), validates the body (zod), takes the collection handle from its 5 s cache (so a `getCollection` round trip to Chroma at most every 5 s), runs one Chroma `query` through the chromadb client, and reshapes the answer into `results[]`.",
-    "- **(c) Control plane**: `POST /api/v1/search` with the API key. Key check (cached), the per-key rate limit (in memory; the tenant is on `enterprise`, 1,000 requests/s, above what this run reaches), body validation, the instance's location from a 1 s cache (at most one store read per tenant per second), then (b) via `fetch` with a cached instance token; the instance's JSON is parsed and re-serialized, and the search is metered (buffered in memory, written once a second).",
+    "- **(b) Instance**: `POST {instance}/search` with an instance token (`/api/v1/generate-token`, scope read). The instance checks the token (ES256-verified once, then remembered for up to a minute), validates the body (zod), takes the collection handle from its 5 s cache (so a `getCollection` round trip to Chroma at most every 5 s), sends one query to Chroma's REST endpoint over a kept-alive undici pool, and reshapes the answer into `results[]`.",
+    "- **(c) Control plane**: `POST /api/v1/search` with the API key. Key check (cached), the per-key rate limit (in memory; the tenant is on `enterprise`, 1,000 requests/s, above what this run reaches), body validation, the instance's location from a 1 s cache (at most one store read per tenant per second), then (b) over a kept-alive undici connection pool with a cached instance token; the instance's answer is passed through unparsed, and the search is metered (buffered in memory, written once a second). The reconciler health-checks the instance every " +
+      `${RECONCILE_INTERVAL_MS} ms (the production default).`,
     "- **(a′) Chroma get-collection** (informational): `GET {chroma}" +
       CHROMA_COLLECTIONS +
       "/default`, what the instance used to call before every query, before it cached collection handles.",
@@ -313,7 +315,11 @@ async function main(): Promise<void> {
   log(
     `starting control plane (store: ${storeKind}); load average ${loadAverage.map((v) => v.toFixed(2)).join(" ")}`,
   );
-  const server = await startTestServer();
+  // Production intervals (the test harness polls 5× as often): every reconciler pass health-checks
+  // the instance, and every auth poll reads the store, CPU the searches compete for.
+  const server = await startTestServer({
+    env: { RECONCILE_INTERVAL_MS: String(RECONCILE_INTERVAL_MS), AUTH_POLL_INTERVAL_MS: "1000" },
+  });
   try {
     const api = `${server.url}/api/v1`;
     const admin = server.adminToken;

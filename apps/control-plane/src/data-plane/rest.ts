@@ -11,7 +11,7 @@ import {
 } from "@vdb/schemas/instances";
 import { ctxOf } from "../http/env";
 import { ERROR_RESPONSES, restApp } from "../rest/openapi";
-import { dataPlaneCall } from "./call-instance";
+import { dataPlaneForward, replyResponse } from "./call-instance";
 
 const tags = ["Data plane"];
 const TenantQuery = z.object({
@@ -63,8 +63,8 @@ export const dataPlaneRest = restApp()
       path: "/embed",
       body: c.req.valid("json"),
     } as const;
-    const result = await dataPlaneCall(ctxOf(c), input);
-    return c.json(result.body as EmbedResponse, result.status as 200);
+    // The instance's answer, passed through (already in this route's response shape).
+    return replyResponse((await dataPlaneForward(ctxOf(c), input)).reply) as never;
   })
   .openapi(search, async (c) => {
     const input = {
@@ -74,10 +74,9 @@ export const dataPlaneRest = restApp()
       body: c.req.valid("json"),
     } as const;
     const ctx = ctxOf(c);
-    const result = await dataPlaneCall(ctx, input);
-    if (result.status < 400)
-      ctx.services.usage.record({ tenantId: result.tenantId, kind: "search", quantity: 1 });
-    return c.json(result.body as SearchResponse, result.status as 200);
+    const { tenantId, reply } = await dataPlaneForward(ctx, input);
+    if (reply.status < 400) ctx.services.usage.record({ tenantId, kind: "search", quantity: 1 });
+    return replyResponse(reply) as never;
   })
   .openapi(remove, async (c) => {
     const input = {
@@ -86,6 +85,5 @@ export const dataPlaneRest = restApp()
       path: "/delete",
       body: c.req.valid("json"),
     } as const;
-    const result = await dataPlaneCall(ctxOf(c), input);
-    return c.json(result.body as DeleteResponse, result.status as 200);
+    return replyResponse((await dataPlaneForward(ctxOf(c), input)).reply) as never;
   });

@@ -59,8 +59,8 @@ export const chromaGateway = new Hono<AppEnv>().all("/api/v2/*", async (c) => {
   if (c.req.method === "POST" && path.endsWith("/query") && response.status < 400) {
     c.var.services.usage.record({ tenantId: principal.tenantId, kind: "search", quantity: 1 });
   }
-  return new Response(response.body, {
+  return new Response(response.text, {
     status: response.status,
-    headers: { "content-type": response.headers.get("content-type") ?? "application/json" },
+    headers: { "content-type": response.contentType },
   });
 });

@@ -8,6 +8,7 @@ import {
   modelOf,
   rethrowChroma,
 } from "../collections/chroma-collections";
+import { queryChroma } from "../collections/chroma-query";
 import { providerForCollection } from "../collections/providers";
 import type { InstanceServices } from "../services";
 import { embedTexts } from "./embed-texts";
@@ -39,24 +40,22 @@ export async function searchDocuments({
     const exact = await searchFilteredExactly(collection, vector, input);
     if (exact) return { collection: input.collection, results: exact };
   }
-  const result = await collection
-    .query({
-      queryEmbeddings: [vector],
-      nResults: input.nResults,
-      where: input.where as Where | undefined,
-      whereDocument: input.whereDocument as WhereDocument | undefined,
-      include: input.include,
-    })
-    .catch(rethrowChroma);
+  const result = await queryChroma(ctx.chromaUrl, collection, {
+    queryEmbeddings: [vector],
+    nResults: input.nResults,
+    where: input.where,
+    whereDocument: input.whereDocument,
+    include: input.include,
+  });
   const include = new Set(input.include);
   const ids = result.ids[0] ?? [];
   const results = ids.map((id, index) => {
     const hit: SearchHit = { id };
-    if (include.has("documents")) hit.document = result.documents[0]?.[index] ?? null;
+    if (include.has("documents")) hit.document = result.documents?.[0]?.[index] ?? null;
     if (include.has("metadatas"))
-      hit.metadata = (result.metadatas[0]?.[index] ?? null) as SearchHit["metadata"];
-    if (include.has("distances")) hit.distance = result.distances[0]?.[index] ?? null;
-    if (include.has("embeddings")) hit.embedding = toArray(result.embeddings[0]?.[index]);
+      hit.metadata = (result.metadatas?.[0]?.[index] ?? null) as SearchHit["metadata"];
+    if (include.has("distances")) hit.distance = result.distances?.[0]?.[index] ?? null;
+    if (include.has("embeddings")) hit.embedding = toArray(result.embeddings?.[0]?.[index]);
     return hit;
   });
   return { collection: input.collection, results };

@@ -4,6 +4,9 @@ import type { InstanceServices } from "../services";
 
 const CHROMA_CHECK_TIMEOUT_MS = 3_000;
 
+// The server's version never changes while it runs: asked once.
+const versions = new WeakMap<InstanceServices, string>();
+
 /** The instance's configuration and whether its Chroma answers; `degraded` when it does not. */
 export async function getHealth({ ctx }: { ctx: InstanceServices }): Promise<InstanceHealth> {
   const { config, provider } = ctx;
@@ -11,7 +14,9 @@ export async function getHealth({ ctx }: { ctx: InstanceServices }): Promise<Ins
   let counts: InstanceHealth["counts"] = { collections: 0, documents: 0 };
   try {
     await withTimeout(ctx.chroma.heartbeat(), CHROMA_CHECK_TIMEOUT_MS);
-    chroma = { heartbeat: true, version: await withTimeout(ctx.chroma.version(), CHROMA_CHECK_TIMEOUT_MS) };
+    const version = versions.get(ctx) ?? (await withTimeout(ctx.chroma.version(), CHROMA_CHECK_TIMEOUT_MS));
+    versions.set(ctx, version);
+    chroma = { heartbeat: true, version };
     counts = await withTimeout(countAllDocuments(ctx.chroma), CHROMA_CHECK_TIMEOUT_MS);
   } catch (error) {
     ctx.logger.warn({ err: error }, "health check: Chroma is not answering");
