@@ -1,0 +1,68 @@
+import type { ReactNode } from "react";
+import { Navigate, Route, Routes, useLocation } from "react-router";
+import { ErrorMessage, Loading } from "./components/feedback";
+import { Layout } from "./components/layout";
+import { useSession } from "./lib/session";
+import { AuditPage } from "./pages/audit";
+import { ChatPage } from "./pages/chat";
+import { DocumentsPage } from "./pages/documents";
+import { KeysPage } from "./pages/keys";
+import { LoginPage } from "./pages/login";
+import { NotFoundPage } from "./pages/not-found";
+import { OverviewPage } from "./pages/overview";
+import { SearchPage } from "./pages/search";
+import { TenantLayout } from "./pages/tenant-layout";
+import { TenantsPage } from "./pages/tenants";
+import { UsagePage } from "./pages/usage";
+import { WidgetsPage } from "./pages/widgets";
+
+function RequireSession({ children }: { children: ReactNode }) {
+  const { token, me, isLoading, error, retry } = useSession();
+  const location = useLocation();
+  if (!token) return <Navigate to="/login" replace state={{ from: location.pathname }} />;
+  if (error && !me) {
+    return (
+      <main id="main" className="centered">
+        <ErrorMessage title="Could not check your session" error={error} onRetry={retry} />
+      </main>
+    );
+  }
+  if (isLoading || !me) {
+    return (
+      <main id="main" className="centered">
+        <Loading label="Checking your session…" />
+      </main>
+    );
+  }
+  return <>{children}</>;
+}
+
+export function App() {
+  return (
+    <Routes>
+      <Route path="/login" element={<LoginPage />} />
+      <Route
+        element={
+          <RequireSession>
+            <Layout />
+          </RequireSession>
+        }
+      >
+        <Route index element={<Navigate to="/tenants" replace />} />
+        <Route path="tenants" element={<TenantsPage />} />
+        <Route path="audit" element={<AuditPage />} />
+        <Route path="tenants/:tenantId" element={<TenantLayout />}>
+          <Route index element={<OverviewPage />} />
+          <Route path="keys" element={<KeysPage />} />
+          <Route path="documents" element={<DocumentsPage />} />
+          <Route path="search" element={<SearchPage />} />
+          <Route path="chat" element={<ChatPage />} />
+          <Route path="widget" element={<WidgetsPage />} />
+          <Route path="usage" element={<UsagePage />} />
+          <Route path="audit" element={<AuditPage />} />
+        </Route>
+        <Route path="*" element={<NotFoundPage />} />
+      </Route>
+    </Routes>
+  );
+}

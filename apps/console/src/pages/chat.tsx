@@ -1,0 +1,233 @@
+import { AskQuestionInput, type ChatStreamEvent, type Citation } from "@vdb/schemas/chat";
+import { DEFAULT_COLLECTION } from "@vdb/schemas/instances";
+import type { Tenant } from "@vdb/schemas/tenants";
+import { type FormEvent, useEffect, useRef, useState } from "react";
+import { useOutletContext } from "react-router";
+import { ChunkViewer } from "../components/chunk-viewer";
+import { CollectionField } from "../components/collection-field";
+import { Field, FormError } from "../components/field";
+import { splitCitations } from "../lib/citations";
+import { errorMessage } from "../lib/errors";
+import { trpc } from "../lib/trpc";
+import { type FieldErrors, validate } from "../lib/validate";
+
+interface Turn {
+  id: string;
+  question: string;
+  answer: string;
+  citations: Citation[];
+  mode: "llm" | "extractive" | null;
+  isStreaming: boolean;
+  error: string | null;
+}
+
+export function ChatPage() {
+  const tenant = useOutletContext<Tenant>();
+  const [message, setMessage] = useState("");
+  const [collection, setCollection] = useState(DEFAULT_COLLECTION);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [turns, setTurns] = useState<Turn[]>([]);
+  const [sessionId, setSessionId] = useState<string | null>(null);
+  const [opened, setOpened] = useState<Citation | null>(null);
+  const subscription = useRef<{ unsubscribe(): void } | null>(null);
+  useEffect(() => () => subscription.current?.unsubscribe(), []);
+
+  const isStreaming = turns.some((turn) => turn.isStreaming);
+  const patchTurn = (id: string, patch: (turn: Turn) => Partial<Turn>) =>
+    setTurns((current) => current.map((turn) => (turn.id === id ? { ...turn, ...patch(turn) } : turn)));
+
+  const ask = (event: FormEvent) => {
+    event.preventDefault();
+    const result = validate(AskQuestionInput, {
+      tenantId: tenant.id,
+      message,
+      collection: collection.trim(),
+      ...(sessionId ? { sessionId } : {}),
+    });
+    if (!result.ok) return setErrors(result.errors);
+    setErrors({});
+    const id = `turn-${Date.now()}`;
+    setTurns((current) => [
+      ...current,
+      {
+        id,
+        question: result.data.message,
+        answer: "",
+        citations: [],
+        mode: null,
+        isStreaming: true,
+        error: null,
+      },
+    ]);
+    setMessage("");
+    subscription.current?.unsubscribe();
+    subscription.current = trpc.chat.stream.subscribe(result.data, {
+      onData: (data: ChatStreamEvent) => {
+        if (data.type === "token") patchTurn(id, (turn) => ({ answer: turn.answer + data.text }));
+        else {
+          setSessionId(data.sessionId);
+          patchTurn(id, () => ({
+            answer: data.answer,
+            citations: data.citations,
+            mode: data.mode,
+            isStreaming: false,
+          }));
+          subscription.current?.unsubscribe();
+        }
+      },
+      onError: (error) => {
+        patchTurn(id, () => ({ isStreaming: false, error: errorMessage(error) }));
+        subscription.current?.unsubscribe();
+      },
+    });
+  };
+
+  return (
+    <div className="stack">
+      <section className="panel chat-panel" aria-labelledby="chat-title">
+        <div className="panel-header">
+          <h2 id="chat-title">Chat playground</h2>
+          {turns.length > 0 ? (
+            <button
+              type="button"
+              className="secondary small-button"
+              disabled={isStreaming}
+              onClick={() => {
+                setTurns([]);
+                setSessionId(null);
+              }}
+            >
+              New conversation
+            </button>
+          ) : null}
+        </div>
+        <div className="conversation" aria-live="polite" aria-busy={isStreaming}>
+          {turns.length === 0 ? (
+            <p className="muted">
+              Ask a question: the answer is written from this tenant's documents, with numbered citations you
+              can open.
+            </p>
+          ) : null}
+          {turns.map((turn) => (
+            <article key={turn.id} className="turn" data-streaming={turn.isStreaming}>
+              <p className="question">
+                <span className="visually-hidden">You asked: </span>
+                {turn.question}
+              </p>
+              <div className="answer">
+                <AnswerText
+                  text={turn.answer}
+                  citations={turn.citations}
+                  onOpen={(citation) => setOpened(citation)}
+                />
+                {turn.isStreaming ? <span className="cursor" aria-hidden="true" /> : null}
+                {turn.error ? <p className="field-error">{turn.error}</p> : null}
+              </div>
+              {turn.citations.length > 0 ? (
+                <ol className="sources" aria-label="Sources">
+                  {turn.citations.map((citation) => (
+                    <li key={citation.n}>
+                      <button type="button" className="source" onClick={() => setOpened(citation)}>
+                        <span className="source-n">[{citation.n}]</span>
+                        <span className="source-title">{citation.title}</span>
+                        {citation.page !== null ? (
+                          <span className="muted small">p. {citation.page}</span>
+                        ) : null}
+                        <span className="muted small">score {citation.score.toFixed(2)}</span>
+                      </button>
+                    </li>
+                  ))}
+                </ol>
+              ) : null}
+              {turn.mode ? (
+                <p className="muted small">
+                  {turn.mode === "llm"
+                    ? "Generated by the configured LLM"
+                    : "Extractive answer quoted from your documents"}
+                </p>
+              ) : null}
+            </article>
+          ))}
+        </div>
+        <form onSubmit={ask} noValidate className="chat-form">
+          <Field label="Your question" error={errors.message}>
+            {(props) => (
+              <textarea
+                {...props}
+                name="message"
+                rows={2}
+                value={message}
+                onChange={(e) => setMessage(e.target.value)}
+                onKeyDown={(e) => {
+                  if (e.key === "Enter" && !e.shiftKey) {
+                    e.preventDefault();
+                    e.currentTarget.form?.requestSubmit();
+                  }
+                }}
+              />
+            )}
+          </Field>
+          <CollectionField
+            tenantId={tenant.id}
+            value={collection}
+            onChange={setCollection}
+            error={errors.collection}
+          />
+          <div className="form-actions">
+            <button type="submit" disabled={isStreaming}>
+              {isStreaming ? "Answering…" : "Ask"}
+            </button>
+          </div>
+          <FormError message={errors.form} />
+        </form>
+      </section>
+      <ChunkViewer
+        tenantId={tenant.id}
+        documentId={opened?.documentId ?? null}
+        focusChunkId={opened?.chunkId ?? null}
+        title={opened?.title ?? ""}
+        onClose={() => setOpened(null)}
+      />
+      {opened && opened.documentId === null ? (
+        <p className="muted">This source was stored through the API, not as a document: {opened.snippet}</p>
+      ) : null}
+    </div>
+  );
+}
+
+function AnswerText({
+  text,
+  citations,
+  onOpen,
+}: {
+  text: string;
+  citations: Citation[];
+  onOpen: (citation: Citation) => void;
+}) {
+  return (
+    <p className="answer-text">
+      {splitCitations(text).map((part, index) => {
+        if (part.kind === "text") return <span key={index}>{part.text}</span>;
+        const citation = citations.find((c) => c.n === part.n);
+        if (!citation)
+          return (
+            <sup key={index} className="citation pending">
+              [{part.n}]
+            </sup>
+          );
+        return (
+          <button
+            key={index}
+            type="button"
+            className="citation"
+            onClick={() => onOpen(citation)}
+            aria-label={`Open source ${part.n}: ${citation.title}`}
+            title={citation.snippet}
+          >
+            {part.n}
+          </button>
+        );
+      })}
+    </p>
+  );
+}

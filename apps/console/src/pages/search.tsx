@@ -1,0 +1,252 @@
+import { useMutation } from "@tanstack/react-query";
+import { DEFAULT_COLLECTION, SearchRequest, type SearchResponse } from "@vdb/schemas/instances";
+import type { Tenant } from "@vdb/schemas/tenants";
+import { type FormEvent, useState } from "react";
+import { useOutletContext } from "react-router";
+import { CollectionField } from "../components/collection-field";
+import { EmptyState, ErrorMessage } from "../components/feedback";
+import { Field } from "../components/field";
+import { formatScore } from "../lib/format";
+import { trpc } from "../lib/trpc";
+import { type FieldErrors, validate } from "../lib/validate";
+import {
+  buildWhere,
+  type Combinator,
+  type Condition,
+  emptyCondition,
+  OPERATOR_LABELS,
+  OPERATORS,
+  type Operator,
+  type ValueType,
+} from "../lib/where-builder";
+
+export function SearchPage() {
+  const tenant = useOutletContext<Tenant>();
+  const [query, setQuery] = useState("");
+  const [collection, setCollection] = useState(DEFAULT_COLLECTION);
+  const [nResults, setNResults] = useState("5");
+  const [conditions, setConditions] = useState<Condition[]>([]);
+  const [combinator, setCombinator] = useState<Combinator>("$and");
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [conditionErrors, setConditionErrors] = useState<Record<number, string>>({});
+
+  const search = useMutation({
+    mutationFn: (request: SearchRequest) => trpc.dataPlane.search.query({ tenantId: tenant.id, request }),
+  });
+
+  const built = buildWhere(conditions, combinator);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (!built.ok) {
+      setConditionErrors(built.errors);
+      return;
+    }
+    setConditionErrors({});
+    const result = validate(SearchRequest, {
+      query: query.trim() === "" ? undefined : query,
+      collection: collection.trim(),
+      nResults: Number(nResults),
+      ...(built.where ? { where: built.where } : {}),
+    });
+    if (!result.ok) return setErrors(result.errors);
+    setErrors({});
+    search.mutate(result.data);
+  };
+  const setCondition = (index: number, patch: Partial<Condition>) =>
+    setConditions((current) => current.map((c, i) => (i === index ? { ...c, ...patch } : c)));
+
+  return (
+    <div className="stack">
+      <section className="panel" aria-labelledby="search-title">
+        <h2 id="search-title">Search playground</h2>
+        <form onSubmit={submit} noValidate className="stack">
+          <Field label="Query" error={errors.query}>
+            {(props) => (
+              <input
+                {...props}
+                type="search"
+                name="query"
+                value={query}
+                placeholder="What are you looking for?"
+                onChange={(e) => setQuery(e.target.value)}
+              />
+            )}
+          </Field>
+          <div className="form-row">
+            <CollectionField
+              tenantId={tenant.id}
+              value={collection}
+              onChange={setCollection}
+              error={errors.collection}
+            />
+            <Field label="Results" error={errors.nResults}>
+              {(props) => (
+                <input
+                  {...props}
+                  type="number"
+                  min={1}
+                  max={100}
+                  name="nResults"
+                  value={nResults}
+                  onChange={(e) => setNResults(e.target.value)}
+                />
+              )}
+            </Field>
+          </div>
+          <fieldset className="filter-builder">
+            <legend>Metadata filter</legend>
+            {conditions.length > 1 ? (
+              <div className="field inline-field">
+                <label htmlFor="combinator">Match</label>
+                <select
+                  id="combinator"
+                  value={combinator}
+                  onChange={(e) => setCombinator(e.target.value === "$or" ? "$or" : "$and")}
+                >
+                  <option value="$and">all conditions</option>
+                  <option value="$or">any condition</option>
+                </select>
+              </div>
+            ) : null}
+            {conditions.length === 0 ? (
+              <p className="muted small">No filter: every record may match.</p>
+            ) : null}
+            {conditions.map((condition, index) => (
+              <ConditionRow
+                key={index}
+                index={index}
+                condition={condition}
+                error={conditionErrors[index]}
+                onChange={(patch) => setCondition(index, patch)}
+                onRemove={() => setConditions((current) => current.filter((_, i) => i !== index))}
+              />
+            ))}
+            <div className="actions">
+              <button
+                type="button"
+                className="secondary small-button"
+                onClick={() => setConditions((current) => [...current, emptyCondition()])}
+              >
+                Add condition
+              </button>
+            </div>
+            {built.ok && built.where ? (
+              <details className="where-preview">
+                <summary>Filter as JSON</summary>
+                <pre>{JSON.stringify(built.where, null, 2)}</pre>
+              </details>
+            ) : null}
+            {errors.where ? <p className="field-error">{errors.where}</p> : null}
+          </fieldset>
+          <div className="form-actions">
+            <button type="submit" disabled={search.isPending}>
+              {search.isPending ? "Searching…" : "Search"}
+            </button>
+          </div>
+        </form>
+      </section>
+      {search.error ? <ErrorMessage title="Search failed" error={search.error} /> : null}
+      {search.data ? <SearchResults response={search.data} /> : null}
+    </div>
+  );
+}
+
+function ConditionRow({
+  index,
+  condition,
+  error,
+  onChange,
+  onRemove,
+}: {
+  index: number;
+  condition: Condition;
+  error: string | undefined;
+  onChange: (patch: Partial<Condition>) => void;
+  onRemove: () => void;
+}) {
+  const n = index + 1;
+  const isList = condition.operator === "$in" || condition.operator === "$nin";
+  return (
+    <div className={`condition${error ? " has-error" : ""}`}>
+      <input
+        aria-label={`Condition ${n} field`}
+        placeholder="field"
+        value={condition.field}
+        onChange={(e) => onChange({ field: e.target.value })}
+      />
+      <select
+        aria-label={`Condition ${n} operator`}
+        value={condition.operator}
+        onChange={(e) => onChange({ operator: e.target.value as Operator })}
+      >
+        {OPERATORS.map((operator) => (
+          <option key={operator} value={operator}>
+            {OPERATOR_LABELS[operator]}
+          </option>
+        ))}
+      </select>
+      <input
+        aria-label={`Condition ${n} value`}
+        placeholder={isList ? "a, b, c" : "value"}
+        value={condition.value}
+        onChange={(e) => onChange({ value: e.target.value })}
+      />
+      <select
+        aria-label={`Condition ${n} type`}
+        value={condition.type}
+        onChange={(e) => onChange({ type: e.target.value as ValueType })}
+      >
+        <option value="string">text</option>
+        <option value="number">number</option>
+        <option value="boolean">true/false</option>
+      </select>
+      <button
+        type="button"
+        className="danger-ghost small-button"
+        onClick={onRemove}
+        aria-label={`Remove condition ${n}`}
+      >
+        Remove
+      </button>
+      {error ? <p className="field-error condition-error">{error}</p> : null}
+    </div>
+  );
+}
+
+function SearchResults({ response }: { response: SearchResponse }) {
+  return (
+    <section className="panel" aria-labelledby="results-title">
+      <h2 id="results-title">
+        {response.results.length} result{response.results.length === 1 ? "" : "s"} in{" "}
+        <code>{response.collection}</code>
+      </h2>
+      {response.results.length === 0 ? (
+        <EmptyState>Nothing matched. Try another query or loosen the filter.</EmptyState>
+      ) : (
+        <ol className="results" aria-label="Search results">
+          {response.results.map((hit) => (
+            <li key={hit.id} className="result">
+              <div className="result-head">
+                <code className="result-id">{hit.id}</code>
+                <span className="score" title={`distance ${hit.distance ?? "—"}`}>
+                  score <strong>{formatScore(hit.distance)}</strong>
+                </span>
+              </div>
+              {hit.document ? <p className="result-text">{hit.document}</p> : null}
+              {hit.metadata && Object.keys(hit.metadata).length > 0 ? (
+                <dl className="metadata">
+                  {Object.entries(hit.metadata).map(([key, value]) => (
+                    <div key={key}>
+                      <dt>{key}</dt>
+                      <dd>{String(value)}</dd>
+                    </div>
+                  ))}
+                </dl>
+              ) : null}
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}

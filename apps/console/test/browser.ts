@@ -1,0 +1,101 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { CONSOLE_ROOT } from "./build-console";
+
+export const ARTIFACTS_DIR = path.join(CONSOLE_ROOT, "artifacts");
+
+/** Debian's Chromium, headless; never a downloaded browser. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+/** A full-page screenshot into apps/console/artifacts/ (gitignored), for a person to look at. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  // From the top: a full-page capture of a scrolled page draws the sticky header mid-page.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(ARTIFACTS_DIR, `${name}.png`), fullPage: true });
+}
+
+export interface A11yReport {
+  unlabelled: string[];
+  landmarks: { header: number; nav: number; main: number };
+}
+
+/**
+ * Every visible-or-hidden form control has an accessible name (label[for], a wrapping label,
+ * aria-label or aria-labelledby), and the page has header, nav and main landmarks.
+ */
+export function accessibilityReport(page: Page): Promise<A11yReport> {
+  return page.evaluate(() => {
+    const controls = Array.from(document.querySelectorAll("input, select, textarea")).filter(
+      (element) => (element as HTMLInputElement).type !== "hidden",
+    );
+    const unlabelled = controls
+      .filter((element) => {
+        const id = element.getAttribute("id");
+        const hasFor = id ? document.querySelector(`label[for="${CSS.escape(id)}"]`) !== null : false;
+        const isWrapped = element.closest("label") !== null;
+        const ariaLabel = (element.getAttribute("aria-label") ?? "").trim() !== "";
+        const labelledBy = (element.getAttribute("aria-labelledby") ?? "")
+          .split(/\s+/)
+          .some((ref) => ref && document.getElementById(ref)?.textContent?.trim());
+        return !(hasFor || isWrapped || ariaLabel || labelledBy);
+      })
+      .map((element) => element.outerHTML.slice(0, 160));
+    return {
+      unlabelled,
+      landmarks: {
+        header: document.querySelectorAll("header, [role=banner]").length,
+        nav: document.querySelectorAll("nav, [role=navigation]").length,
+        main: document.querySelectorAll("main, [role=main]").length,
+      },
+    };
+  });
+}
+
+/**
+ * Tabs from the top of the page until a form control or button has focus, and returns its
+ * computed focus ring (outline and box-shadow), so a test can assert it is visible.
+ */
+export async function focusRingOfFirstTabStop(
+  page: Page,
+): Promise<{ tag: string; outlineStyle: string; outlineWidth: string; boxShadow: string }> {
+  await page.evaluate(() => {
+    (document.activeElement as HTMLElement | null)?.blur();
+    window.scrollTo(0, 0);
+  });
+  for (let presses = 0; presses < 30; presses++) {
+    await page.keyboard.press("Tab");
+    const focused = await page.evaluate(() => {
+      const element = document.activeElement as HTMLElement | null;
+      if (!element || element === document.body) return null;
+      const style = getComputedStyle(element);
+      return {
+        tag: element.tagName.toLowerCase(),
+        outlineStyle: style.outlineStyle,
+        outlineWidth: style.outlineWidth,
+        boxShadow: style.boxShadow,
+        isControl: /^(a|button|input|select|textarea)$/i.test(element.tagName),
+      };
+    });
+    if (focused?.isControl) {
+      const { isControl: _isControl, ...ring } = focused;
+      return ring;
+    }
+  }
+  throw new Error("no control took focus within 30 Tab presses");
+}
