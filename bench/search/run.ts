@@ -45,9 +45,17 @@ interface Target {
   job: Omit<LoadJob, "connections" | "seconds">;
 }
 
+/** CPU time (ms) each process spent per answered query during a case. */
+interface CpuPerQuery {
+  chroma: number;
+  instance: number;
+  controlPlane: number;
+}
+
 interface Row {
   target: Target;
   connections: number;
+  cpu: CpuPerQuery;
   qps: number;
   p50: number;
   p90: number;
@@ -167,6 +175,27 @@ async function chromaUrlOf(server: TestServer, tenantId: string): Promise<string
   throw new Error(`no "instance listening" line with a Chroma URL in ${file}`);
 }
 
+/** The Chroma and instance processes' pids, from the instance's `instance listening` line. */
+async function pidsOf(server: TestServer, tenantId: string): Promise<{ chroma: number; instance: number }> {
+  const file = path.join(server.config.DATA_DIR, "instances", tenantId, "instance.log");
+  for (const line of (await readFile(file, "utf8")).split("\n")) {
+    if (!line.includes('"instance listening"')) continue;
+    const parsed = JSON.parse(line) as { pid?: number; chroma?: { pid?: number } };
+    if (parsed.pid && parsed.chroma?.pid) return { instance: parsed.pid, chroma: parsed.chroma.pid };
+  }
+  throw new Error(`no "instance listening" line with pids in ${file}`);
+}
+
+const CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ
+
+/** User + system CPU seconds of a process (or one thread: `/proc/<pid>/task/<tid>/stat`). */
+async function cpuSecondsOf(statFile: string): Promise<number> {
+  const stat = await readFile(statFile, "utf8");
+  // Fields after the command name "(…)": state is field 3, utime 14 and stime 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
 function idsOf(path: PathName, body: unknown): string[] {
   if (path === "chroma") return (body as { ids: string[][] }).ids[0] ?? [];
   return (body as { results: { id: string }[] }).results.map((hit) => hit.id);
@@ -277,6 +306,24 @@ function renderResults(input: {
   }
   lines.push(
     "",
+    "## CPU per query (ms of CPU time per answered query, from /proc)",
+    "",
+    "What each process spent, divided by the queries answered in the case; it includes whatever else the process",
+    "did meanwhile (the control plane's reconciler and pollers, for one). At 8 connections the cores are the limit,",
+    "so QPS follows the total.",
+    "",
+    "| Path | Conns | Chroma | Instance | Control plane | Total | vs (a) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows
+      .filter((row) => !row.target.informational)
+      .map((row) => {
+        const total = row.cpu.chroma + row.cpu.instance + row.cpu.controlPlane;
+        const a = find("chroma", row.connections);
+        const baseline = a ? a.cpu.chroma + a.cpu.instance + a.cpu.controlPlane : Number.NaN;
+        const ratio = row.target.name === "chroma" ? "—" : `${fixed(total / baseline, 2)}×`;
+        return `| ${row.target.label} | ${row.connections} | ${fixed(row.cpu.chroma, 3)} | ${fixed(row.cpu.instance, 3)} | ${fixed(row.cpu.controlPlane, 3)} | ${fixed(total, 3)} | ${ratio} |`;
+      }),
+    "",
     "## What each path does",
     "",
     `- **(a) Chroma direct**: \`POST {chroma}${CHROMA_COLLECTIONS}/{collectionId}/query\` with \`query_embeddings\`, \`n_results\`, \`include\`; Chroma's own loopback port, no auth. One HTTP hop.`,
@@ -358,6 +405,18 @@ async function main(): Promise<void> {
     log(`  loaded in ${fixed(loadSeconds, 1)} s`);
 
     const chromaUrl = await chromaUrlOf(server, tenant.id);
+    const pids = await pidsOf(server, tenant.id);
+    // The control plane runs on this process's main thread (autocannon has a worker thread).
+    const statFiles = {
+      chroma: `/proc/${pids.chroma}/stat`,
+      instance: `/proc/${pids.instance}/stat`,
+      controlPlane: `/proc/${process.pid}/task/${process.pid}/stat`,
+    } as const;
+    const cpuNow = async () => ({
+      chroma: await cpuSecondsOf(statFiles.chroma),
+      instance: await cpuSecondsOf(statFiles.instance),
+      controlPlane: await cpuSecondsOf(statFiles.controlPlane),
+    });
     const collection = await call<{ id: string }>(`${chromaUrl}${CHROMA_COLLECTIONS}/default`, {});
     const count = await call<number>(`${chromaUrl}${CHROMA_COLLECTIONS}/${collection.id}/count`, {});
     if (count !== VECTORS) throw new Error(`the collection holds ${count} vectors, expected ${VECTORS}`);
@@ -463,12 +522,22 @@ async function main(): Promise<void> {
     // Rounds interleave the paths, so drift (other load on the machine, GC, Chroma compaction)
     // lands on every path alike; each case's samples are pooled over its rounds.
     const pooled = new Map<string, LoadResult[]>();
+    const cpuSpent = new Map<string, CpuPerQuery & { ok: number }>();
     const roundSeconds = Math.max(1, Math.round(SECONDS / ROUNDS));
     for (let round = 1; round <= ROUNDS; round++) {
       for (const connections of CONNECTIONS) {
         for (const target of targets) {
           log(`round ${round}/${ROUNDS}: ${target.label}, ${connections} connection(s), ${roundSeconds} s`);
+          const cpuBefore = await cpuNow();
           const result = await runLoad({ ...target.job, connections, seconds: roundSeconds });
+          const cpuAfter = await cpuNow();
+          const cpuKey = `${target.name}@${connections}`;
+          const spent = cpuSpent.get(cpuKey) ?? { chroma: 0, instance: 0, controlPlane: 0, ok: 0 };
+          for (const part of ["chroma", "instance", "controlPlane"] as const) {
+            spent[part] += cpuAfter[part] - cpuBefore[part];
+          }
+          spent.ok += result.ok;
+          cpuSpent.set(cpuKey, spent);
           log(
             `  ${fixed(result.qps, 0)} req/s, p50 ${fixed(percentile(result.latencies, 50), 2)} ms, non-2xx ${result.non2xx}, errors ${result.errors}`,
           );
@@ -480,9 +549,17 @@ async function main(): Promise<void> {
     const rows: Row[] = CONNECTIONS.flatMap((connections) =>
       targets.map((target) => {
         const result = pool(pooled.get(`${target.name}@${connections}`) ?? []);
+        const spent = cpuSpent.get(`${target.name}@${connections}`);
+        const perQuery = (seconds: number) =>
+          spent && spent.ok > 0 ? (seconds * 1000) / spent.ok : Number.NaN;
         return {
           target,
           connections,
+          cpu: {
+            chroma: perQuery(spent?.chroma ?? 0),
+            instance: perQuery(spent?.instance ?? 0),
+            controlPlane: perQuery(spent?.controlPlane ?? 0),
+          },
           qps: result.qps,
           p50: percentile(result.latencies, 50),
           p90: percentile(result.latencies, 90),

@@ -60,6 +60,7 @@ async function main() {
       {
         url: `http://${host}:${info.port}`,
         port: info.port,
+        pid: process.pid,
         chroma: chromaProcess
           ? { url: chromaProcess.url, pid: chromaProcess.pid }
           : { url: config.CHROMA_URL },
