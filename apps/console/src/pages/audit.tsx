@@ -143,16 +143,17 @@ export function AuditPage() {
                           <td>
                             <code>{entry.action}</code>
                           </td>
-                          <td>
-                            <span className="muted small">{entry.actorType}</span>{" "}
-                            <code className="small">{entry.actorId ?? "—"}</code>
+                          <td title={entry.actorType}>
+                            <IdOrDash
+                              value={entry.actorId ?? (entry.actorType === "system" ? "system" : null)}
+                            />
                           </td>
                           <td>
-                            <code className="small">{entry.targetId ?? "—"}</code>
+                            <IdOrDash value={entry.targetId} />
                           </td>
                           {routeTenant ? null : (
                             <td>
-                              <code className="small">{entry.tenantId ?? "—"}</code>
+                              <IdOrDash value={entry.tenantId} />
                             </td>
                           )}
                           <td className="nowrap">{entry.ip ?? "—"}</td>
@@ -187,4 +188,8 @@ export function AuditPage() {
       </section>
     </>
   );
+}
+
+function IdOrDash({ value }: { value: string | null }) {
+  return value ? <code className="id">{value}</code> : <span className="muted">—</span>;
 }

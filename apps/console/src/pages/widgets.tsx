@@ -2,12 +2,13 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { DEFAULT_COLLECTION } from "@vdb/schemas/instances";
 import type { Tenant } from "@vdb/schemas/tenants";
 import { CreateWidgetInput, UpdateWidgetInput, type Widget, WidgetTheme } from "@vdb/schemas/widgets";
-import { type FormEvent, useEffect, useState } from "react";
+import { type FormEvent, useState } from "react";
 import { useOutletContext } from "react-router";
 import { ConfirmDialog } from "../components/confirm-dialog";
 import { CopyButton } from "../components/copy-button";
 import { EmptyState, ErrorMessage, Notice, QueryView } from "../components/feedback";
 import { Field, FormError } from "../components/field";
+import { WidgetPreview } from "../components/widget-preview";
 import { errorMessage, serverFieldErrors } from "../lib/errors";
 import { canWrite, useSession } from "../lib/session";
 import { trpc } from "../lib/trpc";
@@ -128,7 +129,7 @@ function WidgetEditor({
   const [errors, setErrors] = useState<FieldErrors>({});
   const [saved, setSaved] = useState(false);
   const [isConfirming, setIsConfirming] = useState(false);
-  useEffect(() => setDraft(draftOf(widget)), [widget]);
+  // A different widget remounts this editor (its key), so the draft never needs resetting here.
   const setTheme = (patch: Partial<WidgetTheme>) =>
     setDraft((d) => ({ ...d, theme: { ...d.theme, ...patch } }));
   const refresh = () => queryClient.invalidateQueries({ queryKey: ["widgets.list", tenantId] });
@@ -349,47 +350,4 @@ class ValidationFailure extends Error {
   constructor(readonly errors: FieldErrors) {
     super("Some fields need attention");
   }
-}
-
-/** The widget as visitors will see it, drawn from the unsaved theme (no network). */
-function WidgetPreview({ theme }: { theme: WidgetTheme }) {
-  const side = theme.position === "bottom-left" ? "left" : "right";
-  return (
-    <div className="widget-preview" aria-label="Preview of the widget on a page" role="img">
-      <div className="preview-page" aria-hidden="true">
-        <div className="preview-line wide" />
-        <div className="preview-line" />
-        <div className="preview-line" />
-      </div>
-      <div className={`preview-panel preview-${side}`}>
-        <div className="preview-header" style={{ background: theme.primaryColor, color: theme.textColor }}>
-          {theme.title}
-        </div>
-        <div className="preview-body">
-          <div className="preview-bubble bot">{theme.greeting}</div>
-          <div
-            className="preview-bubble visitor"
-            style={{ background: theme.primaryColor, color: theme.textColor }}
-          >
-            How do I get started?
-          </div>
-        </div>
-        <div className="preview-input">Ask a question…</div>
-      </div>
-      <div
-        className={`preview-launcher preview-${side}`}
-        style={{ background: theme.primaryColor, color: theme.textColor }}
-      >
-        <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
-          <path
-            d="M4 5h16v11H8l-4 4z"
-            fill="none"
-            stroke="currentColor"
-            strokeWidth="2"
-            strokeLinejoin="round"
-          />
-        </svg>
-      </div>
-    </div>
-  );
 }
