@@ -163,6 +163,10 @@ export async function callInstance(
     ...rest,
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
+  return parsedReply(reply);
+}
+
+function parsedReply(reply: InstanceReply): { status: number; body: unknown } {
   try {
     return { status: reply.status, body: reply.text ? JSON.parse(reply.text) : null };
   } catch {
@@ -178,15 +182,8 @@ export async function dataPlaneCall(
   ctx: Ctx,
   opts: { namedTenant: string | undefined; scope: Scope; path: string; body: unknown },
 ): Promise<{ tenantId: string; status: number; body: unknown }> {
-  const tenantId = dataPlaneTenant(ctx, opts.namedTenant);
-  const result = await callInstance(ctx, {
-    tenantId,
-    scope: opts.scope,
-    method: "POST",
-    path: opts.path,
-    body: opts.body,
-  });
-  return { tenantId, ...result };
+  const { tenantId, reply } = await dataPlaneForward(ctx, opts);
+  return { tenantId, ...parsedReply(reply) };
 }
 
 /**
