@@ -26,7 +26,7 @@ async function main() {
       [
         "",
         `VDB control plane is running at ${url}`,
-        `  Console:     ${url}/   (the admin console ships with a later release; use the API for now)`,
+        `  Console:     ${url}/`,
         `  API docs:    ${url}/api/v1/docs`,
         `  tRPC:        ${url}/trpc`,
         login,
