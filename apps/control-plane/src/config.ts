@@ -92,6 +92,12 @@ export const ConfigSchema = z.object({
   MAX_BODY_BYTES: z.coerce.number().int().min(1_024).default(1_048_576),
   /** The built chat widget (`apps/widget/dist`) served at /widget.js; default: found beside this app. */
   WIDGET_DIST_DIR: optionalString,
+  /**
+   * Lifetime of the widget's embed tokens (the widget refreshes at 80% of it). At least 5 s, or
+   * the refreshes alone would eat the widget's token rate; at most an hour, since a leaked token
+   * works (from its Origin) until it expires.
+   */
+  EMBED_TOKEN_TTL_SECONDS: z.coerce.number().int().min(5).max(3_600).default(600),
   /** LLM_MODEL, LLM_BASE_URL, LLM_API_KEY, LLM_TIMEOUT_MS: see src/chat/chat-config.ts. */
   ...ChatConfigFields.shape,
 });

@@ -4,13 +4,13 @@
  * Screenshots land in test-artifacts/ (git-ignored).
  */
 import { mkdirSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type IncomingMessage } from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { seedTenant, startTestServer, type TestServer } from "@vdb/control-plane/testing";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closeServer, launchChromium, listen, until } from "./e2e-harness";
 
 const WIDGET_DIR = fileURLToPath(new URL("..", import.meta.url));
 const ARTIFACTS = path.join(WIDGET_DIR, "test-artifacts");
@@ -36,16 +36,6 @@ let widgetId: string;
 interface HostServer {
   origin: string;
   close(): Promise<void>;
-}
-
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-function closeServer(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 /** A tenant's site: `/` has the widget's tag, `/aggressive` adds hostile CSS, `/plain` has no widget. */
@@ -108,16 +98,6 @@ async function cp<T>(method: string, pathname: string, body?: unknown): Promise<
   return { status: response.status, body: (await response.json()) as T };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 async function ingest(tenantId: string, title: string, text: string): Promise<void> {
   const created = await cp<{ id: string }>("POST", `/docs?tenantId=${tenantId}`, { title, text });
   expect(created.status).toBe(201);
@@ -173,19 +153,7 @@ beforeAll(async () => {
   });
   await ingest(tenant.id, "Vacation policy", VACATION);
   await ingest(tenant.id, "Parking", PARKING);
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

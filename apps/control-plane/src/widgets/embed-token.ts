@@ -4,9 +4,6 @@ import { EmbedTokenClaims, widgetAudience } from "@vdb/schemas/widgets";
 import { errors as joseErrors } from "jose";
 import type { Services } from "../services";
 
-/** Embed tokens live ten minutes; the widget refreshes them before then (and on any 401). */
-export const EMBED_TOKEN_TTL_SECONDS = 600;
-
 /** What an embed token binds together. */
 export interface EmbedTokenSubject {
   tenantId: string;
@@ -17,12 +14,14 @@ export interface EmbedTokenSubject {
 
 /**
  * Signs a chat-only embed token with the control plane's active ES256 key (the same keys and
- * JWKS as instance tokens; the audience `vdb:widget:<id>` keeps the two apart).
+ * JWKS as instance tokens; the audience `vdb:widget:<id>` keeps the two apart). It lives
+ * `EMBED_TOKEN_TTL_SECONDS` (ten minutes by default); the widget refreshes it before then and
+ * on any 401.
  */
 export async function signEmbedToken(
   services: Services,
   subject: EmbedTokenSubject,
-  ttlSeconds = EMBED_TOKEN_TTL_SECONDS,
+  ttlSeconds = services.config.EMBED_TOKEN_TTL_SECONDS,
 ): Promise<{ token: string; expiresAt: Date }> {
   const { token } = await services.signingKeys.sign(
     {
