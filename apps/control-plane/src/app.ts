@@ -25,6 +25,7 @@ import { tokensRest } from "./tokens/rest";
 import { appRouter } from "./trpc/router";
 import { keyRateLimiter, planFromStore, rateLimitByKey, rateLimitError } from "./usage/rate-limit";
 import { usageRest } from "./usage/rest";
+import { documentEmbedRoutes } from "./widgets/embed-openapi";
 import { embedRoutes } from "./widgets/embed-routes";
 
 const API_DESCRIPTION = `The VDB control plane's REST API. Authenticate with \`Authorization: Bearer <key>\` (an API key
@@ -117,6 +118,7 @@ export function createApp(services: Services) {
   api.route("/", chatRest);
   api.route("/", usageRest);
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  documentEmbedRoutes(api, services.config.publicUrl);
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: { title: "VDB control plane", version: "1", description: API_DESCRIPTION },
