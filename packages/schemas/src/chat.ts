@@ -77,6 +77,8 @@ export const ChatSession = z.object({
   title: z.string(),
   /** The user, API key or widget visitor that opened it. */
   createdBy: z.string().nullable(),
+  /** The widget a visitor's conversation came through; null for the console's and the API's. */
+  widgetId: z.string().nullable(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });

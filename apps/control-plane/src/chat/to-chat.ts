@@ -12,6 +12,7 @@ export function toChatSession(row: SessionRow): ChatSession {
     tenantId: row.tenantId,
     title: row.title,
     createdBy: row.createdBy,
+    widgetId: row.widgetId,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
