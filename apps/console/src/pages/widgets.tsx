@@ -318,7 +318,7 @@ function WidgetEditor({
           onConfirm={() => remove.mutate()}
           onCancel={() => setIsConfirming(false)}
         >
-          <p>Sites that embed it stop showing the chat.</p>
+          <p>Sites that embed it stop showing the chat, and its visitors' conversations are deleted.</p>
           {remove.error ? <ErrorMessage error={remove.error} /> : null}
         </ConfirmDialog>
       </section>
