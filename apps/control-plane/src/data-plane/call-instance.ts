@@ -66,6 +66,10 @@ async function instanceToken(services: Services, tenantId: string, scope: Scope)
   return token;
 }
 
+function forgetInstanceToken(services: Services, tenantId: string, scope: Scope): void {
+  tokenCaches.get(services)?.delete(`${tenantId}|${scope}`);
+}
+
 /** The tenant the data-plane call is for: an API key's own, or the one a user names. */
 export function dataPlaneTenant(ctx: Ctx, named: string | undefined): string {
   const principal = ctx.principal;
@@ -127,30 +131,39 @@ export async function forwardToInstance(ctx: Ctx, request: ForwardRequest): Prom
       message: `The tenant's instance is ${row.state}${starting ? "; try again shortly" : "; launch it first"}`,
     });
   }
-  try {
-    const response = await undiciRequest(`${row.url}${request.path}`, {
-      dispatcher: instanceAgent,
-      method: request.method as Dispatcher.HttpMethod,
-      headers: {
-        authorization: `Bearer ${await instanceToken(services, request.tenantId, request.scope)}`,
-        "content-type": "application/json",
-        "x-request-id": ctx.request.requestId,
-      },
-      ...(request.body === undefined ? {} : { body: request.body }),
-    });
-    const contentType = response.headers["content-type"];
-    return {
-      status: response.statusCode,
-      contentType: (Array.isArray(contentType) ? contentType[0] : contentType) ?? "application/json",
-      text: await response.body.text(),
-    };
-  } catch (error) {
-    services.logger.warn({ err: error, tenantId: request.tenantId }, "instance unreachable");
-    throw new AppError({
-      code: "SERVICE_UNAVAILABLE",
-      message: "The tenant's instance did not answer; try again shortly",
-    });
-  }
+  const url = `${row.url}${request.path}`;
+  const send = async (token: string): Promise<InstanceReply> => {
+    try {
+      const response = await undiciRequest(url, {
+        dispatcher: instanceAgent,
+        method: request.method as Dispatcher.HttpMethod,
+        headers: {
+          authorization: `Bearer ${token}`,
+          "content-type": "application/json",
+          "x-request-id": ctx.request.requestId,
+        },
+        ...(request.body === undefined ? {} : { body: request.body }),
+      });
+      const contentType = response.headers["content-type"];
+      return {
+        status: response.statusCode,
+        contentType: (Array.isArray(contentType) ? contentType[0] : contentType) ?? "application/json",
+        text: await response.body.text(),
+      };
+    } catch (error) {
+      services.logger.warn({ err: error, tenantId: request.tenantId }, "instance unreachable");
+      throw new AppError({
+        code: "SERVICE_UNAVAILABLE",
+        message: "The tenant's instance did not answer; try again shortly",
+      });
+    }
+  };
+  const reply = await send(await instanceToken(services, request.tenantId, request.scope));
+  if (reply.status !== 401) return reply;
+  // The cached token no longer passes (its signing key was retired, the instance restarted and
+  // re-read the JWKS): sign a fresh one and try once more.
+  forgetInstanceToken(services, request.tenantId, request.scope);
+  return send(await instanceToken(services, request.tenantId, request.scope));
 }
 
 /** `forwardToInstance` for JSON calls: the instance's status and parsed body. */
