@@ -28,8 +28,11 @@ export function createTokenVerifier(opts: {
   /** A key set to use instead of fetching `jwksUrl` (tests). */
   keys?: JWTVerifyGetKey;
 }): TokenVerifier {
-  // 15 s, not jose's 5 s: a busy control plane answering slowly is not an outage.
-  const keys = opts.keys ?? createRemoteJWKSet(new URL(opts.jwksUrl), { timeoutDuration: 15_000 });
+  // 15 s, not jose's 5 s: a busy control plane answering slowly is not an outage. The key set is
+  // re-read at least every minute (jose keeps it 10 minutes by default), so a retired signing key
+  // stops verifying here within about two (this minute plus the verified-token memory below).
+  const keys =
+    opts.keys ?? createRemoteJWKSet(new URL(opts.jwksUrl), { timeoutDuration: 15_000, cacheMaxAge: 60_000 });
   const audience = instanceAudience(opts.tenantId);
   // Verified tokens are remembered for at most a minute (never past their expiry): an ES256
   // verification per request would cost more than the search it guards. A retired signing key
