@@ -2,6 +2,8 @@ import { AppError } from "@vdb/http/errors";
 import type { Scope } from "@vdb/schemas/auth";
 import { instanceAudience } from "@vdb/schemas/tokens";
 import { eq } from "drizzle-orm";
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { Agent, type Dispatcher, request as undiciRequest } from "undici";
 import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
@@ -218,7 +220,10 @@ export async function dataPlaneForward(
   return { tenantId, reply };
 }
 
-/** The instance's answer as this process's HTTP response, unchanged. */
-export function replyResponse(reply: InstanceReply): Response {
-  return new Response(reply.text, { status: reply.status, headers: { "content-type": reply.contentType } });
+/**
+ * The instance's answer as this request's response, unchanged; made through the context so the
+ * headers middleware set (rate limits) are kept.
+ */
+export function replyResponse(c: Context, reply: InstanceReply): Response {
+  return c.body(reply.text, reply.status as ContentfulStatusCode, { "content-type": reply.contentType });
 }

@@ -42,7 +42,12 @@ describe("instance tokens across a signing-key retirement", () => {
       body: { ids: ["a"], embeddings: [Array(64).fill(0.1)], documents: ["alpha"] },
     });
     expect(embedded.status, JSON.stringify(embedded.body)).toBe(200);
-    expect((await search()).status).toBe(200); // caches a read token signed with the first key
+    const first = await search(); // caches a read token signed with the first key
+    expect(first.status).toBe(200);
+    // The instance's answer is passed through, labelled with the key's rate limit (the burst:
+    // pro allows 100/s, 2 s of it at once).
+    expect(first.headers.get("ratelimit-limit")).toBe("200");
+    expect(Number(first.headers.get("ratelimit-remaining"))).toBeGreaterThan(0);
 
     const admin = trpcAs(server.url, server.adminToken);
     const oldKid = (await admin.tokens.signingKeys.query()).find((k) => k.status === "active")!.kid;

@@ -64,7 +64,7 @@ export const dataPlaneRest = restApp()
       body: c.req.valid("json"),
     } as const;
     // The instance's answer, passed through (already in this route's response shape).
-    return replyResponse((await dataPlaneForward(ctxOf(c), input)).reply) as never;
+    return replyResponse(c, (await dataPlaneForward(ctxOf(c), input)).reply) as never;
   })
   .openapi(search, async (c) => {
     const input = {
@@ -76,7 +76,7 @@ export const dataPlaneRest = restApp()
     const ctx = ctxOf(c);
     const { tenantId, reply } = await dataPlaneForward(ctx, input);
     if (reply.status < 400) ctx.services.usage.record({ tenantId, kind: "search", quantity: 1 });
-    return replyResponse(reply) as never;
+    return replyResponse(c, reply) as never;
   })
   .openapi(remove, async (c) => {
     const input = {
@@ -85,5 +85,5 @@ export const dataPlaneRest = restApp()
       path: "/delete",
       body: c.req.valid("json"),
     } as const;
-    return replyResponse((await dataPlaneForward(ctxOf(c), input)).reply) as never;
+    return replyResponse(c, (await dataPlaneForward(ctxOf(c), input)).reply) as never;
   });

@@ -2,7 +2,7 @@ import { AppError } from "@vdb/http/errors";
 import { chromaScope } from "@vdb/schemas/chroma-api";
 import { Hono } from "hono";
 import { authenticate, credentialFrom } from "../auth/authenticate";
-import { forwardToInstance } from "../data-plane/call-instance";
+import { forwardToInstance, replyResponse } from "../data-plane/call-instance";
 import type { AppEnv } from "../http/env";
 import { ctxOf } from "../http/env";
 import { keyRateLimiter, rateLimitError, rateLimitHeaders } from "../usage/rate-limit";
@@ -59,8 +59,5 @@ export const chromaGateway = new Hono<AppEnv>().all("/api/v2/*", async (c) => {
   if (c.req.method === "POST" && path.endsWith("/query") && response.status < 400) {
     c.var.services.usage.record({ tenantId: principal.tenantId, kind: "search", quantity: 1 });
   }
-  return new Response(response.text, {
-    status: response.status,
-    headers: { "content-type": response.contentType },
-  });
+  return replyResponse(c, response);
 });

@@ -219,14 +219,16 @@ export function rateLimitByKey(opts: RateLimitOptions = {}): MiddlewareHandler<A
     // `services` is unset only in tests that mount the middleware alone (with a `planOf`).
     const verdict = await limit(c.var.principal, { db: c.var.services?.db, logger: c.var.logger });
     if (!verdict) return next();
+    // Set before the handler runs: every response made through the context (`c.json`, `c.body`,
+    // the error handler) carries them. Setting them afterwards costs a rebuild of the finished
+    // response (stream and all), so that is done only for a handler's own `new Response`.
     const headers = Object.entries(rateLimitHeaders(verdict));
+    for (const [name, value] of headers) c.header(name, value);
     if (!verdict.isAllowed) {
-      for (const [name, value] of headers) c.header(name, value);
       const { body } = toHttpError(rateLimitError(verdict), c.var.requestId ?? "unknown");
       return c.json(body, 429);
     }
     await next();
-    // After the handler: headers set before it are lost when it returns a Response of its own.
-    for (const [name, value] of headers) c.header(name, value);
+    if (!c.res.headers.has(headers[0]![0])) for (const [name, value] of headers) c.header(name, value);
   });
 }
