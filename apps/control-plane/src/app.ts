@@ -54,7 +54,7 @@ export function createApp(services: Services) {
       await pingStore(services.db);
       return c.json({ status: "ok", store: services.store.kind });
     } catch (error) {
-      c.var.logger.error({ err: error }, "health check: store unreachable");
+      c.get("logger").error({ err: error }, "health check: store unreachable");
       return c.json({ status: "unavailable", store: services.store.kind }, 503);
     }
   });

@@ -45,12 +45,12 @@ export function answerErrorsAsJson<E extends RequestContextEnv, S extends Schema
   app.notFound((c) => {
     const { status, body } = toHttpError(
       new AppError({ code: "NOT_FOUND", message: `No route for ${c.req.method} ${c.req.path}` }),
-      c.var.requestId,
+      c.get("requestId"),
     );
     return c.json(body, status as 404);
   });
   app.onError((error, c) => {
-    const { status, body } = toHttpError(error, c.var.requestId ?? "unknown");
+    const { status, body } = toHttpError(error, c.get("requestId") ?? "unknown");
     // Unset when the error came before requestContext ran.
     const logger = (c.var as Partial<RequestContextEnv["Variables"]>).logger ?? fallbackLogger;
     if (status >= 500) logger.error({ err: error }, "request failed");

@@ -79,7 +79,7 @@ export function toAppError(error: unknown): AppError {
  * The HTTP status and `{ error: { code, message, requestId, issues? } }` body for anything thrown.
  *
  * @example
- * const { status, body } = toHttpError(error, c.var.requestId);
+ * const { status, body } = toHttpError(error, c.get("requestId"));
  * return c.json(body, status as 400);
  */
 export function toHttpError(error: unknown, requestId: string): { status: number; body: ErrorBody } {

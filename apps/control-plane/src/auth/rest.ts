@@ -49,7 +49,7 @@ const createUserRoute = createRoute({
 export const authRest = restApp()
   .openapi(loginRoute, async (c) => c.json(await login({ ctx: ctxOf(c), input: c.req.valid("json") }), 200))
   .openapi(logoutRoute, async (c) =>
-    c.json(await logout({ ctx: ctxOf(c), input: { token: c.var.credential ?? "" } }), 200),
+    c.json(await logout({ ctx: ctxOf(c), input: { token: c.get("credential") ?? "" } }), 200),
   )
   .openapi(meRoute, async (c) => c.json(await getMe({ ctx: ctxOf(c) }), 200))
   .openapi(createUserRoute, async (c) =>

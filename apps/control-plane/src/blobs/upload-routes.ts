@@ -46,8 +46,8 @@ export function uploadRoutes(store: BlobStore, secret: string) {
   });
 
   app.onError((error, c) => {
-    const { status, body } = toHttpError(error, c.var.requestId ?? newId("request"));
-    if (status >= 500) c.var.logger?.error({ err: error }, "upload failed");
+    const { status, body } = toHttpError(error, c.get("requestId") ?? newId("request"));
+    if (status >= 500) c.get("logger")?.error({ err: error }, "upload failed");
     return c.json(body, status as 400);
   });
 

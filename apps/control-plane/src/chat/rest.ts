@@ -101,8 +101,8 @@ export const chatRest = restApp()
         }
       } catch (error) {
         if (abort.signal.aborted) return;
-        const { status, body } = toHttpError(error, c.var.requestId);
-        if (status >= 500) c.var.logger.error({ err: error }, "chat stream failed");
+        const { status, body } = toHttpError(error, c.get("requestId"));
+        if (status >= 500) c.get("logger").error({ err: error }, "chat stream failed");
         await sse.writeSSE({ event: "error", data: JSON.stringify(body) });
       } finally {
         await events.return(undefined);

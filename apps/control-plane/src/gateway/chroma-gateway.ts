@@ -23,7 +23,7 @@ export const chromaGateway = new Hono<AppEnv>().all("/api/v2/*", async (c) => {
     authorization: c.req.header("authorization"),
     apiKey: c.req.header("x-chroma-token") ?? c.req.header("x-api-key"),
   });
-  const principal = await authenticate(c.var.services, credential);
+  const principal = await authenticate(c.get("services"), credential);
   if (principal?.kind !== "apiKey") {
     throw new AppError({
       code: "UNAUTHORIZED",
@@ -31,7 +31,7 @@ export const chromaGateway = new Hono<AppEnv>().all("/api/v2/*", async (c) => {
     });
   }
   c.set("principal", principal);
-  const verdict = await limitKeys(principal, c.var.services);
+  const verdict = await limitKeys(principal, c.get("services"));
   if (verdict && !verdict.isAllowed) {
     for (const [name, value] of Object.entries(rateLimitHeaders(verdict))) c.header(name, value);
     throw rateLimitError(verdict);
@@ -57,7 +57,7 @@ export const chromaGateway = new Hono<AppEnv>().all("/api/v2/*", async (c) => {
     ...(body ? { body } : {}),
   });
   if (c.req.method === "POST" && path.endsWith("/query") && response.status < 400) {
-    c.var.services.usage.record({ tenantId: principal.tenantId, kind: "search", quantity: 1 });
+    c.get("services").usage.record({ tenantId: principal.tenantId, kind: "search", quantity: 1 });
   }
   return replyResponse(c, response);
 });

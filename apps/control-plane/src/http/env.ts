@@ -17,12 +17,12 @@ export type AppEnv = {
 
 /** Builds the verb context of a request. */
 export function ctxOf(c: Context<AppEnv>): Ctx {
-  return { services: c.var.services, principal: c.var.principal, request: requestMetaOf(c) };
+  return { services: c.get("services"), principal: c.get("principal"), request: requestMetaOf(c) };
 }
 
 export function requestMetaOf(c: Context<AppEnv>): RequestMeta {
   return {
-    requestId: c.var.requestId,
+    requestId: c.get("requestId"),
     ip: clientIp(c),
     userAgent: c.req.header("user-agent")?.slice(0, 300) ?? null,
   };

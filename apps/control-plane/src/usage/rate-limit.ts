@@ -217,7 +217,7 @@ export function rateLimitByKey(opts: RateLimitOptions = {}): MiddlewareHandler<A
   const limit = keyRateLimiter(opts);
   return createMiddleware<AppEnv>(async (c, next) => {
     // `services` is unset only in tests that mount the middleware alone (with a `planOf`).
-    const verdict = await limit(c.var.principal, { db: c.var.services?.db, logger: c.var.logger });
+    const verdict = await limit(c.get("principal"), { db: c.get("services")?.db, logger: c.get("logger") });
     if (!verdict) return next();
     // Set before the handler runs: every response made through the context (`c.json`, `c.body`,
     // the error handler) carries them. Setting them afterwards costs a rebuild of the finished
@@ -225,7 +225,7 @@ export function rateLimitByKey(opts: RateLimitOptions = {}): MiddlewareHandler<A
     const headers = Object.entries(rateLimitHeaders(verdict));
     for (const [name, value] of headers) c.header(name, value);
     if (!verdict.isAllowed) {
-      const { body } = toHttpError(rateLimitError(verdict), c.var.requestId ?? "unknown");
+      const { body } = toHttpError(rateLimitError(verdict), c.get("requestId") ?? "unknown");
       return c.json(body, 429);
     }
     await next();

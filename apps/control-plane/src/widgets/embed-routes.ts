@@ -38,7 +38,7 @@ const embedCors = createMiddleware<AppEnv>(async (c, next) => {
   let isAllowed = false;
   if (origin && widgetId) {
     try {
-      const widget = await findPublicWidget(c.var.services.db, widgetId);
+      const widget = await findPublicWidget(c.get("services").db, widgetId);
       isAllowed = widget.enabled && isOriginAllowed(widget.allowedOrigins, origin);
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
@@ -53,7 +53,7 @@ const embedCors = createMiddleware<AppEnv>(async (c, next) => {
     if (!isAllowed) {
       const { status, body } = toHttpError(
         new AppError({ code: "FORBIDDEN", message: "This widget is not available on this site" }),
-        c.var.requestId,
+        c.get("requestId"),
       );
       return c.json(body, status as 403);
     }
@@ -98,8 +98,8 @@ export function embedRoutes(services: Services) {
 
   app.onError((error, c) => {
     if (error instanceof WidgetRateLimitError) c.header("Retry-After", String(error.retryAfterSeconds));
-    const { status, body } = toHttpError(error, c.var.requestId ?? "unknown");
-    if (status >= 500) c.var.logger.error({ err: error }, "embed request failed");
+    const { status, body } = toHttpError(error, c.get("requestId") ?? "unknown");
+    if (status >= 500) c.get("logger").error({ err: error }, "embed request failed");
     return c.json(body, status as 400);
   });
 
@@ -159,8 +159,8 @@ export function embedRoutes(services: Services) {
         }
       } catch (error) {
         if (abort.signal.aborted) return;
-        const { status, body } = toHttpError(error, c.var.requestId);
-        if (status >= 500) c.var.logger.error({ err: error }, "widget chat stream failed");
+        const { status, body } = toHttpError(error, c.get("requestId"));
+        if (status >= 500) c.get("logger").error({ err: error }, "widget chat stream failed");
         await sse.writeSSE({ event: "error", data: JSON.stringify(body) });
       } finally {
         await events.return(undefined);

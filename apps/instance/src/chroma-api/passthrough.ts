@@ -42,7 +42,7 @@ export const chromaPassthrough = new Hono<InstanceEnv>().all(`${PREFIX}/api/v2/*
     });
   }
   await requireScope(scope)(c, async () => {});
-  const services = c.var.services;
+  const services = c.get("services");
   const body = c.req.method === "GET" || c.req.method === "HEAD" ? undefined : await c.req.text();
   const forward = async () => {
     const response = await fetch(`${services.chromaUrl}${path}${new URL(c.req.url).search}`, {

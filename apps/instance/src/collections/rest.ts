@@ -48,10 +48,10 @@ const remove = createRoute({
 });
 
 export const collectionsRest = restApp()
-  .openapi(list, async (c) => c.json(await listCollections({ ctx: c.var.services }), 200))
+  .openapi(list, async (c) => c.json(await listCollections({ ctx: c.get("services") }), 200))
   .openapi(create, async (c) =>
-    c.json(await createCollection({ ctx: c.var.services, input: c.req.valid("json") }), 201),
+    c.json(await createCollection({ ctx: c.get("services"), input: c.req.valid("json") }), 201),
   )
   .openapi(remove, async (c) =>
-    c.json(await deleteCollection({ ctx: c.var.services, input: c.req.valid("param") }), 200),
+    c.json(await deleteCollection({ ctx: c.get("services"), input: c.req.valid("param") }), 200),
   );

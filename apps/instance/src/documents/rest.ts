@@ -59,11 +59,11 @@ const remove = createRoute({
 
 export const documentsRest = restApp()
   .openapi(embed, async (c) =>
-    c.json(await embedDocuments({ ctx: c.var.services, input: c.req.valid("json") }), 200),
+    c.json(await embedDocuments({ ctx: c.get("services"), input: c.req.valid("json") }), 200),
   )
   .openapi(search, async (c) =>
-    c.json(await searchDocuments({ ctx: c.var.services, input: c.req.valid("json") }), 200),
+    c.json(await searchDocuments({ ctx: c.get("services"), input: c.req.valid("json") }), 200),
   )
   .openapi(remove, async (c) =>
-    c.json(await deleteDocuments({ ctx: c.var.services, input: c.req.valid("json") }), 200),
+    c.json(await deleteDocuments({ ctx: c.get("services"), input: c.req.valid("json") }), 200),
   );

@@ -16,6 +16,6 @@ const health = createRoute({
 });
 
 export const healthRest = restApp().openapi(health, async (c) => {
-  const report = await getHealth({ ctx: c.var.services });
+  const report = await getHealth({ ctx: c.get("services") });
   return report.status === "ok" ? c.json(report, 200) : c.json(report, 503);
 });

@@ -22,7 +22,7 @@ export function requireScope(needed: Scope) {
     if (!token) {
       throw new AppError({ code: "UNAUTHORIZED", message: "Authorization header must be 'Bearer <token>'" });
     }
-    const identity = await c.var.services.verifier(token);
+    const identity = await c.get("services").verifier(token);
     c.set("identity", identity);
     if (!isScopeGranted(identity.scopes, needed)) {
       throw new AppError({
