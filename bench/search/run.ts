@@ -14,6 +14,8 @@
  * BENCH_WARMUP_SECONDS (per path, default 2).
  */
 import { readFile, writeFile } from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { startTestServer, type TestServer, testStoreKind } from "@vdb/control-plane/testing";
@@ -35,7 +37,7 @@ const RECONCILE_INTERVAL_MS = 1_000;
 const CHROMA_COLLECTIONS = "/api/v2/tenants/default_tenant/databases/default_database/collections";
 const RESULTS_FILE = new URL("./RESULTS.md", import.meta.url);
 
-type PathName = "chroma" | "instance" | "control-plane" | "chroma-get";
+type PathName = "chroma" | "instance" | "control-plane" | "chroma-get" | "bare-proxy";
 
 interface Target {
   name: PathName;
@@ -196,6 +198,64 @@ async function cpuSecondsOf(statFile: string): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
+/**
+ * The floor of one Node HTTP hop on this machine: a plain node:http server that forwards each
+ * request to `target` over a kept-alive agent and returns the answer as it came; no auth, no
+ * validation, no routing. It runs on this process's main thread, like the control plane.
+ */
+async function startBareProxy(target: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+  const upstream = new URL(target);
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      const forward = http.request(
+        {
+          agent,
+          host: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers: {
+            "content-type": req.headers["content-type"] ?? "application/json",
+            "content-length": body.length,
+            ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+          },
+        },
+        (answer) => {
+          const parts: Buffer[] = [];
+          answer.on("data", (chunk: Buffer) => parts.push(chunk));
+          answer.on("end", () => {
+            const text = Buffer.concat(parts);
+            res.writeHead(answer.statusCode ?? 502, {
+              "content-type": answer.headers["content-type"] ?? "application/json",
+              "content-length": text.length,
+            });
+            res.end(text);
+          });
+        },
+      );
+      forward.on("error", () => {
+        res.writeHead(502);
+        res.end();
+      });
+      forward.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        agent.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 function idsOf(path: PathName, body: unknown): string[] {
   if (path === "chroma") return (body as { ids: string[][] }).ids[0] ?? [];
   return (body as { results: { id: string }[] }).results.map((hit) => hit.id);
@@ -291,17 +351,18 @@ function renderResults(input: {
     "",
     "## Per hop (p50 added, ms)",
     "",
-    "| Conns | Instance over Chroma (b − a) | Control plane over instance (c − b) | Total (c − a) | Chroma get-collection alone |",
-    "| ---: | ---: | ---: | ---: | ---: |",
+    "| Conns | Instance over Chroma (b − a) | Control plane over instance (c − b) | Total (c − a) | Bare Node proxy over instance (d − b) | Chroma get-collection alone |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: |",
   );
   for (const connections of CONNECTIONS) {
     const a = find("chroma", connections);
     const b = find("instance", connections);
     const c = find("control-plane", connections);
     const g = find("chroma-get", connections);
+    const d = find("bare-proxy", connections);
     if (!a || !b || !c) continue;
     lines.push(
-      `| ${connections} | ${signed(b.p50 - a.p50, 2)} | ${signed(c.p50 - b.p50, 2)} | ${signed(c.p50 - a.p50, 2)} | ${g ? fixed(g.p50, 2) : "n/a"} |`,
+      `| ${connections} | ${signed(b.p50 - a.p50, 2)} | ${signed(c.p50 - b.p50, 2)} | ${signed(c.p50 - a.p50, 2)} | ${d ? signed(d.p50 - b.p50, 2) : "n/a"} | ${g ? fixed(g.p50, 2) : "n/a"} |`,
     );
   }
   lines.push(
@@ -315,7 +376,7 @@ function renderResults(input: {
     "| Path | Conns | Chroma | Instance | Control plane | Total | vs (a) |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows
-      .filter((row) => !row.target.informational)
+      .filter((row) => row.target.name !== "chroma-get")
       .map((row) => {
         const total = row.cpu.chroma + row.cpu.instance + row.cpu.controlPlane;
         const a = find("chroma", row.connections);
@@ -330,11 +391,12 @@ function renderResults(input: {
     "- **(b) Instance**: `POST {instance}/search` with an instance token (`/api/v1/generate-token`, scope read). The instance checks the token (ES256-verified once, then remembered for up to a minute), validates the body (zod), takes the collection handle from its 5 s cache (so a `getCollection` round trip to Chroma at most every 5 s), sends one query to Chroma's REST endpoint over a kept-alive undici pool, and reshapes the answer into `results[]`.",
     "- **(c) Control plane**: `POST /api/v1/search` with the API key. Key check (cached), the per-key rate limit (in memory; the tenant is on `enterprise`, 1,000 requests/s, above what this run reaches), body validation, the instance's location from a 1 s cache (at most one store read per tenant per second), then (b) over a kept-alive undici connection pool with a cached instance token; the instance's answer is passed through unparsed, and the search is metered (buffered in memory, written once a second). The reconciler health-checks the instance every " +
       `${RECONCILE_INTERVAL_MS} ms (the production default).`,
+    "- **(d) Bare Node proxy → instance** (informational): a plain `node:http` server in the control plane's process that forwards (b)'s requests over a kept-alive agent and returns the answers unread: no auth, validation, routing or metering. What one more Node hop costs on this machine at the least; its CPU shows in the control-plane column.",
     "- **(a′) Chroma get-collection** (informational): `GET {chroma}" +
       CHROMA_COLLECTIONS +
       "/default`, what the instance used to call before every query, before it cached collection handles.",
     "",
-    "All three return the same 10 ids for the same query (checked before the runs).",
+    "(a), (b), (c) and (d) return the same 10 ids for the same query (checked before the runs).",
     "",
     "## Notes",
     "",
@@ -345,6 +407,20 @@ function renderResults(input: {
   if (a1 && b1 && c1) {
     lines.push(
       `- At 1 connection the instance adds ${fixed(b1.p50 - a1.p50, 2)} ms at the median and the control plane ${fixed(c1.p50 - b1.p50, 2)} ms more: each is one more loopback HTTP hop (parse, route, validate, serialize, in Node) on top of the one before.`,
+    );
+  }
+  const a8 = find("chroma", 8);
+  const c8 = find("control-plane", 8);
+  const d1 = find("bare-proxy", 1);
+  const d8 = find("bare-proxy", 8);
+  if (a1 && b1 && c1 && d1) {
+    lines.push(
+      `- The floor of one Node hop: a bare proxy in front of the instance adds ${fixed(d1.p50 - b1.p50, 2)} ms at 1 connection; the control plane adds ${fixed(c1.p50 - b1.p50, 2)} ms, so its own work (key, rate limit, validation, routing, metering) is about ${fixed(c1.p50 - d1.p50, 2)} ms of it.`,
+    );
+  }
+  if (a8 && c8 && d8) {
+    lines.push(
+      `- At 8 connections the bare proxy reaches ${fixed((d8.qps / a8.qps) * 100, 0)}% of Chroma's QPS and the control plane ${fixed((c8.qps / a8.qps) * 100, 0)}%: ${d8.qps / a8.qps < GOAL_QPS_RATIO ? `on this machine no extra Node hop, however thin, reaches the ${GOAL_QPS_RATIO * 100}% goal while sharing Chroma's cores` : "a thin hop can reach the goal here, so the control plane's own work is what stands in the way"}.`,
     );
   }
   lines.push(
@@ -364,6 +440,7 @@ async function main(): Promise<void> {
   );
   // Production intervals (the test harness polls 5× as often): every reconciler pass health-checks
   // the instance, and every auth poll reads the store, CPU the searches compete for.
+  let bareProxy: Awaited<ReturnType<typeof startBareProxy>> | undefined;
   const server = await startTestServer({
     env: { RECONCILE_INTERVAL_MS: String(RECONCILE_INTERVAL_MS), AUTH_POLL_INTERVAL_MS: "1000" },
   });
@@ -432,6 +509,7 @@ async function main(): Promise<void> {
     );
 
     const queries = randomVectors(QUERIES, 2);
+    bareProxy = await startBareProxy(instanceUrl);
     const json = { "content-type": "application/json" };
     const queryPath = `${CHROMA_COLLECTIONS}/${collection.id}/query`;
     const targets: Target[] = [
@@ -478,6 +556,20 @@ async function main(): Promise<void> {
         },
       },
       {
+        name: "bare-proxy",
+        label: "(d) Bare Node proxy → instance",
+        informational: true,
+        job: {
+          origin: bareProxy.url,
+          headers: { ...json, authorization: `Bearer ${token.token}` },
+          requests: queries.map((q) => ({
+            method: "POST",
+            path: "/search",
+            body: JSON.stringify({ queryEmbedding: q, nResults: N_RESULTS, include: INCLUDE }),
+          })),
+        },
+      },
+      {
         name: "chroma-get",
         label: "(a′) Chroma get-collection",
         informational: true,
@@ -493,7 +585,7 @@ async function main(): Promise<void> {
     for (const [index, body] of targets[0]!.job.requests.slice(0, 5).entries()) {
       const answers = await Promise.all(
         targets
-          .filter((t) => !t.informational)
+          .filter((t) => t.name !== "chroma-get")
           .map(async (t) => {
             const request = t.job.requests[index]!;
             const res = await fetch(`${t.job.origin}${request.path}`, {
@@ -588,6 +680,7 @@ async function main(): Promise<void> {
     }
     log(`wrote ${RESULTS_FILE.pathname}`);
   } finally {
+    await bareProxy?.close();
     await server.close();
   }
 }
