@@ -132,56 +132,90 @@ export async function* streamAnswer({
   const messageId = newId("chatMessage");
   // Stated, not `now()`: inside one transaction both messages would get the same instant.
   const answeredAt = new Date(Math.max(Date.now(), askedAt.getTime() + 1));
-  await db.transaction(async (tx) => {
-    if (existing) {
-      const updated = await tx
-        .update(chatSessions)
-        .set({ updatedAt: answeredAt })
-        .where(eq(chatSessions.id, sessionId))
-        .returning({ id: chatSessions.id });
-      if (updated.length === 0) {
-        throw new AppError({ code: "NOT_FOUND", message: `Chat session ${sessionId} was deleted meanwhile` });
+  await storeExchange(
+    db,
+    async (tx) => {
+      if (existing) {
+        const updated = await tx
+          .update(chatSessions)
+          .set({ updatedAt: answeredAt })
+          .where(eq(chatSessions.id, sessionId))
+          .returning({ id: chatSessions.id });
+        if (updated.length === 0) {
+          throw new AppError({
+            code: "NOT_FOUND",
+            message: `Chat session ${sessionId} was deleted meanwhile`,
+          });
+        }
+      } else {
+        await tx.insert(chatSessions).values({
+          id: sessionId,
+          tenantId: data.tenantId,
+          title: titleOf(data.message),
+          createdBy: visitor ? visitor.visitorId : creatorOf(ctx),
+          widgetId: visitor?.widgetId ?? null,
+          visitorId: visitor?.visitorId ?? null,
+          createdAt: askedAt,
+          updatedAt: answeredAt,
+        });
       }
-    } else {
-      await tx.insert(chatSessions).values({
-        id: sessionId,
+      await tx.insert(chatMessages).values([
+        {
+          id: newId("chatMessage"),
+          sessionId,
+          tenantId: data.tenantId,
+          role: "user",
+          content: data.message,
+          createdAt: askedAt,
+        },
+        {
+          id: messageId,
+          sessionId,
+          tenantId: data.tenantId,
+          role: "assistant",
+          content: answer,
+          citations,
+          mode,
+          createdAt: answeredAt,
+        },
+      ]);
+      await recordUsage(tx, {
         tenantId: data.tenantId,
-        title: titleOf(data.message),
-        createdBy: visitor ? visitor.visitorId : creatorOf(ctx),
-        widgetId: visitor?.widgetId ?? null,
-        visitorId: visitor?.visitorId ?? null,
-        createdAt: askedAt,
-        updatedAt: answeredAt,
+        kind: "chat",
+        quantity: 1,
+        metadata: { sessionId, mode, ...(visitor ? { widgetId: visitor.widgetId } : {}) },
       });
-    }
-    await tx.insert(chatMessages).values([
-      {
-        id: newId("chatMessage"),
-        sessionId,
-        tenantId: data.tenantId,
-        role: "user",
-        content: data.message,
-        createdAt: askedAt,
-      },
-      {
-        id: messageId,
-        sessionId,
-        tenantId: data.tenantId,
-        role: "assistant",
-        content: answer,
-        citations,
-        mode,
-        createdAt: answeredAt,
-      },
-    ]);
-    await recordUsage(tx, {
-      tenantId: data.tenantId,
-      kind: "chat",
-      quantity: 1,
-      metadata: { sessionId, mode, ...(visitor ? { widgetId: visitor.widgetId } : {}) },
-    });
-  });
+    },
+    visitor,
+  );
   yield { type: "done", sessionId, messageId, answer, mode, citations };
+}
+
+/**
+ * Runs the transaction that stores a question and its answer. A visitor's widget deleted while
+ * the answer was being written makes the new session's widget reference fail (a foreign key):
+ * that is the widget being gone, NOT_FOUND, not an internal error.
+ */
+async function storeExchange(
+  db: Ctx["services"]["db"],
+  work: Parameters<Ctx["services"]["db"]["transaction"]>[0],
+  visitor: VisitorOwner | undefined,
+): Promise<void> {
+  try {
+    await db.transaction(work);
+  } catch (error) {
+    if (visitor && isForeignKeyViolation(error)) {
+      throw new AppError({ code: "NOT_FOUND", message: "This chat widget no longer exists" });
+    }
+    throw error;
+  }
+}
+
+function isForeignKeyViolation(error: unknown): boolean {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if ((cause as Error & { code?: unknown }).code === "23503") return true;
+  }
+  return false;
 }
 
 /** {@link streamAnswer}, awaited whole: the stored answer with its citations. */

@@ -1,9 +1,12 @@
 import type { AuditEntry } from "@vdb/schemas/audit";
 import type { ChatAnswer, ChatSession } from "@vdb/schemas/chat";
 import type { ErrorBody } from "@vdb/schemas/errors";
+import { newId } from "@vdb/schemas/ids";
 import type { EmbedTokenResponse, Widget } from "@vdb/schemas/widgets";
 import { count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { streamAnswer } from "../chat/ask-question";
+import type { Ctx } from "../lib/context";
 import { chatMessages } from "../lib/db/schema";
 import { seedTenant, startTestServer, type TestServer } from "../testing";
 import { api, trpcAs, trpcLiveAs, watchUntil } from "../testing/http";
@@ -129,6 +132,36 @@ describe("deleting a widget", () => {
     expect(audit.body.items.map(({ targetId, metadata }) => ({ targetId, metadata }))).toEqual([
       { targetId: doomed.id, metadata: { deletedConversations: 1 } },
     ]);
+  });
+
+  it("a visitor whose widget is deleted while the answer is being written gets NOT_FOUND; nothing is stored", async () => {
+    const admin = trpcAs(server.url, server.adminToken);
+    const widget = await admin.widgets.create.mutate({
+      tenantId,
+      name: "Short-lived",
+      allowedOrigins: [SHOP],
+    });
+    // The visitor's request was authenticated while the widget existed; it is deleted before the
+    // answer is stored.
+    await admin.widgets.delete.mutate({ tenantId, widgetId: widget.id });
+    const ctx: Ctx = {
+      services: server.services,
+      principal: { kind: "apiKey", keyId: widget.id, tenantId, scopes: ["read"] },
+      request: { requestId: newId("request"), ip: null, userAgent: null },
+    };
+    const sessionsBefore = (await sessionsOfTenant()).length;
+    const drain = async () => {
+      for await (const _event of streamAnswer({
+        ctx,
+        input: { tenantId, message: "How many days of paid vacation do employees get?" },
+        visitor: { widgetId: widget.id, visitorId: `vis_${"a".repeat(24)}` },
+      }));
+    };
+    await expect(drain()).rejects.toMatchObject({
+      code: "NOT_FOUND",
+      message: "This chat widget no longer exists",
+    });
+    expect((await sessionsOfTenant()).length).toBe(sessionsBefore);
   });
 
   it("deleting a widget nobody used deletes no conversation", async () => {

@@ -275,7 +275,7 @@ export const chatSessions = pgTable(
     /** Who opened it: a user, key, or widget visitor id. */
     createdBy: text("created_by"),
     /** Set for a widget visitor's conversation: the widget and the visitor's own random id. */
-    widgetId: text("widget_id"),
+    widgetId: text("widget_id").references(() => widgets.id, { onDelete: "cascade" }),
     visitorId: text("visitor_id"),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),

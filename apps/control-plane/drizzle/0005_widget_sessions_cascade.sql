@@ -1,0 +1,3 @@
+-- Conversations of widgets deleted before this constraint existed go first: nothing may point at a missing widget.
+DELETE FROM "chat_sessions" WHERE "widget_id" IS NOT NULL AND "widget_id" NOT IN (SELECT "id" FROM "widgets");--> statement-breakpoint
+ALTER TABLE "chat_sessions" ADD CONSTRAINT "chat_sessions_widget_id_widgets_id_fk" FOREIGN KEY ("widget_id") REFERENCES "public"."widgets"("id") ON DELETE cascade ON UPDATE no action;
