@@ -218,6 +218,21 @@ function isForeignKeyViolation(error: unknown): boolean {
   return false;
 }
 
+/** Reads a chat stream to its stored answer (the `done` event), dropping the tokens. */
+export async function storedAnswer(
+  events: AsyncGenerator<ChatStreamEvent>,
+  first?: IteratorResult<ChatStreamEvent>,
+): Promise<ChatAnswer> {
+  for (let next = first ?? (await events.next()); !next.done; next = await events.next()) {
+    if (next.value.type === "done") {
+      await events.return(undefined);
+      const { type: _type, ...answer } = next.value;
+      return answer;
+    }
+  }
+  throw new AppError({ code: "INTERNAL", message: "The answer ended without being stored" });
+}
+
 /** {@link streamAnswer}, awaited whole: the stored answer with its citations. */
 export async function askQuestion({
   ctx,
@@ -226,11 +241,5 @@ export async function askQuestion({
   ctx: Ctx;
   input: AskQuestionInput;
 }): Promise<ChatAnswer> {
-  for await (const event of streamAnswer({ ctx, input })) {
-    if (event.type === "done") {
-      const { type: _type, ...answer } = event;
-      return answer;
-    }
-  }
-  throw new AppError({ code: "INTERNAL", message: "The answer ended without being stored" });
+  return storedAnswer(streamAnswer({ ctx, input }));
 }

@@ -1,9 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { toHttpError } from "@vdb/http/errors";
 import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
 import {
   AskQuestionFields,
-  ChatAnswer,
   ChatSession,
   ChatSessionId,
   ChatSessionWithMessages,
@@ -11,11 +9,11 @@ import {
 } from "@vdb/schemas/chat";
 import { TenantId } from "@vdb/schemas/ids";
 import { pageOf } from "@vdb/schemas/pagination";
-import { streamSSE } from "hono/streaming";
 import { dataPlaneTenant } from "../data-plane/call-instance";
 import { ctxOf } from "../http/env";
 import { ERROR_RESPONSES, restApp } from "../rest/openapi";
-import { askQuestion, streamAnswer } from "./ask-question";
+import { ANSWER_RESPONSE, answerResponse } from "./answer-response";
+import { streamAnswer } from "./ask-question";
 import { deleteSession } from "./delete-session";
 import { getSession } from "./get-session";
 import { listSessions } from "./list-sessions";
@@ -40,13 +38,7 @@ const ask = createRoute({
   security: SECURITY,
   request: { query: TenantQuery, ...jsonBody(AskQuestionFields) },
   responses: {
-    200: {
-      description: "The stored answer with its numbered citations (or its stream of events)",
-      content: {
-        "application/json": { schema: ChatAnswer },
-        "text/event-stream": { schema: z.string().describe("`token` events, then `done` (or `error`)") },
-      },
-    },
+    200: ANSWER_RESPONSE,
     ...ERROR_RESPONSES,
   },
 });
@@ -81,33 +73,12 @@ const remove = createRoute({
   responses: { 200: jsonContent(z.object({ deleted: z.literal(true) }), "Deleted"), ...ERROR_RESPONSES },
 });
 
-const wantsEventStream = (accept: string | undefined) => accept?.includes("text/event-stream") ?? false;
-
 export const chatRest = restApp()
   .openapi(ask, async (c) => {
     const ctx = ctxOf(c);
     const input = { ...c.req.valid("json"), tenantId: dataPlaneTenant(ctx, c.req.valid("query").tenantId) };
-    if (!wantsEventStream(c.req.header("accept"))) return c.json(await askQuestion({ ctx, input }), 200);
     const abort = new AbortController();
-    const events = streamAnswer({ ctx, input, signal: abort.signal });
-    // Refusals come before the first event (validation, access, a stopped instance): those are
-    // answered as ordinary JSON errors with their status, not as a stream.
-    const first = await events.next();
-    return streamSSE(c, async (sse) => {
-      sse.onAbort(() => abort.abort());
-      try {
-        for (let next = first; !next.done; next = await events.next()) {
-          await sse.writeSSE({ event: next.value.type, data: JSON.stringify(next.value) });
-        }
-      } catch (error) {
-        if (abort.signal.aborted) return;
-        const { status, body } = toHttpError(error, c.get("requestId"));
-        if (status >= 500) c.get("logger").error({ err: error }, "chat stream failed");
-        await sse.writeSSE({ event: "error", data: JSON.stringify(body) });
-      } finally {
-        await events.return(undefined);
-      }
-    });
+    return answerResponse(c, streamAnswer({ ctx, input, signal: abort.signal }), abort) as never;
   })
   .openapi(list, async (c) => {
     const input = { ...c.req.valid("query"), tenantId: c.req.valid("param").tenantId };

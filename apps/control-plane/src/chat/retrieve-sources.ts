@@ -1,9 +1,9 @@
 import { AppError } from "@vdb/http/errors";
 import type { Citation } from "@vdb/schemas/chat";
-import { ErrorCode } from "@vdb/schemas/errors";
 import { DocumentId } from "@vdb/schemas/ids";
 import { DEFAULT_COLLECTION, SearchResponse } from "@vdb/schemas/instances";
 import { callInstance } from "../data-plane/call-instance";
+import { instanceRefusal } from "../data-plane/instance-answer";
 import type { Ctx } from "../lib/context";
 
 /** A retrieved passage offered to the answer as `[n]` (n = its rank, from 1). */
@@ -72,23 +72,6 @@ export async function retrieveSources(
         text,
       };
     });
-}
-
-/** The instance's own error (a bad filter is the caller's VALIDATION_FAILED, not ours). */
-export function instanceRefusal(status: number, body: unknown): AppError {
-  const error = (body as { error?: { code?: unknown; message?: unknown; issues?: unknown } } | null)?.error;
-  const code = ErrorCode.safeParse(error?.code);
-  if (code.success && status < 500 && typeof error?.message === "string") {
-    return new AppError({
-      code: code.data,
-      message: error.message,
-      ...(Array.isArray(error.issues) ? { issues: error.issues } : {}),
-    });
-  }
-  return new AppError({
-    code: "SERVICE_UNAVAILABLE",
-    message: `The tenant's instance failed the search (${status})`,
-  });
 }
 
 /** A source as the answer's citation `n` (sources are renumbered to the order they are cited in). */

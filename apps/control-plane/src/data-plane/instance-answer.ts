@@ -2,18 +2,24 @@ import { AppError } from "@vdb/http/errors";
 import { ErrorBody } from "@vdb/schemas/errors";
 
 /**
- * The body of an instance's answer, or the instance's own error (code and message kept) when it
- * refused the call: a bad filter or a missing collection reads the same as over REST.
+ * The instance's own refusal as ours: a 4xx keeps its code, message and issues (a bad filter or
+ * a missing collection reads the same as over REST); anything else is the instance failing,
+ * SERVICE_UNAVAILABLE to the caller.
  */
+export function instanceRefusal(status: number, body: unknown): AppError {
+  const parsed = ErrorBody.safeParse(body);
+  if (parsed.success && status < 500) {
+    const { code, message, issues } = parsed.data.error;
+    return new AppError({ code, message, ...(issues ? { issues } : {}) });
+  }
+  return new AppError({
+    code: "SERVICE_UNAVAILABLE",
+    message: `The tenant's instance answered ${status}; try again shortly`,
+  });
+}
+
+/** The body of an instance's answer, or its refusal thrown (see {@link instanceRefusal}). */
 export function instanceAnswer(result: { status: number; body: unknown }): unknown {
   if (result.status < 400) return result.body;
-  const parsed = ErrorBody.safeParse(result.body);
-  if (parsed.success) {
-    const { code, message, issues } = parsed.data.error;
-    throw new AppError({ code, message, ...(issues ? { issues } : {}) });
-  }
-  throw new AppError({
-    code: "SERVICE_UNAVAILABLE",
-    message: `The tenant's instance answered ${result.status}; try again shortly`,
-  });
+  throw instanceRefusal(result.status, result.body);
 }

@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { errorResponses, jsonContent } from "@vdb/http/openapi";
-import { ChatAnswer, ChatSessionId } from "@vdb/schemas/chat";
+import { ChatSessionId } from "@vdb/schemas/chat";
 import {
   EmbedTokenRequest,
   EmbedTokenResponse,
@@ -8,6 +8,7 @@ import {
   WidgetChatInput,
   WidgetId,
 } from "@vdb/schemas/widgets";
+import { ANSWER_RESPONSE } from "../chat/answer-response";
 import type { AppEnv } from "../http/env";
 
 const tags = ["Widget visitors"];
@@ -56,13 +57,7 @@ the stored answer, or an \`error\` event with the usual error body. The session 
     body: { content: { "application/json": { schema: WidgetChatInput } }, required: true },
   },
   responses: {
-    200: {
-      description: "The stored answer with its numbered citations (or its stream of events)",
-      content: {
-        "application/json": { schema: ChatAnswer },
-        "text/event-stream": { schema: z.string().describe("`token` events, then `done` (or `error`)") },
-      },
-    },
+    200: ANSWER_RESPONSE,
     ...VISITOR_ERRORS,
   },
 });

@@ -3,8 +3,8 @@ import { MAX_QUESTION_CHARS } from "@vdb/schemas/chat";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import { streamSSE } from "hono/streaming";
 import { credentialFrom } from "../auth/authenticate";
+import { answerResponse } from "../chat/answer-response";
 import { type AppEnv, ctxOf } from "../http/env";
 import type { Services } from "../services";
 import { isOriginAllowed, normalizeOrigin } from "./allowed-origin";
@@ -137,35 +137,7 @@ export function embedRoutes(services: Services) {
       });
     }
     const abort = new AbortController();
-    const events = askAsVisitor({ ctx, visitor, input, signal: abort.signal });
-    // Refusals (validation, rate limits, a stopped instance) come before the first event and
-    // are answered as ordinary JSON errors with their status.
-    const first = await events.next();
-    if (!c.req.header("accept")?.includes("text/event-stream")) {
-      for (let next = first; !next.done; next = await events.next()) {
-        if (next.value.type === "done") {
-          await events.return(undefined);
-          const { type: _type, ...answer } = next.value;
-          return c.json(answer, 200);
-        }
-      }
-      throw new AppError({ code: "INTERNAL", message: "The answer ended without being stored" });
-    }
-    return streamSSE(c, async (sse) => {
-      sse.onAbort(() => abort.abort());
-      try {
-        for (let next = first; !next.done; next = await events.next()) {
-          await sse.writeSSE({ event: next.value.type, data: JSON.stringify(next.value) });
-        }
-      } catch (error) {
-        if (abort.signal.aborted) return;
-        const { status, body } = toHttpError(error, c.get("requestId"));
-        if (status >= 500) c.get("logger").error({ err: error }, "widget chat stream failed");
-        await sse.writeSSE({ event: "error", data: JSON.stringify(body) });
-      } finally {
-        await events.return(undefined);
-      }
-    });
+    return answerResponse(c, askAsVisitor({ ctx, visitor, input, signal: abort.signal }), abort);
   });
 
   app.get("/embed/widgets/:widgetId/conversation", async (c) => {
