@@ -13,6 +13,7 @@ import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import { startTestServer, type TestServer, testStoreKind } from "@vdb/control-plane/testing";
 import { createEmbeddingProvider } from "@vdb/embeddings/create-provider";
+import { requestJson } from "../lib";
 
 const RESULTS_FILE = new URL("./RESULTS.md", import.meta.url);
 const TARGET_CHUNKS = Number(process.env.BENCH_CHUNKS ?? 1_000);
@@ -43,6 +44,7 @@ interface Answer {
   chunks: { text: string }[];
 }
 
+/** A control-plane API call that must succeed (any 2xx); its parsed body. */
 async function call(
   server: TestServer,
   method: string,
@@ -50,14 +52,11 @@ async function call(
   token: string,
   body?: unknown,
 ): Promise<Answer> {
-  const response = await fetch(`${server.url}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const json = (await response.json()) as Answer;
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-  return json;
+  const answer = await requestJson<Answer>(`${server.url}/api/v1${path}`, { method, token, body });
+  if (answer.status < 200 || answer.status >= 300) {
+    throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  }
+  return answer.body;
 }
 
 interface Row {

@@ -21,6 +21,9 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { startTestServer, type TestServer, testStoreKind } from "@vdb/control-plane/testing";
+import { benchLog, percentile, positiveInt, requestJson } from "../lib";
+
+const log = benchLog("provision");
 
 const RUNS = positiveInt(process.env.BENCH_PROVISION_RUNS, 10);
 const PIECE_RUNS = positiveInt(process.env.BENCH_PIECE_RUNS, 5);
@@ -87,21 +90,13 @@ const TOTALS: Phase[] = [
   { key: "process", label: "process spawn → listening", of: (t) => t.listening - t.spawn },
 ];
 
-function positiveInt(raw: string | undefined, fallback: number): number {
-  const value = Number(raw);
-  return Number.isInteger(value) && value > 0 ? value : fallback;
-}
-
-function log(message: string): void {
-  console.log(`[bench:provision] ${message}`);
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function quantile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return sorted[Math.max(0, index)] ?? Number.NaN;
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    p,
+  );
 }
 
 function median(values: number[]): number {
@@ -113,22 +108,6 @@ function median(values: number[]): number {
 
 function ms(value: number): string {
   return Number.isFinite(value) ? String(Math.round(value)) : "n/a";
-}
-
-async function call<T>(
-  url: string,
-  init: { method?: string; token?: string; body?: unknown },
-): Promise<{ status: number; body: T }> {
-  const headers: Record<string, string> = {};
-  if (init.token) headers.authorization = `Bearer ${init.token}`;
-  if (init.body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(url, {
-    method: init.method ?? (init.body === undefined ? "GET" : "POST"),
-    headers,
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
 }
 
 /** Field 22 of /proc/<pid>/stat: when the process started, in ticks since boot. */
@@ -181,7 +160,10 @@ async function provisionOnce(server: TestServer, index: number) {
   const api = `${server.url}/api/v1`;
   const admin = server.adminToken;
   const slug = `bench-provision-${index}-${Date.now().toString(36)}`;
-  const tenant = await call<{ id: string }>(`${api}/tenants`, { token: admin, body: { slug, name: slug } });
+  const tenant = await requestJson<{ id: string }>(`${api}/tenants`, {
+    token: admin,
+    body: { slug, name: slug },
+  });
   if (tenant.status !== 201) throw new Error(`creating a tenant: HTTP ${tenant.status}`);
   const tenantId = tenant.body.id;
 
@@ -194,15 +176,18 @@ async function provisionOnce(server: TestServer, index: number) {
   server.services.reconciler.on("change", onChange);
   try {
     const launch = Date.now();
-    const launched = await call(`${api}/launch`, { token: admin, body: { tenantId } });
+    const launched = await requestJson(`${api}/launch`, { token: admin, body: { tenantId } });
     if (launched.status !== 200)
       throw new Error(`launch: HTTP ${launched.status} ${JSON.stringify(launched.body)}`);
     const states: string[] = [];
     let seen = Number.NaN;
     while (Date.now() - launch < 60_000) {
-      const status = await call<{ state: string; lastError: string | null }>(`${api}/status/${tenantId}`, {
-        token: admin,
-      });
+      const status = await requestJson<{ state: string; lastError: string | null }>(
+        `${api}/status/${tenantId}`,
+        {
+          token: admin,
+        },
+      );
       if (states.at(-1) !== status.body.state) states.push(status.body.state);
       if (status.body.state === "running") {
         seen = Date.now();
@@ -231,10 +216,10 @@ async function provisionOnce(server: TestServer, index: number) {
 /** Deletes the instance and waits until its row (and so its processes and data) is gone. */
 async function removeInstance(server: TestServer, tenantId: string): Promise<void> {
   const api = `${server.url}/api/v1`;
-  await call(`${api}/delete/${tenantId}`, { method: "DELETE", token: server.adminToken });
+  await requestJson(`${api}/delete/${tenantId}`, { method: "DELETE", token: server.adminToken });
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    const status = await call(`${api}/status/${tenantId}`, { token: server.adminToken });
+    const status = await requestJson(`${api}/status/${tenantId}`, { token: server.adminToken });
     if (status.status === 404) return;
     await sleep(50);
   }

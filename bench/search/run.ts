@@ -19,7 +19,10 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { startTestServer, type TestServer, testStoreKind } from "@vdb/control-plane/testing";
+import { benchLog, callJson, fixed, percentile, positiveInt, signed } from "../lib";
 import { type LoadJob, type LoadResult, runLoad } from "./load";
+
+const log = benchLog("search");
 
 const SECONDS = positiveInt(process.env.BENCH_SECONDS, 8);
 const WARMUP_SECONDS = positiveInt(process.env.BENCH_WARMUP_SECONDS, 2);
@@ -63,15 +66,6 @@ interface Row {
   p90: number;
   p99: number;
   result: LoadResult;
-}
-
-function positiveInt(raw: string | undefined, fallback: number): number {
-  const value = Number(raw);
-  return Number.isInteger(value) && value > 0 ? value : fallback;
-}
-
-function log(message: string): void {
-  console.log(`[bench:search] ${message}`);
 }
 
 /** Deterministic vectors, so every run searches the same collection with the same queries. */
@@ -119,43 +113,11 @@ function pool(results: LoadResult[]): LoadResult {
   };
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return sorted[Math.max(0, index)] ?? Number.NaN;
-}
-
-function fixed(value: number, digits: number): string {
-  return Number.isFinite(value) ? value.toFixed(digits) : "n/a";
-}
-
-function signed(value: number, digits: number): string {
-  return `${value > 0 ? "+" : ""}${fixed(value, digits)}`;
-}
-
-/** One JSON call; throws unless the status is `expect`. */
-async function call<T>(
-  url: string,
-  init: { method?: string; token?: string; body?: unknown },
-  expect = 200,
-): Promise<T> {
-  const headers: Record<string, string> = {};
-  if (init.token) headers.authorization = `Bearer ${init.token}`;
-  if (init.body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(url, {
-    method: init.method ?? (init.body === undefined ? "GET" : "POST"),
-    headers,
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-  });
-  const text = await res.text();
-  if (res.status !== expect) throw new Error(`${init.method ?? "POST"} ${url}: HTTP ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : null) as T;
-}
-
 async function waitUntilRunning(server: TestServer, tenantId: string, timeoutMs = 60_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let last = "none";
   while (Date.now() < deadline) {
-    const status = await call<{ state: string; url: string | null; lastError: string | null }>(
+    const status = await callJson<{ state: string; url: string | null; lastError: string | null }>(
       `${server.url}/api/v1/status/${tenantId}`,
       { token: server.adminToken },
     );
@@ -447,20 +409,20 @@ async function main(): Promise<void> {
   try {
     const api = `${server.url}/api/v1`;
     const admin = server.adminToken;
-    const tenant = await call<{ id: string }>(
+    const tenant = await callJson<{ id: string }>(
       `${api}/tenants`,
       // enterprise: its 1,000 requests/s per key sit above what this run can reach, so the
       // rate limiter never shapes the numbers.
       { token: admin, body: { slug: "bench-search", name: "bench search", plan: "enterprise" } },
       201,
     );
-    const { secret: key } = await call<{ secret: string }>(
+    const { secret: key } = await callJson<{ secret: string }>(
       `${api}/tenants/${tenant.id}/keys`,
       { token: admin, body: { name: "bench", scopes: ["read", "write"] } },
       201,
     );
     log(`launching the instance for ${tenant.id}`);
-    await call(`${api}/launch`, { token: admin, body: { tenantId: tenant.id } });
+    await callJson(`${api}/launch`, { token: admin, body: { tenantId: tenant.id } });
     const instanceUrl = await waitUntilRunning(server, tenant.id);
 
     log(`loading ${VECTORS} vectors (${DIMENSION}-d) in batches of ${LOAD_BATCH}`);
@@ -468,7 +430,7 @@ async function main(): Promise<void> {
     const loadStarted = performance.now();
     for (let start = 0; start < VECTORS; start += LOAD_BATCH) {
       const ids = Array.from({ length: Math.min(LOAD_BATCH, VECTORS - start) }, (_, i) => `doc-${start + i}`);
-      await call(`${api}/embed`, {
+      await callJson(`${api}/embed`, {
         token: key,
         body: {
           ids,
@@ -494,10 +456,10 @@ async function main(): Promise<void> {
       instance: await cpuSecondsOf(statFiles.instance),
       controlPlane: await cpuSecondsOf(statFiles.controlPlane),
     });
-    const collection = await call<{ id: string }>(`${chromaUrl}${CHROMA_COLLECTIONS}/default`, {});
-    const count = await call<number>(`${chromaUrl}${CHROMA_COLLECTIONS}/${collection.id}/count`, {});
+    const collection = await callJson<{ id: string }>(`${chromaUrl}${CHROMA_COLLECTIONS}/default`, {});
+    const count = await callJson<number>(`${chromaUrl}${CHROMA_COLLECTIONS}/${collection.id}/count`, {});
     if (count !== VECTORS) throw new Error(`the collection holds ${count} vectors, expected ${VECTORS}`);
-    const token = await call<{ token: string; instanceUrl: string | null }>(`${api}/generate-token`, {
+    const token = await callJson<{ token: string; instanceUrl: string | null }>(`${api}/generate-token`, {
       token: key,
       body: { tenantId: tenant.id, scopes: ["read"], ttlSeconds: 3_600 },
     });

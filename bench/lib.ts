@@ -1,0 +1,59 @@
+/** Small pieces every benchmark script uses: env options, logging, number formatting, JSON calls. */
+
+/** A positive whole number from an environment variable, else `fallback`. */
+export function positiveInt(raw: string | undefined, fallback: number): number {
+  const value = Number(raw);
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
+/** Progress lines prefixed with the benchmark's name, e.g. `[bench:search] …`. */
+export function benchLog(name: string): (message: string) => void {
+  return (message) => console.log(`[bench:${name}] ${message}`);
+}
+
+/** The `p`th percentile (0–100) of values sorted ascending; NaN when there are none. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)] ?? Number.NaN;
+}
+
+export function fixed(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : "n/a";
+}
+
+export function signed(value: number, digits: number): string {
+  return `${value > 0 ? "+" : ""}${fixed(value, digits)}`;
+}
+
+export interface JsonInit {
+  /** Default: POST with a body, GET without. */
+  method?: string;
+  /** Sent as `Authorization: Bearer …`. */
+  token?: string;
+  body?: unknown;
+}
+
+/** One JSON call, whatever the status: the status and the parsed body (null when empty). */
+export async function requestJson<T>(url: string, init: JsonInit = {}): Promise<{ status: number; body: T }> {
+  const headers: Record<string, string> = {};
+  if (init.token) headers.authorization = `Bearer ${init.token}`;
+  if (init.body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(url, {
+    method: init.method ?? (init.body === undefined ? "GET" : "POST"),
+    headers,
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+}
+
+/** One JSON call that must answer `expect`; its parsed body. */
+export async function callJson<T>(url: string, init: JsonInit = {}, expect = 200): Promise<T> {
+  const { status, body } = await requestJson<T>(url, init);
+  if (status !== expect) {
+    throw new Error(
+      `${init.method ?? (init.body === undefined ? "GET" : "POST")} ${url}: HTTP ${status} ${JSON.stringify(body)}`,
+    );
+  }
+  return body;
+}
