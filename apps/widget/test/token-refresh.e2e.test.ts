@@ -7,7 +7,7 @@
 import { createServer } from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { seedTenant, startTestServer, type TestServer } from "@vdb/control-plane/testing";
+import { ingestText, seedTenant, startTestServer, type TestServer } from "@vdb/control-plane/testing";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeServer, launchChromium, listen, until } from "./e2e-harness";
@@ -105,19 +105,7 @@ beforeAll(async () => {
     const status = await cp<{ state?: string }>("GET", `/api/v1/status/${tenant.id}`);
     return status.body.state === "running" ? true : undefined;
   });
-  const document = await cp<{ id: string }>("POST", `/api/v1/docs?tenantId=${tenant.id}`, {
-    title: "Vacation policy",
-    text: VACATION,
-  });
-  expect(document.status).toBe(201);
-  await until("ingestion", async () => {
-    const { body } = await cp<{ status: string }>(
-      "GET",
-      `/api/v1/docs/${document.body.id}?tenantId=${tenant.id}`,
-    );
-    if (body.status === "failed") throw new Error(JSON.stringify(body));
-    return body.status === "ready" ? true : undefined;
-  });
+  await ingestText(server, tenant.id, "Vacation policy", VACATION);
   browser = await launchChromium();
 });
 

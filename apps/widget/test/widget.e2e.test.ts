@@ -7,7 +7,7 @@ import { mkdirSync } from "node:fs";
 import { createServer, type IncomingMessage } from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { seedTenant, startTestServer, type TestServer } from "@vdb/control-plane/testing";
+import { ingestText, seedTenant, startTestServer, type TestServer } from "@vdb/control-plane/testing";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeServer, launchChromium, listen, until } from "./e2e-harness";
@@ -98,16 +98,6 @@ async function cp<T>(method: string, pathname: string, body?: unknown): Promise<
   return { status: response.status, body: (await response.json()) as T };
 }
 
-async function ingest(tenantId: string, title: string, text: string): Promise<void> {
-  const created = await cp<{ id: string }>("POST", `/docs?tenantId=${tenantId}`, { title, text });
-  expect(created.status).toBe(201);
-  await until(`ingestion of ${title}`, async () => {
-    const document = await cp<{ status: string }>("GET", `/docs/${created.body.id}?tenantId=${tenantId}`);
-    if (document.body.status === "failed") throw new Error(JSON.stringify(document.body));
-    return document.body.status === "ready" ? true : undefined;
-  });
-}
-
 async function newPage(opts: { width?: number; height?: number } = {}): Promise<Page> {
   const context = await browser.newContext({
     viewport: { width: opts.width ?? 1100, height: opts.height ?? 760 },
@@ -151,8 +141,8 @@ beforeAll(async () => {
     const status = await cp<{ state?: string }>("GET", `/status/${tenant.id}`);
     return status.body.state === "running" ? true : undefined;
   });
-  await ingest(tenant.id, "Vacation policy", VACATION);
-  await ingest(tenant.id, "Parking", PARKING);
+  await ingestText(server, tenant.id, "Vacation policy", VACATION);
+  await ingestText(server, tenant.id, "Parking", PARKING);
   browser = await launchChromium();
 });
 

@@ -14,7 +14,7 @@ import type { AppEnv } from "../http/env";
 import { requestContext } from "../http/request-context";
 import type { Ctx } from "../lib/context";
 import type { Services } from "../services";
-import { startTestServer, type TestServer } from "../testing";
+import { ingestText, startTestServer, type TestServer } from "../testing";
 import { api, trpcLiveAs, watchUntil } from "../testing/http";
 import { createCallerFactory, router } from "../trpc/trpc";
 import { askQuestion, streamAnswer } from "./ask-question";
@@ -171,26 +171,6 @@ function parseSse(text: string): { event: string; data: unknown }[] {
     });
 }
 
-async function ingest(title: string, text: string): Promise<string> {
-  const created = await api(server.url, "POST", `/docs?tenantId=${tenantId}`, {
-    token: server.adminToken,
-    body: { title, text },
-  });
-  expect(created.status).toBe(201);
-  const id = created.body.id as string;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const document = await api(server.url, "GET", `/docs/${id}?tenantId=${tenantId}`, {
-      token: server.adminToken,
-    });
-    if (document.body.status === "ready") return id;
-    if (document.body.status === "failed" || Date.now() > deadline) {
-      throw new Error(`ingestion of ${title}: ${JSON.stringify(document.body)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 async function keyFor(tenant: string, scopes: string[]): Promise<string> {
   const key = await api(server.url, "POST", `/tenants/${tenant}/keys`, {
     token: server.adminToken,
@@ -214,8 +194,8 @@ beforeAll(async () => {
     tenantId,
     (instance) => instance?.state === "running",
   );
-  vacationId = await ingest("Vacation policy", VACATION);
-  parkingId = await ingest("Parking", PARKING);
+  vacationId = await ingestText(server, tenantId, "Vacation policy", VACATION);
+  parkingId = await ingestText(server, tenantId, "Parking", PARKING);
   const principal = await authenticate(server.services, server.adminToken);
   const request = { requestId: "req-chat-test", ip: null, userAgent: null };
   operatorCtx = { services: server.services, principal, request };

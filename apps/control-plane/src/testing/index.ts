@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { serve } from "@hono/node-server";
+import { jsonRequest } from "@vdb/http/testing";
 import postgres from "postgres";
 import { type App, createApp } from "../app";
 import { type Config, loadConfig } from "../config";
@@ -154,4 +155,40 @@ export async function seedTenant(
     },
     input: { slug, name: slug, plan },
   });
+}
+
+/**
+ * Posts a text document to a tenant as the platform operator (`POST /api/v1/docs`) and waits
+ * until it is ingested; returns its id. Throws when it is refused or fails, with the reason.
+ */
+export async function ingestText(
+  server: TestServer,
+  tenantId: string,
+  title: string,
+  text: string,
+  timeoutMs = 60_000,
+): Promise<string> {
+  const api = `${server.url}/api/v1`;
+  const created = await jsonRequest<{ id: string }>(api, "POST", `/docs?tenantId=${tenantId}`, {
+    token: server.adminToken,
+    body: { title, text },
+  });
+  if (created.status !== 201)
+    throw new Error(`posting ${title}: HTTP ${created.status} ${JSON.stringify(created.body)}`);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const document = await jsonRequest<{ status: string }>(
+      api,
+      "GET",
+      `/docs/${created.body.id}?tenantId=${tenantId}`,
+      {
+        token: server.adminToken,
+      },
+    );
+    if (document.body.status === "ready") return created.body.id;
+    if (document.body.status === "failed" || Date.now() > deadline) {
+      throw new Error(`ingestion of ${title}: ${JSON.stringify(document.body)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { streamAnswer } from "../chat/ask-question";
 import type { Ctx } from "../lib/context";
 import { chatMessages } from "../lib/db/schema";
-import { seedTenant, startTestServer, type TestServer } from "../testing";
+import { ingestText, seedTenant, startTestServer, type TestServer } from "../testing";
 import { api, trpcAs, trpcLiveAs, watchUntil } from "../testing/http";
 
 const SHOP = "https://shop.example";
@@ -17,24 +17,6 @@ const VACATION =
 
 let server: TestServer;
 let tenantId: string;
-
-async function ingest(title: string, text: string) {
-  const created = await api(server.url, "POST", `/docs?tenantId=${tenantId}`, {
-    token: server.adminToken,
-    body: { title, text },
-  });
-  expect(created.status).toBe(201);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const document = await api(server.url, "GET", `/docs/${created.body.id}?tenantId=${tenantId}`, {
-      token: server.adminToken,
-    });
-    if (document.body.status === "ready") return;
-    if (document.body.status === "failed" || Date.now() > deadline)
-      throw new Error(JSON.stringify(document.body));
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 /** A visitor of `widget` on SHOP asks one question; returns the visitor's token and the answer. */
 async function visitorAsks(widget: Widget, message: string) {
@@ -70,7 +52,7 @@ beforeAll(async () => {
   tenantId = (await seedTenant(server.services, "widget-delete", "pro")).id;
   await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
   await watchUntil(trpcLiveAs(server.url, server.adminToken), tenantId, (i) => i?.state === "running");
-  await ingest("Vacation policy", VACATION);
+  await ingestText(server, tenantId, "Vacation policy", VACATION);
 }, 120_000);
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import { and, count, eq } from "drizzle-orm";
 import { decodeJwt, generateKeyPair, importJWK, type JWK, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chatSessions, signingKeys, usageEvents } from "../lib/db/schema";
-import { seedTenant, startTestServer, type TestServer } from "../testing";
+import { ingestText, seedTenant, startTestServer, type TestServer } from "../testing";
 import { api, trpcAs, trpcLiveAs, watchUntil } from "../testing/http";
 import { newVisitorId } from "./issue-embed-token";
 
@@ -104,24 +104,6 @@ function expectError(reply: Reply<unknown>, status: number, code: string) {
   expect(body.error.message).toMatch(/\S/);
 }
 
-async function ingest(tenantId: string, title: string, text: string) {
-  const created = await api(server.url, "POST", `/docs?tenantId=${tenantId}`, {
-    token: server.adminToken,
-    body: { title, text },
-  });
-  expect(created.status).toBe(201);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const document = await api(server.url, "GET", `/docs/${created.body.id}?tenantId=${tenantId}`, {
-      token: server.adminToken,
-    });
-    if (document.body.status === "ready") return;
-    if (document.body.status === "failed" || Date.now() > deadline)
-      throw new Error(JSON.stringify(document.body));
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 beforeAll(async () => {
   distDir = mkdtempSync(path.join(tmpdir(), "vdb-widget-dist-"));
   writeFileSync(path.join(distDir, "widget.js"), "/* loader */");
@@ -145,7 +127,7 @@ beforeAll(async () => {
   });
   await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId: tenantA } });
   await watchUntil(trpcLiveAs(server.url, server.adminToken), tenantA, (i) => i?.state === "running");
-  await ingest(tenantA, "Vacation policy", VACATION);
+  await ingestText(server, tenantA, "Vacation policy", VACATION);
 }, 120_000);
 
 afterAll(async () => {
