@@ -94,10 +94,3 @@ function chromaRefusal(status: number, text: string): AppError {
     message: `The vector store failed the query (${status})`,
   });
 }
-
-/** Closes the pools (tests, shutdown). */
-export async function closeChromaPools(): Promise<void> {
-  const all = [...pools.values()];
-  pools.clear();
-  await Promise.all(all.map((pool) => pool.close().catch(() => {})));
-}
