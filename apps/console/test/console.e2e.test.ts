@@ -220,6 +220,12 @@ describe("the admin console, end to end in Chromium against a real control plane
   it("configures a widget with a copyable snippet and a live preview", async () => {
     await openTab("Widget");
     await page.getByRole("heading", { name: "New widget" }).waitFor();
+    // The live preview starts with its panel open; it must not take focus from the form.
+    await page.getByLabel("Allowed origins").focus();
+    await page.locator('.widget-preview[data-preview-state="live"]').waitFor();
+    expect(await page.getByLabel("Allowed origins").evaluate((el) => el === document.activeElement)).toBe(
+      true,
+    );
     await page.getByLabel("Allowed origins").fill("example.com/path");
     expect(await page.getByLabel("Allowed origins").inputValue()).toBe("example.com/path");
     await page.getByRole("button", { name: "Create widget" }).click();

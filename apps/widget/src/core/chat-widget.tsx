@@ -115,8 +115,12 @@ export function ChatWidget(props: ChatWidgetProps) {
     );
   }, [backend]);
 
+  // Focus follows the visitor opening the panel, never the first render: a panel that starts open
+  // (the console's preview, a restored state) must not take focus from the host page's form.
+  const wasOpen = useRef(isOpen);
   useEffect(() => {
-    if (isOpen) input.current?.focus();
+    if (isOpen && !wasOpen.current) input.current?.focus();
+    wasOpen.current = isOpen;
   }, [isOpen]);
 
   useEffect(() => {
