@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { PLANS, type Plan } from "@vdb/schemas/plans";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createTestDatabase,
@@ -14,10 +15,10 @@ import { freePort } from "../testing/process";
 
 const isRunning = (instance: { state: string } | null) => instance?.state === "running";
 
-async function tenantWithKey(server: TestServer, slug: string) {
+async function tenantWithKey(server: TestServer, slug: string, plan: Plan = "pro") {
   const tenant = await api(server.url, "POST", "/tenants", {
     token: server.adminToken,
-    body: { slug, name: slug, plan: "pro" },
+    body: { slug, name: slug, plan },
   });
   const key = await api(server.url, "POST", `/tenants/${tenant.body.id}/keys`, {
     token: server.adminToken,
@@ -141,6 +142,69 @@ describe("a tenant's instance, end to end", () => {
       body: { query: "alpha", nResults: 5 },
     });
     expect(search.body.results.map((hit: { id: string }) => hit.id).sort()).toEqual(["a", "b"]);
+  });
+
+  it("a plan change reaches the running instance: it restarts with the new document limit and keeps its data", async () => {
+    const starterMax = PLANS.starter.maxDocuments;
+    const { tenantId, key } = await tenantWithKey(server, "e2e-plan", "starter");
+    const live = trpcLiveAs(server.url, server.adminToken);
+    await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
+    await watchUntil(live, tenantId, isRunning);
+
+    // Fill the starter plan's MAX_DOCS, in batches the starter rate limit lets through.
+    for (let start = 0; start < starterMax; start += 1_000) {
+      const ids = Array.from({ length: 1_000 }, (_, i) => `doc-${start + i}`);
+      const filled = await api(server.url, "POST", "/embed", {
+        token: key,
+        body: { ids, documents: ids.map((id) => `text of ${id}`) },
+      });
+      expect(filled.status).toBe(200);
+    }
+    const embedOne = (id: string) =>
+      api(server.url, "POST", "/embed", { token: key, body: { ids: [id], documents: [`text of ${id}`] } });
+    const refused = await embedOne("one-more");
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe("QUOTA_EXCEEDED");
+
+    const pid = pidOf(server, tenantId);
+    const upgrade = await api(server.url, "PATCH", `/tenants/${tenantId}`, {
+      token: server.adminToken,
+      body: { plan: "pro" },
+    });
+    expect(upgrade.status).toBe(200);
+    // The status stream shows the restart; the new process runs the pro plan.
+    const states = await watchUntil(
+      live,
+      tenantId,
+      (instance) => isRunning(instance) && pidOf(server, tenantId) !== pid,
+    );
+    expect(states.map((s) => s?.state)).toContain("stopping");
+    expect(states.at(-1)?.restartCount).toBe(0); // a planned restart is not a crash
+    const health = await fetch(`${states.at(-1)?.url}/healthz`).then((r) => r.json());
+    expect(health).toMatchObject({ plan: "pro", maxDocs: PLANS.pro.maxDocuments });
+
+    const accepted = await embedOne("one-more");
+    expect(accepted.status).toBe(200);
+    expect(accepted.body.count).toBe(starterMax + 1);
+
+    // Back to starter while holding more than it allows: nothing is lost, the next write is refused.
+    const secondPid = pidOf(server, tenantId);
+    await api(server.url, "PATCH", `/tenants/${tenantId}`, {
+      token: server.adminToken,
+      body: { plan: "starter" },
+    });
+    await watchUntil(
+      live,
+      tenantId,
+      (instance) => isRunning(instance) && pidOf(server, tenantId) !== secondPid,
+    );
+    const overLimit = await embedOne("yet-another");
+    expect(overLimit.body.error?.code).toBe("QUOTA_EXCEEDED");
+    const kept = await api(server.url, "POST", "/search", {
+      token: key,
+      body: { query: "text of one-more", nResults: 1 },
+    });
+    expect(kept.body.results.map((hit: { id: string }) => hit.id)).toEqual(["one-more"]);
   });
 
   it("deleting a tenant stops its running instance and removes its data (no orphan left)", async () => {

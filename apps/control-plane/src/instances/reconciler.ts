@@ -11,6 +11,27 @@ import { type InstanceRow, toInstance } from "./to-instance";
 
 const MAX_BACKOFF_MS = 30_000;
 
+/**
+ * The parts of an instance's environment that only apply at start: when one differs from what
+ * the running process was started with (a plan change moves MAX_DOCS; a new PUBLIC_URL moves the
+ * token issuer), the instance is restarted with the new environment. LOG_LEVEL is left out: two
+ * control planes with different log levels must not take turns restarting every instance.
+ */
+const RESTART_ON_CHANGE = [
+  "PLAN",
+  "MAX_DOCS",
+  "MODEL_NAME",
+  "DIMENSION",
+  "JWKS_URL",
+  "TOKEN_ISSUER",
+] as const;
+
+/** Which restart-worthy variables differ between what runs and what is wanted (none if unknown). */
+export function envDrift(launched: Record<string, string> | null, wanted: Record<string, string>): string[] {
+  if (!launched) return [];
+  return RESTART_ON_CHANGE.filter((name) => launched[name] !== wanted[name]);
+}
+
 /** Events: `change` with the instance as it now is (state `deleted` once it is gone). */
 export interface ReconcilerEvents {
   change: [Instance];
@@ -161,20 +182,34 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     }
 
     // desired: running
+    const env = this.instanceEnv(row, plan);
     if (handle) {
       const observed = await this.runtime.observe(handle, row.tenantId);
       if (observed.state === "running") {
-        if (row.state !== "running" || row.url !== observed.url) {
-          await this.update(row, {
-            state: "running",
-            url: observed.url,
-            lastError: null,
-            nextAttemptAt: null,
-          });
+        const drift = envDrift(row.launchEnv, env);
+        if (drift.length === 0) {
+          if (row.state !== "running" || row.url !== observed.url || !row.launchEnv) {
+            await this.update(row, {
+              state: "running",
+              url: observed.url,
+              lastError: null,
+              nextAttemptAt: null,
+              // A row from before launch_env existed: what runs is taken to be what is wanted.
+              ...(row.launchEnv ? {} : { launchEnv: env }),
+            });
+          }
+          return;
         }
-        return;
-      }
-      if (observed.state === "starting") {
+        // Its data stays (the data dir, or the EFS volume): the new process opens it again.
+        this.logger.info(
+          { tenantId: row.tenantId, changed: drift },
+          "restarting an instance to apply a change",
+        );
+        row = await this.update(row, { state: "stopping" });
+        await this.runtime.stop(handle);
+        row = await this.update(row, { state: "pending", handleRef: null, url: null, nextAttemptAt: null });
+        handle = null;
+      } else if (observed.state === "starting") {
         const startedAt = row.state === "starting" ? row.stateChangedAt.getTime() : Date.now();
         if (Date.now() - startedAt > this.config.INSTANCE_START_TIMEOUT_MS) {
           await this.runtime.stop(handle);
@@ -183,17 +218,19 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
           await this.update(row, { state: "starting", url: observed.url });
         }
         return;
+      } else {
+        // It was running (or starting) and is gone: a crash. Restart with backoff.
+        row = await this.fail(row, observed.reason ?? "the instance stopped");
       }
-      // It was running (or starting) and is gone: a crash. Restart with backoff.
-      row = await this.fail(row, observed.reason ?? "the instance stopped");
     }
     if (row.nextAttemptAt && row.nextAttemptAt.getTime() > Date.now()) return;
     try {
-      const started = await this.runtime.start({ tenantId: row.tenantId, env: this.instanceEnv(row, plan) });
+      const started = await this.runtime.start({ tenantId: row.tenantId, env });
       await this.update(row, {
         state: "starting",
         handleRef: started.ref,
         url: started.url,
+        launchEnv: env,
         nextAttemptAt: null,
       });
     } catch (error) {

@@ -40,7 +40,11 @@ export async function changeTenantPlan({
 }): Promise<Tenant> {
   requireOperator(ctx.principal);
   const { tenantId, plan } = ChangeTenantPlanInput.parse(input);
-  return updateTenantField(ctx, tenantId, "plan", plan, "tenant.change_plan");
+  const tenant = await updateTenantField(ctx, tenantId, "plan", plan, "tenant.change_plan");
+  // A running instance enforces its plan's limits from its environment: the reconciler restarts
+  // it with the new one (its data stays).
+  ctx.services.reconciler.nudge();
+  return tenant;
 }
 
 /** Renames a tenant: its admins may. */

@@ -174,6 +174,8 @@ export const instances = pgTable(
     url: text("url"),
     lastError: text("last_error"),
     restartCount: integer("restart_count").notNull().default(0),
+    /** The environment the running process was started with; null until a start (or for rows from before 0006). */
+    launchEnv: jsonb("launch_env").$type<Record<string, string>>(),
     nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }),
     stateChangedAt: timestamp("state_changed_at", { withTimezone: true }).notNull().defaultNow(),
     createdAt: createdAt(),
