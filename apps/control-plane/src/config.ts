@@ -47,6 +47,8 @@ export const ConfigSchema = z.object({
   INSTANCE_DIMENSION: z.coerce.number().int().min(1).max(8_192).default(512),
   /** How often the reconciler drives instances towards their desired state. */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  /** Instances one reconciler pass works on at once: a slow stop or start holds up only its own. */
+  RECONCILE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   /** An instance not healthy this long after starting is restarted. */
   INSTANCE_START_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(60_000),
   /** Local runtime: stop instances when the control plane stops (else they keep running and are re-adopted). */

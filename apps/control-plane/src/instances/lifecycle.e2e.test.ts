@@ -207,6 +207,47 @@ describe("a tenant's instance, end to end", () => {
     expect(kept.body.results.map((hit: { id: string }) => hit.id)).toEqual(["one-more"]);
   });
 
+  it("one instance's slow stop holds up no other: a launch meanwhile runs at once", async () => {
+    const slow = await tenantWithKey(server, "e2e-slow-stop");
+    const quick = await tenantWithKey(server, "e2e-quick-launch");
+    const live = trpcLiveAs(server.url, server.adminToken);
+    await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId: slow.tenantId } });
+    await watchUntil(live, slow.tenantId, isRunning);
+
+    // The slow tenant's stop takes 20 s here (an ECS task draining, say).
+    const runtime = server.services.runtime;
+    const realStop = runtime.stop.bind(runtime);
+    let releaseSlowStop = () => {};
+    const slowStopHeld = new Promise<void>((resolve) => {
+      releaseSlowStop = resolve;
+      setTimeout(resolve, 20_000);
+    });
+    runtime.stop = async (handle) => {
+      if (handle.ref === String(pidOf(server, slow.tenantId))) await slowStopHeld;
+      return realStop(handle);
+    };
+    try {
+      await api(server.url, "POST", `/tenants/${slow.tenantId}/instance/stop`, { token: server.adminToken });
+      await watchUntil(live, slow.tenantId, (instance) => instance?.state === "stopping");
+      await api(server.url, "POST", "/launch", {
+        token: server.adminToken,
+        body: { tenantId: quick.tenantId },
+      });
+      await watchUntil(live, quick.tenantId, isRunning);
+      const slowNow = await api(server.url, "GET", `/status/${slow.tenantId}`, { token: server.adminToken });
+      expect(slowNow.body.state).toBe("stopping");
+      const embedded = await api(server.url, "POST", "/embed", {
+        token: quick.key,
+        body: { ids: ["q"], documents: ["launched while another instance was stopping"] },
+      });
+      expect(embedded.status).toBe(200);
+    } finally {
+      releaseSlowStop();
+      runtime.stop = realStop;
+    }
+    await watchUntil(live, slow.tenantId, (instance) => instance?.state === "stopped");
+  });
+
   it("deleting a tenant stops its running instance and removes its data (no orphan left)", async () => {
     const { tenantId } = await tenantWithKey(server, "e2e-orphan");
     await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });

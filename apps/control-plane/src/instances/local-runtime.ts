@@ -74,6 +74,7 @@ export class LocalRuntime implements InstanceRuntime {
   private readonly instanceMain: string;
   private readonly instanceDir: string;
   private readonly reserved = new Set<number>();
+  private starting: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: { dataDir: string; ports: [number, number]; logger: Logger }) {
     const pkg = createRequire(import.meta.url).resolve("@vdb/instance/package.json");
@@ -113,7 +114,17 @@ export class LocalRuntime implements InstanceRuntime {
     throw new RetryableRuntimeError(`no free port in ${first}-${last} for a new instance`, 10_000);
   }
 
-  async start(spec: InstanceSpec): Promise<InstanceHandle> {
+  /**
+   * Starts one at a time: a port is free until its pid file names it, so two starts picking
+   * ports at once could pick the same one.
+   */
+  start(spec: InstanceSpec): Promise<InstanceHandle> {
+    const started = this.starting.then(() => this.startNow(spec));
+    this.starting = started.catch(() => undefined);
+    return started;
+  }
+
+  private async startNow(spec: InstanceSpec): Promise<InstanceHandle> {
     const dir = this.tenantDir(spec.tenantId);
     mkdirSync(dir, { recursive: true });
     const port = await this.allocatePort();

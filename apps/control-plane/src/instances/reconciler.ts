@@ -3,6 +3,7 @@ import type { Instance } from "@vdb/schemas/instances";
 import { PLANS } from "@vdb/schemas/plans";
 import { eq, sql } from "drizzle-orm";
 import type { Config } from "../config";
+import { createLimiter } from "../lib/concurrency";
 import type { Database, Store } from "../lib/db/client";
 import { instances, tenants } from "../lib/db/schema";
 import type { Logger } from "../lib/logger";
@@ -38,16 +39,22 @@ export interface ReconcilerEvents {
 }
 
 /**
- * Drives every instance from its desired state to its actual state, one pass per interval.
+ * Drives every instance from its desired state to its actual state, one sweep per interval.
  * All it knows lives in the store and in the runtime, so a restarted control plane carries on
  * where the last one stopped: live instances are re-adopted (never started twice) and processes
  * no row wants are stopped. With several control planes on one PostgreSQL, one leads.
+ *
+ * Each instance is worked on by itself, at most RECONCILE_CONCURRENCY at once: an instance whose
+ * stop or start is slow is skipped by the sweeps that come meanwhile, and holds up no other.
  */
 export class Reconciler extends EventEmitter<ReconcilerEvents> {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
+  /** Work in progress, by tenant id: at most one piece per instance at any time. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly limit: ReturnType<typeof createLimiter>;
 
   constructor(
     private readonly store: Store,
@@ -57,6 +64,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   ) {
     super();
     this.setMaxListeners(0);
+    this.limit = createLimiter(config.RECONCILE_CONCURRENCY);
   }
 
   private get db(): Database {
@@ -68,17 +76,18 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     this.schedule(0);
   }
 
-  /** Stops the loop (and waits for a pass in progress); instances keep running. */
+  /** Stops the loop (and waits for the work in progress); instances keep running. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
+    await this.settled();
   }
 
-  /** Runs a pass soon (after a user changed a desired state), not at the next interval. */
+  /** Sweeps soon (after a user changed a desired state), not at the next interval. */
   nudge(): void {
-    if (this.running) this.again = true;
-    else this.schedule(0);
+    this.again = true;
+    if (!this.running) this.schedule(0);
   }
 
   private schedule(delayMs: number): void {
@@ -90,22 +99,37 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
 
   private async loop(): Promise<void> {
     if (this.running) return;
+    this.again = false;
     this.running = (async () => {
       try {
-        if (await this.store.tryAcquireLeadership()) await this.pass();
+        if (await this.store.tryAcquireLeadership()) await this.sweep();
       } catch (error) {
-        this.logger.error({ err: error }, "reconcile pass failed; retrying");
+        this.logger.error({ err: error }, "reconcile sweep failed; retrying");
       }
     })();
     await this.running;
     this.running = null;
-    const delay = this.again ? 0 : this.config.RECONCILE_INTERVAL_MS;
-    this.again = false;
-    this.schedule(delay);
+    this.schedule(this.again ? 0 : this.config.RECONCILE_INTERVAL_MS);
   }
 
-  /** One pass over every instance; exported for tests and for stopping everything at exit. */
+  /** One sweep, then all the work it (or an earlier one) started: for tests, and for stopping everything at exit. */
   async pass(): Promise<void> {
+    await this.sweep();
+    await this.settled();
+  }
+
+  private async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  /**
+   * Starts work on every instance that has none in progress, and on orphans: processes running
+   * that no row wants (the tenant or its instance was deleted). Does not wait for that work.
+   */
+  private async sweep(): Promise<void> {
+    // Taken before reading: an instance whose work ends while we read is left to the next
+    // sweep, since what we read of it may predate what that work did.
+    const busy = new Set(this.inFlight.keys());
     const rows = await this.db
       .select({ instance: instances, plan: tenants.plan })
       .from(instances)
@@ -113,22 +137,32 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     const live = await this.runtime.list();
     const wanted = new Set(rows.map((row) => row.instance.tenantId));
     for (const { instance, plan } of rows) {
-      try {
-        await this.reconcile(
-          instance,
-          plan,
-          live.filter((handle) => handle.tenantId === instance.tenantId),
-        );
-      } catch (error) {
-        this.logger.error({ err: error, tenantId: instance.tenantId }, "reconciling an instance failed");
-      }
+      if (busy.has(instance.tenantId)) continue;
+      const handles = live.filter((handle) => handle.tenantId === instance.tenantId);
+      this.track(instance.tenantId, () => this.reconcile(instance, plan, handles));
     }
-    // Orphans: running, but no row wants them (the tenant or its instance was deleted).
-    for (const orphan of live.filter((handle) => !wanted.has(handle.tenantId))) {
-      this.logger.warn({ tenantId: orphan.tenantId, ref: orphan.ref }, "stopping an orphaned instance");
-      await this.runtime.stop(orphan);
-      await this.runtime.destroyData(orphan.tenantId);
+    for (const orphan of live) {
+      if (wanted.has(orphan.tenantId) || busy.has(orphan.tenantId)) continue;
+      this.track(orphan.tenantId, async () => {
+        this.logger.warn({ tenantId: orphan.tenantId, ref: orphan.ref }, "stopping an orphaned instance");
+        await this.runtime.stop(orphan);
+        await this.runtime.destroyData(orphan.tenantId);
+      });
     }
+  }
+
+  private track(tenantId: string, work: () => Promise<void>): void {
+    if (this.inFlight.has(tenantId)) return;
+    const done = this.limit(work)
+      .catch((error: unknown) => {
+        this.logger.error({ err: error, tenantId }, "reconciling an instance failed");
+      })
+      .finally(() => {
+        this.inFlight.delete(tenantId);
+        // A nudge while this instance was busy may have been for it.
+        if (this.again && !this.running) this.schedule(0);
+      });
+    this.inFlight.set(tenantId, done);
   }
 
   private async reconcile(
