@@ -3,6 +3,12 @@ import { fileURLToPath } from "node:url";
 import { build } from "vite";
 
 export const CONSOLE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const WIDGET_ROOT = path.resolve(CONSOLE_ROOT, "../widget");
+/**
+ * The chat widget the console's live preview loads, built here for this run: apps/widget's own
+ * dist/ may not exist yet in a fresh clone, or be rebuilt meanwhile by the widget's tests.
+ */
+export const WIDGET_DIST_FOR_TESTS = path.join(CONSOLE_ROOT, "dist", "widget-for-tests");
 
 /**
  * vitest globalSetup: builds the console once per run so the end-to-end test serves exactly the
@@ -20,6 +26,15 @@ export default async function buildConsole(): Promise<void> {
       mode: "production",
       logLevel: "warn",
     });
+    // After the console: its build empties dist/. The widget's two bundles, as `pnpm build` makes them.
+    for (const mode of ["loader", "core"]) {
+      await build({
+        configFile: path.join(WIDGET_ROOT, "vite.config.ts"),
+        mode,
+        logLevel: "warn",
+        build: { outDir: WIDGET_DIST_FOR_TESTS },
+      });
+    }
   } finally {
     process.env.NODE_ENV = nodeEnv;
   }

@@ -3,7 +3,7 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accessibilityReport, focusRingOfFirstTabStop, launchChromium, screenshot } from "./browser";
-import { CONSOLE_ROOT } from "./build-console";
+import { CONSOLE_ROOT, WIDGET_DIST_FOR_TESTS } from "./build-console";
 
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
@@ -48,7 +48,9 @@ async function openTab(name: string) {
 }
 
 beforeAll(async () => {
-  server = await startTestServer({ env: { CONSOLE_DIR: path.join(CONSOLE_ROOT, "dist") } });
+  server = await startTestServer({
+    env: { CONSOLE_DIR: path.join(CONSOLE_ROOT, "dist"), WIDGET_DIST_DIR: WIDGET_DIST_FOR_TESTS },
+  });
   browser = await launchChromium();
   context = await browser.newContext({ viewport: DESKTOP });
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
@@ -232,7 +234,7 @@ describe("the admin console, end to end in Chromium against a real control plane
     await page.getByText(/must be an origin like/).waitFor();
     await page.getByLabel("Allowed origins").fill("https://www.example.com");
     await page.getByLabel("Greeting").fill("Hello from Acme! Ask about vacation or parking.");
-    // The real widget (its preview API, inside a shadow root) when apps/widget is built, else the drawn stand-in.
+    // The real widget (its preview API, inside a shadow root; built for this run by build-console.ts).
     await page.locator(".widget-preview").getByText("Hello from Acme!").first().waitFor();
     await page.getByRole("button", { name: "Create widget" }).click();
     const snippet = page.getByTestId("widget-snippet");
