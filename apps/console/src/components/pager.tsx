@@ -18,19 +18,19 @@ export function useCursorPages(resetKey: string) {
   };
 }
 
+export type CursorPages = ReturnType<typeof useCursorPages>;
+
+/** Previous / next over `useCursorPages`; `nextCursor` is the current page's (null on the last). */
 export function Pager({
-  page,
+  pages,
   nextCursor,
-  onNext,
-  onPrevious,
   label,
 }: {
-  page: number;
+  pages: CursorPages;
   nextCursor: string | null | undefined;
-  onNext: (cursor: string) => void;
-  onPrevious: () => void;
   label: string;
 }) {
+  const { page, next: onNext, previous: onPrevious } = pages;
   if (page === 1 && !nextCursor) return null;
   return (
     <nav className="pager" aria-label={`${label} pages`}>

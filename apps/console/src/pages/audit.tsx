@@ -174,13 +174,7 @@ export function AuditPage() {
                     </tbody>
                   </table>
                 </TableScroll>
-                <Pager
-                  label="Audit log"
-                  page={pages.page}
-                  nextCursor={page.nextCursor}
-                  onNext={pages.next}
-                  onPrevious={pages.previous}
-                />
+                <Pager label="Audit log" pages={pages} nextCursor={page.nextCursor} />
               </>
             )
           }

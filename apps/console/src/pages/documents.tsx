@@ -380,13 +380,7 @@ function DocumentList({
                   </tbody>
                 </table>
               </TableScroll>
-              <Pager
-                label="Documents"
-                page={pages.page}
-                nextCursor={page.nextCursor}
-                onNext={pages.next}
-                onPrevious={pages.previous}
-              />
+              <Pager label="Documents" pages={pages} nextCursor={page.nextCursor} />
             </>
           )
         }

@@ -224,13 +224,7 @@ function KeyList({ tenantId, canRevoke }: { tenantId: string; canRevoke: boolean
                   </tbody>
                 </table>
               </TableScroll>
-              <Pager
-                label="API keys"
-                page={pages.page}
-                nextCursor={page.nextCursor}
-                onNext={pages.next}
-                onPrevious={pages.previous}
-              />
+              <Pager label="API keys" pages={pages} nextCursor={page.nextCursor} />
             </>
           )
         }

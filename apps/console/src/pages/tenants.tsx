@@ -89,13 +89,7 @@ export function TenantsPage() {
                     </tbody>
                   </table>
                 </TableScroll>
-                <Pager
-                  label="Tenants"
-                  page={pages.page}
-                  nextCursor={page.nextCursor}
-                  onNext={pages.next}
-                  onPrevious={pages.previous}
-                />
+                <Pager label="Tenants" pages={pages} nextCursor={page.nextCursor} />
               </>
             )
           }
