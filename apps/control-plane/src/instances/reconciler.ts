@@ -3,7 +3,7 @@ import type { Instance } from "@vdb/schemas/instances";
 import { PLANS } from "@vdb/schemas/plans";
 import { eq, sql } from "drizzle-orm";
 import type { Config } from "../config";
-import { createLimiter } from "../lib/concurrency";
+import { createLimiter, type Limiter } from "../lib/concurrency";
 import type { Database, Store } from "../lib/db/client";
 import { instances, tenants } from "../lib/db/schema";
 import type { Logger } from "../lib/logger";
@@ -54,7 +54,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   private stopped = false;
   /** Work in progress, by tenant id: at most one piece per instance at any time. */
   private readonly inFlight = new Map<string, Promise<void>>();
-  private readonly limit: ReturnType<typeof createLimiter>;
+  private readonly limit: Limiter;
 
   constructor(
     private readonly store: Store,
