@@ -1,11 +1,11 @@
 import { AppError } from "@vdb/http/errors";
-import { Pool } from "undici";
+import { createUpstreamClient, type UpstreamReply } from "@vdb/http/upstream-client";
 import type { ChromaCollection } from "./chroma-collections";
 
 /**
- * Chroma's query endpoint called directly, over a kept-alive connection pool: the hot path of
- * every search. The chromadb client adds a second serialisation pass and a fetch per call,
- * which on a busy machine cost about as much as the query itself (see bench/search).
+ * Chroma's query endpoint called directly, over kept-alive connections: the hot path of every
+ * search. The chromadb client adds a second serialisation pass and a fetch per call, which on a
+ * busy machine cost about as much as the query itself (see bench/search).
  */
 export interface ChromaQuery {
   queryEmbeddings: number[][];
@@ -24,21 +24,8 @@ export interface ChromaQueryResult {
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
-const pools = new Map<string, Pool>();
-
-function poolFor(chromaUrl: string): Pool {
-  let pool = pools.get(chromaUrl);
-  if (!pool) {
-    pool = new Pool(chromaUrl, {
-      connections: 32,
-      keepAliveTimeout: 30_000,
-      headersTimeout: REQUEST_TIMEOUT_MS,
-      bodyTimeout: REQUEST_TIMEOUT_MS,
-    });
-    pools.set(chromaUrl, pool);
-  }
-  return pool;
-}
+// One client for every Chroma this process talks to (one, in practice: its own).
+const chroma = createUpstreamClient({ maxSockets: 32, timeoutMs: REQUEST_TIMEOUT_MS });
 
 /** Runs one query against `collection` in the Chroma at `chromaUrl`; Chroma's refusals become 4xx. */
 export async function queryChroma(
@@ -56,11 +43,10 @@ export async function queryChroma(
   const path =
     `/api/v2/tenants/${encodeURIComponent(collection.tenant)}/databases/${encodeURIComponent(collection.database)}` +
     `/collections/${encodeURIComponent(collection.id)}/query`;
-  let response: Awaited<ReturnType<Pool["request"]>>;
+  let response: UpstreamReply;
   try {
-    response = await poolFor(chromaUrl).request({
+    response = await chroma.request(`${chromaUrl}${path}`, {
       method: "POST",
-      path,
       headers: { "content-type": "application/json" },
       body,
     });
@@ -71,9 +57,8 @@ export async function queryChroma(
       cause: error,
     });
   }
-  const text = await response.body.text();
-  if (response.statusCode >= 400) throw chromaRefusal(response.statusCode, text);
-  return JSON.parse(text) as ChromaQueryResult;
+  if (response.status >= 400) throw chromaRefusal(response.status, response.text);
+  return JSON.parse(response.text) as ChromaQueryResult;
 }
 
 /** Chroma's own words for a refused query: 4xx is the caller's mistake, the rest is ours. */

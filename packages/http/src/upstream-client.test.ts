@@ -1,0 +1,143 @@
+import http from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { createUpstreamClient, type UpstreamClient } from "./upstream-client";
+
+interface Upstream {
+  url: string;
+  /** Connections the server has accepted so far. */
+  connections: () => number;
+  close: () => Promise<void>;
+}
+
+async function upstream(handler: http.RequestListener): Promise<Upstream> {
+  const server = http.createServer(handler);
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  server.on("connection", (socket) => {
+    accepted += 1;
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connections: () => accepted,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    const parts: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => parts.push(chunk));
+    req.on("end", () => resolve(Buffer.concat(parts).toString("utf8")));
+  });
+}
+
+describe("createUpstreamClient", () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+  function track<T extends Upstream | UpstreamClient>(thing: T): T {
+    cleanups.push(() => thing.close());
+    return thing;
+  }
+
+  it("sends the method, headers and UTF-8 body, and returns status, content type and text", async () => {
+    const seen: { method?: string; length?: string; auth?: string; body?: string }[] = [];
+    const server = track(
+      await upstream(async (req, res) => {
+        seen.push({
+          method: req.method,
+          length: req.headers["content-length"],
+          auth: req.headers.authorization,
+          body: await readBody(req),
+        });
+        res.writeHead(201, { "content-type": "application/json" });
+        res.end(JSON.stringify({ ok: "día" }));
+      }),
+    );
+    const client = track(createUpstreamClient({ maxSockets: 4, timeoutMs: 5_000 }));
+
+    const reply = await client.request(`${server.url}/search?x=1`, {
+      method: "POST",
+      headers: { authorization: "Bearer t", "content-type": "application/json" },
+      body: '{"q":"día"}',
+    });
+
+    expect(reply).toEqual({ status: 201, contentType: "application/json", text: '{"ok":"día"}' });
+    expect(seen).toEqual([
+      {
+        method: "POST",
+        length: String(Buffer.byteLength('{"q":"día"}')),
+        auth: "Bearer t",
+        body: '{"q":"día"}',
+      },
+    ]);
+  });
+
+  it("resolves with error statuses rather than throwing: the caller decides what they mean", async () => {
+    const server = track(
+      await upstream((_req, res) => {
+        res.writeHead(404);
+        res.end("gone");
+      }),
+    );
+    const client = track(createUpstreamClient({ maxSockets: 4, timeoutMs: 5_000 }));
+
+    await expect(client.request(`${server.url}/x`, { method: "GET" })).resolves.toEqual({
+      status: 404,
+      contentType: undefined,
+      text: "gone",
+    });
+  });
+
+  it("reuses one kept-alive connection for calls made one after another", async () => {
+    const server = track(
+      await upstream((_req, res) => {
+        res.end("ok");
+      }),
+    );
+    const client = track(createUpstreamClient({ maxSockets: 4, timeoutMs: 5_000 }));
+
+    for (let i = 0; i < 5; i++) await client.request(`${server.url}/`, { method: "GET" });
+
+    expect(server.connections()).toBe(1);
+  });
+
+  it("rejects when nothing listens", async () => {
+    const server = await upstream((_req, res) => res.end());
+    await server.close();
+    const client = track(createUpstreamClient({ maxSockets: 4, timeoutMs: 5_000 }));
+
+    await expect(client.request(`${server.url}/`, { method: "GET" })).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it("rejects when the upstream stays silent past the timeout", async () => {
+    const server = track(await upstream(() => {}));
+    const client = track(createUpstreamClient({ maxSockets: 4, timeoutMs: 200 }));
+
+    await expect(client.request(`${server.url}/`, { method: "GET" })).rejects.toThrow(
+      /no answer within 200 ms/,
+    );
+  });
+
+  it("rejects an answer cut off midway instead of returning half of it", async () => {
+    const server = track(
+      await upstream((req, res) => {
+        res.writeHead(200, { "content-length": "100" });
+        res.write("only part");
+        setTimeout(() => req.socket.destroy(), 20);
+      }),
+    );
+    const client = track(createUpstreamClient({ maxSockets: 4, timeoutMs: 5_000 }));
+
+    await expect(client.request(`${server.url}/`, { method: "GET" })).rejects.toThrow();
+  });
+});
