@@ -14,6 +14,14 @@ describe("ids", () => {
     expect(idSchema("tenant").safeParse(a).success).toBe(true);
     expect(idSchema("apiKey").safeParse(a).success).toBe(false);
   });
+
+  it("stay unique and well formed across many refills of their random pool", () => {
+    const ids = Array.from({ length: 10_000 }, () => newId("request"));
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toMatch(/^req_[0-9a-z]{20}$/);
+    // All 35 characters of the alphabet (no "l") show up in the random parts.
+    expect(new Set(ids.map((id) => id.slice("req_".length)).join("")).size).toBe(35);
+  });
 });
 
 describe("scopes", () => {
