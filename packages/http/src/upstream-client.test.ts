@@ -111,6 +111,41 @@ describe("createUpstreamClient", () => {
     expect(server.connections()).toBe(1);
   });
 
+  it("closes an idle connection before the server's announced keep-alive timeout", async () => {
+    let closedAfterMs: number | undefined;
+    let answeredAt = 0;
+    const server = track(
+      await upstream((req, res) => {
+        req.socket.once("close", () => {
+          closedAfterMs = Date.now() - answeredAt;
+        });
+        answeredAt = Date.now();
+        res.end("ok");
+      }),
+    );
+    // The test server is Node's: it announces `Keep-Alive: timeout=5` and closes after 5 s.
+    const client = track(createUpstreamClient({ maxSockets: 4, timeoutMs: 5_000 }));
+
+    await client.request(`${server.url}/`, { method: "GET" });
+    await new Promise((resolve) => setTimeout(resolve, 4_600));
+
+    expect(closedAfterMs).toBeGreaterThan(3_000);
+    expect(closedAfterMs).toBeLessThan(4_600);
+  });
+
+  it("waits for a slow answer past the idle timeout, up to the request timeout", async () => {
+    const server = track(
+      await upstream((_req, res) => {
+        setTimeout(() => res.end("slow"), 4_500);
+      }),
+    );
+    const client = track(createUpstreamClient({ maxSockets: 4, timeoutMs: 10_000 }));
+
+    await expect(client.request(`${server.url}/`, { method: "GET" })).resolves.toMatchObject({
+      text: "slow",
+    });
+  });
+
   it("rejects when nothing listens", async () => {
     const server = await upstream((_req, res) => res.end());
     await server.close();

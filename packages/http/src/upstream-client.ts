@@ -1,5 +1,8 @@
 import http from "node:http";
 
+/** How long an unused kept-alive connection stays open, at most (see createUpstreamClient). */
+const IDLE_TIMEOUT_MS = 4_000;
+
 /** An upstream's answer, read whole. */
 export interface UpstreamReply {
   status: number;
@@ -37,7 +40,11 @@ export interface UpstreamClient {
  * const reply = await chroma.request(`${chromaUrl}/api/v2/heartbeat`, { method: "GET" });
  */
 export function createUpstreamClient(opts: { maxSockets: number; timeoutMs: number }): UpstreamClient {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets });
+  // An idle connection is closed by us before the server would close it: a request sent on a
+  // connection the server is closing at that moment fails, and these POSTs are not retried.
+  // Node's agent honours a server's `Keep-Alive: timeout=N` hint (closing 1 s before it) only when
+  // it has an idle timeout of its own; Node servers announce 5 s.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets, timeout: IDLE_TIMEOUT_MS });
   return {
     request(url, init) {
       return new Promise<UpstreamReply>((resolve, reject) => {
