@@ -1,5 +1,5 @@
 import http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import net, { type AddressInfo, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createUpstreamClient, type UpstreamClient } from "./upstream-client";
 
@@ -144,6 +144,23 @@ describe("createUpstreamClient", () => {
     await expect(client.request(`${server.url}/`, { method: "GET" })).resolves.toMatchObject({
       text: "slow",
     });
+  });
+
+  it("speaks TLS to an https: upstream", async () => {
+    let firstByte: number | undefined;
+    const listener = net.createServer((socket) => {
+      socket.once("data", (chunk: Buffer) => {
+        firstByte = chunk[0];
+        socket.destroy();
+      });
+    });
+    await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise<void>((resolve) => listener.close(() => resolve())));
+    const client = track(createUpstreamClient({ maxSockets: 4, timeoutMs: 5_000 }));
+    const { port } = listener.address() as AddressInfo;
+
+    await expect(client.request(`https://127.0.0.1:${port}/`, { method: "GET" })).rejects.toThrow();
+    expect(firstByte).toBe(0x16); // a TLS handshake record, not "GET / HTTP/1.1"
   });
 
   it("rejects when nothing listens", async () => {

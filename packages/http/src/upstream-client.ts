@@ -1,4 +1,5 @@
 import http from "node:http";
+import https from "node:https";
 
 /** How long an unused kept-alive connection stays open, at most (see createUpstreamClient). */
 const IDLE_TIMEOUT_MS = 4_000;
@@ -20,8 +21,8 @@ export interface UpstreamRequest {
 
 export interface UpstreamClient {
   /**
-   * One call to `url` (`http:` only: upstreams are on a private network or loopback). Resolves
-   * with any status; rejects when the upstream cannot be reached, closes the connection early, or
+   * One call to `url` (`http:` or `https:`: a tenant's instance may use a hosted Chroma).
+   * Resolves with any status; rejects when the upstream cannot be reached, closes the connection early, or
    * is silent for longer than the timeout.
    */
   request(url: string, init: UpstreamRequest): Promise<UpstreamReply>;
@@ -31,7 +32,7 @@ export interface UpstreamClient {
 
 /**
  * A client for the hops between our own services (control plane → instance → Chroma) over
- * kept-alive `node:http` connections. Not fetch and not undici: on these hot paths bench/search
+ * kept-alive `node:http` (or `node:https`) connections. Not fetch and not undici: on these hot paths bench/search
  * measured both as slower per call (fetch builds a Request, Headers, an AbortSignal and a web
  * stream per call; undici's pool sends each request from a setImmediate).
  *
@@ -44,15 +45,18 @@ export function createUpstreamClient(opts: { maxSockets: number; timeoutMs: numb
   // connection the server is closing at that moment fails, and these POSTs are not retried.
   // Node's agent honours a server's `Keep-Alive: timeout=N` hint (closing 1 s before it) only when
   // it has an idle timeout of its own; Node servers announce 5 s.
-  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets, timeout: IDLE_TIMEOUT_MS });
+  const agentOptions = { keepAlive: true, maxSockets: opts.maxSockets, timeout: IDLE_TIMEOUT_MS };
+  const plain = new http.Agent(agentOptions);
+  const tls = new https.Agent(agentOptions);
   return {
     request(url, init) {
       return new Promise<UpstreamReply>((resolve, reject) => {
         const body = init.body === undefined ? undefined : Buffer.from(init.body, "utf8");
-        const outgoing = http.request(
+        const secure = url.startsWith("https:");
+        const outgoing = (secure ? https : http).request(
           url,
           {
-            agent,
+            agent: secure ? tls : plain,
             method: init.method,
             timeout: opts.timeoutMs,
             headers: { ...init.headers, ...(body ? { "content-length": String(body.length) } : {}) },
@@ -82,7 +86,8 @@ export function createUpstreamClient(opts: { maxSockets: number; timeoutMs: numb
       });
     },
     close() {
-      agent.destroy();
+      plain.destroy();
+      tls.destroy();
     },
   };
 }
