@@ -32,9 +32,9 @@ export interface UpstreamClient {
 
 /**
  * A client for the hops between our own services (control plane → instance → Chroma) over
- * kept-alive `node:http` (or `node:https`) connections. Not fetch and not undici: on these hot paths bench/search
- * measured both as slower per call (fetch builds a Request, Headers, an AbortSignal and a web
- * stream per call; undici's pool sends each request from a setImmediate).
+ * kept-alive `node:http` (or `node:https`) connections. Not fetch and not undici: on these hot
+ * paths bench/search measured both as slower per call (fetch builds a Request, Headers, an
+ * AbortSignal and a web stream per call; undici's pool sends each request from a setImmediate).
  *
  * @example
  * const chroma = createUpstreamClient({ maxSockets: 32, timeoutMs: 30_000 });
