@@ -12,13 +12,16 @@ export function createLimiter(limit: number): Limiter {
   const slots = Math.max(1, limit);
   let active = 0;
   const queue: (() => void)[] = [];
+  // A freed slot passes straight to the first in line: were it freed and then taken by the
+  // waiter when it resumes, a caller whose turn came in between could take it too.
   const release = () => {
-    active--;
-    queue.shift()?.();
+    const next = queue.shift();
+    if (next) next();
+    else active--;
   };
   return async <T>(work: () => Promise<T>): Promise<T> => {
     if (active >= slots) await new Promise<void>((resolve) => queue.push(resolve));
-    active++;
+    else active++;
     try {
       return await work();
     } finally {
