@@ -482,49 +482,35 @@ async function main(): Promise<void> {
         body: JSON.stringify({ query_embeddings: [q], n_results: N_RESULTS, include: INCLUDE }),
       })),
     };
+    // The same queries in VDB's search shape, to the instance's or the control plane's route.
+    const vdbSearchJob = (origin: string, path: string, bearer: string): Target["job"] => ({
+      origin,
+      headers: { ...json, authorization: `Bearer ${bearer}` },
+      requests: queries.map((q) => ({
+        method: "POST",
+        path,
+        body: JSON.stringify({ queryEmbedding: q, nResults: N_RESULTS, include: INCLUDE }),
+      })),
+    });
     const targets: Target[] = [
       { name: "chroma", label: "(a) Chroma direct", informational: false, job: chromaJob },
       {
         name: "instance",
         label: "(b) Instance",
         informational: false,
-        job: {
-          origin: instanceUrl,
-          headers: { ...json, authorization: `Bearer ${token.token}` },
-          requests: queries.map((q) => ({
-            method: "POST",
-            path: "/search",
-            body: JSON.stringify({ queryEmbedding: q, nResults: N_RESULTS, include: INCLUDE }),
-          })),
-        },
+        job: vdbSearchJob(instanceUrl, "/search", token.token),
       },
       {
         name: "control-plane",
         label: "(c) Control plane",
         informational: false,
-        job: {
-          origin: server.url,
-          headers: { ...json, authorization: `Bearer ${key}` },
-          requests: queries.map((q) => ({
-            method: "POST",
-            path: "/api/v1/search",
-            body: JSON.stringify({ queryEmbedding: q, nResults: N_RESULTS, include: INCLUDE }),
-          })),
-        },
+        job: vdbSearchJob(server.url, "/api/v1/search", key),
       },
       {
         name: "bare-proxy",
         label: "(d) Bare Node proxy → instance",
         informational: true,
-        job: {
-          origin: bareProxy.url,
-          headers: { ...json, authorization: `Bearer ${token.token}` },
-          requests: queries.map((q) => ({
-            method: "POST",
-            path: "/search",
-            body: JSON.stringify({ queryEmbedding: q, nResults: N_RESULTS, include: INCLUDE }),
-          })),
-        },
+        job: vdbSearchJob(bareProxy.url, "/search", token.token),
       },
       {
         name: "two-bare-hops",
