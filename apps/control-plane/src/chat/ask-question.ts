@@ -6,6 +6,7 @@ import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
 import type { Database } from "../lib/db/client";
 import { chatMessages, chatSessions } from "../lib/db/schema";
+import { isForeignKeyViolation } from "../lib/errors";
 import { recordUsage } from "../usage/record-usage";
 import { answerWriterFor } from "./answer-writer";
 import { CitationRenumberer, withoutCitationMarkers } from "./citation-markers";
@@ -197,8 +198,8 @@ export async function* streamAnswer({
  * that is the widget being gone, NOT_FOUND, not an internal error.
  */
 async function storeExchange(
-  db: Ctx["services"]["db"],
-  work: Parameters<Ctx["services"]["db"]["transaction"]>[0],
+  db: Database,
+  work: Parameters<Database["transaction"]>[0],
   visitor: VisitorOwner | undefined,
 ): Promise<void> {
   try {
@@ -209,13 +210,6 @@ async function storeExchange(
     }
     throw error;
   }
-}
-
-function isForeignKeyViolation(error: unknown): boolean {
-  for (let cause = error; cause instanceof Error; cause = cause.cause) {
-    if ((cause as Error & { code?: unknown }).code === "23503") return true;
-  }
-  return false;
 }
 
 /** Reads a chat stream to its stored answer (the `done` event), dropping the tokens. */

@@ -31,10 +31,20 @@ export function toTRPCError(error: unknown): TRPCError {
   return new TRPCError({ code: ERROR_TRPC_CODE[appError.code], message: appError.message, cause: appError });
 }
 
-/** Postgres' unique_violation, as raised by PGlite and postgres.js (Drizzle wraps it in `cause`). */
-export function isUniqueViolation(error: unknown): boolean {
+/** Whether `error`, or an error it wraps (Drizzle wraps the driver's in `cause`), has SQLSTATE `code`. */
+function hasPostgresCode(error: unknown, code: string): boolean {
   for (let current: unknown = error; current; current = (current as { cause?: unknown }).cause) {
-    if ((current as { code?: unknown }).code === "23505") return true;
+    if ((current as { code?: unknown }).code === code) return true;
   }
   return false;
+}
+
+/** Postgres' unique_violation, as raised by PGlite and postgres.js. */
+export function isUniqueViolation(error: unknown): boolean {
+  return hasPostgresCode(error, "23505");
+}
+
+/** Postgres' foreign_key_violation, as raised by PGlite and postgres.js. */
+export function isForeignKeyViolation(error: unknown): boolean {
+  return hasPostgresCode(error, "23503");
 }
