@@ -2,6 +2,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { ChatConfigFields } from "./chat/chat-config";
+import { parseMasterKey } from "./lib/master-key";
 
 // src/config.ts and the bundled dist/main.js are both one level below apps/control-plane.
 const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL("../../console/dist", import.meta.url));
@@ -18,7 +19,30 @@ export const ConfigSchema = z.object({
   HOST: z.string().default("127.0.0.1"),
   /** The URL users reach this control plane at; the `iss` of instance tokens. */
   PUBLIC_URL: z.url().optional(),
-  /** Root for embedded state: PGlite's files live in `DATA_DIR/pglite`. */
+  /** `production` makes VDB_MASTER_KEY mandatory (nothing secret is generated onto the disk). */
+  NODE_ENV: optionalString,
+  /**
+   * Base64 of 32 random bytes (`openssl rand -base64 32`): encrypts the private token-signing keys
+   * in the store. Unset outside production: generated once into DATA_DIR/master-key (0600).
+   */
+  VDB_MASTER_KEY: optionalString.transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    const key = parseMasterKey(value);
+    if (!key) ctx.addIssue({ code: "custom", message: "must be base64 of exactly 32 bytes" });
+    return key ?? undefined;
+  }),
+  /** Comma-separated former master keys: still opening what they sealed, re-sealed under the new key at start. */
+  VDB_MASTER_KEY_PREVIOUS: optionalString.transform((value, ctx) =>
+    (value ?? "")
+      .split(",")
+      .filter((item) => item.trim() !== "")
+      .flatMap((item) => {
+        const key = parseMasterKey(item);
+        if (!key) ctx.addIssue({ code: "custom", message: "each key must be base64 of exactly 32 bytes" });
+        return key ? [key] : [];
+      }),
+  ),
+  /** Root for embedded state (created 0700): PGlite's files live in `DATA_DIR/pglite`. */
   DATA_DIR: z.string().default("./data"),
   /** `postgres://…` to use a real PostgreSQL; otherwise embedded PGlite (or memory with `memory://`). */
   DATABASE_URL: optionalString,

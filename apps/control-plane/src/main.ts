@@ -6,6 +6,9 @@ import { ensureFirstAdmin } from "./users/ensure-first-admin";
 
 /** Starts the control plane and prints where it is and how to log in. */
 async function main() {
+  // Files this process (and the instances it starts) creates are owner-only: DATA_DIR holds the
+  // store, uploads and secrets. See lib/data-dir.ts for the files PGlite makes regardless.
+  process.umask(0o077);
   const config = loadConfig();
   const services = await createServices(config);
   const admin = await ensureFirstAdmin(services);
@@ -21,7 +24,7 @@ async function main() {
           : `PGlite in ${config.DATA_DIR}/pglite`;
     const login = admin.password
       ? `  Log in as:   ${admin.email} / ${admin.password}   (shown once; change it after logging in)`
-      : `  Log in as:   ${admin.email} (password set at first start, or VDB_ADMIN_PASSWORD)`;
+      : `  Log in as:   ${admin.email} (${admin.created ? "password from VDB_ADMIN_PASSWORD" : "password set at first start, or VDB_ADMIN_PASSWORD"})`;
     process.stdout.write(
       [
         "",

@@ -8,8 +8,10 @@ import { createRuntime } from "./instances/create-runtime";
 import { Reconciler } from "./instances/reconciler";
 import type { InstanceRuntime } from "./instances/runtime";
 import { JobQueue } from "./jobs/job-queue";
+import { prepareDataDir, tightenDataDir } from "./lib/data-dir";
 import { type Database, openStore, type Store } from "./lib/db/client";
 import { createLogger, type Logger } from "./lib/logger";
+import { resolveMasterKeys } from "./lib/master-key";
 import { createMetrics, type Metrics } from "./lib/metrics";
 import { SigningKeyStore } from "./tokens/signing-keys";
 import { UsageRecorder } from "./usage/record-usage";
@@ -37,15 +39,25 @@ export interface Services {
 
 export async function createServices(config: Config, opts: { logger?: Logger } = {}): Promise<Services> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
+  prepareDataDir(config.DATA_DIR);
+  const masterKeys = resolveMasterKeys(config);
   const store = await openStore({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
   const apiKeys = new ApiKeyCache(store.db, logger, {
     ttlMs: config.API_KEY_CACHE_TTL_SECONDS * 1000,
     pollMs: config.AUTH_POLL_INTERVAL_MS,
   });
-  const signingKeys = new SigningKeyStore(store.db);
-  await signingKeys.ensureActiveKey();
+  const signingKeys = new SigningKeyStore(store.db, masterKeys);
+  try {
+    await signingKeys.sealPrivateKeys(logger);
+    await signingKeys.ensureActiveKey();
+  } catch (error) {
+    await store.close(); // a wrong master key stops the start: let the store go with it
+    throw error;
+  }
   apiKeys.start();
   const uploadSecret = resolveUploadSecret(config);
+  // After the store and the secrets exist: PGlite's first start unpacks files world-readable.
+  tightenDataDir(config.DATA_DIR, logger);
   const blobs = createBlobStore({
     dataDir: config.DATA_DIR,
     publicUrl: config.publicUrl,

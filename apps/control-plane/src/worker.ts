@@ -8,6 +8,9 @@ import { createServices } from "./services";
  * never run one job twice at once, and a crashed worker's jobs resume elsewhere.
  */
 async function main() {
+  // Files this process (and the instances it starts) creates are owner-only: DATA_DIR holds the
+  // store, uploads and secrets. See lib/data-dir.ts for the files PGlite makes regardless.
+  process.umask(0o077);
   const config = loadConfig({ ...process.env, RUN_WORKER: "true" });
   if (!config.DATABASE_URL?.startsWith("postgres")) {
     throw new Error(

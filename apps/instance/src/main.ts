@@ -17,6 +17,8 @@ import { createLogger } from "./logger";
  * reports `degraded`.
  */
 async function main() {
+  // Chroma's files (its child process inherits this) are the tenant's data: owner-only.
+  process.umask(0o077);
   const config = loadInstanceConfig();
   const logger = createLogger(config.LOG_LEVEL, config.TENANT_ID);
   const provider = createEmbeddingProvider({

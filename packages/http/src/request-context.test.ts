@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { type RequestContextEnv, requestContext } from "./request-context";
+import { type RequestContextEnv, redactPath, requestContext } from "./request-context";
 
 type CallerEnv = {
   Variables: RequestContextEnv["Variables"] & { caller: string | null };
@@ -70,5 +70,28 @@ describe("requestContext", () => {
     const response = await app.request("/who");
     expect(await response.json()).toEqual({ caller: null });
     expect(finished).toEqual([202]);
+  });
+
+  it("keeps credentials out of the access log: after a secret prefix, and any key, session or JWT segment", async () => {
+    const { logger, lines } = capturingLogger();
+    const app = new Hono<RequestContextEnv>();
+    app.use(
+      requestContext<RequestContextEnv>({
+        services: { logger },
+        quietPaths: [],
+        secretPathPrefixes: ["/uploads/"],
+      }),
+    );
+    app.all("*", (c) => c.text("ok"));
+    const secrets = [
+      "/uploads/eyJrZXkiOiJ4In0.c2ln",
+      "/keys/vdbk_abc123/x",
+      "/t/eyJhbGciOiJFUzI1NiJ9.e30.sig",
+    ];
+    for (const path of secrets) await app.request(`${path}?token=vdbs_query`);
+    const logged = lines.map((line) => line.path);
+    expect(logged).toEqual(["/uploads/[redacted]", "/keys/[redacted]/x", "/t/[redacted]"]);
+    expect(JSON.stringify(lines)).not.toMatch(/c2ln|vdbk_abc|vdbs_query|e30/);
+    expect(redactPath("/api/v1/tenants/ten_1/keys")).toBe("/api/v1/tenants/ten_1/keys");
   });
 });

@@ -80,10 +80,11 @@ export class DiskBlobStore implements BlobStore {
     let sizeBytes = 0;
     let handle: FileHandle | null = null;
     try {
-      await mkdir(dir, { recursive: true });
+      // Owner-only, whatever the umask: uploaded documents are tenants' data.
+      await mkdir(dir, { recursive: true, mode: 0o700 });
       // Opened before streaming: createWriteStream(path) opens lazily, and a body refused on its
       // first chunk could then have the file created after the clean-up below removed it.
-      handle = await open(temp, "w");
+      handle = await open(temp, "w", 0o600);
       await pipeline(
         async function* () {
           for await (const chunk of limitedChunks(body, opts.maxBytes)) {

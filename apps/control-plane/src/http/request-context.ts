@@ -1,5 +1,6 @@
 import { requestContext as baseRequestContext } from "@vdb/http/request-context";
 import { routePath } from "hono/route";
+import { UPLOAD_ROUTE_PREFIX } from "../blobs/upload-routes";
 import type { Services } from "../services";
 import type { AppEnv } from "./env";
 
@@ -11,6 +12,8 @@ export function requestContext(services: Services) {
   return baseRequestContext<AppEnv>({
     services,
     quietPaths: ["/health", "/metrics"],
+    // An upload URL's token works until it expires: it must not sit in the logs.
+    secretPathPrefixes: [UPLOAD_ROUTE_PREFIX],
     onStart: (c) => {
       c.set("principal", null);
       c.set("credential", null);

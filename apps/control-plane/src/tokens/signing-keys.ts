@@ -15,6 +15,8 @@ import {
 import type { Database } from "../lib/db/client";
 import { signingKeys } from "../lib/db/schema";
 import { isUniqueViolation } from "../lib/errors";
+import type { Logger } from "../lib/logger";
+import { isSealedSecret, type MasterKeys } from "../lib/master-key";
 
 const ALG = "ES256";
 const CACHE_MS = 5_000;
@@ -35,11 +37,46 @@ export function toSigningKey(row: Row): SigningKey {
  * Asymmetric keys that sign instance tokens. One key is `active` (signs); rotation demotes it
  * to `previous` (still in the JWKS, so tokens it signed keep verifying) until it is retired.
  * Reads are cached for a few seconds so every process converges on a rotation quickly.
+ * Private keys are stored sealed under the master key (AES-256-GCM, bound to their `kid`): the
+ * store alone, or a copy of it, cannot mint tokens.
  */
 export class SigningKeyStore {
   private cache: { at: number; rows: Row[] } | null = null;
+  private readonly privateKeys = new Map<string, ReturnType<typeof importJWK>>();
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly masterKeys: MasterKeys,
+  ) {}
+
+  /**
+   * Seals private keys stored in the clear (rows from before encryption at rest) and re-seals
+   * those sealed under a previous master key, so VDB_MASTER_KEY_PREVIOUS can then be dropped.
+   * Idempotent; several processes doing it at once write equivalent rows.
+   */
+  async sealPrivateKeys(logger: Logger): Promise<void> {
+    const rows = await this.db.select().from(signingKeys);
+    let resealed = 0;
+    for (const row of rows) {
+      const stored = row.privateJwk;
+      if (isSealedSecret(stored) && this.masterKeys.isCurrent(stored)) continue;
+      let plaintext: string;
+      try {
+        plaintext = isSealedSecret(stored) ? this.masterKeys.open(stored, row.kid) : JSON.stringify(stored);
+      } catch (error) {
+        // A retired key never signs again: losing it is harmless. Any other key is needed.
+        if (row.status === "retired") continue;
+        throw error;
+      }
+      await this.db
+        .update(signingKeys)
+        .set({ privateJwk: { ...this.masterKeys.seal(plaintext, row.kid) } })
+        .where(eq(signingKeys.kid, row.kid));
+      resealed += 1;
+    }
+    if (resealed > 0) logger.info({ resealed }, "signing keys sealed under the current master key");
+    this.invalidate();
+  }
 
   private async rows(): Promise<Row[]> {
     if (this.cache && Date.now() - this.cache.at < CACHE_MS) return this.cache.rows;
@@ -61,7 +98,7 @@ export class SigningKeyStore {
     this.invalidate();
     if ((await this.rows()).some((row) => row.status === "active")) return;
     try {
-      await this.db.insert(signingKeys).values(await newKeyRow());
+      await this.db.insert(signingKeys).values(await this.newKeyRow());
     } catch (error) {
       if (!isUniqueViolation(error)) throw error; // another process created it first
     }
@@ -75,7 +112,7 @@ export class SigningKeyStore {
 
   /** Makes a new key active; the old active one becomes `previous` and keeps verifying. */
   async rotate(): Promise<SigningKey> {
-    const row = await newKeyRow();
+    const row = await this.newKeyRow();
     await this.db.transaction(async (tx) => {
       await tx.update(signingKeys).set({ status: "previous" }).where(eq(signingKeys.status, "active"));
       await tx.insert(signingKeys).values(row);
@@ -113,15 +150,30 @@ export class SigningKeyStore {
     claims: JWTPayload & { aud: string; sub: string },
     ttlSeconds: number,
   ): Promise<{ token: string; kid: string }> {
-    const active = (await this.rows()).find((row) => row.status === "active");
-    if (!active) throw new AppError({ code: "SERVICE_UNAVAILABLE", message: "No active signing key" });
-    const key = await importJWK(active.privateJwk as JWK, active.alg);
+    const { kid, key } = await this.activePrivateKey();
     const token = await new SignJWT(claims)
-      .setProtectedHeader({ alg: active.alg, kid: active.kid, typ: "JWT" })
+      .setProtectedHeader({ alg: ALG, kid, typ: "JWT" })
       .setIssuedAt()
       .setExpirationTime(`${ttlSeconds}s`)
       .sign(key);
-    return { token, kid: active.kid };
+    return { token, kid };
+  }
+
+  /** The active key's private half, opened from its sealed row once per key and process. */
+  async activePrivateKey(): Promise<{ kid: string; key: Awaited<ReturnType<typeof importJWK>> }> {
+    const active = (await this.rows()).find((row) => row.status === "active");
+    if (!active) throw new AppError({ code: "SERVICE_UNAVAILABLE", message: "No active signing key" });
+    let key = this.privateKeys.get(active.kid);
+    if (!key) {
+      const stored = active.privateJwk;
+      const jwk = (
+        isSealedSecret(stored) ? JSON.parse(this.masterKeys.open(stored, active.kid)) : stored
+      ) as JWK;
+      key = importJWK(jwk, active.alg);
+      this.privateKeys.set(active.kid, key);
+      key.catch(() => this.privateKeys.delete(active.kid));
+    }
+    return { kid: active.kid, key: await key };
   }
 
   /** Verifies a token as an instance would, against the current JWKS. */
@@ -129,15 +181,16 @@ export class SigningKeyStore {
     const jwks = createLocalJWKSet(await this.jwks());
     return jwtVerify(token, jwks, { audience: opts.audience, issuer: opts.issuer, algorithms: [ALG] });
   }
-}
 
-async function newKeyRow() {
-  const { publicKey, privateKey } = await generateKeyPair(ALG, { extractable: true });
-  return {
-    kid: newId("signingKey"),
-    alg: ALG,
-    status: "active" as const,
-    publicJwk: { ...(await exportJWK(publicKey)) },
-    privateJwk: { ...(await exportJWK(privateKey)) },
-  };
+  private async newKeyRow() {
+    const { publicKey, privateKey } = await generateKeyPair(ALG, { extractable: true });
+    const kid = newId("signingKey");
+    return {
+      kid,
+      alg: ALG,
+      status: "active" as const,
+      publicJwk: { ...(await exportJWK(publicKey)) },
+      privateJwk: { ...this.masterKeys.seal(JSON.stringify(await exportJWK(privateKey)), kid) },
+    };
+  }
 }

@@ -4,9 +4,9 @@ import path from "node:path";
 import type { ErrorBody } from "@vdb/schemas/errors";
 import type { EmbedTokenResponse, VisitorConversation, Widget } from "@vdb/schemas/widgets";
 import { and, count, eq } from "drizzle-orm";
-import { decodeJwt, generateKeyPair, importJWK, type JWK, SignJWT } from "jose";
+import { decodeJwt, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chatSessions, signingKeys, usageEvents } from "../lib/db/schema";
+import { chatSessions, usageEvents } from "../lib/db/schema";
 import { ingestText, seedTenant, startTestServer, type TestServer } from "../testing";
 import { api, trpcAs, trpcLiveAs, watchUntil } from "../testing/http";
 import { newVisitorId } from "./issue-embed-token";
@@ -357,11 +357,7 @@ describe("refusals", () => {
   });
 
   it("an expired token is UNAUTHORIZED and says so", async () => {
-    const [active] = await server.services.db
-      .select()
-      .from(signingKeys)
-      .where(eq(signingKeys.status, "active"));
-    const key = await importJWK(active!.privateJwk as JWK, "ES256");
+    const { kid, key } = await server.services.signingKeys.activePrivateKey();
     const now = Math.floor(Date.now() / 1000);
     const expired = await new SignJWT({
       kind: "embed",
@@ -371,7 +367,7 @@ describe("refusals", () => {
       origin: SHOP,
       jti: "req_expired",
     })
-      .setProtectedHeader({ alg: "ES256", kid: active!.kid })
+      .setProtectedHeader({ alg: "ES256", kid })
       .setIssuer(server.config.publicUrl)
       .setAudience(`vdb:widget:${widgetA.id}`)
       .setSubject(newVisitorId())

@@ -107,6 +107,7 @@ export const signingKeys = pgTable(
     alg: text("alg").notNull(),
     status: text("status", { enum: ["active", "previous", "retired"] }).notNull(),
     publicJwk: jsonb("public_jwk").$type<Record<string, unknown>>().notNull(),
+    /** Sealed under the master key (`SealedSecret` in lib/master-key.ts); a bare JWK only in rows from before. */
     privateJwk: jsonb("private_jwk").$type<Record<string, unknown>>().notNull(),
     createdAt: createdAt(),
     retiredAt: timestamp("retired_at", { withTimezone: true }),
