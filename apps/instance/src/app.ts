@@ -23,7 +23,17 @@ export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 const API_DESCRIPTION = `One tenant's vector store. Authenticate with \`Authorization: Bearer <instance token>\`
 (an ES256 JWT from the control plane, audience \`vdb:instance:<tenant id>\`, scopes read / write / admin).
-Batches take up to ${MAX_BATCH} documents. Every error is \`{ "error": { "code", "message", "requestId" } }\` with one
+Batches take up to ${MAX_BATCH} documents.
+
+Long texts: a model reads a bounded number of tokens of each text (use-lite: the first 128 tokens, about
+400-500 characters of English; it ignores the rest). A longer document is accepted and stored whole, its vector
+computed from its first 128 tokens, and \`/embed\` lists its id in \`truncated\`; a longer search query is embedded
+the same way and the answer says \`queryTruncated: true\`. Split texts into chunks under that size to have all of
+them embedded (the control plane's ingestion does this for uploaded files).
+
+Models that compute on the CPU (use-lite) run in worker threads (EMBED_WORKERS, one per core by default):
+/healthz and other requests answer while a batch is embedded, and a search's query is embedded before the
+remaining parts of earlier batches. Every error is \`{ "error": { "code", "message", "requestId" } }\` with one
 code of: BAD_REQUEST, VALIDATION_FAILED (with per-field \`issues\`), UNAUTHORIZED, FORBIDDEN, NOT_FOUND,
 METHOD_NOT_ALLOWED, CONFLICT, PAYLOAD_TOO_LARGE, QUOTA_EXCEEDED, RATE_LIMITED, INTERNAL, SERVICE_UNAVAILABLE.`;
 
@@ -56,6 +66,7 @@ export function createInstanceApp(opts: InstanceAppOptions) {
     providers: createProviderRegistry({
       defaultProvider: opts.provider,
       openai: { apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL },
+      workers: config.EMBED_WORKERS,
     }),
     verifier:
       opts.verifier ??

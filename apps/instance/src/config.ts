@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { TenantId } from "@vdb/schemas/ids";
 import { Plan } from "@vdb/schemas/plans";
@@ -19,6 +20,11 @@ export const InstanceConfigSchema = z.object({
   MODEL_NAME: z.string().min(1).default("use-lite"),
   DIMENSION: z.coerce.number().int().min(1).max(8_192).default(512),
   MAX_DOCS: z.coerce.number().int().min(1).default(100_000),
+  /**
+   * Worker threads that run a CPU model (use-lite, transformers:*), each with its own copy of it
+   * (use-lite: ~150-200 MB RSS each); one per core by default. `hash` and `openai:*` use none.
+   */
+  EMBED_WORKERS: z.coerce.number().int().min(1).max(64).default(availableParallelism()),
   /** An existing Chroma server (an ECS sidecar); without it the instance runs `chroma run` itself. */
   CHROMA_URL: optional.pipe(z.url().optional()),
   /** Where the instance's own Chroma keeps its files (used without CHROMA_URL). */

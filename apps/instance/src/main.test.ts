@@ -32,7 +32,7 @@ afterAll(async () => {
 });
 
 /** `node --import tsx src/main.ts` as a runtime starts it; resolves on its `instance listening` line. */
-async function startInstance(): Promise<RunningInstance> {
+async function startInstance(env: Record<string, string> = {}): Promise<RunningInstance> {
   const port = await freeLoopbackPort();
   const child = spawn(process.execPath, ["--import", "tsx", INSTANCE_MAIN], {
     env: {
@@ -48,6 +48,7 @@ async function startInstance(): Promise<RunningInstance> {
       HOST: "127.0.0.1",
       LOG_LEVEL: "warn",
       CHROMA_URL: "",
+      ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -156,5 +157,37 @@ describe("the instance process", () => {
     second.child.kill("SIGTERM");
     expect(await second.exited).toBe(0);
     expect(isAlive(second.chromaPid)).toBe(false);
+  });
+
+  it("embeds with use-lite in worker threads, loaded through tsx as in production, and stops them on SIGTERM", async () => {
+    const instance = await startInstance({
+      TENANT_ID: newId("tenant"),
+      DATA_DIR: path.join(dataDir, "use-lite"),
+      MODEL_NAME: "use-lite",
+      DIMENSION: "512",
+      EMBED_WORKERS: "2",
+    });
+    const health = await instanceApi(instance.url, "GET", "/healthz");
+    expect(health.body).toMatchObject({ status: "ok", model: "use-lite", dimension: 512 });
+    const token = await issuer.mint({ tenant: health.body.tenantId, scopes: ["write"] });
+    const texts = Array.from(
+      { length: 20 },
+      (_, index) => `note ${index} about ${index % 2 ? "cats" : "invoices"}`,
+    );
+    const embed = await instanceApi(instance.url, "POST", "/embed", {
+      token,
+      body: { ids: texts.map((_, index) => `n${index}`), documents: texts },
+    });
+    expect(embed.status, JSON.stringify(embed.body)).toBe(200);
+    expect(embed.body).toMatchObject({ upserted: 20, dimension: 512, truncated: [] });
+    const search = await instanceApi(instance.url, "POST", "/search", {
+      token,
+      body: { query: "a kitten", nResults: 1 },
+    });
+    expect(search.body.results[0].document).toContain("cats");
+
+    instance.child.kill("SIGTERM");
+    expect(await instance.exited).toBe(0);
+    expect(isAlive(instance.chromaPid)).toBe(false);
   });
 });

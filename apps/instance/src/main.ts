@@ -2,7 +2,6 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { serve } from "@hono/node-server";
 import { createEmbeddingProvider } from "@vdb/embeddings/create-provider";
-import { loadUseLiteModel } from "@vdb/embeddings/use-lite";
 import { createInstanceApp } from "./app";
 import { type ChromaProcess, startChromaProcess } from "./chroma-process";
 import { loadInstanceConfig } from "./config";
@@ -25,9 +24,10 @@ async function main() {
     model: config.MODEL_NAME,
     dimension: config.DIMENSION,
     openai: { apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL },
+    workers: config.EMBED_WORKERS,
   });
-  // Load the offline model now, so the first request does not pay for it.
-  if (config.MODEL_NAME === "use-lite") await loadUseLiteModel();
+  // Load the offline model now (in the first worker thread), so the first request does not pay for it.
+  if (config.MODEL_NAME === "use-lite") await provider.embed(["warm-up"]);
 
   let stopping = false;
   let chromaProcess: ChromaProcess | null = null;
@@ -37,7 +37,7 @@ async function main() {
     stopping = true;
     logger.info({ reason }, "stopping");
     server?.close();
-    await chromaProcess?.stop();
+    await Promise.all([chromaProcess?.stop(), provider.close?.()]);
     process.exit(exitCode);
   };
 

@@ -29,7 +29,9 @@ describe("createEmbeddingProvider", () => {
   });
 
   it("embeds through the created provider", async () => {
-    const [vector] = await createEmbeddingProvider({ model: "hash", dimension: 16 }).embed(["hello"]);
+    const {
+      vectors: [vector],
+    } = await createEmbeddingProvider({ model: "hash", dimension: 16 }).embed(["hello"]);
     expect(vector).toHaveLength(16);
   });
 

@@ -4,6 +4,7 @@ import { createOpenAIProvider } from "./openai";
 import type { EmbeddingProvider, ProviderOptions } from "./provider";
 import { createTransformersProvider } from "./transformers";
 import { createUseLiteProvider } from "./use-lite";
+import { createWorkerPoolProvider } from "./worker-pool";
 
 const MODEL_FORMS = "use-lite, hash, openai:<model> or transformers:<model dir>";
 
@@ -12,11 +13,14 @@ const MODEL_FORMS = "use-lite, hash, openai:<model> or transformers:<model dir>"
  * `use-lite` (default, offline, 512-d) | `hash` | `openai:<model>` | `transformers:<model dir>`.
  * `hash` and `openai:*` need `dimension`; for the others it is checked against the model's own.
  * Every configuration problem is an {@link EmbeddingConfigError} thrown here, at creation.
+ * With `workers`, `use-lite` and `transformers:*` embed in that many worker threads
+ * ({@link createWorkerPoolProvider}); without, on the caller's thread.
  *
  * @example
  * ```ts
  * const provider = createEmbeddingProvider({ model: "use-lite" });
  * const tests = createEmbeddingProvider({ model: "hash", dimension: 384 });
+ * const server = createEmbeddingProvider({ model: "use-lite", workers: 2 }); // two threads
  * const remote = createEmbeddingProvider({
  *   model: "openai:text-embedding-3-small",
  *   dimension: 1536,
@@ -25,7 +29,11 @@ const MODEL_FORMS = "use-lite, hash, openai:<model> or transformers:<model dir>"
  * ```
  */
 export function createEmbeddingProvider(opts: ProviderOptions): EmbeddingProvider {
-  const { model, dimension } = opts;
+  const { model, dimension, workers, ...rest } = opts;
+  if (workers !== undefined && (model === "use-lite" || model.startsWith("transformers:"))) {
+    // The pool's threads create the same provider without `workers`, on their own thread.
+    return createWorkerPoolProvider({ provider: { model, dimension, ...rest }, workers });
+  }
   if (model === "use-lite") return createUseLiteProvider({ dimension });
   if (model === "hash") {
     return createHashProvider({ dimension: requireDimension(dimension, "hash", "e.g. 384") });

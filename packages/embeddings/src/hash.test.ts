@@ -14,8 +14,8 @@ describe("hash provider", () => {
 
   it("is deterministic across calls and provider instances", async () => {
     const texts = ["The cat sat on the mat", "Quarterly revenue grew 12%", "ünïcödé ΚΑΛΗΜΕΡΑ 東京"];
-    const first = await createHashProvider({ dimension: 64 }).embed(texts);
-    const second = await createHashProvider({ dimension: 64 }).embed(texts);
+    const { vectors: first } = await createHashProvider({ dimension: 64 }).embed(texts);
+    const { vectors: second } = await createHashProvider({ dimension: 64 }).embed(texts);
     expect(second).toEqual(first);
     // Pinned values: a change here silently invalidates every stored hash collection.
     expect(hashEmbedding("hello world", 8).map((value) => Number(value.toFixed(6)))).toEqual([
@@ -24,7 +24,7 @@ describe("hash provider", () => {
   });
 
   it("returns unit vectors of the right length, also for texts without words", async () => {
-    const vectors = await createHashProvider({ dimension: 256 }).embed([
+    const { vectors } = await createHashProvider({ dimension: 256 }).embed([
       "hello",
       "",
       "   ",
@@ -51,7 +51,7 @@ describe("hash provider", () => {
 
   it("keeps the order of texts", async () => {
     const texts = Array.from({ length: 50 }, (_, index) => `document number ${index}`);
-    const vectors = await createHashProvider({ dimension: 32 }).embed(texts);
+    const { vectors } = await createHashProvider({ dimension: 32 }).embed(texts);
     vectors.forEach((vector, index) => {
       expect(vector).toEqual(hashEmbedding(texts[index]!, 32));
     });

@@ -18,7 +18,7 @@ const EMPTY_FEATURE = "\u0000empty";
  * @example
  * ```ts
  * const provider = createHashProvider({ dimension: 256 });
- * const [a, b] = await provider.embed(["The cat sat", "the cat sits"]);
+ * const { vectors: [a, b] } = await provider.embed(["The cat sat", "the cat sits"]);
  * provider.name; // "hash"
  * a.length; // 256
  * ```
@@ -29,7 +29,9 @@ export function createHashProvider(options: { dimension: number }): EmbeddingPro
   return {
     name: "hash",
     dimension,
-    embed: async (texts) => texts.map((text) => hashEmbedding(text, dimension)),
+    // Every word counts, however long the text: nothing is ever truncated.
+    maxInputTokens: null,
+    embed: async (texts) => ({ vectors: texts.map((text) => hashEmbedding(text, dimension)), truncated: [] }),
   };
 }
 

@@ -109,7 +109,7 @@ describe("openai provider against an OpenAI-compatible stub", () => {
 
     const texts = Array.from({ length: 600 }, (_, index) => `text number ${index}`);
     stub.requests.length = 0;
-    const vectors = await provider.embed(texts);
+    const { vectors } = await provider.embed(texts);
 
     expect(vectors).toHaveLength(600);
     vectors.forEach((vector, index) => {
@@ -136,7 +136,9 @@ describe("openai provider against an OpenAI-compatible stub", () => {
       baseURL: stub.baseURL,
     });
     stub.requests.length = 0;
-    const [vector] = await provider.embed(["hello"]);
+    const {
+      vectors: [vector],
+    } = await provider.embed(["hello"]);
     expect(vector).toEqual(expectedVector("hello", NATIVE_DIMENSION));
     expect(stub.requests[0]?.body).not.toHaveProperty("dimensions");
   });
@@ -149,7 +151,7 @@ describe("openai provider against an OpenAI-compatible stub", () => {
       baseURL: stub.baseURL,
     });
     stub.requests.length = 0;
-    expect(await provider.embed([])).toEqual([]);
+    expect(await provider.embed([])).toEqual({ vectors: [], truncated: [] });
     expect(stub.requests).toHaveLength(0);
   });
 

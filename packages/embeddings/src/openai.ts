@@ -37,7 +37,7 @@ export interface OpenAIProviderOptions {
  *   apiKey: config.OPENAI_API_KEY,
  * });
  * provider.name; // "openai:text-embedding-3-small"
- * const [vector] = await provider.embed(["hello"]); // vector.length === 512
+ * const { vectors: [vector] } = await provider.embed(["hello"]); // vector.length === 512
  * ```
  */
 export function createOpenAIProvider(options: OpenAIProviderOptions): EmbeddingProvider {
@@ -115,12 +115,14 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): EmbeddingP
   return {
     name,
     dimension,
+    // The endpoint's limit is its own (8,192 tokens for OpenAI's models): it refuses longer input.
+    maxInputTokens: null,
     async embed(texts) {
       const vectors: number[][] = [];
       for (let start = 0; start < texts.length; start += batchSize) {
         vectors.push(...(await embedBatch(texts.slice(start, start + batchSize), start)));
       }
-      return vectors;
+      return { vectors, truncated: [] };
     },
   };
 }

@@ -6,8 +6,32 @@ export interface EmbeddingProvider {
   /** Stable id stored with collections, e.g. `use-lite`, `hash`, `openai:text-embedding-3-small`. */
   readonly name: string;
   readonly dimension: number;
+  /**
+   * How many tokens of a text the model reads, when the provider knows; a longer text is embedded
+   * from its first `maxInputTokens` tokens and its index is listed in `truncated`.
+   */
+  readonly maxInputTokens: number | null;
   /** Embeds texts in order; implementations batch internally and load their model once. */
-  embed(texts: string[]): Promise<number[][]>;
+  embed(texts: string[], options?: EmbedOptions): Promise<EmbedResult>;
+  /** Releases what the provider holds (worker threads); in-process providers hold nothing. */
+  close?(): Promise<void>;
+}
+
+export interface EmbedOptions {
+  /**
+   * Who waits for the vectors: `query` (a search, a person waiting on one short text) is served
+   * before `bulk` (an upsert batch) by providers that queue work; default `bulk`.
+   */
+  priority?: EmbedPriority;
+}
+
+export type EmbedPriority = "query" | "bulk";
+
+export interface EmbedResult {
+  /** One vector per text, in input order. */
+  vectors: number[][];
+  /** Indexes (ascending) of the texts longer than `maxInputTokens`, embedded from their start only. */
+  truncated: number[];
 }
 
 /**
@@ -22,4 +46,10 @@ export interface ProviderOptions {
   /** Required for `hash` and `openai:*`; checked against the model's own for the others. */
   dimension?: number;
   openai?: { apiKey?: string; baseURL?: string };
+  /**
+   * Worker threads for the models that compute on the CPU (`use-lite`, `transformers:*`): with
+   * a number, they embed in that many threads, each with its own copy of the model, and never on
+   * the caller's thread. Ignored by `hash` (linear and cheap) and `openai:*` (remote).
+   */
+  workers?: number;
 }

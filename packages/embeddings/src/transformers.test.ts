@@ -134,7 +134,7 @@ describe.runIf(isTransformersInstalled)("transformers provider: real pipeline on
     const provider = createTransformersProvider({ modelDir: dir, batchSize: 2 });
     expect(provider).toMatchObject({ name: `transformers:${dir}`, dimension: 4 });
     const texts = ["cat", "kitten mat", "revenue grew", "cat kitten mat zebra", "mat"];
-    const vectors = await provider.embed(texts);
+    const { vectors } = await provider.embed(texts);
     expect(vectors).toHaveLength(texts.length);
     for (const [index, vector] of vectors.entries()) {
       const want = expected(texts[index]!.split(" "));

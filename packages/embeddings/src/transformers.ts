@@ -145,8 +145,10 @@ export function createTransformersProvider(options: {
   return {
     name,
     dimension,
+    // transformers.js truncates to the model's own maximum without saying which texts it cut.
+    maxInputTokens: null,
     async embed(texts) {
-      if (texts.length === 0) return [];
+      if (texts.length === 0) return { vectors: [], truncated: [] };
       let extractor: FeatureExtractor;
       try {
         extractor = await loadExtractor();
@@ -172,7 +174,7 @@ export function createTransformersProvider(options: {
         }
         vectors.push(...output);
       }
-      return vectors;
+      return { vectors, truncated: [] };
     },
   };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { EmbeddingConfigError } from "./errors";
 import { createUseLiteProvider, loadUseLiteModel } from "./use-lite";
+import { encodeForWindow, USE_LITE_MAX_TOKENS } from "./use-lite-tokens";
 
 const dot = (a: number[], b: number[]) => a.reduce((sum, value, index) => sum + value * (b[index] ?? 0), 0);
 
@@ -12,21 +13,25 @@ describe("use-lite provider (real model)", () => {
     const first = loadUseLiteModel();
     expect(loadUseLiteModel()).toBe(first);
     const [a, b] = await Promise.all([provider.embed(["one"]), provider.embed(["two"])]);
-    expect(a).toHaveLength(1);
-    expect(b).toHaveLength(1);
+    expect(a.vectors).toHaveLength(1);
+    expect(b.vectors).toHaveLength(1);
     expect(loadUseLiteModel()).toBe(first);
   });
 
   it("produces 512-d unit vectors named use-lite", async () => {
     expect(provider.name).toBe("use-lite");
     expect(provider.dimension).toBe(512);
-    const [vector] = await provider.embed(["The cat sat on the mat"]);
+    const {
+      vectors: [vector],
+    } = await provider.embed(["The cat sat on the mat"]);
     expect(vector).toHaveLength(512);
     expect(Math.sqrt(dot(vector!, vector!))).toBeCloseTo(1, 4);
   });
 
   it("places a paraphrase closer than an unrelated sentence", async () => {
-    const [cat, kitten, revenue] = await provider.embed([
+    const {
+      vectors: [cat, kitten, revenue],
+    } = await provider.embed([
       "The cat sat on the mat",
       "A kitten rests on a rug",
       "Quarterly revenue grew 12%",
@@ -40,10 +45,12 @@ describe("use-lite provider (real model)", () => {
       (_, index) =>
         `Sentence ${index}: ${["cats", "stocks", "rain", "football", "bread"][index % 5]} number ${index * 7}`,
     );
-    const batched = await provider.embed(texts);
+    const { vectors: batched } = await provider.embed(texts);
     expect(batched).toHaveLength(70);
     for (const [index, text] of texts.entries()) {
-      const [single] = await provider.embed([text]);
+      const {
+        vectors: [single],
+      } = await provider.embed([text]);
       const batchVector = batched[index]!;
       const maxDifference = Math.max(
         ...single!.map((value, position) => Math.abs(value - batchVector[position]!)),
@@ -53,13 +60,15 @@ describe("use-lite provider (real model)", () => {
   });
 
   it("returns one vector per text, also for empty strings (which the model alone drops)", async () => {
-    const vectors = await provider.embed(["a", "", "b", ""]);
+    const { vectors } = await provider.embed(["a", "", "b", ""]);
     expect(vectors).toHaveLength(4);
     for (const vector of vectors) expect(vector).toHaveLength(512);
-    const [a, b] = await provider.embed(["a", "b"]);
+    const {
+      vectors: [a, b],
+    } = await provider.embed(["a", "b"]);
     expect(Math.abs(dot(vectors[0]!, a!) - 1)).toBeLessThan(1e-4);
     expect(Math.abs(dot(vectors[2]!, b!) - 1)).toBeLessThan(1e-4);
-    expect(await provider.embed([])).toEqual([]);
+    expect(await provider.embed([])).toEqual({ vectors: [], truncated: [] });
   });
 
   it("refuses any dimension but 512", () => {
@@ -68,5 +77,53 @@ describe("use-lite provider (real model)", () => {
     expect(() => createUseLiteProvider({ dimension: 384 })).toThrow(
       "use-lite always produces 512-d vectors, but dimension 384 was requested",
     );
+  });
+});
+
+describe("use-lite's input window (real model)", () => {
+  const provider = createUseLiteProvider();
+  const sentence = (index: number) =>
+    `Section ${index} of the handbook explains billing: who to ask, which form to file, how long approval takes. `;
+  const long = Array.from({ length: 1_000 }, (_, index) => sentence(index)).join("");
+
+  it("tokenizes exactly as the library does (the first 128 tokens)", async () => {
+    const model = await loadUseLiteModel();
+    for (const text of [
+      "The cat sat on the mat",
+      " leading and  double  spaces ",
+      "Ünïcödé, 中文, emoji 🙂 and ﬁ ligatures",
+      "x".repeat(300),
+      long.slice(0, 1_500),
+    ]) {
+      const library = model.tokenizer.encode(text);
+      const ours = encodeForWindow(model, text);
+      expect(ours.ids).toEqual(library.slice(0, USE_LITE_MAX_TOKENS));
+      expect(ours.truncated).toBe(library.length > USE_LITE_MAX_TOKENS);
+    }
+  });
+
+  it("embeds a text of any length from its first 128 tokens, the vector the model gives the whole text, and says so", async () => {
+    const model = await loadUseLiteModel();
+    // The library reads the whole of a 2,000-character text (~600 tokens), the model its first 128.
+    const [whole] = await model.embed([long.slice(0, 2_000)]);
+    const { vectors, truncated } = await provider.embed([
+      "short text",
+      long.slice(0, 2_000),
+      long,
+      "also short",
+    ]);
+    expect(truncated).toEqual([1, 2]);
+    const maxDifference = (a: number[], b: number[]) =>
+      Math.max(...a.map((value, index) => Math.abs(value - b[index]!)));
+    expect(maxDifference(vectors[1]!, whole!)).toBeLessThan(1e-6);
+    // 100,000 characters sharing those first 128 tokens: the same vector.
+    expect(maxDifference(vectors[2]!, whole!)).toBeLessThan(1e-6);
+    expect(long.length).toBeGreaterThan(100_000);
+  });
+
+  it("lists nothing when every text fits the window", async () => {
+    const { truncated } = await provider.embed([sentence(1), sentence(2).repeat(3)]);
+    expect(truncated).toEqual([]);
+    expect(provider.maxInputTokens).toBe(USE_LITE_MAX_TOKENS);
   });
 });

@@ -65,6 +65,12 @@ export const EmbedResponse = z.object({
   upserted: z.number().int(),
   dimension: z.number().int(),
   count: z.number().int().describe("documents in the collection afterwards"),
+  truncated: z
+    .array(z.string())
+    .describe(
+      "ids of the documents longer than the model's input window (use-lite: 128 tokens, about 400-500 " +
+        "characters of English): each is stored whole, but its vector comes from its first 128 tokens only",
+    ),
 });
 export type EmbedResponse = z.infer<typeof EmbedResponse>;
 
@@ -143,7 +149,16 @@ export const SearchHit = z.object({
 });
 export type SearchHit = z.infer<typeof SearchHit>;
 
-export const SearchResponse = z.object({ collection: z.string(), results: z.array(SearchHit) });
+export const SearchResponse = z.object({
+  collection: z.string(),
+  results: z.array(SearchHit),
+  queryTruncated: z
+    .boolean()
+    .optional()
+    .describe(
+      "present for a text query: true when it was longer than the model's input window and only its start was embedded",
+    ),
+});
 export type SearchResponse = z.infer<typeof SearchResponse>;
 
 export const DeleteRequest = z

@@ -25,6 +25,8 @@ export interface ProviderRegistry {
 export function createProviderRegistry(opts: {
   defaultProvider: EmbeddingProvider;
   openai?: { apiKey?: string; baseURL?: string };
+  /** Worker threads for a CPU model created here (use-lite), as for the default (EMBED_WORKERS). */
+  workers?: number;
 }): ProviderRegistry {
   const { defaultProvider } = opts;
   const openaiConfigured = Boolean(opts.openai?.apiKey || opts.openai?.baseURL);
@@ -69,6 +71,7 @@ export function createProviderRegistry(opts: {
           model,
           ...(dimension === undefined ? {} : { dimension }),
           ...(opts.openai ? { openai: opts.openai } : {}),
+          ...(opts.workers === undefined ? {} : { workers: opts.workers }),
         });
         cache.set(key, provider);
         return provider;

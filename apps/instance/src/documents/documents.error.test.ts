@@ -93,7 +93,7 @@ describe("bad embed bodies answer 400 and write nothing", () => {
 
   it("vectors of the wrong dimension", async () => {
     const before = await stored();
-    const good = (await instance.provider.embed(["a"]))[0]!;
+    const good = (await instance.provider.embed(["a"])).vectors[0]!;
     const res = await call("POST", "/embed", { ids: ["x", "y"], embeddings: [good, [0.1, 0.2, 0.3]] });
     expectError(res, 400, "BAD_REQUEST");
     expect(res.body.error.message).toContain("embeddings[1] has 3 dimensions");

@@ -25,7 +25,13 @@ beforeAll(async () => {
     metadatas: docs.map((doc) => doc.metadata),
   });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
-  expect(res.body).toEqual({ collection: "default", upserted: 1_000, dimension: 64, count: 1_000 });
+  expect(res.body).toEqual({
+    collection: "default",
+    upserted: 1_000,
+    dimension: 64,
+    count: 1_000,
+    truncated: [],
+  });
 });
 afterAll(async () => instance?.close());
 
@@ -81,7 +87,9 @@ describe("search", () => {
   });
 
   it("answers only the included fields; a query vector works too", async () => {
-    const [vector] = await instance.provider.embed([docs[7]!.document]);
+    const {
+      vectors: [vector],
+    } = await instance.provider.embed([docs[7]!.document]);
     const res = await call("POST", "/search", {
       queryEmbedding: vector,
       nResults: 1,
@@ -170,14 +178,14 @@ describe("collections", () => {
   });
 
   it("precomputed vectors create a collection on first embed", async () => {
-    const vectors = await instance.provider.embed(["one", "two", "three"]);
+    const { vectors } = await instance.provider.embed(["one", "two", "three"]);
     const res = await call("POST", "/embed", {
       collection: "vectors",
       ids: ["1", "2", "3"],
       embeddings: vectors,
     });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ collection: "vectors", upserted: 3, dimension: 64, count: 3 });
+    expect(res.body).toEqual({ collection: "vectors", upserted: 3, dimension: 64, count: 3, truncated: [] });
     const search = await call("POST", "/search", {
       collection: "vectors",
       queryEmbedding: vectors[1],

@@ -37,7 +37,14 @@ export async function embedDocuments({
 }): Promise<EmbedResponse> {
   const first = await checkWrite(ctx, input);
   const provider = first.existing ? providerForCollection(ctx.providers, first.existing) : ctx.provider;
-  const embeddings = input.embeddings ?? (await embedTexts(provider, input.documents!));
+  let embeddings = input.embeddings;
+  let truncated: string[] = [];
+  if (!embeddings) {
+    const embedded = await embedTexts(provider, input.documents!, "bulk");
+    embeddings = embedded.vectors;
+    truncated = embedded.truncated.map((index) => input.ids[index]!);
+  }
+  const vectors = embeddings;
   return ctx.writeLock.run(async () => {
     const { existing, model, existingIds } = await checkWrite(ctx, input);
     if (!input.embeddings && existing && providerForCollection(ctx.providers, existing) !== provider) {
@@ -58,7 +65,7 @@ export async function embedDocuments({
         const ids = input.ids.slice(start, end);
         await collection.upsert({
           ids,
-          embeddings: embeddings.slice(start, end),
+          embeddings: vectors.slice(start, end),
           documents: input.documents?.slice(start, end),
           metadatas: metadatas?.slice(start, end) as ChromaMetadata[] | undefined,
         });
@@ -70,8 +77,8 @@ export async function embedDocuments({
     }
     const count = await collection.count().catch(rethrowChroma);
     // A collection made outside the instance records no dimension (0): report the vectors'.
-    const dimension = model.dimension || embeddings[0]!.length;
-    return { collection: input.collection, upserted: input.ids.length, dimension, count };
+    const dimension = model.dimension || vectors[0]!.length;
+    return { collection: input.collection, upserted: input.ids.length, dimension, count, truncated };
   });
 }
 

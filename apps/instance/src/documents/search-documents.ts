@@ -28,17 +28,23 @@ export async function searchDocuments({
 }): Promise<SearchResponse> {
   const collection = await getCollectionOrThrow(ctx.chroma, input.collection);
   let vector: number[];
+  // Said only of a text query: a vector is never cut.
+  let queryTruncated: { queryTruncated: boolean } | undefined;
   if (input.queryEmbedding) {
     assertDimension([input.queryEmbedding], modelOf(collection).dimension, "queryEmbedding");
     vector = input.queryEmbedding;
   } else {
-    [vector] = (await embedTexts(providerForCollection(ctx.providers, collection), [input.query!])) as [
-      number[],
-    ];
+    const embedded = await embedTexts(
+      providerForCollection(ctx.providers, collection),
+      [input.query!],
+      "query",
+    );
+    vector = embedded.vectors[0]!;
+    queryTruncated = { queryTruncated: embedded.truncated.length > 0 };
   }
   if (input.where || input.whereDocument) {
     const exact = await searchFilteredExactly(collection, vector, input);
-    if (exact) return { collection: input.collection, results: exact };
+    if (exact) return { collection: input.collection, results: exact, ...queryTruncated };
   }
   const result = await queryChroma(ctx.chromaUrl, collection, {
     queryEmbeddings: [vector],
@@ -58,7 +64,7 @@ export async function searchDocuments({
     if (include.has("embeddings")) hit.embedding = toArray(result.embeddings?.[0]?.[index]);
     return hit;
   });
-  return { collection: input.collection, results };
+  return { collection: input.collection, results, ...queryTruncated };
 }
 
 function toArray(vector: ArrayLike<number> | null | undefined): number[] | null {
