@@ -1,5 +1,6 @@
 import http from "node:http";
 import net, { type AddressInfo, type Socket } from "node:net";
+import { Readable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { createUpstreamClient, type UpstreamClient } from "./upstream-client";
 
@@ -191,5 +192,52 @@ describe("createUpstreamClient", () => {
     const client = track(createUpstreamClient({ maxSockets: 4, timeoutMs: 5_000 }));
 
     await expect(client.request(`${server.url}/`, { method: "GET" })).rejects.toThrow();
+  });
+
+  it("open: streams a body up and the answer down, and sends a Buffer with its length", async () => {
+    const seen: { length?: string; encoding?: string; body: string }[] = [];
+    const server = track(
+      await upstream(async (req, res) => {
+        const body = await readBody(req);
+        seen.push({
+          length: req.headers["content-length"],
+          encoding: req.headers["transfer-encoding"],
+          body,
+        });
+        res.writeHead(201, { "content-type": "text/plain" });
+        res.write("first,");
+        setImmediate(() => res.end("second"));
+      }),
+    );
+    const client = track(createUpstreamClient({ maxSockets: 2, timeoutMs: 5_000 }));
+    const streamed = await client.open(`${server.url}/up`, {
+      method: "POST",
+      body: Readable.from([Buffer.from("one "), Buffer.from("two")]),
+    });
+    expect(streamed.status).toBe(201);
+    expect(streamed.contentType).toBe("text/plain");
+    const parts: Buffer[] = [];
+    for await (const chunk of streamed.body) parts.push(chunk as Buffer);
+    expect(Buffer.concat(parts).toString()).toBe("first,second");
+    const buffered = await client.open(`${server.url}/up`, { method: "POST", body: Buffer.from("three") });
+    buffered.body.resume();
+    expect(seen).toEqual([
+      { length: undefined, encoding: "chunked", body: "one two" },
+      { length: "5", encoding: undefined, body: "three" },
+    ]);
+  });
+
+  it("open: a body stream that fails rejects the call instead of leaving it half sent", async () => {
+    const server = track(await upstream(async (req, res) => res.end(await readBody(req))));
+    const client = track(createUpstreamClient({ maxSockets: 2, timeoutMs: 5_000 }));
+    const failing = new Readable({
+      read() {
+        this.push("partial");
+        this.destroy(new Error("the client went away"));
+      },
+    });
+    await expect(client.open(`${server.url}/up`, { method: "POST", body: failing })).rejects.toThrow(
+      "the client went away",
+    );
   });
 });

@@ -1,5 +1,6 @@
 import http from "node:http";
 import https from "node:https";
+import { Readable } from "node:stream";
 
 /** How long an unused kept-alive connection stays open, at most (see createUpstreamClient). */
 const IDLE_TIMEOUT_MS = 4_000;
@@ -19,6 +20,22 @@ export interface UpstreamRequest {
   body?: string;
 }
 
+/** A request whose body is bytes already in hand or a stream, sent as it comes. */
+export interface UpstreamStreamRequest {
+  method: string;
+  headers?: Record<string, string>;
+  /** A Buffer goes with its `Content-Length`; a stream is piped (chunked unless headers give a length). */
+  body?: Buffer | Readable;
+}
+
+/** An upstream's answer as it arrives: status and headers now, the body as a stream. */
+export interface UpstreamStream {
+  status: number;
+  contentType: string | undefined;
+  /** Read it to the end or `destroy()` it: an unread answer holds its connection. */
+  body: Readable;
+}
+
 export interface UpstreamClient {
   /**
    * One call to `url` (`http:` or `https:`: a tenant's instance may use a hosted Chroma).
@@ -26,6 +43,12 @@ export interface UpstreamClient {
    * is silent for longer than the timeout.
    */
   request(url: string, init: UpstreamRequest): Promise<UpstreamReply>;
+  /**
+   * One call whose body and answer are streamed, so a large one is never held whole: resolves
+   * with the answer's status once its headers arrive. Rejects as `request` does, and when a
+   * streamed body fails (its error is the rejection).
+   */
+  open(url: string, init: UpstreamStreamRequest): Promise<UpstreamStream>;
   /** Closes the kept-alive connections. */
   close(): void;
 }
@@ -83,6 +106,44 @@ export function createUpstreamClient(opts: { maxSockets: number; timeoutMs: numb
         );
         outgoing.on("error", reject);
         outgoing.end(body);
+      });
+    },
+    open(url, init) {
+      return new Promise<UpstreamStream>((resolve, reject) => {
+        const secure = url.startsWith("https:");
+        const { body } = init;
+        const outgoing = (secure ? https : http).request(
+          url,
+          {
+            agent: secure ? tls : plain,
+            method: init.method,
+            timeout: opts.timeoutMs,
+            headers: {
+              ...init.headers,
+              ...(Buffer.isBuffer(body) ? { "content-length": String(body.length) } : {}),
+            },
+          },
+          (answer) => {
+            // The timeout covered the wait for headers; the caller reads the body at its own pace.
+            outgoing.setTimeout(0);
+            resolve({
+              status: answer.statusCode ?? 502,
+              contentType: answer.headers["content-type"],
+              body: answer,
+            });
+          },
+        );
+        outgoing.on("timeout", () =>
+          outgoing.destroy(new Error(`${url}: no answer within ${opts.timeoutMs} ms`)),
+        );
+        outgoing.on("error", reject);
+        if (body instanceof Readable) {
+          // A failing source (a client that went away mid-upload) must not leave a half-sent request open.
+          body.on("error", (error) => outgoing.destroy(error));
+          body.pipe(outgoing);
+        } else {
+          outgoing.end(body);
+        }
       });
     },
     close() {
