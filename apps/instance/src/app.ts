@@ -2,7 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { EmbeddingProvider } from "@vdb/embeddings/provider";
 import { answerErrorsAsJson, limitBodySize, serveApiDocs } from "@vdb/http/app-defaults";
 import { requestContext } from "@vdb/http/request-context";
-import { MAX_BATCH } from "@vdb/schemas/instances";
+import { INSTANCE_MAX_BODY_BYTES, MAX_BATCH } from "@vdb/schemas/instances";
 import { createTokenVerifier, type TokenVerifier } from "./auth/token-verifier";
 import { chromaPassthrough } from "./chroma-api/passthrough";
 import { chromaClientFor } from "./collections/chroma-collections";
@@ -14,12 +14,6 @@ import { healthRest } from "./health/rest";
 import type { InstanceEnv } from "./http/env";
 import { createLogger, type Logger } from "./logger";
 import { createWriteLock, type InstanceServices } from "./services";
-
-/**
- * Largest request body. The zod schemas bound the content (MAX_BATCH items); this bounds the
- * bytes before parsing: a full batch of short documents with 1536-d vectors fits.
- */
-export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 const API_DESCRIPTION = `One tenant's vector store. Authenticate with \`Authorization: Bearer <instance token>\`
 (an ES256 JWT from the control plane, audience \`vdb:instance:<tenant id>\`, scopes read / write / admin).
@@ -79,7 +73,7 @@ export function createInstanceApp(opts: InstanceAppOptions) {
     writeLock: createWriteLock(),
     startedAt: Date.now(),
   };
-  const maxBodyBytes = opts.maxBodyBytes ?? MAX_BODY_BYTES;
+  const maxBodyBytes = opts.maxBodyBytes ?? INSTANCE_MAX_BODY_BYTES;
 
   const app = new OpenAPIHono<InstanceEnv>();
   app.use(

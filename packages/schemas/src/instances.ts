@@ -18,6 +18,13 @@ export const DEFAULT_COLLECTION = "default";
 
 /** Largest batch one request may carry; the instance splits it into Chroma-sized writes. */
 export const MAX_BATCH = 10_000;
+/**
+ * Largest request body an instance accepts. The zod schemas bound the content (MAX_BATCH items);
+ * this bounds the bytes before parsing: a full batch of short documents with 1536-d vectors fits,
+ * and so does the largest body the control plane's Chroma gateway may be set to pass on.
+ */
+export const INSTANCE_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
 /** Chroma 1.0 rejects bigger single writes (measured: ~5,461). */
 export const CHROMA_MAX_WRITE = 5_000;
 

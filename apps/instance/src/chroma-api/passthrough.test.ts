@@ -60,6 +60,14 @@ describe("the Chroma passthrough", () => {
     const created = await chroma("POST", `${CHROMA_NAMESPACE}/collections`, { name: "raw2" });
     const bad = await chroma("POST", `${CHROMA_NAMESPACE}/collections/${created.body.id}/add`, { ids: [] });
     expect(bad.status).toBe(400);
+    const notObject = await chroma("POST", `${CHROMA_NAMESPACE}/collections/${created.body.id}/add`, ["a"]);
+    expect(notObject.status).toBe(400);
+    const zero = await chroma("POST", `${CHROMA_NAMESPACE}/collections/${created.body.id}/query`, {
+      query_embeddings: vectors(1),
+      n_results: 0,
+    });
+    expect(zero.status).toBe(400);
+    expect(zero.body.error.message).toContain("n_results");
     const response = await fetch(`${instance.url}/chroma${CHROMA_NAMESPACE}/collections`);
     expect(response.status).toBe(401);
   });

@@ -1,15 +1,26 @@
+import { Readable } from "node:stream";
 import { AppError, validationError } from "@vdb/http/errors";
+import { createUpstreamClient } from "@vdb/http/upstream-client";
 import { CHROMA_NAMESPACE, chromaScope, chromaWriteTarget } from "@vdb/schemas/chroma-api";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { forgetCollection } from "../collections/chroma-collections";
 import { assertWithinQuota } from "../documents/quota";
 import type { InstanceEnv } from "../http/env";
 import { requireScope } from "../http/require-scope";
 import type { InstanceServices } from "../services";
+import { topLevelFields } from "./top-level-fields";
 
 const PREFIX = "/chroma";
-const WriteIds = z.looseObject({ ids: z.array(z.string().min(1)).min(1) });
+const WriteBody = z.object({ ids: z.array(z.string().min(1)).min(1) });
+/** Chroma 1.0 answers n_results 0 with nothing found; its clients call 0 invalid, and so do we. */
+const QueryBody = z.object({
+  n_results: z.number().int().min(1, { message: "must be at least 1" }).optional(),
+});
+// Long enough for Chroma to index a 40 MiB batch on a busy machine; it covers the wait for
+// Chroma's answer to begin, not the streaming of either body.
+const CHROMA_TIMEOUT_MS = 120_000;
+const chromaHttp = createUpstreamClient({ maxSockets: 32, timeoutMs: CHROMA_TIMEOUT_MS });
 
 /** Which of `ids` a collection already holds, asked of Chroma directly. */
 async function presentIds(
@@ -28,9 +39,33 @@ async function presentIds(
 }
 
 /**
+ * The top-level `names` of a JSON body, parsed, checked by `schema`; the rest is left for Chroma
+ * (see topLevelFields). Refused as Chroma's parser would refuse it, before Chroma sees it.
+ */
+function parseFields<T>(body: Buffer, names: readonly string[], schema: z.ZodType<T>): T {
+  const fields = topLevelFields(body, names);
+  if (!fields) throw new AppError({ code: "BAD_REQUEST", message: "The request body must be a JSON object" });
+  const values: Record<string, unknown> = {};
+  for (const [name, text] of fields) {
+    try {
+      values[name] = JSON.parse(text);
+    } catch {
+      throw new AppError({ code: "BAD_REQUEST", message: `Malformed JSON in the request body's ${name}` });
+    }
+  }
+  const parsed = schema.safeParse(values);
+  if (!parsed.success) throw validationError(parsed.error);
+  return parsed.data;
+}
+
+/**
  * Chroma's own API (v2), for the control plane's Chroma-compatible gateway: the same instance
  * token and scopes as every other route, the same allow-list as the gateway, and MAX_DOCS
  * enforced on `add`/`upsert` before Chroma sees them. Everything else goes to Chroma as is.
+ *
+ * Bodies are streamed to Chroma and answers streamed back. Only `add`/`upsert` (whose ids the
+ * quota counts) and `query` (whose n_results is checked) are held, once, as the bytes that
+ * came; neither is parsed whole.
  */
 export const chromaPassthrough = new Hono<InstanceEnv>().all(`${PREFIX}/api/v2/*`, async (c) => {
   const path = c.req.path.slice(PREFIX.length);
@@ -43,37 +78,59 @@ export const chromaPassthrough = new Hono<InstanceEnv>().all(`${PREFIX}/api/v2/*
   }
   await requireScope(scope)(c, async () => {});
   const services = c.get("services");
-  const body = c.req.method === "GET" || c.req.method === "HEAD" ? undefined : await c.req.text();
-  const forward = async () => {
-    const response = await fetch(`${services.chromaUrl}${path}${new URL(c.req.url).search}`, {
-      method: c.req.method,
-      headers: { "content-type": "application/json" },
-      ...(body ? { body } : {}),
-    }).catch(() => {
-      throw new AppError({ code: "SERVICE_UNAVAILABLE", message: "This instance's Chroma did not answer" });
-    });
-    return new Response(response.body, {
-      status: response.status,
-      headers: { "content-type": response.headers.get("content-type") ?? "application/json" },
-    });
-  };
+  const url = `${services.chromaUrl}${path}${new URL(c.req.url).search}`;
 
   // A collection deleted or changed through Chroma's API: drop the handles the routes cache.
   if (c.req.method === "DELETE" || c.req.method === "PUT") forgetCollection(services.chroma);
   const target = chromaWriteTarget(c.req.method, path);
-  if (!target) return forward();
-  let ids: string[];
-  try {
-    const parsed = WriteIds.safeParse(JSON.parse(body ?? ""));
-    if (!parsed.success) throw validationError(parsed.error);
-    ids = parsed.data.ids;
-  } catch (error) {
-    if (error instanceof AppError) throw error;
-    throw new AppError({ code: "BAD_REQUEST", message: "Malformed JSON in request body" });
+  if (c.req.method === "POST" && path.endsWith("/query")) {
+    const body = Buffer.from(await c.req.arrayBuffer());
+    parseFields(body, ["n_results"], QueryBody);
+    return forwardToChroma(c, url, body);
   }
+  if (!target) return forwardToChroma(c, url, streamedBody(c));
+  const body = Buffer.from(await c.req.arrayBuffer());
+  const { ids } = parseFields(body, ["ids"], WriteBody);
   return services.writeLock.run(async () => {
     const present = await presentIds(services, target.collectionId, ids);
     await assertWithinQuota(services, ids.filter((id) => !present.has(id)).length);
-    return forward();
+    return forwardToChroma(c, url, body);
   });
 });
+
+/** The request's body as a stream, with its length when the caller gave one; none for GET/HEAD. */
+function streamedBody(c: Context<InstanceEnv>): { body: Readable; length?: string } | undefined {
+  if (c.req.method === "GET" || c.req.method === "HEAD" || !c.req.raw.body) return undefined;
+  const length = c.req.header("content-length");
+  const body = Readable.fromWeb(c.req.raw.body as import("node:stream/web").ReadableStream);
+  return { body, ...(length === undefined ? {} : { length }) };
+}
+
+/** One call to Chroma with `body`, its answer streamed back with Chroma's status. */
+async function forwardToChroma(
+  c: Context<InstanceEnv>,
+  url: string,
+  body: Buffer | { body: Readable; length?: string } | undefined,
+): Promise<Response> {
+  const isStream = body !== undefined && !Buffer.isBuffer(body);
+  const answer = await chromaHttp
+    .open(url, {
+      method: c.req.method,
+      headers: {
+        "content-type": "application/json",
+        ...(isStream && body.length !== undefined ? { "content-length": body.length } : {}),
+      },
+      ...(body === undefined ? {} : { body: isStream ? body.body : body }),
+    })
+    .catch((error: unknown) => {
+      throw new AppError({
+        code: "SERVICE_UNAVAILABLE",
+        message: "This instance's Chroma did not answer",
+        cause: error,
+      });
+    });
+  return new Response(Readable.toWeb(answer.body) as ReadableStream, {
+    status: answer.status,
+    headers: { "content-type": answer.contentType ?? "application/json" },
+  });
+}
