@@ -12,7 +12,7 @@ import { serveConsole } from "./console/serve-console";
 import { dataPlaneRest } from "./data-plane/rest";
 import { DATABASE_CREATE_PATH, databasesRest } from "./databases/rest";
 import { documentsRest, MULTIPART_UPLOAD_PATH } from "./documents/rest";
-import { chromaGateway } from "./gateway/chroma-gateway";
+import { CHROMA_GATEWAY_PREFIX, chromaGateway } from "./gateway/chroma-gateway";
 import { authenticateRequest } from "./http/authenticate-request";
 import { type AppEnv, requestMetaOf } from "./http/env";
 import { requestContext } from "./http/request-context";
@@ -40,8 +40,10 @@ export function createApp(services: Services) {
 
   app.use(requestContext(services));
   // Uploads stream files of up to the plan's size; their own route enforces the signed limit.
+  // The Chroma gateway takes Chroma-sized batches: its own limit, GATEWAY_MAX_BODY_BYTES.
   const limitBody = limitBodySize(services.config.MAX_BODY_BYTES);
   app.use((c, next) =>
+    c.req.path.startsWith(CHROMA_GATEWAY_PREFIX) ||
     c.req.path.startsWith(UPLOAD_ROUTE_PREFIX) ||
     MULTIPART_UPLOAD_PATH.test(c.req.path) ||
     DATABASE_CREATE_PATH.test(c.req.path)
@@ -129,7 +131,7 @@ export function createApp(services: Services) {
   // The chat widget on tenants' sites: embed tokens, visitors' chat, the widget's files.
   app.route("/", embedRoutes(services));
   app.route("/api/v1", api);
-  app.route("/", chromaGateway);
+  app.route("/", chromaGateway({ maxBodyBytes: services.config.GATEWAY_MAX_BODY_BYTES }));
   app.use(serveConsole(services.config.CONSOLE_DIR));
 
   answerErrorsAsJson(app, services.logger);

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { INSTANCE_MAX_BODY_BYTES } from "@vdb/schemas/instances";
 import { z } from "zod";
 import { ChatConfigFields } from "./chat/chat-config";
 import { parseMasterKey } from "./lib/master-key";
@@ -114,8 +115,18 @@ export const ConfigSchema = z.object({
   JOB_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
   /** The built admin console served at `/` (default: apps/console/dist of this checkout). */
   CONSOLE_DIR: z.string().min(1).default(DEFAULT_CONSOLE_DIR),
-  /** Largest JSON body accepted on any route. */
+  /** Largest JSON body accepted on any route but the Chroma gateway's. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1_024).default(1_048_576),
+  /**
+   * Largest body the Chroma gateway (`/api/v2`) passes on: Chroma's own payload limit (40 MiB) by
+   * default, so the stock clients' batches fit. At most what an instance accepts.
+   */
+  GATEWAY_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(INSTANCE_MAX_BODY_BYTES)
+    .default(40 * 1024 * 1024),
   /** The built chat widget (`apps/widget/dist`) served at /widget.js; default: found beside this app. */
   WIDGET_DIST_DIR: optionalString,
   /**

@@ -1,4 +1,5 @@
 import type { Scope } from "./auth";
+import type { ErrorCode } from "./errors";
 
 /**
  * The slice of Chroma's HTTP API (v2) that VDB offers to a tenant, shared by the control
@@ -44,3 +45,39 @@ export function chromaWriteTarget(
   if (!collectionId || rest.length > 0 || (action !== "add" && action !== "upsert")) return null;
   return { collectionId, action };
 }
+
+/**
+ * How the gateway answers each of VDB's error codes on Chroma's API: Chroma's status for it and
+ * the `error` name Chroma's clients map to an exception class (the Python client by this name,
+ * the JS client by the status), in Chroma's body `{ "error": name, "message": … }`.
+ *
+ * - A quota is 422 with a message starting "Quota exceeded": the JS client's
+ *   ChromaQuotaExceededError, Python's QuotaError.
+ * - SERVICE_UNAVAILABLE is Chroma's 503 `ChromaError` (what Chroma names Unavailable): a server
+ *   error in both clients, never 409, which the JS client reports as "already exists".
+ * - 401, 403, 404, 409 and 429 are reported by the JS client (3.x) with fixed texts of its own;
+ *   Python keeps the message for every one.
+ */
+export const CHROMA_ERRORS = {
+  BAD_REQUEST: { status: 400, name: "InvalidArgumentError" },
+  VALIDATION_FAILED: { status: 400, name: "InvalidArgumentError" },
+  UNAUTHORIZED: { status: 401, name: "AuthorizationError" },
+  FORBIDDEN: { status: 403, name: "AuthError" },
+  NOT_FOUND: { status: 404, name: "NotFoundError" },
+  METHOD_NOT_ALLOWED: { status: 405, name: "ChromaError" },
+  CONFLICT: { status: 409, name: "UniqueConstraintError" },
+  PAYLOAD_TOO_LARGE: { status: 413, name: "BatchSizeExceededError" },
+  QUOTA_EXCEEDED: { status: 422, name: "QuotaError" },
+  RATE_LIMITED: { status: 429, name: "RateLimitError" },
+  INTERNAL: { status: 500, name: "InternalError" },
+  SERVICE_UNAVAILABLE: { status: 503, name: "ChromaError" },
+} as const satisfies Record<ErrorCode, { status: number; name: string }>;
+
+/** The body of an error in Chroma's shape. */
+export interface ChromaErrorBody {
+  error: string;
+  message: string;
+}
+
+/** What the JS client needs at the start of a 422's message to report it as a quota. */
+export const CHROMA_QUOTA_PREFIX = "Quota exceeded: ";

@@ -1,5 +1,6 @@
+import { Readable } from "node:stream";
 import { AppError } from "@vdb/http/errors";
-import { createUpstreamClient } from "@vdb/http/upstream-client";
+import { createUpstreamClient, type UpstreamStream } from "@vdb/http/upstream-client";
 import type { Scope } from "@vdb/schemas/auth";
 import { instanceAudience } from "@vdb/schemas/tokens";
 import { eq } from "drizzle-orm";
@@ -90,6 +91,37 @@ export function dataPlaneTenant(ctx: Ctx, named: string | undefined): string {
   return named;
 }
 
+/**
+ * The tenant has no running instance: none launched (CONFLICT: launch one), or one stopped or
+ * still starting (`isStarting`: SERVICE_UNAVAILABLE, try again shortly). Its own class so the
+ * Chroma gateway can answer it as Chroma's 503 whatever the code.
+ */
+export class InstanceNotRunningError extends AppError {
+  readonly isStarting: boolean;
+
+  constructor(opts: { message: string; isStarting: boolean }) {
+    super({ code: opts.isStarting ? "SERVICE_UNAVAILABLE" : "CONFLICT", message: opts.message });
+    this.isStarting = opts.isStarting;
+  }
+}
+
+async function runningInstanceUrl(services: Services, tenantId: string): Promise<string> {
+  const row = await instanceLocation(services, tenantId);
+  if (!row)
+    throw new InstanceNotRunningError({
+      message: "This tenant has no instance; launch one first",
+      isStarting: false,
+    });
+  if (row.state !== "running" || !row.url) {
+    const isStarting = row.desiredState === "running";
+    throw new InstanceNotRunningError({
+      message: `The tenant's instance is ${row.state}${isStarting ? "; try again shortly" : "; launch it first"}`,
+      isStarting,
+    });
+  }
+  return row.url;
+}
+
 export interface ForwardRequest {
   tenantId: string;
   scope: Scope;
@@ -117,17 +149,7 @@ const instanceClient = createUpstreamClient({ maxSockets: 64, timeoutMs: REQUEST
 export async function forwardToInstance(ctx: Ctx, request: ForwardRequest): Promise<InstanceReply> {
   requireTenantScope(ctx.principal, request.tenantId, request.scope);
   const { services } = ctx;
-  const row = await instanceLocation(services, request.tenantId);
-  if (!row)
-    throw new AppError({ code: "CONFLICT", message: "This tenant has no instance; launch one first" });
-  if (row.state !== "running" || !row.url) {
-    const starting = row.desiredState === "running";
-    throw new AppError({
-      code: starting ? "SERVICE_UNAVAILABLE" : "CONFLICT",
-      message: `The tenant's instance is ${row.state}${starting ? "; try again shortly" : "; launch it first"}`,
-    });
-  }
-  const url = `${row.url}${request.path}`;
+  const url = `${await runningInstanceUrl(services, request.tenantId)}${request.path}`;
   const send = async (token: string): Promise<InstanceReply> => {
     try {
       const reply = await instanceClient.request(url, {
@@ -152,6 +174,58 @@ export async function forwardToInstance(ctx: Ctx, request: ForwardRequest): Prom
   if (reply.status !== 401) return reply;
   // The cached token no longer passes (its signing key was retired, the instance restarted and
   // re-read the JWKS): sign a fresh one and try once more.
+  forgetInstanceToken(services, request.tenantId, request.scope);
+  return send(await instanceToken(services, request.tenantId, request.scope));
+}
+
+/** A call to an instance whose body and answer are streamed (the Chroma gateway's). */
+export interface OpenRequest {
+  tenantId: string;
+  scope: Scope;
+  method: string;
+  /** Path and query on the instance, e.g. `/chroma/api/v2/version`. */
+  path: string;
+  /** Bytes in hand, or a stream passed on as it arrives (for bodies too large to hold twice). */
+  body?: Buffer | Readable;
+  /** A streamed body's length, when the caller announced one: sent on, so it is not chunked. */
+  contentLength?: number;
+}
+
+/**
+ * `forwardToInstance` with the body and the answer streamed: resolves once the instance's
+ * headers arrive. A streamed body cannot be sent twice, so it goes with a freshly signed token,
+ * which no instance refuses for being signed by a retired key; bytes in hand take the cached one
+ * and the same one retry as `forwardToInstance`.
+ */
+export async function openOnInstance(ctx: Ctx, request: OpenRequest): Promise<UpstreamStream> {
+  requireTenantScope(ctx.principal, request.tenantId, request.scope);
+  const { services } = ctx;
+  const url = `${await runningInstanceUrl(services, request.tenantId)}${request.path}`;
+  const isReplayable = !(request.body instanceof Readable);
+  const send = async (token: string): Promise<UpstreamStream> => {
+    try {
+      return await instanceClient.open(url, {
+        method: request.method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          "content-type": "application/json",
+          "x-request-id": ctx.request.requestId,
+          ...(request.contentLength === undefined ? {} : { "content-length": String(request.contentLength) }),
+        },
+        ...(request.body === undefined ? {} : { body: request.body }),
+      });
+    } catch (error) {
+      services.logger.warn({ err: error, tenantId: request.tenantId }, "instance unreachable");
+      throw new AppError({
+        code: "SERVICE_UNAVAILABLE",
+        message: "The tenant's instance did not answer; try again shortly",
+      });
+    }
+  };
+  if (!isReplayable) forgetInstanceToken(services, request.tenantId, request.scope);
+  const answer = await send(await instanceToken(services, request.tenantId, request.scope));
+  if (answer.status !== 401 || !isReplayable) return answer;
+  answer.body.resume();
   forgetInstanceToken(services, request.tenantId, request.scope);
   return send(await instanceToken(services, request.tenantId, request.scope));
 }

@@ -1,7 +1,18 @@
-import { ChromaClient } from "chromadb";
+import { PLANS } from "@vdb/schemas/plans";
+import {
+  ChromaClient,
+  ChromaClientError,
+  ChromaForbiddenError,
+  ChromaNotFoundError,
+  ChromaQuotaExceededError,
+} from "chromadb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../testing";
 import { api, trpcLiveAs, watchUntil } from "../testing/http";
+import { REFERENCE_DIMENSION, REFERENCE_EXTRA_BYTES, safeMaxBatchSize } from "./pre-flight";
+
+/** A control plane and its instances take minutes to start on a loaded shared machine. */
+const STARTUP_TIMEOUT_MS = 300_000;
 
 /** The snippet from the README, as a user would write it. */
 function chromaFor(server: TestServer, apiKey: string) {
@@ -9,7 +20,11 @@ function chromaFor(server: TestServer, apiKey: string) {
   return new ChromaClient({ host: hostname, port: Number(port), headers: { "x-chroma-token": apiKey } });
 }
 
-const vector = (seed: number) => Array.from({ length: 8 }, (_, i) => Math.sin(seed * 7 + i));
+const vector = (seed: number, dimension = 8) =>
+  Array.from({ length: dimension }, (_, i) => Math.sin(seed * 7 + i));
+const NAMESPACE = "/api/v2/tenants/default_tenant/databases/default_database";
+/** Written as JSON by JavaScript: -0.000012345678901234568, 24 characters. */
+const LONGEST_JSON_NUMBER = -1.2345678901234568e-5;
 
 describe("the stock chromadb client against the gateway", () => {
   let server: TestServer;
@@ -20,7 +35,8 @@ describe("the stock chromadb client against the gateway", () => {
     for (const slug of ["gw-a", "gw-b"] as const) {
       const tenant = await api(server.url, "POST", "/tenants", {
         token: server.adminToken,
-        body: { slug, name: slug, plan: "pro" },
+        // gw-b is on the starter plan, whose document quota a test fills.
+        body: { slug, name: slug, plan: slug === "gw-a" ? "pro" : "starter" },
       });
       const key = await api(server.url, "POST", `/tenants/${tenant.body.id}/keys`, {
         token: server.adminToken,
@@ -40,7 +56,7 @@ describe("the stock chromadb client against the gateway", () => {
       });
       await watchUntil(live, tenant.body.id, (instance) => instance?.state === "running");
     }
-  });
+  }, STARTUP_TIMEOUT_MS);
   afterAll(async () => server?.close());
 
   it("creates, lists, gets and deletes collections; adds, upserts, gets, queries, counts and deletes records", async () => {
@@ -84,7 +100,7 @@ describe("the stock chromadb client against the gateway", () => {
     await secret.add({ ids: ["s"], embeddings: [vector(9)], documents: ["a's secret"] });
 
     expect((await b.listCollections()).map((c) => c.name)).not.toContain("a-private");
-    await expect(b.getCollection({ name: "a-private" })).rejects.toThrow();
+    await expect(b.getCollection({ name: "a-private" })).rejects.toBeInstanceOf(ChromaNotFoundError);
     const intruder = await b.createCollection({ name: "a-private", embeddingFunction: null });
     expect(await intruder.count()).toBe(0);
     expect(await secret.count()).toBe(1);
@@ -94,7 +110,9 @@ describe("the stock chromadb client against the gateway", () => {
     const writer = chromaFor(server, keys.a);
     const collection = await writer.createCollection({ name: "guarded", embeddingFunction: null });
     const reader = await chromaFor(server, keys.aRead).getCollection({ name: "guarded" });
-    await expect(reader.add({ ids: ["x"], embeddings: [vector(1)] })).rejects.toThrow();
+    await expect(reader.add({ ids: ["x"], embeddings: [vector(1)] })).rejects.toBeInstanceOf(
+      ChromaForbiddenError,
+    );
     expect(await collection.count()).toBe(0);
     expect(await reader.count()).toBe(0);
 
@@ -119,5 +137,99 @@ describe("the stock chromadb client against the gateway", () => {
       headers: { authorization: `Bearer ${server.adminToken}` },
     });
     expect(session.status).toBe(401);
+  });
+
+  it("takes the JS client's batch of 500 records at 1536-d with 200-character documents", async () => {
+    const collection = await chromaFor(server, keys.a).createCollection({
+      name: "wide",
+      embeddingFunction: null,
+    });
+    const ids = Array.from({ length: 500 }, (_, i) => `wide-${i}`);
+    await collection.add({
+      ids,
+      embeddings: ids.map((_, i) => vector(i, 1536)),
+      documents: ids.map((id) => id.padEnd(200, ".")),
+      metadatas: ids.map((_, i) => ({ i })),
+    });
+    expect(await collection.count()).toBe(500);
+    const near = await collection.query({ queryEmbeddings: [vector(7, 1536)], nResults: 1 });
+    expect(near.ids[0]).toEqual(["wide-7"]);
+    expect(near.documents[0]?.[0]).toBe("wide-7".padEnd(200, "."));
+  });
+
+  it("answers pre-flight with a batch size its body limit takes, in the JSON numbers the Python client sends", async () => {
+    const headers = { "x-chroma-token": keys.a, "content-type": "application/json" };
+    const preFlight = await fetch(`${server.url}/api/v2/pre-flight-checks`, { headers });
+    const checks = (await preFlight.json()) as { max_batch_size: number; supports_base64_encoding?: boolean };
+    const expected = safeMaxBatchSize({
+      chromaMaxBatchSize: 5461,
+      maxBodyBytes: server.config.GATEWAY_MAX_BODY_BYTES,
+      planMaxDocuments: PLANS.pro.maxDocuments,
+    });
+    expect(checks).toMatchObject({ max_batch_size: expected, supports_base64_encoding: true });
+
+    // That many reference records, every number at its longest: about 40 MB, streamed through.
+    const collection = await chromaFor(server, keys.a).createCollection({
+      name: "reference",
+      embeddingFunction: null,
+    });
+    const ids = Array.from({ length: checks.max_batch_size }, (_, i) => `ref-${i}`);
+    const body = JSON.stringify({
+      ids,
+      embeddings: ids.map(() => Array.from({ length: REFERENCE_DIMENSION }, () => LONGEST_JSON_NUMBER)),
+      documents: ids.map(() => "d".repeat(REFERENCE_EXTRA_BYTES - 64)),
+    });
+    expect(Buffer.byteLength(body)).toBeGreaterThan(server.config.GATEWAY_MAX_BODY_BYTES * 0.9);
+    const added = await fetch(`${server.url}${NAMESPACE}/collections/${collection.id}/add`, {
+      method: "POST",
+      headers,
+      body,
+    });
+    expect(added.status).toBeLessThan(300);
+    expect(await collection.count()).toBe(checks.max_batch_size);
+  });
+
+  it("refuses n_results 0 as invalid input (a 4xx the client raises as such), not a 503", async () => {
+    const collection = await chromaFor(server, keys.a).getOrCreateCollection({
+      name: "zero",
+      embeddingFunction: null,
+    });
+    await collection.add({ ids: ["1"], embeddings: [vector(1)] });
+    const refusal = await collection
+      .query({ queryEmbeddings: [vector(1)], nResults: 0 })
+      .catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(ChromaClientError);
+    expect((refusal as Error).message).toContain("n_results: must be at least 1");
+    const raw = await fetch(`${server.url}${NAMESPACE}/collections/${collection.id}/query`, {
+      method: "POST",
+      headers: { "x-chroma-token": keys.a, "content-type": "application/json" },
+      body: JSON.stringify({ query_embeddings: [vector(1)], n_results: 0 }),
+    });
+    expect(raw.status).toBe(400);
+    expect(await raw.json()).toMatchObject({ error: "InvalidArgumentError" });
+  });
+
+  it("past the plan's document quota: ChromaQuotaExceededError with VDB's message, nothing written", async () => {
+    const chroma = chromaFor(server, keys.b);
+    const collection = await chroma.createCollection({ name: "full", embeddingFunction: null });
+    const quota = PLANS.starter.maxDocuments;
+    const headers = { "x-chroma-token": keys.b, "content-type": "application/json" };
+    for (let start = 0; start < quota; start += 2_500) {
+      const ids = Array.from({ length: Math.min(2_500, quota - start) }, (_, i) => `fill-${start + i}`);
+      const filled = await fetch(`${server.url}${NAMESPACE}/collections/${collection.id}/add`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ ids, embeddings: ids.map((_, i) => vector(start + i)) }),
+      });
+      expect(filled.status).toBeLessThan(300);
+    }
+    const refusal = await collection
+      .add({ ids: ["one-more"], embeddings: [vector(1)] })
+      .catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(ChromaQuotaExceededError);
+    expect((refusal as Error).message).toMatch(
+      new RegExp(`^Quota exceeded: This instance holds ${quota} of at most ${quota} documents`),
+    );
+    expect(await collection.count()).toBe(quota);
   });
 });

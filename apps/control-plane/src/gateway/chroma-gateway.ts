@@ -1,11 +1,26 @@
-import { AppError } from "@vdb/http/errors";
+import { Readable } from "node:stream";
+import { limitBodySize } from "@vdb/http/app-defaults";
+import { AppError, toAppError } from "@vdb/http/errors";
 import { chromaScope } from "@vdb/schemas/chroma-api";
-import { Hono } from "hono";
+import { PLANS } from "@vdb/schemas/plans";
+import { type Context, Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { authenticate, credentialFrom } from "../auth/authenticate";
-import { forwardToInstance, replyResponse } from "../data-plane/call-instance";
+import { openOnInstance } from "../data-plane/call-instance";
 import type { AppEnv } from "../http/env";
 import { ctxOf } from "../http/env";
-import { keyRateLimiter, rateLimitError, rateLimitHeaders } from "../usage/rate-limit";
+import { keyRateLimiter, planFromStore, rateLimitError, rateLimitHeaders } from "../usage/rate-limit";
+import { instanceErrorAsChroma, toChromaError } from "./chroma-errors";
+import { safeMaxBatchSize } from "./pre-flight";
+
+/** Everything under it is the gateway's, with its own body limit and error shape. */
+export const CHROMA_GATEWAY_PREFIX = "/api/v2/";
+const PRE_FLIGHT_PATH = "/api/v2/pre-flight-checks";
+/**
+ * Bodies up to this size are read whole before they are sent on, so a refused cached instance
+ * token can be retried with the same bytes; larger ones are streamed (see openOnInstance).
+ */
+const BUFFERED_BODY_BYTES = 64 * 1024;
 
 /**
  * A Chroma-compatible API at `/api/v2`, so the stock `chromadb` client works unchanged:
@@ -15,49 +30,105 @@ import { keyRateLimiter, rateLimitError, rateLimitHeaders } from "../usage/rate-
  * a key can never name another tenant's data. Inside it, the Chroma namespace is fixed
  * (`default_tenant` / `default_database`); creating Chroma tenants or databases, and `reset`,
  * are refused.
+ *
+ * Bodies of up to `GATEWAY_MAX_BODY_BYTES` (Chroma's own 40 MiB by default) are streamed to the
+ * instance and answers streamed back. Every error VDB makes here is in Chroma's shape and status
+ * (see toChromaError), so the clients raise their matching exception with VDB's message.
  */
-const limitKeys = keyRateLimiter();
+export function chromaGateway(opts: { maxBodyBytes: number }) {
+  const limitKeys = keyRateLimiter();
+  const gateway = new Hono<AppEnv>();
+  gateway.use("/api/v2/*", limitBodySize(opts.maxBodyBytes));
+  gateway.all("/api/v2/*", async (c) => {
+    const services = c.get("services");
+    // `Authorization: Bearer` wins over `x-chroma-token` when both are sent (the README says so).
+    const credential = credentialFrom({
+      authorization: c.req.header("authorization"),
+      apiKey: c.req.header("x-chroma-token") ?? c.req.header("x-api-key"),
+    });
+    const principal = await authenticate(services, credential);
+    if (principal?.kind !== "apiKey") {
+      throw new AppError({
+        code: "UNAUTHORIZED",
+        message: "The Chroma gateway needs a VDB API key in the x-chroma-token header",
+      });
+    }
+    c.set("principal", principal);
+    const verdict = await limitKeys(principal, services);
+    if (verdict) for (const [name, value] of Object.entries(rateLimitHeaders(verdict))) c.header(name, value);
+    if (verdict && !verdict.isAllowed) throw rateLimitError(verdict);
+    const path = c.req.path;
+    if (path === "/api/v2/auth/identity" && c.req.method === "GET") {
+      return c.json({ user_id: principal.keyId, tenant: "default_tenant", databases: ["default_database"] });
+    }
+    const scope = chromaScope(c.req.method, path);
+    if (!scope) {
+      throw new AppError({
+        code: "FORBIDDEN",
+        message: `${c.req.method} ${path} is not available through the VDB gateway (each tenant has one Chroma namespace)`,
+      });
+    }
+    const body = await requestBody(c);
+    const answer = await openOnInstance(ctxOf(c), {
+      tenantId: principal.tenantId,
+      scope,
+      method: c.req.method,
+      path: `/chroma${path}${new URL(c.req.url).search}`,
+      ...body,
+    });
+    const contentType = answer.contentType ?? "application/json";
+    if (answer.status >= 400) {
+      const text = await readAll(answer.body);
+      const translated = instanceErrorAsChroma(text);
+      if (translated) return c.json(translated.body, translated.status as ContentfulStatusCode);
+      return c.body(text, answer.status as ContentfulStatusCode, { "content-type": contentType });
+    }
+    if (path === PRE_FLIGHT_PATH) {
+      const checks = JSON.parse(await readAll(answer.body)) as { max_batch_size?: number };
+      const plan = await planFromStore(services.db)(principal.tenantId);
+      return c.json({
+        ...checks,
+        max_batch_size: safeMaxBatchSize({
+          chromaMaxBatchSize: checks.max_batch_size ?? Number.POSITIVE_INFINITY,
+          maxBodyBytes: opts.maxBodyBytes,
+          planMaxDocuments: plan ? PLANS[plan].maxDocuments : null,
+        }),
+      });
+    }
+    if (c.req.method === "POST" && path.endsWith("/query")) {
+      services.usage.record({ tenantId: principal.tenantId, kind: "search", quantity: 1 });
+    }
+    return c.body(Readable.toWeb(answer.body) as ReadableStream, answer.status as ContentfulStatusCode, {
+      "content-type": contentType,
+    });
+  });
+  gateway.onError((error, c) => {
+    const { status, body } = toChromaError(error);
+    if (status >= 500) c.get("logger").error({ err: error }, "Chroma gateway request failed");
+    if (toAppError(error).code === "PAYLOAD_TOO_LARGE") {
+      body.message = `${body.message}: send smaller batches (GET ${PRE_FLIGHT_PATH} gives a safe max_batch_size)`;
+    }
+    return c.json(body, status as ContentfulStatusCode);
+  });
+  return gateway;
+}
 
-export const chromaGateway = new Hono<AppEnv>().all("/api/v2/*", async (c) => {
-  const credential = credentialFrom({
-    authorization: c.req.header("authorization"),
-    apiKey: c.req.header("x-chroma-token") ?? c.req.header("x-api-key"),
-  });
-  const principal = await authenticate(c.get("services"), credential);
-  if (principal?.kind !== "apiKey") {
-    throw new AppError({
-      code: "UNAUTHORIZED",
-      message: "The Chroma gateway needs a VDB API key in the x-chroma-token header",
-    });
+/** The request's body: none, bytes in hand when small, else a stream (with its length when known). */
+async function requestBody(
+  c: Context<AppEnv>,
+): Promise<{ body?: Buffer | Readable; contentLength?: number }> {
+  if (c.req.method === "GET" || c.req.method === "HEAD" || !c.req.raw.body) return {};
+  const header = c.req.header("content-length");
+  const length = header === undefined ? undefined : Number.parseInt(header, 10);
+  if (length !== undefined && length <= BUFFERED_BODY_BYTES) {
+    return { body: Buffer.from(await c.req.arrayBuffer()) };
   }
-  c.set("principal", principal);
-  const verdict = await limitKeys(principal, c.get("services"));
-  if (verdict && !verdict.isAllowed) {
-    for (const [name, value] of Object.entries(rateLimitHeaders(verdict))) c.header(name, value);
-    throw rateLimitError(verdict);
-  }
-  const path = c.req.path;
-  if (path === "/api/v2/auth/identity" && c.req.method === "GET") {
-    return c.json({ user_id: principal.keyId, tenant: "default_tenant", databases: ["default_database"] });
-  }
-  const scope = chromaScope(c.req.method, path);
-  if (!scope) {
-    throw new AppError({
-      code: "FORBIDDEN",
-      message: `${c.req.method} ${path} is not available through the VDB gateway (each tenant has one Chroma namespace)`,
-    });
-  }
-  const query = new URL(c.req.url).search;
-  const body = c.req.method === "GET" || c.req.method === "HEAD" ? undefined : await c.req.text();
-  const response = await forwardToInstance(ctxOf(c), {
-    tenantId: principal.tenantId,
-    scope,
-    method: c.req.method,
-    path: `/chroma${path}${query}`,
-    ...(body ? { body } : {}),
-  });
-  if (c.req.method === "POST" && path.endsWith("/query") && response.status < 400) {
-    c.get("services").usage.record({ tenantId: principal.tenantId, kind: "search", quantity: 1 });
-  }
-  return replyResponse(c, response);
-});
+  const stream = Readable.fromWeb(c.req.raw.body as import("node:stream/web").ReadableStream);
+  return { body: stream, ...(length === undefined ? {} : { contentLength: length }) };
+}
+
+async function readAll(stream: Readable): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(chunk as Buffer);
+  return Buffer.concat(parts).toString("utf8");
+}
