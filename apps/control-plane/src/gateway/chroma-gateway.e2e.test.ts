@@ -1,3 +1,4 @@
+import http from "node:http";
 import { PLANS } from "@vdb/schemas/plans";
 import {
   ChromaClient,
@@ -14,6 +15,22 @@ import { REFERENCE_DIMENSION, REFERENCE_EXTRA_BYTES, safeMaxBatchSize } from "./
 /** A control plane and its instances take minutes to start on a loaded shared machine. */
 const STARTUP_TIMEOUT_MS = 300_000;
 
+/**
+ * POSTs over a connection of its own. Building a 40 MB body holds this process, which is also the
+ * control plane's, for seconds: a kept-alive connection may be closing under fetch as it resumes.
+ */
+function postOnFreshConnection(url: string, headers: Record<string, string>, body: string) {
+  return new Promise<{ status: number }>((resolve, reject) => {
+    const request = http.request(url, { agent: false, method: "POST", headers });
+    request.on("response", (response) => {
+      response.resume();
+      response.on("end", () => resolve({ status: response.statusCode ?? 0 }));
+    });
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
 /** The snippet from the README, as a user would write it. */
 function chromaFor(server: TestServer, apiKey: string) {
   const { hostname, port } = new URL(server.url);
@@ -29,6 +46,7 @@ const LONGEST_JSON_NUMBER = -1.2345678901234568e-5;
 describe("the stock chromadb client against the gateway", () => {
   let server: TestServer;
   const keys: Record<"a" | "b" | "aRead", string> = { a: "", b: "", aRead: "" };
+  const tenantIds = { a: "", b: "" };
   beforeAll(async () => {
     server = await startTestServer();
     const live = trpcLiveAs(server.url, server.adminToken);
@@ -43,6 +61,7 @@ describe("the stock chromadb client against the gateway", () => {
         body: { name: "chroma", scopes: ["write"] },
       });
       keys[slug === "gw-a" ? "a" : "b"] = key.body.secret;
+      tenantIds[slug === "gw-a" ? "a" : "b"] = tenant.body.id;
       if (slug === "gw-a") {
         const reader = await api(server.url, "POST", `/tenants/${tenant.body.id}/keys`, {
           token: server.adminToken,
@@ -180,11 +199,14 @@ describe("the stock chromadb client against the gateway", () => {
       documents: ids.map(() => "d".repeat(REFERENCE_EXTRA_BYTES - 64)),
     });
     expect(Buffer.byteLength(body)).toBeGreaterThan(server.config.GATEWAY_MAX_BODY_BYTES * 0.9);
-    const added = await fetch(`${server.url}${NAMESPACE}/collections/${collection.id}/add`, {
-      method: "POST",
+    // Building it held this process (the control plane's too) for a while: its health probe of
+    // the instance may have timed out meanwhile, which marks the instance starting until the next.
+    await watchUntil(trpcLiveAs(server.url, server.adminToken), tenantIds.a, (i) => i?.state === "running");
+    const added = await postOnFreshConnection(
+      `${server.url}${NAMESPACE}/collections/${collection.id}/add`,
       headers,
       body,
-    });
+    );
     expect(added.status).toBeLessThan(300);
     expect(await collection.count()).toBe(checks.max_batch_size);
   });
