@@ -22,7 +22,50 @@ export interface ControlPlaneProcess {
   child: ChildProcess;
   /** Everything it printed on stdout so far. */
   output(): string;
-  stop(): Promise<void>;
+  /**
+   * Stops it and waits for its exit. SIGTERM (a supervisor's restart) leaves its instances
+   * running for the next control plane; SIGINT (Ctrl-C) stops them too.
+   */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+function controlPlaneEnv(env: Record<string, string>, port: number): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    LOG_LEVEL: "warn",
+    INSTANCE_PORTS: testInstancePorts(),
+    ...env,
+    PORT: String(port),
+  };
+}
+
+/** Runs `src/main.ts` expecting it to exit by itself (a refused start): its exit code and output. */
+export async function runControlPlaneToExit(
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
+    env: controlPlaneEnv(env, Number(env.PORT ?? (await freePort()))),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`still running after ${timeoutMs} ms:\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
 
 /**
@@ -35,13 +78,7 @@ export async function startControlPlaneProcess(
 ): Promise<ControlPlaneProcess> {
   const port = Number(env.PORT ?? (await freePort()));
   const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
-    env: {
-      ...process.env,
-      LOG_LEVEL: "warn",
-      INSTANCE_PORTS: testInstancePorts(),
-      ...env,
-      PORT: String(port),
-    },
+    env: controlPlaneEnv(env, port),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -74,11 +111,11 @@ export async function startControlPlaneProcess(
     url,
     child,
     output: () => stdout,
-    stop: () =>
+    stop: (signal = "SIGTERM") =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once("exit", () => resolve());
-        child.kill("SIGTERM");
+        child.kill(signal);
       }),
   };
 }

@@ -9,6 +9,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { acquireDataDirLock, type DataDirLock } from "./data-dir-lock";
 import * as schema from "./schema";
 
 /** One Drizzle type for both stores: PGlite and PostgreSQL run the same schema and migrations. */
@@ -84,19 +85,34 @@ export async function openStore(opts: { databaseUrl?: string | undefined; dataDi
     };
   }
   let dataPath: string | undefined;
+  let lock: DataDirLock | null = null;
   if (url !== "memory://") {
+    // PGlite is one process's store: a second process on the same files would lose writes.
+    // Taken before anything is written, so a refused process leaves the directory untouched.
+    lock = acquireDataDirLock(opts.dataDir);
     dataPath = path.join(opts.dataDir, "pglite");
     mkdirSync(dataPath, { recursive: true });
   }
-  const client = new PGlite(dataPath);
-  const db = drizzlePglite({ client, schema });
-  await migratePglite(db, { migrationsFolder: migrationsFolder() });
-  return {
-    db: db as unknown as Database,
-    kind: "pglite",
-    tryAcquireLeadership: async () => true,
-    close: () => client.close(),
-  };
+  try {
+    const client = new PGlite(dataPath);
+    const db = drizzlePglite({ client, schema });
+    await migratePglite(db, { migrationsFolder: migrationsFolder() });
+    return {
+      db: db as unknown as Database,
+      kind: "pglite",
+      tryAcquireLeadership: async () => true,
+      async close() {
+        try {
+          await client.close();
+        } finally {
+          lock?.release();
+        }
+      },
+    };
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
 }
 
 /** Cheap liveness probe for `/health`. */
