@@ -76,11 +76,24 @@ export const ConfigSchema = z.object({
   RECONCILE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   /** An instance not healthy this long after starting is restarted. */
   INSTANCE_START_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(60_000),
-  /** Local runtime: stop instances when the control plane stops (else they keep running and are re-adopted). */
-  STOP_INSTANCES_ON_EXIT: z
-    .enum(["true", "false"])
-    .default("true")
-    .transform((value) => value === "true"),
+  /** How long a health probe of an instance waits for its answer: a busy instance answers late. */
+  INSTANCE_PROBE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /**
+   * A running instance that misses this many probes in a row AND has not answered one for
+   * INSTANCE_LIVENESS_TIMEOUT_MS is taken for hung and restarted; until then it is only busy and
+   * stays `running`. A process that exits is restarted at once, whatever these say.
+   */
+  INSTANCE_LIVENESS_FAILURES: z.coerce.number().int().min(1).max(1_000).default(3),
+  INSTANCE_LIVENESS_TIMEOUT_MS: z.coerce.number().int().min(100).default(120_000),
+  /** After this long running healthy, an instance's crash count (and so its restart backoff) starts again from zero. */
+  INSTANCE_HEALTHY_RESET_MS: z.coerce.number().int().min(1_000).default(600_000),
+  /**
+   * Local runtime, what happens to instances when the control plane stops: `auto` stops them on
+   * SIGINT (Ctrl-C: the platform is being stopped) and leaves them running on SIGTERM (a
+   * supervisor's restart: the next control plane re-adopts them at once); `true` always stops
+   * them, `false` never does.
+   */
+  STOP_INSTANCES_ON_EXIT: z.enum(["auto", "true", "false"]).default("auto"),
   ECS_CLUSTER: optionalString,
   ECS_TASK_DEFINITION: optionalString,
   ECS_CONTAINER_NAME: z.string().default("instance"),

@@ -1,7 +1,7 @@
 import { serve } from "@hono/node-server";
 import { createApp } from "./app";
 import { loadConfig } from "./config";
-import { createServices } from "./services";
+import { createServices, stopsInstancesOn } from "./services";
 import { ensureFirstAdmin } from "./users/ensure-first-admin";
 
 /** Starts the control plane and prints where it is and how to log in. */
@@ -41,12 +41,12 @@ async function main() {
   });
 
   let stopping = false;
-  const stop = async (signal: string) => {
+  const stop = async (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     services.logger.info({ signal }, "stopping");
     server.close();
-    await services.close();
+    await services.close({ stopInstances: stopsInstancesOn(config, signal) });
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));

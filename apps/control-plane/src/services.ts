@@ -34,10 +34,27 @@ export interface Services {
   usage: UsageRecorder;
   /** Signs the disk store's upload URLs (also checked by the upload route). */
   uploadSecret: string;
-  close(): Promise<void>;
+  /**
+   * Stops everything this process runs. Local instances are stopped too when `stopInstances`
+   * (default: unless STOP_INSTANCES_ON_EXIT is `false`); otherwise they keep running and the
+   * next control plane re-adopts them.
+   */
+  close(opts?: { stopInstances?: boolean }): Promise<void>;
 }
 
-export async function createServices(config: Config, opts: { logger?: Logger } = {}): Promise<Services> {
+/**
+ * Whether stopping on `signal` stops the local instances too: Ctrl-C (SIGINT) stops the
+ * platform; SIGTERM, a supervisor's stop or restart, leaves them for the next control plane.
+ */
+export function stopsInstancesOn(config: Config, signal: NodeJS.Signals): boolean {
+  if (config.STOP_INSTANCES_ON_EXIT === "auto") return signal !== "SIGTERM";
+  return config.STOP_INSTANCES_ON_EXIT === "true";
+}
+
+export async function createServices(
+  config: Config,
+  opts: { logger?: Logger; now?: () => number } = {},
+): Promise<Services> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
   prepareDataDir(config.DATA_DIR);
   const masterKeys = resolveMasterKeys(config);
@@ -75,7 +92,7 @@ export async function createServices(config: Config, opts: { logger?: Logger } =
   const usage = new UsageRecorder({ db: store.db, logger });
   usage.start();
   const runtime = await createRuntime(config, logger);
-  const reconciler = new Reconciler(store, runtime, config, logger);
+  const reconciler = new Reconciler(store, runtime, config, logger, opts.now ? { now: opts.now } : {});
   reconciler.start();
   const services: Services = {
     config,
@@ -91,12 +108,10 @@ export async function createServices(config: Config, opts: { logger?: Logger } =
     uploadSecret,
     jobs,
     usage,
-    async close() {
+    async close({ stopInstances = config.STOP_INSTANCES_ON_EXIT !== "false" } = {}) {
       await jobs.stop();
       await reconciler.stop();
-      // Local instances are children of this machine: stop them with the control plane, unless
-      // told to leave them running for the next control plane to re-adopt.
-      if (runtime.kind === "local" && config.STOP_INSTANCES_ON_EXIT) {
+      if (runtime.kind === "local" && stopInstances) {
         await Promise.all((await runtime.list()).map((handle) => runtime.stop(handle)));
       }
       await apiKeys.stop();

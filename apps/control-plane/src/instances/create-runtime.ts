@@ -12,5 +12,10 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Ins
     return createEcsRuntimeFromConfig(config);
   }
   const [first, last] = config.INSTANCE_PORTS.split("-").map(Number) as [number, number];
-  return new LocalRuntime({ dataDir: path.join(config.DATA_DIR, "instances"), ports: [first, last], logger });
+  return new LocalRuntime({
+    dataDir: path.join(config.DATA_DIR, "instances"),
+    ports: [first, last],
+    logger,
+    probeTimeoutMs: config.INSTANCE_PROBE_TIMEOUT_MS,
+  });
 }

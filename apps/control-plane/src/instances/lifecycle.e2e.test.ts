@@ -342,7 +342,7 @@ describe("a tenant's instance, end to end", () => {
     }
     // The runtime never mistakes another tenant's instance for this one's (a reused port).
     const aHandle = { ref: String(pidOf(server, a.tenantId)), url: bUrl };
-    expect((await server.services.runtime.observe(aHandle, a.tenantId)).state).toBe("starting");
+    expect((await server.services.runtime.observe(aHandle, a.tenantId)).state).toBe("unresponsive");
     expect(
       (await server.services.runtime.observe({ ...aHandle, url: tokenA.body.instanceUrl }, a.tenantId)).state,
     ).toBe("running");

@@ -13,6 +13,7 @@ import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import path from "node:path";
 import type { Logger } from "../lib/logger";
+import { isPidAlive as isAlive } from "../lib/process-identity";
 import {
   type InstanceHandle,
   type InstanceRuntime,
@@ -29,17 +30,13 @@ interface PidFile {
 }
 
 const PID_FILE = "instance.json";
+const NOT_RUNNING = "the instance process is not running";
 const STOP_GRACE_MS = 10_000;
-
-/** Whether a process with this pid exists (signal 0 checks without signalling). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+/**
+ * A probe whose timeout fired this much later than asked was held up by this process (its event
+ * loop was blocked): its failure says nothing about the instance.
+ */
+const STALL_SLACK_MS = 1_000;
 
 /**
  * Whether `pid` is one of our instance processes. A pid file can outlive its process (a reboot)
@@ -75,8 +72,19 @@ export class LocalRuntime implements InstanceRuntime {
   private readonly instanceDir: string;
   private readonly reserved = new Set<number>();
   private starting: Promise<unknown> = Promise.resolve();
+  private readonly exitListeners = new Set<(tenantId: string) => void>();
+  /** How each process this runtime started ends, by pid: the reason a crash is recorded with. */
+  private readonly exits = new Map<number, Promise<string>>();
 
-  constructor(private readonly opts: { dataDir: string; ports: [number, number]; logger: Logger }) {
+  constructor(
+    private readonly opts: {
+      dataDir: string;
+      ports: [number, number];
+      logger: Logger;
+      /** How long a health probe waits for an answer (tolerant: a busy instance answers late). */
+      probeTimeoutMs?: number;
+    },
+  ) {
     const pkg = createRequire(import.meta.url).resolve("@vdb/instance/package.json");
     this.instanceDir = path.dirname(pkg);
     this.instanceMain = path.join(this.instanceDir, "src", "main.ts");
@@ -145,6 +153,23 @@ export class LocalRuntime implements InstanceRuntime {
       });
       child.unref();
       if (!child.pid) throw new Error("the instance process did not start");
+      const pid = child.pid;
+      // Noticed at once, not at the next sweep: the reconciler restarts a crash right away.
+      this.exits.set(
+        pid,
+        new Promise((resolve) => {
+          child.once("exit", (code, signal) => {
+            resolve(
+              signal
+                ? `the instance process was killed (${signal})`
+                : `the instance process exited with code ${code}`,
+            );
+            for (const listener of this.exitListeners) listener(spec.tenantId);
+            // Kept for the next observe() only; one that never comes (a stop we asked for) lets it go.
+            setTimeout(() => this.exits.delete(pid), 60_000).unref();
+          });
+        }),
+      );
       const record: PidFile = {
         tenantId: spec.tenantId,
         pid: child.pid,
@@ -160,23 +185,54 @@ export class LocalRuntime implements InstanceRuntime {
     }
   }
 
+  onExit(listener: (tenantId: string) => void): void {
+    this.exitListeners.add(listener);
+  }
+
   async observe(handle: InstanceHandle, tenantId: string): Promise<ObservedState> {
     const pid = Number(handle.ref);
     if (!isInstanceProcess(pid, this.instanceMain)) {
-      return { state: "stopped", reason: "the instance process is not running" };
+      // A child of ours that died is reported by its exit event an instant later (when Node
+      // reaps it); re-adopted processes are not our children and tell nothing.
+      const exited = this.exits.get(pid);
+      this.exits.delete(pid);
+      const reason = exited
+        ? await Promise.race([
+            exited,
+            new Promise<string>((resolve) => setTimeout(resolve, 1_000, NOT_RUNNING)),
+          ])
+        : NOT_RUNNING;
+      return { state: "stopped", reason };
     }
     if (!handle.url) return { state: "starting", url: null };
+    const timeoutMs = this.opts.probeTimeoutMs ?? 10_000;
+    const sentAt = performance.now();
+    let reason: string;
     try {
-      const response = await fetch(`${handle.url}/healthz`, { signal: AbortSignal.timeout(2_000) });
-      const health = response.ok ? ((await response.json()) as { tenantId?: string }) : null;
-      if (health?.tenantId === tenantId) return { state: "running", url: handle.url };
-    } catch {
-      // not answering yet
+      const response = await fetch(`${handle.url}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
+      const health = (await response.json().catch(() => null)) as {
+        tenantId?: string;
+        status?: string;
+      } | null;
+      if (response.ok && health?.tenantId === tenantId) return { state: "running", url: handle.url };
+      reason =
+        health?.tenantId && health.tenantId !== tenantId
+          ? "another instance answers at its address"
+          : `its health check answered ${response.status}${health?.status ? ` (${health.status})` : ""}`;
+    } catch (error) {
+      const elapsed = performance.now() - sentAt;
+      const timedOut = (error as Error).name === "TimeoutError";
+      if (timedOut && elapsed > timeoutMs + STALL_SLACK_MS) {
+        return { state: "unresponsive", url: handle.url, reason: "probe held up here", stalled: true };
+      }
+      reason = timedOut
+        ? `no answer to its health check within ${timeoutMs} ms`
+        : "its health check was refused";
     }
-    return { state: "starting", url: handle.url };
+    return { state: "unresponsive", url: handle.url, reason, stalled: false };
   }
 
-  async stop(handle: InstanceHandle): Promise<void> {
+  async stop(handle: InstanceHandle, opts: { force?: boolean } = {}): Promise<void> {
     const pid = Number(handle.ref);
     if (!isInstanceProcess(pid, this.instanceMain)) return;
     // The instance is its own process group's leader: signal the group, so its Chroma goes too.
@@ -191,7 +247,8 @@ export class LocalRuntime implements InstanceRuntime {
         }
       }
     };
-    signal("SIGTERM");
+    // A hung instance would not heed SIGTERM (and a stopped one could not): it goes at once.
+    signal(opts.force ? "SIGKILL" : "SIGTERM");
     const deadline = Date.now() + STOP_GRACE_MS;
     while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     if (isAlive(pid)) {

@@ -7,10 +7,28 @@ import { createLimiter, type Limiter } from "../lib/concurrency";
 import type { Database, Store } from "../lib/db/client";
 import { instances, tenants } from "../lib/db/schema";
 import type { Logger } from "../lib/logger";
-import { type InstanceHandle, type InstanceRuntime, RetryableRuntimeError } from "./runtime";
+import { Liveness } from "./liveness";
+import {
+  type InstanceHandle,
+  type InstanceRuntime,
+  type ObservedState,
+  RetryableRuntimeError,
+} from "./runtime";
 import { type InstanceRow, toInstance } from "./to-instance";
 
 const MAX_BACKOFF_MS = 30_000;
+/** How soon a starting instance is probed again: it serves as soon as it answers, not a sweep later. */
+const STARTING_PROBE_MS = 100;
+/** Health probes in flight at once: cheap, and apart from the starts and stops RECONCILE_CONCURRENCY bounds. */
+const PROBE_CONCURRENCY = 64;
+
+/**
+ * Wait before restarting a crashed instance: none for a first crash, then 1 s, 2 s, 4 s… up to
+ * 30 s for repeated ones (restartCount counts crashes since the last healthy period).
+ */
+export function crashBackoffMs(restartCount: number): number {
+  return restartCount === 0 ? 0 : Math.min(MAX_BACKOFF_MS, 1_000 * 2 ** (restartCount - 1));
+}
 
 /**
  * The parts of an instance's environment that only apply at start: when one differs from what
@@ -33,9 +51,27 @@ export function envDrift(launched: Record<string, string> | null, wanted: Record
   return RESTART_ON_CHANGE.filter((name) => launched[name] !== wanted[name]);
 }
 
-/** Events: `change` with the instance as it now is (state `deleted` once it is gone). */
+/** What one health probe of a running or starting instance found. */
+export interface ProbeResult {
+  tenantId: string;
+  /** `answered`: healthy; `missed`: no healthy answer; `stalled`: held up by this process, ignored. */
+  outcome: "answered" | "missed" | "stalled";
+  /** Probes missed in a row (0 once one is answered). */
+  missed: number;
+}
+
+/**
+ * Events: `change` with the instance as it now is (state `deleted` once it is gone); `probe`
+ * after each health probe of a live instance.
+ */
 export interface ReconcilerEvents {
   change: [Instance];
+  probe: [ProbeResult];
+}
+
+export interface ReconcilerOptions {
+  /** The clock decisions are made by (backoff, start timeout, healthy period); tests move it. */
+  now?: () => number;
 }
 
 /**
@@ -54,17 +90,33 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   private stopped = false;
   /** Work in progress, by tenant id: at most one piece per instance at any time. */
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Starts and stops: the heavy part of reconciling. */
   private readonly limit: Limiter;
+  private readonly probeLimit: Limiter = createLimiter(PROBE_CONCURRENCY);
+  private readonly liveness: Liveness;
+  private readonly now: () => number;
+  private wakeTimer: NodeJS.Timeout | null = null;
+  private wakeAt = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly store: Store,
     private readonly runtime: InstanceRuntime,
     private readonly config: Config,
     private readonly logger: Logger,
+    opts: ReconcilerOptions = {},
   ) {
     super();
     this.setMaxListeners(0);
     this.limit = createLimiter(config.RECONCILE_CONCURRENCY);
+    this.now = opts.now ?? Date.now;
+    this.liveness = new Liveness({
+      failures: config.INSTANCE_LIVENESS_FAILURES,
+      timeoutMs: config.INSTANCE_LIVENESS_TIMEOUT_MS,
+    });
+    // A crashed process is handled now, not at the next sweep.
+    runtime.onExit?.(() => {
+      if (!this.stopped) this.nudge();
+    });
   }
 
   private get db(): Database {
@@ -80,6 +132,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
     await this.running;
     await this.settled();
   }
@@ -88,6 +141,19 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   nudge(): void {
     this.again = true;
     if (!this.running) this.schedule(0);
+  }
+
+  /** Sweeps again in `delayMs` (a starting instance to probe, a backoff ending), unless one comes sooner. */
+  private wakeIn(delayMs: number): void {
+    const at = Date.now() + delayMs;
+    if (this.stopped || (this.wakeTimer && this.wakeAt <= at)) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeAt = at;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = null;
+      this.nudge();
+    }, delayMs);
+    this.wakeTimer.unref();
   }
 
   private schedule(delayMs: number): void {
@@ -143,17 +209,19 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     }
     for (const orphan of live) {
       if (wanted.has(orphan.tenantId) || busy.has(orphan.tenantId)) continue;
-      this.track(orphan.tenantId, async () => {
-        this.logger.warn({ tenantId: orphan.tenantId, ref: orphan.ref }, "stopping an orphaned instance");
-        await this.runtime.stop(orphan);
-        await this.runtime.destroyData(orphan.tenantId);
-      });
+      this.track(orphan.tenantId, () =>
+        this.limit(async () => {
+          this.logger.warn({ tenantId: orphan.tenantId, ref: orphan.ref }, "stopping an orphaned instance");
+          await this.runtime.stop(orphan);
+          await this.runtime.destroyData(orphan.tenantId);
+        }),
+      );
     }
   }
 
   private track(tenantId: string, work: () => Promise<void>): void {
     if (this.inFlight.has(tenantId)) return;
-    const done = this.limit(work)
+    const done = work()
       .catch((error: unknown) => {
         this.logger.error({ err: error, tenantId }, "reconciling an instance failed");
       })
@@ -176,7 +244,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     for (const twin of live) {
       if (twin !== handle) {
         this.logger.warn({ tenantId: row.tenantId, ref: twin.ref }, "stopping a duplicate instance");
-        await this.runtime.stop(twin);
+        await this.limit(() => this.runtime.stop(twin));
       }
     }
     if (!handle && row.handleRef) handle = { ref: row.handleRef, url: row.url }; // e.g. an ECS task list() missed
@@ -185,9 +253,13 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
       row = await this.update(row, { handleRef: handle.ref, url: handle.url });
     }
 
+    if (row.desiredState !== "running") this.liveness.forget(row.tenantId);
     if (row.desiredState === "deleted") {
-      if (handle) await this.runtime.stop(handle);
-      await this.runtime.destroyData(row.tenantId);
+      const live = handle;
+      await this.limit(async () => {
+        if (live) await this.runtime.stop(live);
+        await this.runtime.destroyData(row.tenantId);
+      });
       await this.db.delete(instances).where(eq(instances.tenantId, row.tenantId));
       this.emit("change", {
         ...toInstance(row),
@@ -200,8 +272,9 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
 
     if (row.desiredState === "stopped") {
       if (handle) {
+        const live = handle;
         row = await this.update(row, { state: "stopping" });
-        await this.runtime.stop(handle);
+        await this.limit(() => this.runtime.stop(live));
       }
       if (row.state !== "stopped" || row.handleRef) {
         await this.update(row, {
@@ -218,20 +291,14 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     // desired: running
     const env = this.instanceEnv(row, plan);
     if (handle) {
-      const observed = await this.runtime.observe(handle, row.tenantId);
+      const live = handle;
+      const sentAt = this.now();
+      const observed = await this.probeLimit(() => this.runtime.observe(live, row.tenantId));
       if (observed.state === "running") {
+        this.probed(row.tenantId, "answered", sentAt);
         const drift = envDrift(row.launchEnv, env);
         if (drift.length === 0) {
-          if (row.state !== "running" || row.url !== observed.url || !row.launchEnv) {
-            await this.update(row, {
-              state: "running",
-              url: observed.url,
-              lastError: null,
-              nextAttemptAt: null,
-              // A row from before launch_env existed: what runs is taken to be what is wanted.
-              ...(row.launchEnv ? {} : { launchEnv: env }),
-            });
-          }
+          await this.keepRunning(row, observed.url, env);
           return;
         }
         // Its data stays (the data dir, or the EFS volume): the new process opens it again.
@@ -240,26 +307,43 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
           "restarting an instance to apply a change",
         );
         row = await this.update(row, { state: "stopping" });
-        await this.runtime.stop(handle);
+        await this.limit(() => this.runtime.stop(live));
+        this.liveness.forget(row.tenantId);
         row = await this.update(row, { state: "pending", handleRef: null, url: null, nextAttemptAt: null });
         handle = null;
-      } else if (observed.state === "starting") {
-        const startedAt = row.state === "starting" ? row.stateChangedAt.getTime() : Date.now();
-        if (Date.now() - startedAt > this.config.INSTANCE_START_TIMEOUT_MS) {
-          await this.runtime.stop(handle);
+      } else if (
+        (observed.state === "starting" || observed.state === "unresponsive") &&
+        row.state === "running"
+      ) {
+        // Busy is not dead: it stays running (and keeps its traffic) until liveness gives up on it.
+        const dead = this.judgeUnanswered(row, observed, sentAt);
+        if (!dead) return;
+        this.logger.warn({ tenantId: row.tenantId, reason: dead }, "instance hung; restarting it");
+        await this.limit(() => this.runtime.stop(live, { force: true }));
+        row = await this.fail(row, dead);
+      } else if (observed.state === "starting" || observed.state === "unresponsive") {
+        const startedAt = row.state === "starting" ? row.stateChangedAt.getTime() : this.now();
+        if (this.now() - startedAt > this.config.INSTANCE_START_TIMEOUT_MS) {
+          await this.limit(() => this.runtime.stop(live, { force: true }));
           await this.fail(row, `not healthy ${this.config.INSTANCE_START_TIMEOUT_MS} ms after starting`);
         } else if (row.state !== "starting" || row.url !== observed.url) {
           await this.update(row, { state: "starting", url: observed.url });
         }
+        this.wakeIn(STARTING_PROBE_MS);
         return;
       } else {
-        // It was running (or starting) and is gone: a crash. Restart with backoff.
+        // It was running (or starting) and is gone: a crash. Restart (at once if it is the first).
         row = await this.fail(row, observed.reason ?? "the instance stopped");
       }
     }
-    if (row.nextAttemptAt && row.nextAttemptAt.getTime() > Date.now()) return;
+    const waitMs = row.nextAttemptAt ? row.nextAttemptAt.getTime() - this.now() : 0;
+    if (waitMs > 0) {
+      this.wakeIn(waitMs);
+      return;
+    }
+    this.liveness.forget(row.tenantId);
     try {
-      const started = await this.runtime.start({ tenantId: row.tenantId, env });
+      const started = await this.limit(() => this.runtime.start({ tenantId: row.tenantId, env }));
       await this.update(row, {
         state: "starting",
         handleRef: started.ref,
@@ -267,23 +351,66 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
         launchEnv: env,
         nextAttemptAt: null,
       });
+      this.wakeIn(STARTING_PROBE_MS);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (error instanceof RetryableRuntimeError) {
         await this.update(row, {
           state: "pending",
           lastError: message,
-          nextAttemptAt: new Date(Date.now() + error.retryAfterMs),
+          nextAttemptAt: new Date(this.now() + error.retryAfterMs),
         });
+        this.wakeIn(error.retryAfterMs);
       } else {
         await this.fail(row, message);
       }
     }
   }
 
+  /**
+   * A healthy instance: recorded as running, and once it has run healthy for
+   * INSTANCE_HEALTHY_RESET_MS its crash count (and so its backoff) starts again from zero.
+   */
+  private async keepRunning(row: InstanceRow, url: string, env: Record<string, string>): Promise<void> {
+    const changes: Partial<InstanceRow> = {};
+    if (row.state !== "running" || row.url !== url || !row.launchEnv) {
+      Object.assign(changes, { state: "running", url, lastError: null, nextAttemptAt: null });
+      // A row from before launch_env existed: what runs is taken to be what is wanted.
+      if (!row.launchEnv) changes.launchEnv = env;
+    }
+    const healthyForMs = row.state === "running" ? this.now() - row.stateChangedAt.getTime() : 0;
+    if (row.restartCount > 0 && healthyForMs >= this.config.INSTANCE_HEALTHY_RESET_MS) {
+      this.logger.info({ tenantId: row.tenantId, healthyForMs }, "instance healthy again: crash count reset");
+      changes.restartCount = 0;
+    }
+    if (Object.keys(changes).length > 0) await this.update(row, changes);
+  }
+
+  /** A running instance missed a probe: the reason to restart it if it is to be taken for dead, else null. */
+  private judgeUnanswered(row: InstanceRow, observed: ObservedState, sentAt: number): string | null {
+    if (observed.state === "unresponsive" && observed.stalled) {
+      this.probed(row.tenantId, "stalled", sentAt);
+      return null;
+    }
+    const verdict = this.liveness.missed(row.tenantId, sentAt);
+    this.emit("probe", { tenantId: row.tenantId, outcome: "missed", missed: verdict.missed });
+    const reason = observed.state === "unresponsive" ? observed.reason : "not healthy";
+    if (!verdict.dead) {
+      this.logger.debug({ tenantId: row.tenantId, reason, missed: verdict.missed }, "instance busy");
+      return null;
+    }
+    return `${reason}; ${verdict.missed} health checks missed over ${Math.round(verdict.silentForMs / 1000)} s`;
+  }
+
+  private probed(tenantId: string, outcome: "answered" | "stalled", sentAt: number): void {
+    if (outcome === "answered") this.liveness.answered(tenantId, sentAt);
+    this.emit("probe", { tenantId, outcome, missed: 0 });
+  }
+
   /** Marks the instance failed and schedules the next start with exponential backoff. */
   private fail(row: InstanceRow, reason: string): Promise<InstanceRow> {
-    const backoff = Math.min(MAX_BACKOFF_MS, 1_000 * 2 ** row.restartCount);
+    const backoff = crashBackoffMs(row.restartCount);
+    this.liveness.forget(row.tenantId);
     this.logger.warn({ tenantId: row.tenantId, reason, retryInMs: backoff }, "instance failed");
     return this.update(row, {
       state: "failed",
@@ -291,7 +418,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
       url: null,
       lastError: reason,
       restartCount: row.restartCount + 1,
-      nextAttemptAt: new Date(Date.now() + backoff),
+      nextAttemptAt: new Date(this.now() + backoff),
     });
   }
 

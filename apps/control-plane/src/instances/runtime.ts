@@ -22,6 +22,12 @@ export interface InstanceHandle {
 export type ObservedState =
   | { state: "starting"; url: string | null }
   | { state: "running"; url: string }
+  /**
+   * The process is alive but its health probe went unanswered (or answered unhealthy): busy or
+   * hung, the reconciler decides (see liveness.ts). `stalled`: the probe's timeout fired late
+   * because this process was itself stalled, so the probe says nothing about the instance.
+   */
+  | { state: "unresponsive"; url: string; reason: string; stalled: boolean }
   | { state: "stopped"; reason: string | null }
   | { state: "failed"; reason: string };
 
@@ -35,12 +41,20 @@ export interface InstanceRuntime {
    * instance, another control plane's) does not.
    */
   observe(handle: InstanceHandle, tenantId: string): Promise<ObservedState>;
-  /** Stops it gracefully; resolves when it is gone. Stopping a stopped instance is a no-op. */
-  stop(handle: InstanceHandle): Promise<void>;
+  /**
+   * Stops it gracefully (`force`: at once, for a hung instance that would not heed a request to
+   * stop); resolves when it is gone. Stopping a stopped instance is a no-op.
+   */
+  stop(handle: InstanceHandle, opts?: { force?: boolean }): Promise<void>;
   /** Removes the tenant's instance data (after `stop`). */
   destroyData(tenantId: string): Promise<void>;
   /** Instances this driver can see, whether or not the store knows them: for adoption and orphan clean-up. */
   list(): Promise<(InstanceHandle & { tenantId: string })[]>;
+  /**
+   * Calls `listener` as soon as an instance this driver started exits, so a crash is handled at
+   * once instead of at the next sweep. Drivers that cannot tell (ECS) do not implement it.
+   */
+  onExit?(listener: (tenantId: string) => void): void;
 }
 
 /** Raised by drivers for conditions the reconciler should retry later (no capacity, throttling). */

@@ -62,12 +62,13 @@ export interface TestServer {
   config: Config;
   /** Session token of the first operator. */
   adminToken: string;
-  close(): Promise<void>;
+  /** Stops it; its instances too unless `stopInstances: false` (see `Services.close`). */
+  close(opts?: { stopInstances?: boolean }): Promise<void>;
 }
 
 /** Starts a control plane on a free port against `databaseUrl` (default: a fresh test database). */
 export async function startTestServer(
-  opts: { databaseUrl?: string; env?: Record<string, string> } = {},
+  opts: { databaseUrl?: string; env?: Record<string, string>; now?: () => number } = {},
 ): Promise<TestServer> {
   const ownsDatabase = opts.databaseUrl === undefined;
   const databaseUrl = opts.databaseUrl ?? (await createTestDatabase());
@@ -90,7 +91,10 @@ export async function startTestServer(
     ...opts.env,
     PORT: String(port),
   });
-  const services = await createServices(config, { logger: createLogger(config.LOG_LEVEL) });
+  const services = await createServices(config, {
+    logger: createLogger(config.LOG_LEVEL),
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   await ensureFirstAdmin(services);
   const app = createApp(services);
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
@@ -109,10 +113,10 @@ export async function startTestServer(
     services,
     config,
     adminToken: token,
-    async close() {
+    async close(closeOpts) {
       (server as import("node:http").Server).closeAllConnections(); // live subscriptions would hold close() open
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await services.close();
+      await services.close(closeOpts);
       if (ownsDatabase) await dropTestDatabase(databaseUrl);
       if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
