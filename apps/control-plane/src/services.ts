@@ -1,6 +1,7 @@
 import { ApiKeyCache } from "./auth/api-key-cache";
 import type { BlobStore } from "./blobs/blob-store";
 import { createBlobStore } from "./blobs/create-blob-store";
+import { DiskBlobStore } from "./blobs/disk-blob-store";
 import { resolveUploadSecret } from "./blobs/upload-secret";
 import type { Config } from "./config";
 import { INGEST_JOB, ingestHandler } from "./documents/ingest-job";
@@ -88,6 +89,15 @@ export async function createServices(
       secretAccessKey: config.S3_SECRET_ACCESS_KEY,
     },
   });
+  if (blobs instanceof DiskBlobStore) {
+    // Leftovers of uploads cut off by a kill: nothing will ever finish or remove them.
+    blobs
+      .removeOrphanedTempFiles()
+      .then((removed) => {
+        if (removed > 0) logger.info({ removed }, "removed temp files of interrupted uploads");
+      })
+      .catch((error: unknown) => logger.warn({ err: error }, "could not clean the blob folder's temp files"));
+  }
   const jobs = new JobQueue({ db: store.db, logger, leaseMs: config.JOB_LEASE_MS });
   const usage = new UsageRecorder({ db: store.db, logger });
   usage.start();

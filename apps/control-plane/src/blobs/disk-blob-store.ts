@@ -14,6 +14,7 @@ import {
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { AppError } from "@vdb/http/errors";
+import { isPidAlive, processStartTicks } from "../lib/process-identity";
 import {
   assertValidKey,
   assertValidPrefix,
@@ -40,6 +41,22 @@ export interface DiskBlobStoreOptions {
 // Temp files and the trash of deletePrefix start with "." so no valid key can name them.
 const TEMP_PREFIX = ".tmp-";
 const TRASH_PREFIX = ".trash-";
+/**
+ * Temp files are named for the process writing them (pid and start time), so a start-up can tell
+ * the leftovers of a killed upload from the live uploads of another process on the same folder.
+ */
+const TEMP_OWNER = `${process.pid}-${processStartTicks(process.pid) ?? 0}`;
+const OWNED_TEMP = /^\.tmp-(\d+)-(\d+)-/;
+
+/** Whether the process that named a temp file `name` still runs (unknown owners do not). */
+function isTempFileOwned(name: string): boolean {
+  const owner = OWNED_TEMP.exec(name);
+  if (!owner) return false;
+  const pid = Number(owner[1]);
+  if (!isPidAlive(pid)) return false;
+  // Same pid, another start time: the pid was reused after the writer died.
+  return owner[2] === "0" || processStartTicks(pid) === owner[2];
+}
 
 function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
@@ -76,7 +93,7 @@ export class DiskBlobStore implements BlobStore {
   async put(key: string, body: BlobBody, opts: PutOptions = {}): Promise<{ sizeBytes: number }> {
     const file = this.fileOf(key);
     const dir = path.dirname(file);
-    const temp = path.join(dir, `${TEMP_PREFIX}${randomUUID()}`);
+    const temp = path.join(dir, `${TEMP_PREFIX}${TEMP_OWNER}-${randomUUID()}`);
     let sizeBytes = 0;
     let handle: FileHandle | null = null;
     try {
@@ -110,6 +127,27 @@ export class DiskBlobStore implements BlobStore {
       throw error;
     }
     return { sizeBytes };
+  }
+
+  /**
+   * Removes the temp files that no upload owns any more (their process was killed mid-write),
+   * anywhere under the root; returns how many. Run at start-up.
+   */
+  async removeOrphanedTempFiles(): Promise<number> {
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = await readdir(this.root, { recursive: true, withFileTypes: true });
+    } catch (error) {
+      if (errorCode(error) === "ENOENT") return 0;
+      throw error;
+    }
+    let removed = 0;
+    for (const entry of entries) {
+      if (!entry.isFile() || !entry.name.startsWith(TEMP_PREFIX) || isTempFileOwned(entry.name)) continue;
+      await rm(path.join(entry.parentPath, entry.name), { force: true });
+      removed++;
+    }
+    return removed;
   }
 
   async get(key: string): Promise<Uint8Array> {

@@ -46,14 +46,19 @@ export function currentProcessIdentity(): ProcessIdentity {
   };
 }
 
-/** Whether a process with this pid exists (signal 0 checks without signalling). */
+/**
+ * Whether a process with this pid runs (signal 0 checks without signalling). A zombie, dead
+ * but not yet reaped by its parent, does not count.
+ */
 export function isPidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
+  // Field 3, the state, follows the parenthesised command name.
+  const state = readOrNull(`/proc/${pid}/stat`)?.split(") ").at(-1)?.[0];
+  return state !== "Z";
 }
 
 /**
