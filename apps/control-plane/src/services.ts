@@ -58,14 +58,16 @@ export async function createServices(
 ): Promise<Services> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
   prepareDataDir(config.DATA_DIR);
-  const masterKeys = resolveMasterKeys(config);
+  // Opened (and, on PGlite, DATA_DIR locked) before anything is written into DATA_DIR, such as a
+  // generated master key: a process refused the directory leaves it untouched.
   const store = await openStore({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
   const apiKeys = new ApiKeyCache(store.db, logger, {
     ttlMs: config.API_KEY_CACHE_TTL_SECONDS * 1000,
     pollMs: config.AUTH_POLL_INTERVAL_MS,
   });
-  const signingKeys = new SigningKeyStore(store.db, masterKeys);
+  let signingKeys: SigningKeyStore;
   try {
+    signingKeys = new SigningKeyStore(store.db, resolveMasterKeys(config));
     await signingKeys.sealPrivateKeys(logger);
     await signingKeys.ensureActiveKey();
   } catch (error) {

@@ -65,5 +65,5 @@ describe("temp files no upload owns", () => {
     } finally {
       await server.close();
     }
-  });
+  }, 300_000);
 });

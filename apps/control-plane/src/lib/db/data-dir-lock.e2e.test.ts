@@ -23,7 +23,7 @@ describe.runIf(testStoreKind() === "pglite")("one process per data directory (em
 
   it("a second control plane exits non-zero, says who holds the directory, and writes nothing; after a kill -9 of the holder the next one starts", async () => {
     const env = { DATA_DIR: dataDir, DATABASE_URL: "" };
-    const first = await startControlPlaneProcess(env);
+    const first = await startControlPlaneProcess(env, 240_000);
     const login = /Log in as:\s+(\S+) \/ (\S+)/.exec(first.output());
     const credentials = { email: login![1], password: login![2] };
     const session = await api(first.url, "POST", "/auth/login", { body: credentials });
@@ -37,7 +37,7 @@ describe.runIf(testStoreKind() === "pglite")("one process per data directory (em
     first.child.kill("SIGSTOP");
     try {
       const before = snapshot(dataDir);
-      const second = await runControlPlaneToExit(env);
+      const second = await runControlPlaneToExit(env, 240_000);
       expect(second.code).not.toBe(0);
       expect(second.stderr).toContain(`The data directory ${dataDir} is in use`);
       expect(second.stderr).toContain(`pid ${first.child.pid}`);
@@ -49,7 +49,7 @@ describe.runIf(testStoreKind() === "pglite")("one process per data directory (em
     }
 
     await first.stop("SIGKILL");
-    const third = await startControlPlaneProcess(env);
+    const third = await startControlPlaneProcess(env, 240_000);
     try {
       const again = await api(third.url, "POST", "/auth/login", { body: credentials });
       const tenants = await api(third.url, "GET", "/tenants", { token: again.body.token });
@@ -59,5 +59,5 @@ describe.runIf(testStoreKind() === "pglite")("one process per data directory (em
     } finally {
       await third.stop();
     }
-  });
+  }, 900_000); // three control-plane starts on a machine shared by many test runs
 });
