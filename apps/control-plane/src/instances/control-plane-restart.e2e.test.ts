@@ -1,26 +1,22 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isPidAlive } from "../lib/process-identity";
 import { createTestDatabase, dropTestDatabase, testStoreKind } from "../testing";
 import { api } from "../testing/http";
-import { type ControlPlaneProcess, freePort, startControlPlaneProcess } from "../testing/process";
+import {
+  type ControlPlaneProcess,
+  childPidsOf,
+  freePort,
+  startControlPlaneProcess,
+} from "../testing/process";
 
 const EMAIL = "admin@restart.test";
 const PASSWORD = "correct-horse-battery";
 
 function instancePid(dataDir: string, tenantId: string): number {
   return JSON.parse(readFileSync(path.join(dataDir, "instances", tenantId, "instance.json"), "utf8")).pid;
-}
-
-function childrenOf(pid: number): number[] {
-  const children: number[] = [];
-  for (const thread of readdirSync(`/proc/${pid}/task`)) {
-    const list = readFileSync(`/proc/${pid}/task/${thread}/children`, "utf8").trim();
-    if (list) children.push(...list.split(" ").map(Number));
-  }
-  return children;
 }
 
 async function login(plane: ControlPlaneProcess): Promise<string> {
@@ -85,7 +81,7 @@ describe("restarting the control plane (a real process, as `npm start` runs it)"
     });
     expect(embedded.status).toBe(200);
     const pid = instancePid(dataDir, tenantId);
-    const [chroma] = childrenOf(pid);
+    const [chroma] = childPidsOf(pid);
 
     // A supervisor's restart: SIGTERM, then a new process.
     await plane.stop("SIGTERM");

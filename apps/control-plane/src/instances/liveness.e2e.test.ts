@@ -1,9 +1,10 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Instance } from "@vdb/schemas/instances";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../testing";
 import { api, trpcLiveAs, watchUntil } from "../testing/http";
+import { childPidsOf } from "../testing/process";
 import type { ProbeResult } from "./reconciler";
 
 const isRunning = (instance: { state: string } | null) => instance?.state === "running";
@@ -31,16 +32,6 @@ async function runningTenant(server: TestServer, slug: string) {
 function pidOf(server: TestServer, tenantId: string): number {
   const file = path.join(server.config.DATA_DIR, "instances", tenantId, "instance.json");
   return JSON.parse(readFileSync(file, "utf8")).pid;
-}
-
-/** The child processes of `pid` (its Chroma, for an instance). */
-function childrenOf(pid: number): number[] {
-  const children: number[] = [];
-  for (const thread of readdirSync(`/proc/${pid}/task`)) {
-    const list = readFileSync(`/proc/${pid}/task/${thread}/children`, "utf8").trim();
-    if (list) children.push(...list.split(" ").map(Number));
-  }
-  return children;
 }
 
 /** Resolves with the reconciler's probes of one tenant once `until` holds for one. */
@@ -154,7 +145,7 @@ describe("busy is not dead; hung or crashed is restarted", () => {
   it("kill -9 of an instance's Chroma: the instance exits and is started again at once, with its data", async () => {
     const tenant = await runningTenant(server, "chroma-crash");
     const pid = pidOf(server, tenant.tenantId);
-    const [chroma] = childrenOf(pid);
+    const [chroma] = childPidsOf(pid);
     expect(chroma).toBeGreaterThan(0);
     const recorded = recordStates(server, tenant.tenantId);
     process.kill(chroma!, "SIGKILL");

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,31 +40,46 @@ function controlPlaneEnv(env: Record<string, string>, port: number): NodeJS.Proc
   };
 }
 
+/** Starts `src/main.ts` with its output collected. */
+function spawnControlPlane(env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const output = { stdout: "", stderr: "" };
+  child.stdout?.on("data", (chunk) => {
+    output.stdout += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    output.stderr += chunk;
+  });
+  return { child, output };
+}
+
+/** The child processes of `pid` (Linux /proc): an instance's Chroma, say. */
+export function childPidsOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const thread of readdirSync(`/proc/${pid}/task`)) {
+    const list = readFileSync(`/proc/${pid}/task/${thread}/children`, "utf8").trim();
+    if (list) children.push(...list.split(" ").map(Number));
+  }
+  return children;
+}
+
 /** Runs `src/main.ts` expecting it to exit by itself (a refused start): its exit code and output. */
 export async function runControlPlaneToExit(
   env: Record<string, string>,
   timeoutMs = 30_000,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
-    env: controlPlaneEnv(env, Number(env.PORT ?? (await freePort()))),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr?.on("data", (chunk) => {
-    stderr += chunk;
-  });
+  const { child, output } = spawnControlPlane(controlPlaneEnv(env, Number(env.PORT ?? (await freePort()))));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`still running after ${timeoutMs} ms:\n${stdout}\n${stderr}`));
+      reject(new Error(`still running after ${timeoutMs} ms:\n${output.stdout}\n${output.stderr}`));
     }, timeoutMs);
     child.once("exit", (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, ...output });
     });
   });
 }
@@ -77,26 +93,15 @@ export async function startControlPlaneProcess(
   timeoutMs = 20_000,
 ): Promise<ControlPlaneProcess> {
   const port = Number(env.PORT ?? (await freePort()));
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
-    env: controlPlaneEnv(env, port),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr?.on("data", (chunk) => {
-    stderr += chunk;
-  });
+  const { child, output } = spawnControlPlane(controlPlaneEnv(env, port));
   const url = `http://127.0.0.1:${port}`;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`no start within ${timeoutMs} ms:\n${stdout}\n${stderr}`)),
+      () => reject(new Error(`no start within ${timeoutMs} ms:\n${output.stdout}\n${output.stderr}`)),
       timeoutMs,
     );
     const check = () => {
-      if (stdout.includes(`running at ${url}`)) {
+      if (output.stdout.includes(`running at ${url}`)) {
         clearTimeout(timer);
         resolve();
       }
@@ -104,13 +109,13 @@ export async function startControlPlaneProcess(
     child.stdout?.on("data", check);
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`exited with ${code}:\n${stdout}\n${stderr}`));
+      reject(new Error(`exited with ${code}:\n${output.stdout}\n${output.stderr}`));
     });
   });
   return {
     url,
     child,
-    output: () => stdout,
+    output: () => output.stdout,
     stop: (signal = "SIGTERM") =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
