@@ -60,10 +60,26 @@ export function countTokens(text: string): number {
   let last = 0;
   for (const run of text.matchAll(LONG_RUN)) {
     total += encodedLength(encoder, text.slice(last, run.index));
-    for (const slice of run[0].match(RUN_SLICE) ?? []) total += encodedLength(encoder, slice);
+    for (const slice of run[0].match(RUN_SLICE) ?? []) total += runSliceLength(encoder, slice);
     last = run.index + run[0].length;
   }
   return total + encodedLength(encoder, text.slice(last));
+}
+
+/**
+ * Slices of long runs, counted once: a megabyte of one repeated character (or of base64) is the
+ * same few slices over and over, and BPE on each is the costliest step of chunking such a text.
+ */
+const runSliceTokens = new Map<string, number>();
+
+function runSliceLength(tokenizer: Tiktoken, slice: string): number {
+  let tokens = runSliceTokens.get(slice);
+  if (tokens === undefined) {
+    tokens = encodedLength(tokenizer, slice);
+    if (runSliceTokens.size >= 10_000) runSliceTokens.clear();
+    runSliceTokens.set(slice, tokens);
+  }
+  return tokens;
 }
 
 function encodedLength(tokenizer: Tiktoken, text: string): number {

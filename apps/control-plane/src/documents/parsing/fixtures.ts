@@ -68,6 +68,11 @@ export type ZipFixtureEntry = {
   deflate?: boolean;
   /** Lie about the inflated size, as a zip bomb does. */
   declaredSize?: number;
+  /**
+   * `content` is already raw-deflated (a bomb too big to build in memory, streamed through zlib);
+   * give its inflated size as `declaredSize`. Its CRC is not the inflated data's.
+   */
+  isDeflated?: boolean;
 };
 
 /** A ZIP of the given entries; enough to fake an .xlsx, a bare archive or a zip bomb. */
@@ -78,14 +83,15 @@ export function makeZip(entries: ZipFixtureEntry[]): Uint8Array {
   for (const entry of entries) {
     const nameBytes = new TextEncoder().encode(entry.name);
     const raw = typeof entry.content === "string" ? new TextEncoder().encode(entry.content) : entry.content;
-    const data = entry.deflate ? new Uint8Array(deflateRawSync(raw)) : raw;
+    const data = entry.deflate && !entry.isDeflated ? new Uint8Array(deflateRawSync(raw)) : raw;
+    const method = entry.deflate || entry.isDeflated ? 8 : 0;
     const crc = crc32(raw);
     const size = entry.declaredSize ?? raw.length;
     const local = new Uint8Array(30 + nameBytes.length + data.length);
     const lv = new DataView(local.buffer);
     lv.setUint32(0, 0x04034b50, true);
     lv.setUint16(4, 20, true);
-    lv.setUint16(8, entry.deflate ? 8 : 0, true);
+    lv.setUint16(8, method, true);
     lv.setUint32(14, crc, true);
     lv.setUint32(18, data.length, true);
     lv.setUint32(22, size, true);
@@ -97,7 +103,7 @@ export function makeZip(entries: ZipFixtureEntry[]): Uint8Array {
     cv.setUint32(0, 0x02014b50, true);
     cv.setUint16(4, 20, true);
     cv.setUint16(6, 20, true);
-    cv.setUint16(10, entry.deflate ? 8 : 0, true);
+    cv.setUint16(10, method, true);
     cv.setUint32(16, crc, true);
     cv.setUint32(20, data.length, true);
     cv.setUint32(24, size, true);
@@ -117,6 +123,58 @@ export function makeZip(entries: ZipFixtureEntry[]): Uint8Array {
   ev.setUint32(12, directorySize, true);
   ev.setUint32(16, offset, true);
   return concat([...locals, ...centrals, end]);
+}
+
+const WORD_MAIN = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
+const RELATIONSHIP_TYPES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+
+/**
+ * A Word document whose package points its main part at `mainPart` (any name: `.bin` is how a
+ * bomb hides from name-based checks) holding `paragraphs`, deflated. A decoy `word/document.xml`
+ * makes it look like any DOCX. `media` adds parts the main part links as images; `declaredSize`
+ * makes the main part claim that inflated size, as a bomb's would.
+ */
+export function makeRelinkedDocx(
+  mainPart: string,
+  paragraphs: string[],
+  media: { name: string; content: Uint8Array }[] = [],
+  options: { declaredSize?: number } = {},
+): Uint8Array {
+  const body = paragraphs.map((text) => `<w:p><w:r><w:t>${text}</w:t></w:r></w:p>`).join("");
+  const relationships = (items: string[]) =>
+    `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">${items.join("")}</Relationships>`;
+  const directory = mainPart.slice(0, mainPart.lastIndexOf("/") + 1);
+  const file = mainPart.slice(directory.length);
+  return makeZip([
+    {
+      name: "[Content_Types].xml",
+      content:
+        '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/></Types>',
+    },
+    {
+      name: "_rels/.rels",
+      content: relationships([
+        `<Relationship Id="rId1" Type="${RELATIONSHIP_TYPES}/officeDocument" Target="${mainPart}"/>`,
+      ]),
+    },
+    { name: "word/document.xml", content: `<w:document xmlns:w="${WORD_MAIN}"><w:body/></w:document>` },
+    {
+      name: mainPart,
+      content: `<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="${WORD_MAIN}"><w:body>${body}</w:body></w:document>`,
+      deflate: true,
+      ...(options.declaredSize ? { declaredSize: options.declaredSize } : {}),
+    },
+    {
+      name: `${directory}_rels/${file}.rels`,
+      content: relationships(
+        media.map(
+          (part, i) =>
+            `<Relationship Id="rIdImage${i}" Type="${RELATIONSHIP_TYPES}/image" Target="${part.name.slice(directory.length)}"/>`,
+        ),
+      ),
+    },
+    ...media.map((part) => ({ name: part.name, content: part.content, deflate: true })),
+  ]);
 }
 
 /** Deterministic bytes that look like nothing: every value 0..255, NULs included. */

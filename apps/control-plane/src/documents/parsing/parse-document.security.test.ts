@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DocumentParseError } from "./document-parse-error";
-import { makePdf, makeZip } from "./fixtures";
+import { makePdf, makeRelinkedDocx, makeZip } from "./fixtures";
 import { type ParseDocumentInput, parseDocument } from "./parse-document";
 
 const MB = 1024 * 1024;
@@ -29,7 +29,7 @@ describe("work caps: hostile files fail fast with a reason", () => {
     const error = await failure({ bytes: bomb, filename: "bomb.docx", limits: { maxUnzippedBytes: 4 * MB } });
     expect([error.kind, error.reason]).toEqual([
       "too_complex",
-      "the Word document unpacks to 8 MB of XML; VDB reads at most 4 MB",
+      "the Word document unpacks to 8 MB; VDB reads at most 4 MB",
     ]);
     expect(performance.now() - started).toBeLessThan(1_000);
   });
@@ -41,6 +41,53 @@ describe("work caps: hostile files fail fast with a reason", () => {
       "damaged",
       "the Word document is damaged and could not be read",
     ]);
+  });
+
+  it("a bomb in a part with any name counts: the main document relinked to word/document.bin", async () => {
+    const bomb = makeRelinkedDocx(
+      "word/document.bin",
+      Array.from({ length: 100_000 }, () => "a".repeat(60)),
+    );
+    expect(bomb.length).toBeLessThan(MB);
+    const error = await failure({
+      bytes: bomb,
+      filename: "relinked.docx",
+      limits: { maxUnzippedBytes: 4 * MB },
+    });
+    expect([error.kind, error.reason]).toEqual([
+      "too_complex",
+      "the Word document unpacks to 9 MB; VDB reads at most 4 MB",
+    ]);
+  });
+
+  it("the relinked main document is read, and images (never opened) do not count towards the cap", async () => {
+    const docx = makeRelinkedDocx(
+      "word/document.bin",
+      ["Hello from a relinked part"],
+      [{ name: "word/media/photo.png", content: new Uint8Array(8 * MB) }],
+    );
+    const document = await parseDocument({
+      bytes: docx,
+      filename: "photo.docx",
+      maxBytes: 10 * MB,
+      limits: { maxUnzippedBytes: 4 * MB },
+    });
+    expect(document.sections).toEqual([{ text: "Hello from a relinked part" }]);
+  });
+
+  it("HTML with 100,000 unclosed inline tags is read, its text whole", async () => {
+    const html = `<html><body>${"<b>x".repeat(100_000)}`;
+    const document = await parseDocument({
+      bytes: new TextEncoder().encode(html),
+      filename: "b.html",
+      maxBytes: MB,
+    });
+    expect(
+      document.sections
+        .map((section) => section.text)
+        .join("")
+        .replaceAll(/\s/g, ""),
+    ).toBe("x".repeat(100_000));
   });
 
   it("a PDF with more pages than allowed is refused before its pages are read", async () => {

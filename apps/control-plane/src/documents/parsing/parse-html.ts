@@ -71,6 +71,7 @@ function parseDom(html: string): HTMLElement {
   const root = parse(html, {
     comment: false,
     blockTextElements: { script: false, noscript: false, style: false },
+    parseNoneClosedTags: true,
   });
   for (const element of root.querySelectorAll(CHROME_SELECTOR)) element.remove();
   for (const element of root.querySelectorAll("header, footer")) {
