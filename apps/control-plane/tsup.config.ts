@@ -3,7 +3,8 @@ import { defineConfig } from "tsup";
 // A deployable bundle (used by the Dockerfile): workspace packages are inlined because they
 // export TypeScript source; npm dependencies stay external and come from node_modules.
 export default defineConfig({
-  entry: ["src/main.ts"],
+  // The parse sandbox's processes run dist/parse-worker.js (see documents/parsing/parse-sandbox.ts).
+  entry: { main: "src/main.ts", "parse-worker": "src/documents/parsing/parse-worker.ts" },
   format: ["esm"],
   target: "node20",
   platform: "node",

@@ -124,6 +124,16 @@ export const ConfigSchema = z.object({
     .default("true")
     .transform((value) => value === "true"),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(2),
+  /** Processes that parse and chunk uploaded files, off the serving event loop (each up to PARSE_MEMORY_MB). */
+  PARSE_WORKERS: z.coerce.number().int().min(1).max(64).default(2),
+  /** Most of those one tenant may use at once (default: half, rounded up), so others never queue behind it. */
+  PARSE_WORKERS_PER_TENANT: z.coerce.number().int().min(1).max(64).optional(),
+  /** A file not parsed and chunked within this is failed ("took longer than 60 s to parse"), its process killed. */
+  PARSE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  /** Memory one file's parsing may take (resident, beyond the parser's own); past it the file is failed. */
+  PARSE_MEMORY_MB: z.coerce.number().int().min(16).max(65_536).default(512),
+  /** Longest PDF read, in pages; longer ones are failed before any page is read. */
+  PARSE_MAX_PDF_PAGES: z.coerce.number().int().min(1).max(1_000_000).default(2_000),
   /** How long a worker holds a job without renewing its lease; a crashed worker's jobs resume after it. */
   JOB_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
   /** The built admin console served at `/` (default: apps/console/dist of this checkout). */

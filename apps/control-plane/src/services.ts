@@ -5,6 +5,7 @@ import { DiskBlobStore } from "./blobs/disk-blob-store";
 import { resolveUploadSecret } from "./blobs/upload-secret";
 import type { Config } from "./config";
 import { INGEST_JOB, ingestHandler } from "./documents/ingest-job";
+import { ParseSandbox } from "./documents/parsing/parse-sandbox";
 import { createRuntime } from "./instances/create-runtime";
 import { Reconciler } from "./instances/reconciler";
 import type { InstanceRuntime } from "./instances/runtime";
@@ -31,6 +32,8 @@ export interface Services {
   blobs: BlobStore;
   /** Durable background jobs; this process works them when RUN_WORKER (see worker.ts otherwise). */
   jobs: JobQueue;
+  /** Child processes that parse and chunk uploads under a deadline and memory cap, fairly by tenant. */
+  parser: ParseSandbox;
   /** Buffered usage metering for hot paths (search); flushed every second and on close. */
   usage: UsageRecorder;
   /** Signs the disk store's upload URLs (also checked by the upload route). */
@@ -101,6 +104,14 @@ export async function createServices(
       .catch((error: unknown) => logger.warn({ err: error }, "could not clean the blob folder's temp files"));
   }
   const jobs = new JobQueue({ db: store.db, logger, leaseMs: config.JOB_LEASE_MS });
+  const parser = new ParseSandbox({
+    workers: config.PARSE_WORKERS,
+    workersPerTenant: config.PARSE_WORKERS_PER_TENANT ?? Math.ceil(config.PARSE_WORKERS / 2),
+    timeoutMs: config.PARSE_TIMEOUT_MS,
+    memoryMb: config.PARSE_MEMORY_MB,
+    maxPdfPages: config.PARSE_MAX_PDF_PAGES,
+    logger,
+  });
   const usage = new UsageRecorder({ db: store.db, logger });
   usage.start();
   const runtime = await createRuntime(config, logger);
@@ -119,9 +130,11 @@ export async function createServices(
     blobs,
     uploadSecret,
     jobs,
+    parser,
     usage,
     async close({ stopInstances = config.STOP_INSTANCES_ON_EXIT !== "false" } = {}) {
       await jobs.stop();
+      await parser.close();
       await reconciler.stop();
       if (runtime.kind === "local" && stopInstances) {
         await Promise.all((await runtime.list()).map((handle) => runtime.stop(handle)));

@@ -7,9 +7,8 @@ import type { Ctx } from "../lib/context";
 import { chunks, documents, tenants } from "../lib/db/schema";
 import type { Services } from "../services";
 import { recordUsage } from "../usage/record-usage";
-import { chunkSections, type TextChunk } from "./parsing/chunk-text";
+import type { TextChunk } from "./parsing/chunk-text";
 import { DocumentParseError } from "./parsing/document-parse-error";
-import { parseDocument } from "./parsing/parse-document";
 
 export const INGEST_JOB = "ingest";
 /** Chunks per `/embed` call: large enough to batch the model, small enough to report progress often. */
@@ -67,16 +66,19 @@ export function ingestHandler(services: Services): JobHandler {
     try {
       if (!document.blobKey) throw new PermanentJobError("the document has no file");
       const bytes = await services.blobs.get(document.blobKey);
-      const parsed = await parseDocument({
-        bytes,
-        filename: document.filename ?? "document.txt",
-        contentType: document.contentType ?? undefined,
-        maxBytes: PLANS[plan].maxUploadBytes,
-      });
-      const pieces = chunkSections(parsed.sections, {
-        chunkSize: document.chunkSize,
-        chunkOverlap: document.chunkOverlap,
-      });
+      // In a sandboxed process under a deadline and memory cap: a hostile file fails itself only.
+      const { chunks: pieces } = await services.parser.parseAndChunk(
+        document.tenantId,
+        {
+          bytes,
+          filename: document.filename ?? "document.txt",
+          contentType: document.contentType ?? undefined,
+          maxBytes: PLANS[plan].maxUploadBytes,
+          chunkSize: document.chunkSize,
+          chunkOverlap: document.chunkOverlap,
+        },
+        signal,
+      );
       if (pieces.length === 0)
         throw new DocumentParseError({ kind: "no_text", reason: "no text found in the file" });
 

@@ -1,0 +1,24 @@
+/**
+ * The entry point of a parse sandbox process (see `ParseSandbox`): parses and chunks one file per
+ * task. It holds no credentials and reads no configuration; everything comes with the task.
+ */
+import { serveProcessPoolTasks } from "../../lib/process-pool-worker";
+import { chunkSections, countTokens } from "./chunk-text";
+import { DocumentParseError } from "./document-parse-error";
+import { parseDocument } from "./parse-document";
+import type { ParseAndChunkInput, ParsedChunks } from "./parse-sandbox";
+
+// What every worker needs, loaded before it reports ready: the deadline and the memory cap
+// measure what a file costs, not the megabytes of pdf.js, mammoth and the tokenizer's rank table.
+countTokens("warm up");
+await import("pdfjs-dist/legacy/build/pdf.mjs");
+await import("mammoth");
+
+serveProcessPoolTasks(
+  async (input): Promise<ParsedChunks> => {
+    const { chunkSize, chunkOverlap, ...document } = input as ParseAndChunkInput;
+    const parsed = await parseDocument(document);
+    return { title: parsed.title, chunks: chunkSections(parsed.sections, { chunkSize, chunkOverlap }) };
+  },
+  (error) => (error instanceof DocumentParseError ? { kind: error.kind, reason: error.reason } : undefined),
+);

@@ -1,0 +1,142 @@
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import type { PoolTestTask } from "../testing/pool-test-worker";
+import { createLogger } from "./logger";
+import {
+  ProcessPool,
+  type ProcessPoolOptions,
+  TaskDeadlineError,
+  TaskFailedError,
+  TaskMemoryError,
+  WorkerCrashedError,
+} from "./process-pool";
+
+const workerFile = fileURLToPath(new URL("../testing/pool-test-worker.ts", import.meta.url));
+const pools: ProcessPool[] = [];
+
+function createPool(options: Partial<ProcessPoolOptions> = {}) {
+  const pool = new ProcessPool({
+    workerFile,
+    workers: 1,
+    workersPerTenant: 1,
+    timeoutMs: 120_000,
+    memoryMb: 64,
+    logger: createLogger("silent"),
+    ...options,
+  });
+  pools.push(pool);
+  return {
+    pool,
+    run: (tenantId: string, task: PoolTestTask, signal?: AbortSignal) =>
+      pool.run(tenantId, task, signal) as Promise<{ value: unknown; pid: number }>,
+  };
+}
+
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((pool) => pool.close()));
+});
+
+describe("ProcessPool", () => {
+  it("runs tasks in a reused child process and returns their values, bytes included", async () => {
+    const { run } = createPool();
+    const first = await run("t1", { op: "echo", value: { bytes: new Uint8Array([1, 2, 3]) } });
+    const second = await run("t1", { op: "echo", value: "again" });
+    expect(first.value).toEqual({ bytes: new Uint8Array([1, 2, 3]) });
+    expect(first.pid).not.toBe(process.pid);
+    expect(second).toEqual({ value: "again", pid: first.pid });
+  });
+
+  it("rejects with what the task threw, and the worker serves the next task", async () => {
+    const { run } = createPool();
+    const error = await run("t1", { op: "throw", message: "no good" }).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(TaskFailedError);
+    expect((error as TaskFailedError).error).toEqual({
+      name: "Error",
+      message: "no good",
+      data: { code: "E_TEST" },
+    });
+    expect((await run("t1", { op: "echo", value: 1 })).value).toBe(1);
+  });
+
+  it("kills a task stuck in a synchronous loop at its deadline; the pool goes on with a new worker", async () => {
+    const { run } = createPool({ timeoutMs: 300 });
+    const before = await run("t1", { op: "echo", value: 0 });
+    const error = await run("t1", { op: "spin" }).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(TaskDeadlineError);
+    expect((error as TaskDeadlineError).timeoutMs).toBe(300);
+    const after = await run("t1", { op: "echo", value: 1 });
+    expect(after.value).toBe(1);
+    expect(after.pid).not.toBe(before.pid);
+  });
+
+  it("kills a task past its memory cap, on V8's heap or outside it", async () => {
+    const { run } = createPool({ memoryMb: 64 });
+    for (const task of [
+      { op: "heap", mb: 400 },
+      { op: "buffers", mb: 400 },
+    ] as const) {
+      const error = await run("t1", task).catch((thrown: unknown) => thrown);
+      expect(error).toBeInstanceOf(TaskMemoryError);
+      expect((error as TaskMemoryError).memoryMb).toBe(64);
+    }
+    expect((await run("t1", { op: "echo", value: "alive" })).value).toBe("alive");
+  });
+
+  it("a worker that dies mid-task fails that task only", async () => {
+    const { run } = createPool({ workers: 2 });
+    const [crashed, answered] = await Promise.allSettled([
+      run("t1", { op: "exit", code: 3 }),
+      run("t2", { op: "echo", value: "fine" }),
+    ]);
+    expect(crashed.status === "rejected" && crashed.reason).toBeInstanceOf(WorkerCrashedError);
+    expect(answered.status === "fulfilled" && answered.value.value).toBe("fine");
+    expect((await run("t1", { op: "echo", value: "next" })).value).toBe("next");
+  });
+
+  it("one tenant's stuck tasks cannot hold every worker: another tenant's task runs meanwhile", async () => {
+    const { pool, run } = createPool({ workers: 2, workersPerTenant: 1 });
+    const hostile = new AbortController();
+    let hostileSettled = 0;
+    const stuck = [1, 2].map(() =>
+      run("tenant-a", { op: "spin" }, hostile.signal).finally(() => hostileSettled++),
+    );
+    const answer = await run("tenant-b", { op: "echo", value: "b answers" });
+    expect(answer.value).toBe("b answers");
+    expect(hostileSettled).toBe(0);
+    expect(pool.queued).toBe(1); // tenant A's second task waits for A's own share
+    hostile.abort(new Error("test over"));
+    for (const result of await Promise.allSettled(stuck)) expect(result.status).toBe("rejected");
+  });
+
+  it("dispatches waiting tasks round-robin by tenant", async () => {
+    const { run } = createPool({ workers: 1 });
+    const order: string[] = [];
+    const task = (tenantId: string, name: string) =>
+      run(tenantId, { op: "echo", value: name }).then(() => order.push(name));
+    await Promise.all([
+      task("a", "a1"),
+      task("a", "a2"),
+      task("a", "a3"),
+      task("a", "a4"),
+      task("b", "b1"),
+      task("b", "b2"),
+    ]);
+    // a1 was running when the rest queued; then the tenants alternate.
+    expect(order).toEqual(["a1", "a2", "b1", "a3", "b2", "a4"]);
+  });
+
+  it("a task aborted while queued never runs; close() rejects what is left", async () => {
+    const { pool, run } = createPool();
+    const controller = new AbortController();
+    const running = run("t1", { op: "spin" });
+    const queued = run("t2", { op: "echo", value: "x" }, controller.signal);
+    controller.abort(new Error("cancelled"));
+    await expect(queued).rejects.toThrow("cancelled");
+    const pending = run("t3", { op: "echo", value: "y" });
+    const outcomes = Promise.allSettled([running, pending]);
+    await pool.close();
+    for (const outcome of await outcomes) {
+      expect(outcome.status === "rejected" && outcome.reason).toBeInstanceOf(WorkerCrashedError);
+    }
+  });
+});

@@ -1,0 +1,379 @@
+import { type ChildProcess, fork } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { Logger } from "./logger";
+
+/**
+ * The child processes' side of the protocol: `{ ready: true }` once listening, then one
+ * `{ id, ok, value | error }` per task. See `serveProcessPoolTasks` in `process-pool-worker.ts`.
+ */
+export type WorkerReply =
+  | { ready: true }
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: { name: string; message: string; data?: unknown } };
+
+/** The task ran past its deadline and its process was killed. Deterministic enough not to retry. */
+export class TaskDeadlineError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`the task ran longer than ${timeoutMs} ms and was killed`);
+    this.name = "TaskDeadlineError";
+  }
+}
+
+/**
+ * The task's process grew more than its cap above what it held before the task (resident
+ * memory), or passed V8's heap limit, and was killed.
+ */
+export class TaskMemoryError extends Error {
+  constructor(readonly memoryMb: number) {
+    super(`the task needed more than ${memoryMb} MB and was killed`);
+    this.name = "TaskMemoryError";
+  }
+}
+
+/** The task threw in the worker; `error` is what it sent back (name, message, its own data). */
+export class TaskFailedError extends Error {
+  constructor(readonly error: { name: string; message: string; data?: unknown }) {
+    super(error.message);
+    this.name = "TaskFailedError";
+  }
+}
+
+/**
+ * The worker died for another reason (a signal from outside, a native crash) or never started.
+ * Not known to be the input's fault: a caller may retry.
+ */
+export class WorkerCrashedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "WorkerCrashedError";
+  }
+}
+
+export type ProcessPoolOptions = {
+  /** The worker module; a `.ts` file runs through tsx (source checkouts, tests). */
+  workerFile: string;
+  workers: number;
+  /** Most tasks of one tenant running at once, even when other workers are idle. */
+  workersPerTenant: number;
+  timeoutMs: number;
+  memoryMb: number;
+  /** A worker idle this long exits; the next task starts a fresh one. */
+  idleMs?: number;
+  logger: Logger;
+};
+
+type Task = {
+  tenantId: string;
+  input: unknown;
+  signal: AbortSignal | undefined;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+};
+
+type Worker = {
+  child: ChildProcess;
+  isReady: Promise<void>;
+  task: (Task & { id: number }) | undefined;
+  /** Why this pool killed it, so its exit is reported as that and not as a crash. */
+  killedFor: Error | undefined;
+  stderrTail: string;
+  idleTimer: NodeJS.Timeout | undefined;
+};
+
+const STARTUP_TIMEOUT_MS = 60_000;
+const MEMORY_POLL_MS = 50;
+const PAGE_BYTES = 4096;
+const HEAP_HEADROOM_MB = 128;
+/** What V8 prints when a heap passes `--max-old-space-size` (the process then aborts). */
+const HEAP_EXHAUSTED = /heap out of memory|Reached heap limit|Allocation failed/i;
+
+/**
+ * Runs CPU-heavy tasks in child processes, off the serving event loop, each under a hard deadline
+ * and memory cap; at either limit the process is killed (SIGKILL: a synchronous loop cannot be
+ * interrupted any other way) and the task rejects with `TaskDeadlineError` / `TaskMemoryError`.
+ * Child processes rather than worker threads: a V8 fatal error or a native crash in one task
+ * kills only its process, and what a task allocates never counts against the server's own memory.
+ *
+ * Fair across tenants: queued tasks are dispatched round-robin by tenant, and no tenant runs more
+ * than `workersPerTenant` at once, so one tenant's backlog never holds every worker.
+ *
+ * @example
+ * const pool = new ProcessPool({ workerFile, workers: 2, workersPerTenant: 1, timeoutMs: 60_000, memoryMb: 512, logger });
+ * const result = await pool.run("ten_1", { filename: "a.pdf", bytes });
+ */
+export class ProcessPool {
+  private readonly idle: Worker[] = [];
+  private readonly busy = new Set<Worker>();
+  private readonly queues = new Map<string, Task[]>();
+  /** Tenants in the order they get their next turn. */
+  private readonly turns: string[] = [];
+  private readonly runningByTenant = new Map<string, number>();
+  private nextId = 1;
+  private isClosed = false;
+
+  constructor(private readonly opts: ProcessPoolOptions) {}
+
+  /** Runs `input` through the worker module's handler for `tenantId`; see the class comment. */
+  run(tenantId: string, input: unknown, signal?: AbortSignal): Promise<unknown> {
+    if (this.isClosed) return Promise.reject(new WorkerCrashedError("the pool is closed"));
+    signal?.throwIfAborted();
+    return new Promise((resolve, reject) => {
+      const task: Task = { tenantId, input, signal, resolve, reject };
+      const queue = this.queues.get(tenantId);
+      if (queue) queue.push(task);
+      else {
+        this.queues.set(tenantId, [task]);
+        this.turns.push(tenantId);
+      }
+      signal?.addEventListener("abort", () => this.dropQueued(task), { once: true });
+      this.dispatch();
+    });
+  }
+
+  /** Tasks waiting for a worker, for tests and metrics. */
+  get queued(): number {
+    let total = 0;
+    for (const queue of this.queues.values()) total += queue.length;
+    return total;
+  }
+
+  /** Kills every worker; running and queued tasks reject. */
+  async close(): Promise<void> {
+    this.isClosed = true;
+    const closed = new WorkerCrashedError("the pool is closed");
+    for (const queue of this.queues.values()) for (const task of queue) task.reject(closed);
+    this.queues.clear();
+    this.turns.length = 0;
+    const workers = [...this.idle, ...this.busy];
+    this.idle.length = 0;
+    await Promise.all(workers.map((worker) => this.kill(worker, closed)));
+  }
+
+  private dispatch(): void {
+    while (!this.isClosed && (this.idle.length > 0 || this.busy.size < this.opts.workers)) {
+      const task = this.takeNextTask();
+      if (!task) return;
+      let worker = this.idle.pop();
+      if (!worker) {
+        try {
+          worker = this.spawn();
+        } catch (error) {
+          this.finish(task, undefined, new WorkerCrashedError(`the worker did not start: ${String(error)}`));
+          continue;
+        }
+      }
+      void this.start(worker, task);
+    }
+  }
+
+  /** The next tenant in turn with a task and a free share; it goes to the back of the line. */
+  private takeNextTask(): Task | undefined {
+    for (let i = 0; i < this.turns.length; i++) {
+      const tenantId = this.turns[i]!;
+      if ((this.runningByTenant.get(tenantId) ?? 0) >= this.opts.workersPerTenant) continue;
+      const queue = this.queues.get(tenantId)!;
+      const task = queue.shift()!;
+      this.turns.splice(i, 1);
+      if (queue.length > 0) this.turns.push(tenantId);
+      else this.queues.delete(tenantId);
+      this.runningByTenant.set(tenantId, (this.runningByTenant.get(tenantId) ?? 0) + 1);
+      return task;
+    }
+    return undefined;
+  }
+
+  private dropQueued(task: Task): void {
+    const queue = this.queues.get(task.tenantId);
+    const at = queue?.indexOf(task) ?? -1;
+    if (!queue || at === -1) return;
+    queue.splice(at, 1);
+    if (queue.length === 0) {
+      this.queues.delete(task.tenantId);
+      this.turns.splice(this.turns.indexOf(task.tenantId), 1);
+    }
+    task.reject(task.signal?.reason);
+  }
+
+  private async start(worker: Worker, task: Task): Promise<void> {
+    this.busy.add(worker);
+    if (worker.idleTimer) clearTimeout(worker.idleTimer);
+    worker.child.channel?.ref();
+    const id = this.nextId++;
+    let deadline: NodeJS.Timeout | undefined;
+    let memoryWatch: NodeJS.Timeout | undefined;
+    const onAbort = () => void this.kill(worker, task.signal?.reason ?? new Error("aborted"));
+    const cleanup = () => {
+      clearTimeout(deadline);
+      clearInterval(memoryWatch);
+      task.signal?.removeEventListener("abort", onAbort);
+    };
+    worker.task = {
+      ...task,
+      id,
+      resolve: (value) => {
+        cleanup();
+        task.resolve(value);
+      },
+      reject: (error) => {
+        cleanup();
+        task.reject(error);
+      },
+    };
+    if (task.signal?.aborted) return onAbort();
+    task.signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      await worker.isReady;
+    } catch {
+      return; // its exit has settled the task
+    }
+    if (worker.task?.id !== id) return;
+    // The clock starts once the worker listens: a cold start is not the file's fault.
+    deadline = setTimeout(
+      () => void this.kill(worker, new TaskDeadlineError(this.opts.timeoutMs)),
+      this.opts.timeoutMs,
+    );
+    // What the worker holds before the task (its code, tables, garbage of earlier tasks) is not
+    // the task's: the cap counts from here.
+    const baseline = (await residentBytes(worker)) ?? 0;
+    if (worker.task?.id !== id) return;
+    memoryWatch = setInterval(() => void this.checkMemory(worker, baseline), MEMORY_POLL_MS);
+    // A send to a worker that just died fails here; its exit settles the task.
+    worker.child.send({ id, input: task.input }, () => {});
+  }
+
+  private spawn(): Worker {
+    const { workerFile, memoryMb } = this.opts;
+    // The heap limit backs up the resident-memory watch (and is the cap where there is none);
+    // the parsers' own tables take ~100 MB of heap before any file is read.
+    const execArgv = [`--max-old-space-size=${memoryMb + HEAP_HEADROOM_MB}`];
+    if (workerFile.endsWith(".ts")) execArgv.unshift("--import", "tsx");
+    const child = fork(workerFile, [], {
+      cwd: path.dirname(workerFile),
+      execArgv,
+      // The worker parses what tenants upload: it gets no credentials, no database URL, nothing.
+      env: {},
+      serialization: "advanced",
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+    });
+    let markReady!: () => void;
+    let failStart!: (error: Error) => void;
+    const isReady = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      failStart = reject;
+    });
+    isReady.catch(() => {});
+    const worker: Worker = {
+      child,
+      isReady,
+      task: undefined,
+      killedFor: undefined,
+      stderrTail: "",
+      idleTimer: undefined,
+    };
+    const startup = setTimeout(
+      () => void this.kill(worker, new WorkerCrashedError("the worker did not start in time")),
+      STARTUP_TIMEOUT_MS,
+    );
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (text: string) => {
+      worker.stderrTail = (worker.stderrTail + text).slice(-4_096);
+    });
+    child.on("message", (message: WorkerReply) => {
+      if ("ready" in message) {
+        clearTimeout(startup);
+        markReady();
+        return;
+      }
+      const task = worker.task;
+      if (!task || task.id !== message.id) return;
+      if (message.ok) this.finish(task, worker, undefined, message.value);
+      else this.finish(task, worker, new TaskFailedError(message.error));
+    });
+    child.on("error", (error) => this.opts.logger.warn({ err: error }, "parse worker process error"));
+    child.on("exit", (code, signal) => {
+      clearTimeout(startup);
+      const reason =
+        worker.killedFor ??
+        (HEAP_EXHAUSTED.test(worker.stderrTail)
+          ? new TaskMemoryError(this.opts.memoryMb)
+          : new WorkerCrashedError(
+              `the worker process exited (${signal ?? `code ${code}`})${worker.stderrTail ? `: ${worker.stderrTail.trim().slice(-500)}` : ""}`,
+            ));
+      failStart(reason);
+      this.forget(worker);
+      if (worker.task) this.finish(worker.task, undefined, reason);
+      this.dispatch();
+    });
+    return worker;
+  }
+
+  /** Settles a task; `worker` (when it lives on) returns to the idle list. */
+  private finish(
+    task: Task & { id?: number },
+    worker: Worker | undefined,
+    error?: unknown,
+    value?: unknown,
+  ): void {
+    const running = (this.runningByTenant.get(task.tenantId) ?? 1) - 1;
+    if (running > 0) this.runningByTenant.set(task.tenantId, running);
+    else this.runningByTenant.delete(task.tenantId);
+    if (worker) {
+      worker.task = undefined;
+      this.busy.delete(worker);
+      if (this.isClosed) void this.kill(worker, new WorkerCrashedError("the pool is closed"));
+      else this.park(worker);
+    }
+    if (error === undefined) task.resolve(value);
+    else task.reject(error);
+    this.dispatch();
+  }
+
+  private park(worker: Worker): void {
+    this.idle.push(worker);
+    // An idle worker must not keep the server's process alive, nor its memory forever.
+    worker.child.channel?.unref();
+    worker.idleTimer = setTimeout(() => {
+      const at = this.idle.indexOf(worker);
+      if (at === -1) return;
+      this.idle.splice(at, 1);
+      void this.kill(worker, new WorkerCrashedError("idle"));
+    }, this.opts.idleMs ?? 30_000);
+    worker.idleTimer.unref();
+  }
+
+  private forget(worker: Worker): void {
+    this.busy.delete(worker);
+    const at = this.idle.indexOf(worker);
+    if (at !== -1) this.idle.splice(at, 1);
+    if (worker.idleTimer) clearTimeout(worker.idleTimer);
+  }
+
+  private kill(worker: Worker, reason: Error): Promise<void> {
+    worker.killedFor ??= reason;
+    if (worker.child.exitCode !== null || worker.child.signalCode !== null) return Promise.resolve();
+    const exited = new Promise<void>((resolve) => worker.child.once("exit", () => resolve()));
+    worker.child.kill("SIGKILL");
+    return exited;
+  }
+
+  private async checkMemory(worker: Worker, baseline: number): Promise<void> {
+    if (!worker.task) return;
+    const resident = await residentBytes(worker);
+    if (resident !== undefined && resident - baseline > this.opts.memoryMb * 1024 * 1024) {
+      await this.kill(worker, new TaskMemoryError(this.opts.memoryMb));
+    }
+  }
+}
+
+/**
+ * A process's resident memory, where the OS tells it cheaply (Linux); elsewhere V8's heap limit
+ * is the only cap.
+ */
+async function residentBytes(worker: Worker): Promise<number | undefined> {
+  const pid = worker.child.pid;
+  if (!pid) return undefined;
+  const statm = await readFile(`/proc/${pid}/statm`, "utf8").catch(() => undefined);
+  const residentPages = Number(statm?.split(" ")[1]);
+  return Number.isFinite(residentPages) ? residentPages * PAGE_BYTES : undefined;
+}

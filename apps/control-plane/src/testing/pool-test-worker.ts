@@ -1,0 +1,44 @@
+/**
+ * A `ProcessPool` worker for the pool's own tests: each task says how to behave (answer, fail,
+ * spin forever, hold memory, die), so the pool's limits are tested on real processes.
+ */
+import { serveProcessPoolTasks } from "../lib/process-pool-worker";
+
+export type PoolTestTask =
+  | { op: "echo"; value: unknown }
+  | { op: "throw"; message: string }
+  | { op: "spin" }
+  | { op: "heap"; mb: number }
+  | { op: "buffers"; mb: number }
+  | { op: "exit"; code: number };
+
+const held: unknown[] = [];
+
+serveProcessPoolTasks(
+  async (input) => {
+    const task = input as PoolTestTask;
+    switch (task.op) {
+      case "echo":
+        return { value: task.value, pid: process.pid };
+      case "throw":
+        throw Object.assign(new Error(task.message), { code: "E_TEST" });
+      case "spin":
+        for (;;) {
+          // a synchronous loop: nothing but a kill stops it
+        }
+      case "heap":
+        // Small objects on V8's heap, a megabyte at a time, then hold them and spin.
+        for (let mb = 0; mb < task.mb; mb++) {
+          held.push(Array.from({ length: 16_384 }, (_, i) => ({ i, s: `x${i}` })));
+        }
+        for (;;) {}
+      case "buffers":
+        // Memory outside V8's heap (as a zip inflates into): only the resident-memory watch sees it.
+        for (let mb = 0; mb < task.mb; mb++) held.push(Buffer.alloc(1024 * 1024, 1));
+        for (;;) {}
+      case "exit":
+        process.exit(task.code);
+    }
+  },
+  (error) => ({ code: (error as { code?: unknown }).code }),
+);
