@@ -32,6 +32,19 @@ export function limitBodySize(maxBytes: number): MiddlewareHandler {
 }
 
 /**
+ * For routes that stream large bodies and may refuse one before reading it (no credentials,
+ * over the plan's size): an error answer carries `Connection: close`, so the server closes the
+ * socket after answering instead of reading, and discarding, the rest of what the client sends.
+ *
+ * @example
+ * app.post("/files", closeConnectionOnError, async (c) => { … });
+ */
+export const closeConnectionOnError: MiddlewareHandler = async (c, next) => {
+  await next();
+  if (c.res.status >= 400) c.res.headers.set("Connection", "close");
+};
+
+/**
  * Answers unknown routes with NOT_FOUND and anything thrown with its error body (see
  * `toHttpError`); 5xx errors are logged, with `fallbackLogger` when the request has none yet.
  *

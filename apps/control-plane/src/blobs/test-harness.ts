@@ -20,6 +20,8 @@ export interface BlobStoreHarness {
   store: BlobStore;
   /** Every key stored: every file under the disk root (temp files included), every object in the bucket. */
   listStored(): Promise<string[]>;
+  /** The s3rver's URL, for a control plane to use the same bucket (S3_ENDPOINT); unset for disk. */
+  endpoint?: string;
   close(): Promise<void>;
 }
 
@@ -121,6 +123,7 @@ export async function startS3Harness(): Promise<BlobStoreHarness> {
   });
   return {
     store,
+    endpoint: `http://127.0.0.1:${port}`,
     async listStored() {
       const keys: string[] = [];
       let token: string | undefined;

@@ -1,3 +1,4 @@
+import { closeConnectionOnError } from "@vdb/http/app-defaults";
 import { AppError, toHttpError } from "@vdb/http/errors";
 import { newId } from "@vdb/schemas/ids";
 import { Hono } from "hono";
@@ -27,7 +28,7 @@ type UploadEnv = { Variables: { requestId?: string; logger?: Logger } };
 export function uploadRoutes(store: BlobStore, secret: string) {
   const app = new Hono<UploadEnv>();
 
-  app.put(`${UPLOAD_ROUTE_PREFIX}:token`, async (c) => {
+  app.put(`${UPLOAD_ROUTE_PREFIX}:token`, closeConnectionOnError, async (c) => {
     const upload = verifyUploadToken(secret, c.req.param("token"));
     const contentType = c.req.header("content-type");
     if (upload.contentType !== undefined && contentType !== upload.contentType) {

@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { limitBodySize } from "@vdb/http/app-defaults";
-import { AppError } from "@vdb/http/errors";
+import { closeConnectionOnError } from "@vdb/http/app-defaults";
 import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
 import {
   Database,
@@ -12,10 +11,11 @@ import {
 } from "@vdb/schemas/databases";
 import { Document } from "@vdb/schemas/documents";
 import { TenantId } from "@vdb/schemas/ids";
-import { PLANS } from "@vdb/schemas/plans";
 import type { Context } from "hono";
+import { requirePrincipal } from "../auth/authorize";
 import { dataPlaneTenant } from "../data-plane/call-instance";
-import { createFromFiles } from "../documents/create-documents";
+import { admitFileUpload, createFromFiles } from "../documents/create-documents";
+import { deleteReceived, receiveFiles } from "../documents/receive-files";
 import { type AppEnv, ctxOf } from "../http/env";
 import { ERROR_RESPONSES, restApp } from "../rest/openapi";
 import { createDatabase } from "./create-database";
@@ -25,11 +25,8 @@ import { getDatabase, getDatabaseStatus, listDatabases } from "./read-databases"
 
 const tags = ["Databases"];
 
-/** The seed's multipart create reads whole files: bounded by the largest plan's file size × files. */
+/** The seed's multipart create streams files to the blob store and limits them by the tenant's own plan. */
 export const DATABASE_CREATE_PATH = /^\/api\/v1\/database\/create$/;
-const MAX_FILES = 20;
-const LARGEST_REQUEST_BYTES =
-  MAX_FILES * Math.max(...Object.values(PLANS).map((plan) => plan.maxUploadBytes));
 
 /** Needed with a session token; an API key implies its tenant. */
 const TenantQuery = z.object({ tenantId: TenantId.optional() });
@@ -141,14 +138,20 @@ export const databasesRest = restApp()
   // optional `model`, `dimension`, `chunk_size`, `chunk_overlap`. The database is created, then
   // its files are stored and queued; if a file is refused, the database is removed again.
   // (Not in the OpenAPI document: the generator cannot describe file parts.)
-  .post("/database/create", limitBodySize(LARGEST_REQUEST_BYTES), async (c) => {
+  .post("/database/create", closeConnectionOnError, async (c) => {
     const ctx = ctxOf(c);
+    requirePrincipal(ctx.principal);
     const tenantId = dataPlaneTenant(ctx, c.req.query("tenantId"));
-    const form = await c.req.parseBody({ all: true });
+    // Who may upload, and how much, is settled before a byte of the body is read.
+    const plan = await admitFileUpload({ ctx, input: { tenantId } });
+    const { fields, files } = await receiveFiles({
+      ctx,
+      input: { tenantId, plan, request: c.req.raw, fileFields: ["files", "file"] },
+    });
     const field = (...names: string[]) => {
       for (const name of names) {
-        const value = form[name];
-        if (typeof value === "string" && value.trim() !== "") return value.trim();
+        const value = fields[name];
+        if (value !== undefined && value.trim() !== "") return value.trim();
       }
       return undefined;
     };
@@ -156,36 +159,31 @@ export const databasesRest = restApp()
       const value = field(...names);
       return value === undefined ? undefined : Number(value);
     };
-    const parts = ([] as unknown[]).concat(form.files ?? [], form.file ?? []);
-    const uploads = parts.filter((part): part is File => part instanceof File);
-    if (uploads.length > MAX_FILES) {
-      throw new AppError({ code: "BAD_REQUEST", message: `Send at most ${MAX_FILES} files` });
+    let database: Database;
+    try {
+      database = await createDatabase({
+        ctx,
+        input: {
+          tenantId,
+          name: field("name") ?? "",
+          ...(field("model") ? { model: field("model") } : {}),
+          ...(number("dimension") !== undefined ? { dimension: number("dimension") } : {}),
+          ...(number("chunk_size", "chunkSize") !== undefined
+            ? { chunkSize: number("chunk_size", "chunkSize") }
+            : {}),
+          ...(number("chunk_overlap", "chunkOverlap") !== undefined
+            ? { chunkOverlap: number("chunk_overlap", "chunkOverlap") }
+            : {}),
+        },
+      });
+    } catch (error) {
+      await deleteReceived(ctx, files);
+      throw error;
     }
-    const files = await Promise.all(
-      uploads.map(async (file) => ({
-        filename: file.name,
-        contentType: file.type || null,
-        bytes: new Uint8Array(await file.arrayBuffer()),
-      })),
-    );
-    const database = await createDatabase({
-      ctx,
-      input: {
-        tenantId,
-        name: field("name") ?? "",
-        ...(field("model") ? { model: field("model") } : {}),
-        ...(number("dimension") !== undefined ? { dimension: number("dimension") } : {}),
-        ...(number("chunk_size", "chunkSize") !== undefined
-          ? { chunkSize: number("chunk_size", "chunkSize") }
-          : {}),
-        ...(number("chunk_overlap", "chunkOverlap") !== undefined
-          ? { chunkOverlap: number("chunk_overlap", "chunkOverlap") }
-          : {}),
-      },
-    });
     let documents: Document[] = [];
     if (files.length > 0) {
       try {
+        // Deletes the stored files itself when it refuses them.
         documents = await createFromFiles({ ctx, input: { tenantId, files, collection: database.name } });
       } catch (error) {
         await deleteDatabase({ ctx, input: { tenantId, databaseId: database.id } }).catch(() => {});

@@ -7,7 +7,7 @@ import {
   DocumentRef,
 } from "@vdb/schemas/documents";
 import { newId } from "@vdb/schemas/ids";
-import { PLANS } from "@vdb/schemas/plans";
+import { PLANS, type Plan, type PlanQuotas } from "@vdb/schemas/plans";
 import { count, eq, sql } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit";
 import { requireTenantScope } from "../auth/authorize";
@@ -17,10 +17,14 @@ import type { Database } from "../lib/db/client";
 import { documents } from "../lib/db/schema";
 import { findTenantOrThrow } from "../tenants/to-tenant";
 import { INGEST_JOB } from "./ingest-job";
+import {
+  blobKeyOf,
+  deleteReceived,
+  MAX_FILES_PER_REQUEST,
+  megabytes,
+  type ReceivedFile,
+} from "./receive-files";
 import { findDocumentOrThrow, toDocument } from "./to-document";
-
-const blobKey = (tenantId: string, documentId: string) => `tenants/${tenantId}/documents/${documentId}`;
-const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 /** The plan's limits for a new document: count and size. Nothing is written when they refuse. */
 async function assertCanAddDocument(db: Database, tenantId: string, sizeBytes: number) {
@@ -32,8 +36,36 @@ async function assertCanAddDocument(db: Database, tenantId: string, sizeBytes: n
       message: `The file is ${megabytes(sizeBytes)}; the ${plan.title} plan allows ${megabytes(plan.maxUploadBytes)} per file`,
     });
   }
+  await assertRoomFor(db, tenantId, plan, 1);
+}
+
+/**
+ * Everything a multipart upload can be refused for before its body is read: credentials, the
+ * tenant's write scope and its plan's document count. Returns the tenant's plan, whose size
+ * per file `receiveFiles` then enforces while streaming.
+ */
+export async function admitFileUpload({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: { tenantId: string };
+}): Promise<Plan> {
+  requireTenantScope(ctx.principal, input.tenantId, "write");
+  const tenant = await findTenantOrThrow(ctx.services.db, input.tenantId);
+  await assertRoomFor(ctx.services.db, input.tenantId, PLANS[tenant.plan], 1);
+  return tenant.plan;
+}
+
+/** The plan's document count leaves room for `adding` more. */
+async function assertRoomFor(
+  db: Database,
+  tenantId: string,
+  plan: PlanQuotas & { title: string },
+  adding: number,
+) {
   const [row] = await db.select({ n: count() }).from(documents).where(eq(documents.tenantId, tenantId));
-  if ((row?.n ?? 0) >= plan.maxDocuments) {
+  if ((row?.n ?? 0) + adding > plan.maxDocuments) {
     throw new AppError({
       code: "QUOTA_EXCEEDED",
       message: `The ${plan.title} plan holds at most ${plan.maxDocuments} documents; delete some or upgrade. Nothing was stored.`,
@@ -78,7 +110,7 @@ async function storeAndQueue(
 ): Promise<Document> {
   const { db, blobs } = ctx.services;
   const id = newId("document");
-  const key = blobKey(document.tenantId, id);
+  const key = blobKeyOf(document.tenantId, id);
   await blobs.put(key, bytes, document.contentType ? { contentType: document.contentType } : {});
   try {
     const row = await db.transaction(async (tx) => {
@@ -143,7 +175,7 @@ export async function createUpload({
   await assertCanAddDocument(db, data.tenantId, data.sizeBytes);
   const chunking = await chunkingFor(db, data);
   const id = newId("document");
-  const key = blobKey(data.tenantId, id);
+  const key = blobKeyOf(data.tenantId, id);
   const upload = await blobs.createUploadUrl(key, {
     ...(data.contentType ? { contentType: data.contentType } : {}),
     maxBytes: data.sizeBytes,
@@ -219,15 +251,11 @@ export async function ingestDocument({ ctx, input }: { ctx: Ctx; input: Document
   return toDocument(row, { done: 0, total: 0 });
 }
 
-export interface UploadedFile {
-  filename: string;
-  contentType: string | null;
-  bytes: Uint8Array;
-}
-
 /**
- * A direct multipart upload: each file is checked against the plan, stored and queued. All are
- * checked before any is stored, so a refused file leaves nothing of the request behind.
+ * A direct multipart upload, its files already streamed to the blob store by `receiveFiles`:
+ * each becomes a queued document, all in one transaction. If any is refused (the plan's
+ * document count, a bad setting) none is created and the stored files are deleted: nothing of
+ * the request is left behind.
  */
 export async function createFromFiles({
   ctx,
@@ -236,47 +264,67 @@ export async function createFromFiles({
   ctx: Ctx;
   input: {
     tenantId: string;
-    files: UploadedFile[];
+    files: ReceivedFile[];
     collection?: string;
     chunkSize?: number;
     chunkOverlap?: number;
   };
 }): Promise<Document[]> {
-  const settings = CreateUploadInput.parse({
-    tenantId: input.tenantId,
-    filename: "x",
-    sizeBytes: 1,
-    ...(input.collection ? { collection: input.collection } : {}),
-    ...(input.chunkSize ? { chunkSize: input.chunkSize } : {}),
-    ...(input.chunkOverlap !== undefined ? { chunkOverlap: input.chunkOverlap } : {}),
-  });
-  requireTenantScope(ctx.principal, input.tenantId, "write");
-  if (input.files.length === 0 || input.files.length > 20) {
-    throw new AppError({ code: "BAD_REQUEST", message: "Send between 1 and 20 files in the `file` field" });
-  }
-  const { db } = ctx.services;
-  for (const file of input.files) {
-    CreateUploadInput.parse({
+  try {
+    const settings = CreateUploadInput.parse({
       tenantId: input.tenantId,
-      filename: file.filename,
-      sizeBytes: Math.max(1, file.bytes.length),
+      filename: "x",
+      sizeBytes: 1,
+      ...(input.collection ? { collection: input.collection } : {}),
+      ...(input.chunkSize ? { chunkSize: input.chunkSize } : {}),
+      ...(input.chunkOverlap !== undefined ? { chunkOverlap: input.chunkOverlap } : {}),
     });
-    await assertCanAddDocument(db, input.tenantId, file.bytes.length);
+    requireTenantScope(ctx.principal, input.tenantId, "write");
+    if (input.files.length === 0 || input.files.length > MAX_FILES_PER_REQUEST) {
+      throw new AppError({
+        code: "BAD_REQUEST",
+        message: `Send between 1 and ${MAX_FILES_PER_REQUEST} files in the \`file\` field`,
+      });
+    }
+    const { db } = ctx.services;
+    const plan = PLANS[(await findTenantOrThrow(db, input.tenantId)).plan];
+    // receiveFiles cut each file off at the plan's size; the count is checked for all at once.
+    await assertRoomFor(db, input.tenantId, plan, input.files.length);
+    const chunking = await chunkingFor(db, settings);
+    const rows = await db.transaction(async (tx) => {
+      const inserted = [];
+      for (const file of input.files) {
+        const [row] = await tx
+          .insert(documents)
+          .values({
+            id: file.documentId,
+            tenantId: input.tenantId,
+            collection: settings.collection,
+            title: file.filename,
+            filename: file.filename,
+            contentType: file.contentType,
+            sizeBytes: file.sizeBytes,
+            blobKey: file.blobKey,
+            source: "upload",
+            status: "queued",
+            ...chunking,
+            metadata: {},
+          })
+          .returning();
+        await enqueueIngestion(ctx, tx, row!);
+        await recordAudit({
+          ctx,
+          db: tx,
+          input: { tenantId: input.tenantId, action: "document.upload", targetId: row!.id },
+        });
+        inserted.push(row!);
+      }
+      return inserted;
+    });
+    ctx.services.jobs.nudge();
+    return rows.map((row) => toDocument(row, { done: 0, total: 0 }));
+  } catch (error) {
+    await deleteReceived(ctx, input.files);
+    throw error;
   }
-  const chunking = await chunkingFor(db, settings);
-  const created: Document[] = [];
-  for (const file of input.files) {
-    const document = {
-      tenantId: input.tenantId,
-      collection: settings.collection,
-      title: file.filename,
-      filename: file.filename,
-      contentType: file.contentType,
-      source: "upload" as const,
-      ...chunking,
-      metadata: {},
-    };
-    created.push(await storeAndQueue(ctx, document, file.bytes, "document.upload"));
-  }
-  return created;
 }

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { limitBodySize } from "@vdb/http/app-defaults";
+import { closeConnectionOnError } from "@vdb/http/app-defaults";
 import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
 import {
   CreatedUpload,
@@ -11,20 +11,25 @@ import {
 } from "@vdb/schemas/documents";
 import { DocumentId, TenantId } from "@vdb/schemas/ids";
 import { pageOf } from "@vdb/schemas/pagination";
-import { PLANS } from "@vdb/schemas/plans";
 import { dataPlaneTenant } from "../data-plane/call-instance";
 import { ctxOf } from "../http/env";
 import { ERROR_RESPONSES, restApp } from "../rest/openapi";
-import { createFromFiles, createTextDocument, createUpload, ingestDocument } from "./create-documents";
+import {
+  admitFileUpload,
+  createFromFiles,
+  createTextDocument,
+  createUpload,
+  ingestDocument,
+} from "./create-documents";
 import { deleteDocument } from "./delete-document";
 import { getDocument } from "./get-document";
 import { listDocuments } from "./list-documents";
+import { receiveFiles } from "./receive-files";
 
 const tags = ["Documents"];
 
-/** The multipart route reads whole files: bounded by the largest plan's file size (each file is checked against its own plan). */
+/** The multipart route streams files to the blob store and limits them by the tenant's own plan. */
 export const MULTIPART_UPLOAD_PATH = /^\/api\/v1\/tenants\/[^/]+\/documents\/files$/;
-const LARGEST_UPLOAD_BYTES = Math.max(...Object.values(PLANS).map((plan) => plan.maxUploadBytes));
 const TenantParams = z.object({ tenantId: TenantId });
 const DocumentParams = TenantParams.extend({ documentId: DocumentId });
 const TenantQuery = z.object({ tenantId: TenantId.optional() });
@@ -150,29 +155,25 @@ export const documentsRest = restApp()
   )
   // multipart/form-data: one or more `file` fields, optional `collection`, `chunkSize`, `chunkOverlap`.
   // (Not in the OpenAPI document: the generator cannot describe file parts.)
-  .post("/tenants/:tenantId/documents/files", limitBodySize(LARGEST_UPLOAD_BYTES), async (c) => {
+  .post("/tenants/:tenantId/documents/files", closeConnectionOnError, async (c) => {
+    const ctx = ctxOf(c);
     const tenantId = TenantId.parse(c.req.param("tenantId"));
-    const form = await c.req.parseBody({ all: true });
-    const parts = ([] as unknown[]).concat(form.file ?? []);
-    const files = await Promise.all(
-      parts
-        .filter((part): part is File => part instanceof File)
-        .map(async (file) => ({
-          filename: file.name,
-          contentType: file.type || null,
-          bytes: new Uint8Array(await file.arrayBuffer()),
-        })),
-    );
+    // Who may upload, and how much, is settled before a byte of the body is read.
+    const plan = await admitFileUpload({ ctx, input: { tenantId } });
+    const { fields, files } = await receiveFiles({
+      ctx,
+      input: { tenantId, plan, request: c.req.raw, fileFields: ["file"] },
+    });
     const number = (value: unknown) =>
       typeof value === "string" && value !== "" ? Number(value) : undefined;
     const documents = await createFromFiles({
-      ctx: ctxOf(c),
+      ctx,
       input: {
         tenantId,
         files,
-        ...(typeof form.collection === "string" ? { collection: form.collection } : {}),
-        ...(number(form.chunkSize) !== undefined ? { chunkSize: number(form.chunkSize)! } : {}),
-        ...(number(form.chunkOverlap) !== undefined ? { chunkOverlap: number(form.chunkOverlap)! } : {}),
+        ...(fields.collection !== undefined ? { collection: fields.collection } : {}),
+        ...(number(fields.chunkSize) !== undefined ? { chunkSize: number(fields.chunkSize)! } : {}),
+        ...(number(fields.chunkOverlap) !== undefined ? { chunkOverlap: number(fields.chunkOverlap)! } : {}),
       },
     });
     return c.json({ documents }, 201);
