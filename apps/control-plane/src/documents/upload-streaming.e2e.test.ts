@@ -214,20 +214,20 @@ describe.each(["disk", "s3"] as const)(
     });
 
     it("answers fetch() its 413 although fetch is still sending the file", async () => {
-    const body = new FormData();
-    body.append("file", new Blob(["fine"]), "fine.txt");
-    body.append("file", new Blob([new Uint8Array(20 * MB)]), "huge.txt");
-    const response = await fetch(`${server.url}/api/v1/tenants/${tenantId}/documents/files`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${key}` },
-      body,
+      const body = new FormData();
+      body.append("file", new Blob(["fine"]), "fine.txt");
+      body.append("file", new Blob([new Uint8Array(20 * MB)]), "huge.txt");
+      const response = await fetch(`${server.url}/api/v1/tenants/${tenantId}/documents/files`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}` },
+        body,
+      });
+      expect(response.status).toBe(413);
+      expect(((await response.json()) as any).error.code).toBe("PAYLOAD_TOO_LARGE");
+      expect(await stored()).toEqual([]);
     });
-    expect(response.status).toBe(413);
-    expect(((await response.json()) as any).error.code).toBe("PAYLOAD_TOO_LARGE");
-    expect(await stored()).toEqual([]);
-  });
 
-  it("streams files within the plan to the blob store and queues them", async () => {
+    it("streams files within the plan to the blob store and queues them", async () => {
       const body = new FormData();
       body.append("collection", "notes");
       body.append("file", new Blob([new Uint8Array(3 * MB).fill(98)], { type: "text/plain" }), "three.txt");
