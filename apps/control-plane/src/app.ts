@@ -1,6 +1,7 @@
 import { trpcServer } from "@hono/trpc-server";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { answerErrorsAsJson, limitBodySize, serveApiDocs } from "@vdb/http/app-defaults";
+import { retryAfterOf } from "@vdb/http/errors";
 import type { Principal } from "@vdb/schemas/auth";
 import { PLANS } from "@vdb/schemas/plans";
 import { auditRest } from "./audit/rest";
@@ -14,13 +15,15 @@ import { DATABASE_CREATE_PATH, databasesRest } from "./databases/rest";
 import { documentsRest, MULTIPART_UPLOAD_PATH } from "./documents/rest";
 import { CHROMA_GATEWAY_PREFIX, chromaGateway } from "./gateway/chroma-gateway";
 import { authenticateRequest } from "./http/authenticate-request";
-import { type AppEnv, requestMetaOf } from "./http/env";
+import { type AppEnv, ctxOf, requestMetaOf } from "./http/env";
 import { requestContext } from "./http/request-context";
 import { instancesRest } from "./instances/rest";
 import { keysRest } from "./keys/rest";
 import { pingStore } from "./lib/db/client";
+import { toAppError } from "./lib/errors";
 import type { Services } from "./services";
 import { tenantsRest } from "./tenants/rest";
+import { listRevokedKeys } from "./tokens/list-revoked-keys";
 import { tokensRest } from "./tokens/rest";
 import { appRouter } from "./trpc/router";
 import { keyRateLimiter, planFromStore, rateLimitByKey, rateLimitError } from "./usage/rate-limit";
@@ -68,6 +71,12 @@ export function createApp(services: Services) {
     c.header("Cache-Control", "public, max-age=60");
     return c.json(await services.signingKeys.jwks());
   });
+  // Read by instances (a path relative to JWKS_URL) to refuse tokens of revoked API keys.
+  app.get("/.well-known/vdb-revoked-keys.json", async (c) => {
+    c.header("Cache-Control", "no-store");
+    const input = { tenant: c.req.query("tenant") ?? "" };
+    return c.json(await listRevokedKeys({ ctx: ctxOf(c), input }));
+  });
 
   app.use(
     "/trpc/*",
@@ -96,6 +105,11 @@ export function createApp(services: Services) {
           authFailure = error;
         }
         return { principal, credential, authFailure, request: requestMetaOf(c), services };
+      },
+      // tRPC answers a RATE_LIMITED error 429 itself: give it the Retry-After the REST 429s have.
+      responseMeta: ({ errors }) => {
+        const retryAfter = errors.map((error) => retryAfterOf(toAppError(error))).find((s) => s !== null);
+        return retryAfter ? { headers: { "Retry-After": String(retryAfter) } } : {};
       },
       onError: ({ error, path }) => {
         if (error.code === "INTERNAL_SERVER_ERROR")

@@ -56,8 +56,30 @@ export const ConfigSchema = z.object({
     .positive()
     .max(24 * 90)
     .default(24 * 7),
+  /**
+   * Failed logins allowed per email (known or not) and per client address within
+   * LOGIN_THROTTLE_WINDOW_SECONDS; beyond, every attempt is refused 429 until the budget refills.
+   */
+  LOGIN_ATTEMPTS_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
+  LOGIN_ATTEMPTS_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
+  LOGIN_THROTTLE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+  /**
+   * Take the client address from X-Forwarded-For (behind a load balancer that sets it). Off by
+   * default: a client could otherwise name any address and escape the per-address login limit.
+   */
+  TRUST_PROXY: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((value) => value === "true"),
   /** How long a verified API key is trusted from memory before it is read again. */
   API_KEY_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
+  /**
+   * Longest life of an instance token: a request for more (up to the API's 86,400 s) is clamped
+   * to this, and the answer's `expiresAt` says when it really expires. Revoking the API key a
+   * token was minted with also ends it (instances learn within seconds); a token minted in a
+   * console session ends only when it expires, so keep this short.
+   */
+  INSTANCE_TOKEN_MAX_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
   /** How often each process polls for revoked keys and deleted tenants. */
   AUTH_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   /** Where tenant instances run: child processes here (`local`) or ECS tasks (`ecs`). */

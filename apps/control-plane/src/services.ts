@@ -1,4 +1,5 @@
 import { ApiKeyCache } from "./auth/api-key-cache";
+import { LoginThrottle } from "./auth/login-throttle";
 import type { BlobStore } from "./blobs/blob-store";
 import { createBlobStore } from "./blobs/create-blob-store";
 import { DiskBlobStore } from "./blobs/disk-blob-store";
@@ -36,6 +37,8 @@ export interface Services {
   parser: ParseSandbox;
   /** Buffered usage metering for hot paths (search); flushed every second and on close. */
   usage: UsageRecorder;
+  /** Failed-login budgets per email and per client address. */
+  loginThrottle: LoginThrottle;
   /** Signs the disk store's upload URLs (also checked by the upload route). */
   uploadSecret: string;
   /**
@@ -129,6 +132,11 @@ export async function createServices(
     reconciler,
     blobs,
     uploadSecret,
+    loginThrottle: new LoginThrottle({
+      perAccount: config.LOGIN_ATTEMPTS_PER_ACCOUNT,
+      perAddress: config.LOGIN_ATTEMPTS_PER_ADDRESS,
+      windowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
+    }),
     jobs,
     parser,
     usage,

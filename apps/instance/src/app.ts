@@ -2,7 +2,9 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { EmbeddingProvider } from "@vdb/embeddings/provider";
 import { answerErrorsAsJson, limitBodySize, serveApiDocs } from "@vdb/http/app-defaults";
 import { requestContext } from "@vdb/http/request-context";
+import { TokenBuckets } from "@vdb/http/token-buckets";
 import { INSTANCE_MAX_BODY_BYTES, MAX_BATCH } from "@vdb/schemas/instances";
+import { RevokedKeys, revokedKeysUrl } from "./auth/revoked-keys";
 import { createTokenVerifier, type TokenVerifier } from "./auth/token-verifier";
 import { chromaPassthrough } from "./chroma-api/passthrough";
 import { chromaClientFor } from "./collections/chroma-collections";
@@ -52,6 +54,12 @@ export interface InstanceAppOptions {
  */
 export function createInstanceApp(opts: InstanceAppOptions) {
   const { config } = opts;
+  const logger = opts.logger ?? createLogger(config.LOG_LEVEL, config.TENANT_ID);
+  const revokedKeys = new RevokedKeys({
+    url: revokedKeysUrl(config.JWKS_URL, config.TENANT_ID),
+    refreshMs: config.REVOCATION_REFRESH_MS,
+    logger,
+  });
   const services: InstanceServices = {
     config,
     chroma: chromaClientFor(opts.chromaUrl),
@@ -68,9 +76,11 @@ export function createInstanceApp(opts: InstanceAppOptions) {
         jwksUrl: config.JWKS_URL,
         issuer: config.TOKEN_ISSUER,
         tenantId: config.TENANT_ID,
+        isKeyRevoked: (keyId) => revokedKeys.isRevoked(keyId),
       }),
-    logger: opts.logger ?? createLogger(config.LOG_LEVEL, config.TENANT_ID),
+    logger,
     writeLock: createWriteLock(),
+    rateLimits: new TokenBuckets(),
     startedAt: Date.now(),
   };
   const maxBodyBytes = opts.maxBodyBytes ?? INSTANCE_MAX_BODY_BYTES;

@@ -31,6 +31,11 @@ export const InstanceConfigSchema = z.object({
   DATA_DIR: z.string().default("./data/instance"),
   /** The control plane's JWKS, to verify instance tokens without holding a secret. */
   JWKS_URL: z.url(),
+  /**
+   * How old the list of revoked API keys (read from the control plane beside JWKS_URL) may get
+   * before a request refreshes it: a revoked key's tokens are refused within about twice this.
+   */
+  REVOCATION_REFRESH_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   /** The control plane's URL: the `iss` every instance token must carry. */
   TOKEN_ISSUER: z.string().min(1),
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),

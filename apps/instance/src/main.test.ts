@@ -117,7 +117,9 @@ describe("the instance process", () => {
     const chromaPort = Number(new URL(instance.chromaUrl).port);
     expect(await listenAddresses(chromaPort)).toEqual(["0100007F"]); // 127.0.0.1 only
 
-    const health = await instanceApi(instance.url, "GET", "/healthz");
+    const health = await instanceApi(instance.url, "GET", "/healthz", {
+      token: await issuer.mint({ tenant, scopes: ["read"] }),
+    });
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({ status: "ok", tenantId: tenant, model: "hash", dimension: 32 });
 
@@ -135,7 +137,9 @@ describe("the instance process", () => {
 
   it("keeps its data across restarts, and exits 1 when its Chroma dies", async () => {
     const instance = await startInstance();
-    const health = await instanceApi(instance.url, "GET", "/healthz");
+    const health = await instanceApi(instance.url, "GET", "/healthz", {
+      token: await issuer.mint({ tenant, scopes: ["read"] }),
+    });
     expect(health.body.counts).toEqual({ collections: 1, documents: 2 });
 
     process.kill(instance.chromaPid, "SIGKILL");
@@ -151,7 +155,9 @@ describe("the instance process", () => {
     const second = await startInstance();
     expect(await waitUntil(() => !isAlive(first.chromaPid), 5_000)).toBe(true);
     expect(second.chromaPid).not.toBe(first.chromaPid);
-    const health = await instanceApi(second.url, "GET", "/healthz");
+    const health = await instanceApi(second.url, "GET", "/healthz", {
+      token: await issuer.mint({ tenant, scopes: ["read"] }),
+    });
     expect(health.body).toMatchObject({ status: "ok", counts: { documents: 2 } });
 
     second.child.kill("SIGTERM");

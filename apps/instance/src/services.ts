@@ -1,4 +1,5 @@
 import type { EmbeddingProvider } from "@vdb/embeddings/provider";
+import type { TokenBuckets } from "@vdb/http/token-buckets";
 import type { ChromaClient } from "chromadb";
 import type { TokenVerifier } from "./auth/token-verifier";
 import type { ProviderRegistry } from "./collections/providers";
@@ -16,6 +17,8 @@ export interface InstanceServices {
   /** Every model a collection here may use, the default included. */
   providers: ProviderRegistry;
   verifier: TokenVerifier;
+  /** The tenant's request budget for callers other than the control plane (see requireScope). */
+  rateLimits: TokenBuckets;
   logger: Logger;
   /** Serialises writes, so the MAX_DOCS check and the write it guards cannot interleave. */
   writeLock: WriteLock;

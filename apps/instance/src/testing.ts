@@ -71,6 +71,8 @@ export interface MintOptions {
   expiresIn?: string | number;
   /** Default: the issuer's own. */
   issuer?: string;
+  /** The `key` claim: the API key the token was minted with (none by default). */
+  keyId?: string;
 }
 
 export interface TestIssuer {
@@ -79,6 +81,8 @@ export interface TestIssuer {
   issuer: string;
   kid: string;
   mint(opts: MintOptions): Promise<string>;
+  /** Lists `keyId` as revoked, as the control plane's `/.well-known/vdb-revoked-keys.json` would. */
+  revoke(keyId: string): void;
   close(): Promise<void>;
 }
 
@@ -97,10 +101,14 @@ export async function createTestIssuer(
   const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
   const kid = opts.kid ?? newId("signingKey");
   const jwk = { ...(await exportJWK(publicKey)), kid, alg: "ES256", use: "sig" };
+  const revoked: string[] = [];
   const server: Server = createServer((req, res) => {
     if (req.url === "/.well-known/jwks.json") {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ keys: [jwk] }));
+    } else if (req.url?.startsWith("/.well-known/vdb-revoked-keys.json?")) {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ keys: revoked }));
     } else {
       res.writeHead(404).end();
     }
@@ -113,7 +121,11 @@ export async function createTestIssuer(
     issuer,
     kid,
     mint: (mint) =>
-      new SignJWT({ tenant: mint.tenant, scope: mint.scopes.join(" ") })
+      new SignJWT({
+        tenant: mint.tenant,
+        scope: mint.scopes.join(" "),
+        ...(mint.keyId ? { key: mint.keyId } : {}),
+      })
         .setProtectedHeader({ alg: "ES256", kid })
         .setIssuer(mint.issuer ?? issuer)
         .setAudience(mint.audience ?? instanceAudience(mint.tenant))
@@ -122,6 +134,7 @@ export async function createTestIssuer(
         .setIssuedAt()
         .setExpirationTime(mint.expiresIn ?? "15m")
         .sign(privateKey),
+    revoke: (keyId) => void revoked.push(keyId),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

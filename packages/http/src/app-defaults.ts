@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Env, Hono, MiddlewareHandler, Schema } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "pino";
-import { AppError, toHttpError } from "./errors";
+import { AppError, retryAfterOf, toHttpError } from "./errors";
 import type { RequestContextEnv } from "./request-context";
 
 /**
@@ -67,6 +67,8 @@ export function answerErrorsAsJson<E extends RequestContextEnv, S extends Schema
     // Unset when the error came before requestContext ran.
     const logger = (c.var as Partial<RequestContextEnv["Variables"]>).logger ?? fallbackLogger;
     if (status >= 500) logger.error({ err: error }, "request failed");
+    const retryAfter = retryAfterOf(error);
+    if (retryAfter !== null) c.header("Retry-After", String(retryAfter));
     return c.json(body, status as 400);
   });
 }

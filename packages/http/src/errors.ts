@@ -11,13 +11,35 @@ import { ZodError } from "zod";
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly issues: FieldIssue[] | undefined;
+  /** For RATE_LIMITED: the `Retry-After` every transport answers with (1 s when unset). */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(opts: { code: ErrorCode; message: string; issues?: FieldIssue[]; cause?: unknown }) {
+  constructor(opts: {
+    code: ErrorCode;
+    message: string;
+    issues?: FieldIssue[];
+    cause?: unknown;
+    retryAfterSeconds?: number;
+  }) {
     super(opts.message, { cause: opts.cause });
     this.name = "AppError";
     this.code = opts.code;
     this.issues = opts.issues;
+    this.retryAfterSeconds = opts.retryAfterSeconds;
   }
+}
+
+/**
+ * The `Retry-After` (whole seconds, at least 1) of a RATE_LIMITED error; null for any other.
+ *
+ * @example
+ * const retryAfter = retryAfterOf(error);
+ * if (retryAfter !== null) c.header("Retry-After", String(retryAfter));
+ */
+export function retryAfterOf(error: unknown): number | null {
+  const appError = toAppError(error);
+  if (appError.code !== "RATE_LIMITED") return null;
+  return Math.max(1, Math.ceil(appError.retryAfterSeconds ?? 1));
 }
 
 /**

@@ -234,6 +234,13 @@ export const InstanceHealth = z.object({
 });
 export type InstanceHealth = z.infer<typeof InstanceHealth>;
 
+/**
+ * `/healthz` without a token: only whether the instance is alive (200 `ok`, 503 `degraded`);
+ * its configuration and counts need an instance token.
+ */
+export const InstanceLiveness = z.object({ status: z.enum(["ok", "degraded"]) });
+export type InstanceLiveness = z.infer<typeof InstanceLiveness>;
+
 /** What the control plane wants an instance to be, and what it observes it is. */
 export const DesiredInstanceState = z.enum(["running", "stopped", "deleted"]);
 export type DesiredInstanceState = z.infer<typeof DesiredInstanceState>;

@@ -12,13 +12,20 @@ import { loadMemberships, toUser } from "../users/to-user";
 const DUMMY_HASH =
   "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
-/** Email + password → a session token (shown once, stored hashed). */
+/**
+ * Email + password → a session token (shown once, stored hashed). Failed attempts are throttled
+ * per email and per client address (see LoginThrottle), the same for unknown emails.
+ */
 export async function login({ ctx, input }: { ctx: Ctx; input: LoginInput }): Promise<Session> {
   const { email, password } = LoginInput.parse(input);
-  const db = ctx.services.db;
+  const { db, loginThrottle } = ctx.services;
+  loginThrottle.check(email, ctx.request.ip);
   const [user] = await db.select().from(users).where(eq(users.email, email)).limit(1);
   const isValid = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
-  if (!user || !isValid) throw new AppError({ code: "UNAUTHORIZED", message: "Wrong email or password" });
+  if (!user || !isValid) {
+    loginThrottle.recordFailure(email, ctx.request.ip);
+    throw new AppError({ code: "UNAUTHORIZED", message: "Wrong email or password" });
+  }
 
   const token = newSecret("vdbs");
   const expiresAt = new Date(Date.now() + ctx.services.config.SESSION_TTL_HOURS * 3_600_000);

@@ -10,6 +10,7 @@ import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
 import { instances } from "../lib/db/schema";
 import type { Services } from "../services";
+import { limitTenantRequest } from "../usage/rate-limit";
 
 const TOKEN_TTL_SECONDS = 300;
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -149,6 +150,7 @@ const instanceClient = createUpstreamClient({ maxSockets: 64, timeoutMs: REQUEST
 export async function forwardToInstance(ctx: Ctx, request: ForwardRequest): Promise<InstanceReply> {
   requireTenantScope(ctx.principal, request.tenantId, request.scope);
   const { services } = ctx;
+  await limitTenantRequest(ctx.principal, request.tenantId, services);
   const url = `${await runningInstanceUrl(services, request.tenantId)}${request.path}`;
   const send = async (token: string): Promise<InstanceReply> => {
     try {

@@ -107,7 +107,9 @@ describe("kill -9 of the control plane in the middle of an ingestion", () => {
     expect(done.body.chunks).toHaveLength(1_000);
 
     const { body: grant } = await api(url, "POST", "/generate-token", { token: key, body: { tenantId } });
-    const health = (await (await fetch(`${grant.instanceUrl}/healthz`)).json()) as any;
+    const health = (await (
+      await fetch(`${grant.instanceUrl}/healthz`, { headers: { authorization: `Bearer ${grant.token}` } })
+    ).json()) as any;
     expect(health.counts.documents).toBe(1_000);
     const search = await api(url, "POST", "/search", {
       token: key,

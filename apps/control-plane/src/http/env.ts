@@ -29,7 +29,9 @@ export function requestMetaOf(c: Context<AppEnv>): RequestMeta {
 }
 
 function clientIp(c: Context<AppEnv>): string | null {
-  const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
+  const forwarded = c.get("services")?.config.TRUST_PROXY
+    ? c.req.header("x-forwarded-for")?.split(",")[0]?.trim()
+    : undefined;
   if (forwarded) return forwarded.slice(0, 64);
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
   return incoming?.socket?.remoteAddress ?? null;

@@ -181,7 +181,13 @@ describe("a tenant's instance, end to end", () => {
     );
     expect(states.map((s) => s?.state)).toContain("stopping");
     expect(states.at(-1)?.restartCount).toBe(0); // a planned restart is not a crash
-    const health = await fetch(`${states.at(-1)?.url}/healthz`).then((r) => r.json());
+    const { body: grant } = await api(server.url, "POST", "/generate-token", {
+      token: server.adminToken,
+      body: { tenantId },
+    });
+    const health = await fetch(`${states.at(-1)?.url}/healthz`, {
+      headers: { authorization: `Bearer ${grant.token}` },
+    }).then((r) => r.json());
     expect(health).toMatchObject({ plan: "pro", maxDocs: PLANS.pro.maxDocuments });
 
     const accepted = await embedOne("one-more");

@@ -209,14 +209,15 @@ export class LocalRuntime implements InstanceRuntime {
     const sentAt = performance.now();
     let reason: string;
     try {
-      const response = await fetch(`${handle.url}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
-      const health = (await response.json().catch(() => null)) as {
-        tenantId?: string;
-        status?: string;
-      } | null;
-      if (response.ok && health?.tenantId === tenantId) return { state: "running", url: handle.url };
+      // `?tenant=`: a 200 only from this tenant's instance (404 from another process on a reused
+      // port); without a token /healthz says only `status`.
+      const response = await fetch(`${handle.url}/healthz?tenant=${encodeURIComponent(tenantId)}`, {
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const health = (await response.json().catch(() => null)) as { status?: string } | null;
+      if (response.ok && health?.status === "ok") return { state: "running", url: handle.url };
       reason =
-        health?.tenantId && health.tenantId !== tenantId
+        response.status === 404
           ? "another instance answers at its address"
           : `its health check answered ${response.status}${health?.status ? ` (${health.status})` : ""}`;
     } catch (error) {

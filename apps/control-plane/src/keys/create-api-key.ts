@@ -2,11 +2,13 @@ import { AppError } from "@vdb/http/errors";
 import { isScopeGranted } from "@vdb/schemas/auth";
 import { newId } from "@vdb/schemas/ids";
 import { CreateApiKeyInput, type CreatedApiKey } from "@vdb/schemas/keys";
+import { PLANS } from "@vdb/schemas/plans";
+import { and, count, eq, gt, isNull, or, sql } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit";
 import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
 import type { Database } from "../lib/db/client";
-import { apiKeys } from "../lib/db/schema";
+import { apiKeys, tenants } from "../lib/db/schema";
 import { hashSecret, newSecret } from "../lib/secrets";
 import { findTenantOrThrow } from "../tenants/to-tenant";
 import { toApiKey } from "./to-api-key";
@@ -36,9 +38,31 @@ export async function createApiKey({
   return ctx.services.db.transaction((tx) => insertApiKey(ctx, tx, data));
 }
 
-/** Inserts a key inside the caller's transaction (also used by `generateToken`'s key bundle). */
+/**
+ * Inserts a key inside the caller's transaction (also used by `generateToken`'s key bundle),
+ * within the plan's `maxApiKeys`: minting keys must not multiply what a tenant may do.
+ */
 export async function insertApiKey(ctx: Ctx, db: Database, data: CreateApiKeyInput): Promise<CreatedApiKey> {
-  await findTenantOrThrow(db, data.tenantId);
+  const tenant = await findTenantOrThrow(db, data.tenantId);
+  // The tenant's row is locked so two keys created at once cannot both take the last place.
+  await db.execute(sql`select 1 from ${tenants} where ${tenants.id} = ${data.tenantId} for update`);
+  const [live] = await db
+    .select({ n: count() })
+    .from(apiKeys)
+    .where(
+      and(
+        eq(apiKeys.tenantId, data.tenantId),
+        isNull(apiKeys.revokedAt),
+        or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, sql`now()`)),
+      ),
+    );
+  const max = PLANS[tenant.plan].maxApiKeys;
+  if ((live?.n ?? 0) >= max) {
+    throw new AppError({
+      code: "QUOTA_EXCEEDED",
+      message: `The ${tenant.plan} plan allows ${max} API keys per tenant; revoke one first`,
+    });
+  }
   const secret = newSecret("vdbk");
   const principal = ctx.principal;
   const [row] = await db

@@ -12,7 +12,9 @@ import { findTenantOrThrow } from "../tenants/to-tenant";
 
 /**
  * Seed `/generate-token`: a short-lived JWT for the tenant's instance (instances verify it
- * against the JWKS, holding no secret), optionally bundled with a new API key.
+ * against the JWKS, holding no secret), optionally bundled with a new API key. Its life is
+ * clamped to INSTANCE_TOKEN_MAX_TTL_SECONDS; minted with an API key, it names that key (`key`
+ * claim) and instances refuse it once the key is revoked (see listRevokedKeys).
  */
 export async function generateToken({
   ctx,
@@ -45,6 +47,7 @@ export async function generateToken({
   }
 
   const audience = instanceAudience(data.tenantId);
+  const ttlSeconds = Math.min(data.ttlSeconds, services.config.INSTANCE_TOKEN_MAX_TTL_SECONDS);
   const { token } = await services.signingKeys.sign(
     {
       iss: services.config.publicUrl,
@@ -53,8 +56,9 @@ export async function generateToken({
       tenant: data.tenantId,
       scope: scopes.join(" "),
       jti: newId("request"),
+      ...(principal.kind === "apiKey" ? { key: principal.keyId } : {}),
     },
-    data.ttlSeconds,
+    ttlSeconds,
   );
   const [instance] = await services.db
     .select({ state: instances.state, url: instances.url })
@@ -67,7 +71,7 @@ export async function generateToken({
     instanceUrl: instance?.state === "running" ? instance.url : null,
     audience,
     scopes,
-    expiresAt: new Date(Date.now() + data.ttlSeconds * 1000).toISOString(),
+    expiresAt: new Date(Date.now() + ttlSeconds * 1000).toISOString(),
     ...(apiKey ? { apiKey } : {}),
   };
 }

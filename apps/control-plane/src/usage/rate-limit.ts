@@ -1,4 +1,5 @@
 import { AppError, toHttpError } from "@vdb/http/errors";
+import { BURST_SECONDS, type TakeResult, TokenBuckets } from "@vdb/http/token-buckets";
 import type { Principal } from "@vdb/schemas/auth";
 import { PLANS, type Plan } from "@vdb/schemas/plans";
 import { eq } from "drizzle-orm";
@@ -9,80 +10,14 @@ import type { Database } from "../lib/db/client";
 import { tenants } from "../lib/db/schema";
 import type { Logger } from "../lib/logger";
 
-/** Tokens a key may spend at once, as a multiple of its plan's requests per second. */
-export const BURST_SECONDS = 2;
-
-export interface TakeResult {
-  isAllowed: boolean;
-  /** The bucket's capacity: `rps × BURST_SECONDS`. */
-  limit: number;
-  /** Whole tokens left after this take. */
-  remaining: number;
-  /** Seconds until the next token, when refused (0 when allowed). */
-  retryAfterSeconds: number;
-  /** Seconds until the bucket is full again. */
-  resetSeconds: number;
-}
-
-interface Bucket {
-  tokens: number;
-  updatedAt: number;
-}
+export { BURST_SECONDS, type TakeResult, TokenBuckets } from "@vdb/http/token-buckets";
 
 /**
- * Token buckets by key, in this process's memory: each holds `rps × BURST_SECONDS` tokens and
- * refills at `rps` per second. Limits are per process: behind N control planes a key gets up to
- * N times its plan's rate (the load balancer spreads its requests). That is accepted: the limit
- * protects instances from floods, it is not a billing boundary.
- *
- * @example
- * const buckets = new TokenBuckets();
- * if (!buckets.take("key_…", 10).isAllowed) throw new AppError({ code: "RATE_LIMITED", message: "Slow down" });
+ * Requests per second one console user may make (bursts of twice that), whatever tenant: the
+ * console is a person clicking. Their data-plane calls also count against the tenant's plan
+ * rate (see `limitTenantRequest`), as API keys' calls do.
  */
-export class TokenBuckets {
-  private readonly buckets = new Map<string, Bucket>();
-  private readonly now: () => number;
-  private lastSweep: number;
-
-  constructor(opts: { now?: () => number } = {}) {
-    this.now = opts.now ?? Date.now;
-    this.lastSweep = this.now();
-  }
-
-  take(key: string, rps: number): TakeResult {
-    const now = this.now();
-    const capacity = rps * BURST_SECONDS;
-    const bucket = this.buckets.get(key) ?? { tokens: capacity, updatedAt: now };
-    bucket.tokens = Math.min(capacity, bucket.tokens + (Math.max(0, now - bucket.updatedAt) / 1000) * rps);
-    bucket.updatedAt = now;
-    const isAllowed = bucket.tokens >= 1;
-    if (isAllowed) bucket.tokens -= 1;
-    this.buckets.set(key, bucket);
-    this.sweep(now);
-    return {
-      isAllowed,
-      limit: capacity,
-      remaining: Math.floor(bucket.tokens),
-      retryAfterSeconds: isAllowed ? 0 : Math.max(1, Math.ceil((1 - bucket.tokens) / rps)),
-      resetSeconds: Math.ceil((capacity - bucket.tokens) / rps),
-    };
-  }
-
-  /** Buckets being tracked (idle keys are forgotten within a minute). */
-  get size(): number {
-    return this.buckets.size;
-  }
-
-  // A bucket untouched for longer than it takes to refill is full, the same as no bucket:
-  // forget it, so keys seen once do not accumulate. Once a minute at most, so O(keys) is cheap.
-  private sweep(now: number): void {
-    if (now - this.lastSweep < 60_000) return;
-    this.lastSweep = now;
-    for (const [key, bucket] of this.buckets) {
-      if (now - bucket.updatedAt > BURST_SECONDS * 1000) this.buckets.delete(key);
-    }
-  }
-}
+export const SESSION_REQUESTS_PER_SECOND = 50;
 
 /** This process's buckets, shared by the middleware and `takeToken`. */
 const processBuckets = new TokenBuckets();
@@ -125,15 +60,19 @@ export interface RateLimitOptions {
 }
 
 export interface RateLimitVerdict extends TakeResult {
-  plan: Plan;
+  /** Null for a console session (its own rate, not a plan's). */
+  plan: Plan | null;
   rps: number;
+  /** Which limit answered: the key's, its tenant's (all its keys and sessions), or the session's. */
+  scope: "key" | "tenant" | "session";
 }
 
-/** Who is limited, and how: null for callers that are not API keys (console sessions, anonymous). */
-export type KeyRateLimiter = (
-  principal: Principal | null,
-  store: { db?: Database; logger?: Logger },
-) => Promise<RateLimitVerdict | null>;
+/** Who is limited, and how: API keys (per key and per tenant) and console sessions; null for anonymous callers. */
+export interface KeyRateLimiter {
+  (principal: Principal | null, store: { db?: Database; logger?: Logger }): Promise<RateLimitVerdict | null>;
+  /** Spends one request of the tenant's shared bucket alone. */
+  limitTenant(tenantId: string, store: { db?: Database; logger?: Logger }): Promise<RateLimitVerdict | null>;
+}
 
 /**
  * Spends one token of an API key's bucket at its tenant's plan rate, for any transport: the
@@ -175,13 +114,52 @@ export function keyRateLimiter(opts: RateLimitOptions = {}): KeyRateLimiter {
     return plan;
   }
 
-  return async (principal, store) => {
+  const limiter: KeyRateLimiter = async (principal, store) => {
+    if (principal?.kind === "user") {
+      const taken = buckets.take(`session:${principal.userId}`, SESSION_REQUESTS_PER_SECOND);
+      return { ...taken, plan: null, rps: SESSION_REQUESTS_PER_SECOND, scope: "session" };
+    }
     if (principal?.kind !== "apiKey") return null;
     const plan = await planOf(principal.tenantId, store);
     if (!plan) return null;
     const rps = PLANS[plan].requestsPerSecond;
-    return { ...buckets.take(principal.keyId, rps), plan, rps };
+    const key = buckets.take(principal.keyId, rps);
+    if (!key.isAllowed) return { ...key, plan, rps, scope: "key" };
+    // Many keys of one tenant share its plan rate: minting keys does not multiply it.
+    const tenant = buckets.take(tenantBucket(principal.tenantId), rps);
+    if (!tenant.isAllowed) {
+      buckets.refund(principal.keyId);
+      return { ...tenant, plan, rps, scope: "tenant" };
+    }
+    return { ...key, plan, rps, scope: "key" };
   };
+  limiter.limitTenant = async (tenantId, store) => {
+    const plan = await planOf(tenantId, store);
+    if (!plan) return null;
+    const rps = PLANS[plan].requestsPerSecond;
+    return { ...buckets.take(tenantBucket(tenantId), rps), plan, rps, scope: "tenant" };
+  };
+  return limiter;
+}
+
+const tenantBucket = (tenantId: string) => `tenant:${tenantId}`;
+
+// The control plane's one limiter for the data plane's own check (`limitTenantRequest`).
+const dataPlaneLimiter = keyRateLimiter();
+
+/**
+ * Spends one request of the tenant's plan rate for a console session's data-plane call (search,
+ * embed, chat…): API keys spent theirs in the middleware already, and the platform's own work
+ * (ingestion) is not limited. Throws RATE_LIMITED with its Retry-After.
+ */
+export async function limitTenantRequest(
+  principal: Principal | null,
+  tenantId: string,
+  store: { db?: Database; logger?: Logger },
+): Promise<void> {
+  if (principal?.kind !== "user") return;
+  const verdict = await dataPlaneLimiter.limitTenant(tenantId, store);
+  if (verdict && !verdict.isAllowed) throw rateLimitError(verdict);
 }
 
 /** The `RateLimit-*` headers of a verdict, and `Retry-After` when it refuses. */
@@ -196,9 +174,17 @@ export function rateLimitHeaders(verdict: RateLimitVerdict): Record<string, stri
 }
 
 export function rateLimitError(verdict: RateLimitVerdict): AppError {
+  const who =
+    verdict.scope === "session"
+      ? "A console session"
+      : verdict.scope === "tenant"
+        ? "This tenant (all its keys and sessions together)"
+        : "This key";
+  const plan = verdict.plan ? `${verdict.plan} plan, ` : "";
   return new AppError({
     code: "RATE_LIMITED",
-    message: `This key may make ${verdict.rps} requests per second (${verdict.plan} plan, bursts of ${verdict.limit}); retry in ${verdict.retryAfterSeconds} s`,
+    message: `${who} may make ${verdict.rps} requests per second (${plan}bursts of ${verdict.limit}); retry in ${verdict.retryAfterSeconds} s`,
+    retryAfterSeconds: verdict.retryAfterSeconds,
   });
 }
 
@@ -206,7 +192,8 @@ export function rateLimitError(verdict: RateLimitVerdict): AppError {
  * Limits each API key to its tenant's plan rate (`PLANS[plan].requestsPerSecond`, bursts of
  * twice that) and answers RATE_LIMITED (429) with `Retry-After` beyond it. Every API-key
  * response carries `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` and
- * `RateLimit-Policy`. Console sessions are not limited. Mount after authentication.
+ * `RateLimit-Policy`. A key's requests also count against its tenant's shared bucket (at the same
+ * rate), and console sessions get SESSION_REQUESTS_PER_SECOND each. Mount after authentication.
  * Per process: see `TokenBuckets`.
  *
  * @example

@@ -96,6 +96,7 @@ describe("daily usage of a tenant", () => {
         maxDocuments: 10_000,
         maxCollections: 5,
         requestsPerSecond: 10,
+        maxApiKeys: 10,
         maxUploadBytes: 10 * 1024 * 1024,
       },
       from: "2025-03-01",

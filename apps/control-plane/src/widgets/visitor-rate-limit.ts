@@ -1,17 +1,18 @@
 import { AppError } from "@vdb/http/errors";
+import { type TakeResult, TokenBuckets } from "@vdb/http/token-buckets";
 import { PLANS, type Plan } from "@vdb/schemas/plans";
-import { type TakeResult, TokenBuckets } from "../usage/rate-limit";
 
 /** Messages one visitor may send per second (bursts of two): people type slower than this. */
 export const VISITOR_MESSAGES_PER_SECOND = 1;
 
 /** A RATE_LIMITED refusal that knows its `Retry-After`. */
 export class WidgetRateLimitError extends AppError {
-  readonly retryAfterSeconds: number;
-
   constructor(message: string, taken: TakeResult) {
-    super({ code: "RATE_LIMITED", message: `${message}; retry in ${taken.retryAfterSeconds} s` });
-    this.retryAfterSeconds = taken.retryAfterSeconds;
+    super({
+      code: "RATE_LIMITED",
+      message: `${message}; retry in ${taken.retryAfterSeconds} s`,
+      retryAfterSeconds: taken.retryAfterSeconds,
+    });
   }
 }
 

@@ -7,6 +7,8 @@ import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from "jos
 export interface TokenIdentity {
   tenant: string;
   subject: string | null;
+  /** The API key the token was minted with (`key` claim), if it was; its revocation ends the token. */
+  keyId: string | null;
   scopes: Scope[];
 }
 
@@ -27,6 +29,8 @@ export function createTokenVerifier(opts: {
   tenantId: string;
   /** A key set to use instead of fetching `jwksUrl` (tests). */
   keys?: JWTVerifyGetKey;
+  /** Whether the API key a token names was revoked (checked on every use, remembered or not). */
+  isKeyRevoked?: (keyId: string) => Promise<boolean>;
 }): TokenVerifier {
   // 15 s, not jose's 5 s: a busy control plane answering slowly is not an outage. The key set is
   // re-read at least every minute (jose keeps it 10 minutes by default), so a retired signing key
@@ -41,13 +45,23 @@ export function createTokenVerifier(opts: {
   return async (token) => {
     const now = Date.now();
     const hit = verified.get(token);
-    if (hit && hit.until > now) return hit.identity;
+    const identity = hit && hit.until > now ? hit.identity : await verifyAndRemember(token, now);
+    if (identity.keyId && (await opts.isKeyRevoked?.(identity.keyId))) {
+      throw new AppError({
+        code: "UNAUTHORIZED",
+        message: "Token was issued with an API key that has been revoked",
+      });
+    }
+    return identity;
+  };
+
+  async function verifyAndRemember(token: string, now: number): Promise<TokenIdentity> {
     const identity = await verifyToken(token);
     const expiresAt = typeof identity.expiresAt === "number" ? identity.expiresAt * 1000 : now;
     if (verified.size >= 10_000) verified.clear();
     verified.set(token, { identity: identity.value, until: Math.min(expiresAt, now + 60_000) });
     return identity.value;
-  };
+  }
 
   async function verifyToken(
     token: string,
@@ -68,6 +82,7 @@ export function createTokenVerifier(opts: {
       value: {
         tenant: opts.tenantId,
         subject: typeof payload.sub === "string" ? payload.sub : null,
+        keyId: typeof payload.key === "string" ? payload.key : null,
         scopes: scopes.flatMap((scope) => {
           const parsed = Scope.safeParse(scope);
           return parsed.success ? [parsed.data] : [];

@@ -73,7 +73,7 @@ describe("a collection with its own embedding model", () => {
   });
 
   it("reports the models collections may use in /healthz", async () => {
-    const res = await instanceApi(instance.url, "GET", "/healthz");
+    const res = await instanceApi(instance.url, "GET", "/healthz", { token: await instance.token(["read"]) });
     expect(res.body.models).toEqual(expect.arrayContaining(["hash", "use-lite"]));
     expect(res.body.models).not.toContain("openai:<model>");
   });

@@ -197,8 +197,11 @@ describe("collections", () => {
 });
 
 describe("open routes", () => {
-  it("healthz reports config, Chroma and counts without a token", async () => {
-    const res = await instanceApi(instance.url, "GET", "/healthz");
+  it("healthz says only whether it is alive without a token; config, Chroma and counts with one", async () => {
+    const open = await instanceApi(instance.url, "GET", "/healthz");
+    expect(open.status).toBe(200);
+    expect(open.body).toEqual({ status: "ok" });
+    const res = await instanceApi(instance.url, "GET", "/healthz", { token: await instance.token(["read"]) });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       status: "ok",

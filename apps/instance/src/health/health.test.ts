@@ -18,7 +18,9 @@ describe("when Chroma is gone", () => {
     expect((await instanceApi(instance.url, "GET", "/healthz")).status).toBe(200);
     await chroma.stop();
 
-    const health = await instanceApi(instance.url, "GET", "/healthz");
+    const health = await instanceApi(instance.url, "GET", "/healthz", {
+      token: await instance.token(["read"]),
+    });
     expect(health.status).toBe(503);
     expect(health.body).toMatchObject({
       status: "degraded",

@@ -1,21 +1,57 @@
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
+import { AppError } from "@vdb/http/errors";
 import { jsonContent } from "@vdb/http/openapi";
-import { InstanceHealth } from "@vdb/schemas/instances";
+import { InstanceHealth, InstanceLiveness } from "@vdb/schemas/instances";
 import { restApp } from "../rest/openapi";
 import { getHealth } from "./get-health";
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+const Report = z.union([InstanceHealth, InstanceLiveness]);
 
 const health = createRoute({
   method: "get",
   path: "/healthz",
   tags: ["Health"],
-  summary: "Configuration and status (no token needed): 200 when Chroma answers, 503 when degraded",
+  summary:
+    "Alive or not (no token): 200 when Chroma answers, 503 when degraded. With an instance token: configuration, Chroma and counts",
+  request: {
+    query: z.object({
+      tenant: z
+        .string()
+        .max(100)
+        .optional()
+        .openapi({ description: "Answer 404 unless this is that tenant's instance (supervisors' check)" }),
+    }),
+  },
   responses: {
-    200: jsonContent(InstanceHealth, "Healthy"),
-    503: jsonContent(InstanceHealth, "Degraded: Chroma is not answering"),
+    200: jsonContent(Report, "Healthy"),
+    401: jsonContent(z.object({ error: z.any() }), "An invalid token"),
+    404: jsonContent(z.object({ error: z.any() }), "Not the named tenant's instance"),
+    503: jsonContent(Report, "Degraded: Chroma is not answering"),
   },
 });
 
+/**
+ * Details (tenant id, plan, limits, counts) only for a valid token of this tenant: anyone who
+ * can reach the port may ask whether the instance is alive, and nothing more. A supervisor
+ * tells its instance from another process on a reused port with `?tenant=`, which confirms a
+ * tenant id it already knows and reveals none.
+ */
 export const healthRest = restApp().openapi(health, async (c) => {
-  const report = await getHealth({ ctx: c.get("services") });
-  return report.status === "ok" ? c.json(report, 200) : c.json(report, 503);
+  const services = c.get("services");
+  const named = c.req.valid("query").tenant;
+  if (named !== undefined && named !== services.config.TENANT_ID) {
+    throw new AppError({ code: "NOT_FOUND", message: "Not this tenant's instance" });
+  }
+  const header = c.req.header("authorization");
+  if (header) {
+    const token = BEARER.exec(header)?.[1];
+    if (!token) {
+      throw new AppError({ code: "UNAUTHORIZED", message: "Authorization header must be 'Bearer <token>'" });
+    }
+    c.set("identity", await services.verifier(token));
+  }
+  const report = await getHealth({ ctx: services });
+  const body = header ? report : { status: report.status };
+  return report.status === "ok" ? c.json(body, 200) : c.json(body, 503);
 });

@@ -1,7 +1,38 @@
 import { AppError } from "@vdb/http/errors";
+import { BURST_SECONDS } from "@vdb/http/token-buckets";
 import { isScopeGranted, type Scope } from "@vdb/schemas/auth";
+import { PLANS } from "@vdb/schemas/plans";
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
+import type { TokenIdentity } from "../auth/token-verifier";
 import type { InstanceEnv } from "./env";
+
+/** The subject of the tokens the control plane signs for its own calls, which it limits itself. */
+const CONTROL_PLANE_SUBJECT = "control-plane";
+
+/**
+ * The tenant's plan rate, enforced here for tokens callers hold themselves (minted with an API
+ * key or a session): a long-lived token sent straight to the instance must not escape the limit
+ * the control plane applies. The control plane's own calls are limited there, per tenant and
+ * per key, before they are sent (and ingestion must not be refused by its own instance).
+ */
+function limitDirectCaller(c: Context<InstanceEnv>, identity: TokenIdentity): void {
+  if (identity.subject === CONTROL_PLANE_SUBJECT) return;
+  const { config, rateLimits } = c.get("services");
+  const rps = PLANS[config.PLAN].requestsPerSecond;
+  const taken = rateLimits.take("tenant", rps);
+  c.header("RateLimit-Limit", String(taken.limit));
+  c.header("RateLimit-Remaining", String(taken.remaining));
+  c.header("RateLimit-Reset", String(taken.resetSeconds));
+  c.header("RateLimit-Policy", `${taken.limit};w=${BURST_SECONDS}`);
+  if (!taken.isAllowed) {
+    throw new AppError({
+      code: "RATE_LIMITED",
+      message: `This tenant may make ${rps} requests per second (${config.PLAN} plan, bursts of ${taken.limit}); retry in ${taken.retryAfterSeconds} s`,
+      retryAfterSeconds: taken.retryAfterSeconds,
+    });
+  }
+}
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
@@ -22,8 +53,10 @@ export function requireScope(needed: Scope) {
     if (!token) {
       throw new AppError({ code: "UNAUTHORIZED", message: "Authorization header must be 'Bearer <token>'" });
     }
-    const identity = await c.get("services").verifier(token);
+    const services = c.get("services");
+    const identity = await services.verifier(token);
     c.set("identity", identity);
+    limitDirectCaller(c, identity);
     if (!isScopeGranted(identity.scopes, needed)) {
       throw new AppError({
         code: "FORBIDDEN",
