@@ -7,7 +7,7 @@ beforeAll(async () => {
   server = await startTestServer({
     env: { LOGIN_ATTEMPTS_PER_ACCOUNT: "3", LOGIN_ATTEMPTS_PER_ADDRESS: "8", TRUST_PROXY: "true" },
   });
-});
+}, 300_000);
 afterAll(async () => server?.close());
 
 const login = (email: string, password: string, address: string) =>

@@ -34,7 +34,7 @@ beforeAll(async () => {
     (i) => i?.state === "running",
   );
   instanceUrl = seen.at(-1)!.url!;
-});
+}, 300_000);
 afterAll(async () => server?.close());
 
 describe("instance token lifetime", () => {

@@ -26,7 +26,7 @@ beforeAll(async () => {
     (i) => i?.state === "running",
   );
   instanceUrl = seen.at(-1)!.url!;
-});
+}, 300_000);
 afterAll(async () => server?.close());
 
 /** Statuses of `count` requests sent at once, and whether every 429 had a Retry-After. */
