@@ -119,14 +119,16 @@ describe("rateLimitByKey", () => {
     ).toHaveLength(20);
   });
 
-  it("gives each key its own bucket and each plan its own rate", async () => {
+  it("gives each key its own bucket, shares its tenant's among its keys, and each plan its own rate", async () => {
     const clock = fakeClock();
-    const plans: Record<string, Plan> = { ten_small: "starter", ten_big: "pro" };
+    const plans: Record<string, Plan> = { ten_small: "starter", ten_other: "starter", ten_big: "pro" };
     const { request } = limitedApp({ clock, planOf: (tenantId) => plans[tenantId] ?? null });
     const small = apiKey("key_small", "ten_small");
     await statuses(Array.from({ length: 20 }, () => request(small)));
     expect((await request(small)).status).toBe(429);
-    expect((await request(apiKey("key_small_2", "ten_small"))).status).toBe(200);
+    // Another key of the same tenant draws on the same tenant bucket; another tenant's does not.
+    expect((await request(apiKey("key_small_2", "ten_small"))).status).toBe(429);
+    expect((await request(apiKey("key_other", "ten_other"))).status).toBe(200);
 
     const big = apiKey("key_big", "ten_big");
     const burst = await statuses(Array.from({ length: 201 }, () => request(big)));
@@ -134,7 +136,7 @@ describe("rateLimitByKey", () => {
     expect(burst.at(-1)).toBe(429);
   });
 
-  it("leaves console sessions and anonymous requests alone", async () => {
+  it("gives console sessions a rate of their own (no plan lookup) and leaves anonymous requests alone", async () => {
     const clock = fakeClock();
     const { request, lookups } = limitedApp({ clock });
     const user: Principal = {
