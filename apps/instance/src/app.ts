@@ -14,6 +14,7 @@ import type { InstanceConfig } from "./config";
 import { documentsRest } from "./documents/rest";
 import { healthRest } from "./health/rest";
 import type { InstanceEnv } from "./http/env";
+import { createKeywordIndexes } from "./keyword/keyword-indexes";
 import { createLogger, type Logger } from "./logger";
 import { createWriteLock, type InstanceServices } from "./services";
 
@@ -60,10 +61,12 @@ export function createInstanceApp(opts: InstanceAppOptions) {
     refreshMs: config.REVOCATION_REFRESH_MS,
     logger,
   });
+  const chromaUrl = opts.chromaUrl.replace(/\/$/, "");
+  const writeLock = createWriteLock();
   const services: InstanceServices = {
     config,
     chroma: chromaClientFor(opts.chromaUrl),
-    chromaUrl: opts.chromaUrl.replace(/\/$/, ""),
+    chromaUrl,
     provider: opts.provider,
     providers: createProviderRegistry({
       defaultProvider: opts.provider,
@@ -79,7 +82,8 @@ export function createInstanceApp(opts: InstanceAppOptions) {
         isKeyRevoked: (keyId) => revokedKeys.isRevoked(keyId),
       }),
     logger,
-    writeLock: createWriteLock(),
+    writeLock,
+    keywordIndexes: createKeywordIndexes({ dataDir: config.DATA_DIR, chromaUrl, writeLock, logger }),
     rateLimits: new TokenBuckets(),
     startedAt: Date.now(),
   };

@@ -4,6 +4,7 @@ import type { ChromaClient } from "chromadb";
 import type { TokenVerifier } from "./auth/token-verifier";
 import type { ProviderRegistry } from "./collections/providers";
 import type { InstanceConfig } from "./config";
+import type { KeywordIndexes } from "./keyword/keyword-indexes";
 import type { Logger } from "./logger";
 
 /** Everything a request handler or verb of the instance may use. */
@@ -22,6 +23,8 @@ export interface InstanceServices {
   logger: Logger;
   /** Serialises writes, so the MAX_DOCS check and the write it guards cannot interleave. */
   writeLock: WriteLock;
+  /** Each collection's BM25 index, kept in step with Chroma by every write path. */
+  keywordIndexes: KeywordIndexes;
   startedAt: number;
 }
 

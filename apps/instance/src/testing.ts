@@ -177,6 +177,8 @@ export async function startTestInstance(
   const chromaServer = opts.chromaUrl ? null : await startChroma();
   const issuer = opts.issuer ?? (await createTestIssuer());
   const chromaUrl = opts.chromaUrl ?? chromaServer!.url;
+  // The instance's own files (its keyword indexes) in a directory of its own, unless told where.
+  const ownDataDir = opts.env?.DATA_DIR ? null : await mkdtemp(path.join(os.tmpdir(), "vdb-instance-"));
   const config = loadInstanceConfig({
     TENANT_ID: newId("tenant"),
     MODEL_NAME: "hash",
@@ -185,6 +187,7 @@ export async function startTestInstance(
     TOKEN_ISSUER: issuer.issuer,
     CHROMA_URL: chromaUrl,
     LOG_LEVEL: process.env.LOG_LEVEL ?? "silent",
+    ...(ownDataDir ? { DATA_DIR: ownDataDir } : {}),
     ...opts.env,
   });
   const provider = opts.provider ?? createHashProvider({ dimension: config.DIMENSION });
@@ -215,6 +218,7 @@ export async function startTestInstance(
       });
       if (!opts.issuer) await issuer.close();
       await chromaServer?.stop();
+      if (ownDataDir) await rm(ownDataDir, { recursive: true, force: true });
     },
   };
 }

@@ -8,11 +8,21 @@ import { forgetCollection } from "../collections/chroma-collections";
 import { assertWithinQuota } from "../documents/quota";
 import type { InstanceEnv } from "../http/env";
 import { requireScope } from "../http/require-scope";
+import {
+  dropDeletedKeywordIndexes,
+  recordWriteTarget,
+  writeThroughKeywordIndex,
+} from "../keyword/sync-chroma-writes";
 import type { InstanceServices } from "../services";
 import { topLevelFields } from "./top-level-fields";
 
 const PREFIX = "/chroma";
 const WriteBody = z.object({ ids: z.array(z.string().min(1)).min(1) });
+const RecordWriteFields = z.object({
+  ids: z.array(z.string()).optional().catch(undefined),
+  where: z.unknown().optional(),
+  where_document: z.unknown().optional(),
+});
 /** Chroma 1.0 answers n_results 0 with nothing found; its clients call 0 invalid, and so do we. */
 const QueryBody = z.object({
   n_results: z.number().int().min(1, { message: "must be at least 1" }).optional(),
@@ -61,7 +71,8 @@ function parseFields<T>(body: Buffer, names: readonly string[], schema: z.ZodTyp
 /**
  * Chroma's own API (v2), for the control plane's Chroma-compatible gateway: the same instance
  * token and scopes as every other route, the same allow-list as the gateway, and MAX_DOCS
- * enforced on `add`/`upsert` before Chroma sees them. Everything else goes to Chroma as is.
+ * enforced on `add`/`upsert` before Chroma sees them. Record writes keep the keyword index in
+ * step (under the write lock). Everything else goes to Chroma as is.
  *
  * Bodies are streamed to Chroma and answers streamed back. Only `add`/`upsert` (whose ids the
  * quota counts) and `query` (whose n_results is checked) are held, once, as the bytes that
@@ -88,13 +99,22 @@ export const chromaPassthrough = new Hono<InstanceEnv>().all(`${PREFIX}/api/v2/*
     parseFields(body, ["n_results"], QueryBody);
     return forwardToChroma(c, url, body);
   }
-  if (!target) return forwardToChroma(c, url, streamedBody(c));
+  const recordWrite = recordWriteTarget(c.req.method, path);
+  if (!recordWrite) {
+    const response = await forwardToChroma(c, url, streamedBody(c));
+    if (c.req.method === "DELETE") await dropDeletedKeywordIndexes(services);
+    return response;
+  }
   const body = Buffer.from(await c.req.arrayBuffer());
-  const { ids } = parseFields(body, ["ids"], WriteBody);
+  const ids = target ? parseFields(body, ["ids"], WriteBody).ids : [];
+  // What the keyword index needs to follow the write: its ids or filters, read without a full parse.
+  const request = parseFields(body, ["ids", "where", "where_document"], RecordWriteFields);
   return services.writeLock.run(async () => {
-    const present = await presentIds(services, target.collectionId, ids);
-    await assertWithinQuota(services, ids.filter((id) => !present.has(id)).length);
-    return forwardToChroma(c, url, body);
+    if (target) {
+      const present = await presentIds(services, target.collectionId, ids);
+      await assertWithinQuota(services, ids.filter((id) => !present.has(id)).length);
+    }
+    return writeThroughKeywordIndex(services, recordWrite, request, () => forwardToChroma(c, url, body));
   });
 });
 

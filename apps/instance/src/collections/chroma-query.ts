@@ -1,9 +1,8 @@
 import { AppError } from "@vdb/http/errors";
 import { createUpstreamClient, type UpstreamReply } from "@vdb/http/upstream-client";
-import type { ChromaCollection } from "./chroma-collections";
 
 /**
- * Chroma's query endpoint called directly, over kept-alive connections: the hot path of every
+ * Chroma's query and get endpoints called directly, over kept-alive connections: the hot path of every
  * search. The chromadb client adds a second serialisation pass and a fetch per call, which on a
  * busy machine cost about as much as the query itself (see bench/search).
  */
@@ -30,26 +29,74 @@ const chroma = createUpstreamClient({ maxSockets: 32, timeoutMs: REQUEST_TIMEOUT
 /** Runs one query against `collection` in the Chroma at `chromaUrl`; Chroma's refusals become 4xx. */
 export async function queryChroma(
   chromaUrl: string,
-  collection: ChromaCollection,
+  collection: ChromaCollectionRef,
   query: ChromaQuery,
 ): Promise<ChromaQueryResult> {
-  const body = JSON.stringify({
+  return callChromaCollection(chromaUrl, collection, "query", {
     query_embeddings: query.queryEmbeddings,
     n_results: query.nResults,
     ...(query.where ? { where: query.where } : {}),
     ...(query.whereDocument ? { where_document: query.whereDocument } : {}),
     include: query.include,
-  });
+  }) as Promise<ChromaQueryResult>;
+}
+
+/** Where a collection is in Chroma: the chromadb client's collections are one. */
+export interface ChromaCollectionRef {
+  id: string;
+  tenant: string;
+  database: string;
+}
+
+export interface ChromaGetResult {
+  ids: string[];
+  documents?: (string | null)[] | null;
+  metadatas?: (Record<string, unknown> | null)[] | null;
+  embeddings?: (number[] | null)[] | null;
+}
+
+/** Chroma's `get` on a collection (ids, filters, paging, include), over the same connections. */
+export async function getFromChroma(
+  chromaUrl: string,
+  collection: ChromaCollectionRef,
+  request: {
+    ids?: string[];
+    where?: unknown;
+    whereDocument?: unknown;
+    limit?: number;
+    offset?: number;
+    include: readonly string[];
+  },
+): Promise<ChromaGetResult> {
+  const { whereDocument, ...rest } = request;
+  return callChromaCollection(chromaUrl, collection, "get", {
+    ...rest,
+    ...(whereDocument ? { where_document: whereDocument } : {}),
+  }) as Promise<ChromaGetResult>;
+}
+
+/** How many records a collection holds. */
+export async function countInChroma(chromaUrl: string, collection: ChromaCollectionRef): Promise<number> {
+  return callChromaCollection(chromaUrl, collection, "count") as Promise<number>;
+}
+
+async function callChromaCollection(
+  chromaUrl: string,
+  collection: ChromaCollectionRef,
+  action: "query" | "get" | "count",
+  request?: unknown,
+): Promise<unknown> {
   const path =
     `/api/v2/tenants/${encodeURIComponent(collection.tenant)}/databases/${encodeURIComponent(collection.database)}` +
-    `/collections/${encodeURIComponent(collection.id)}/query`;
+    `/collections/${encodeURIComponent(collection.id)}/${action}`;
   let response: UpstreamReply;
   try {
-    response = await chroma.request(`${chromaUrl}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body,
-    });
+    response = await chroma.request(
+      `${chromaUrl}${path}`,
+      request === undefined
+        ? { method: "GET" }
+        : { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(request) },
+    );
   } catch (error) {
     throw new AppError({
       code: "SERVICE_UNAVAILABLE",
@@ -58,7 +105,7 @@ export async function queryChroma(
     });
   }
   if (response.status >= 400) throw chromaRefusal(response.status, response.text);
-  return JSON.parse(response.text) as ChromaQueryResult;
+  return JSON.parse(response.text);
 }
 
 /** Chroma's own words for a refused query: 4xx is the caller's mistake, the rest is ours. */

@@ -14,6 +14,7 @@ export async function deleteCollection({
     const documents = await collection.count().catch(rethrowChroma);
     await ctx.chroma.deleteCollection({ name: input.name }).catch(rethrowChroma);
     forgetCollection(ctx.chroma, input.name);
+    await ctx.keywordIndexes.drop(collection.id);
     return { name: input.name, deleted: true, documents };
   });
 }

@@ -1,7 +1,12 @@
 import { CHROMA_MAX_WRITE, type DeleteRequest, type DeleteResponse } from "@vdb/schemas/instances";
 import type { Where } from "chromadb";
 import type { z } from "zod";
-import { getCollectionOrThrow, rethrowChroma } from "../collections/chroma-collections";
+import {
+  type ChromaCollection,
+  getCollectionOrThrow,
+  rethrowChroma,
+} from "../collections/chroma-collections";
+import { getFromChroma } from "../collections/chroma-query";
 import type { InstanceServices } from "../services";
 
 type Input = z.output<typeof DeleteRequest>;
@@ -21,16 +26,36 @@ export async function deleteDocuments({
     const collection = await getCollectionOrThrow(ctx.chroma, input.collection);
     const before = await collection.count().catch(rethrowChroma);
     const where = input.where as Where | undefined;
-    if (input.ids) {
-      for (let start = 0; start < input.ids.length; start += CHROMA_MAX_WRITE) {
-        await collection
-          .delete({ ids: input.ids.slice(start, start + CHROMA_MAX_WRITE), where })
-          .catch(rethrowChroma);
-      }
-    } else {
-      await collection.delete({ where }).catch(rethrowChroma);
+    // The ids about to go, for the keyword index: those given, or those the filter matches.
+    const doomed = where
+      ? (await getFromChroma(ctx.chromaUrl, collection, { ids: input.ids, where, include: [] })).ids
+      : input.ids!;
+    const keywordIndex = await ctx.keywordIndexes.beginWrite(collection);
+    try {
+      await deleteFromChroma(collection, input.ids, where);
+    } catch (error) {
+      ctx.keywordIndexes.invalidate(collection);
+      throw error;
     }
+    keywordIndex.remove(doomed);
+    ctx.keywordIndexes.written(collection);
     const count = await collection.count().catch(rethrowChroma);
     return { collection: input.collection, deleted: before - count, count };
   });
+}
+
+async function deleteFromChroma(
+  collection: ChromaCollection,
+  ids: string[] | undefined,
+  where: Where | undefined,
+) {
+  if (ids) {
+    for (let start = 0; start < ids.length; start += CHROMA_MAX_WRITE) {
+      await collection
+        .delete({ ids: ids.slice(start, start + CHROMA_MAX_WRITE), where })
+        .catch(rethrowChroma);
+    }
+  } else {
+    await collection.delete({ where }).catch(rethrowChroma);
+  }
 }

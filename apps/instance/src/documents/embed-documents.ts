@@ -59,6 +59,7 @@ export async function embedDocuments({
       metadata && Object.keys(metadata).length > 0 ? (metadata as ChromaMetadata) : null,
     );
     const written: string[] = [];
+    const keywordIndex = await ctx.keywordIndexes.beginWrite(collection);
     try {
       for (let start = 0; start < input.ids.length; start += CHROMA_MAX_WRITE) {
         const end = start + CHROMA_MAX_WRITE;
@@ -71,10 +72,15 @@ export async function embedDocuments({
         });
         written.push(...ids);
       }
+      // Upserting without documents may keep or clear the stored text: ask Chroma which.
+      if (input.documents) keywordIndex.upsert(input.ids.map((id, i) => ({ id, text: input.documents![i] })));
+      else await ctx.keywordIndexes.syncIds(collection, keywordIndex, input.ids);
     } catch (error) {
+      ctx.keywordIndexes.invalidate(collection);
       await undoPartialWrite(ctx, collection, existing === null, written, existingIds);
       throw fromChromaError(error);
     }
+    ctx.keywordIndexes.written(collection);
     const count = await collection.count().catch(rethrowChroma);
     // A collection made outside the instance records no dimension (0): report the vectors'.
     const dimension = model.dimension || vectors[0]!.length;

@@ -1,0 +1,276 @@
+import { createHash } from "node:crypto";
+import { access, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { type ChromaCollectionRef, countInChroma, getFromChroma } from "../collections/chroma-query";
+import type { Logger } from "../logger";
+import type { WriteLock } from "../services";
+import { KeywordIndex } from "./keyword-index";
+
+/**
+ * The BM25 index of every collection, kept beside Chroma (which has no sparse search on a single
+ * node) in `DATA_DIR/keyword/`, one file per collection id.
+ *
+ * Crash safety is write-ahead: before a write reaches Chroma, a `<id>.dirty` marker is put on
+ * disk; it is removed only once a snapshot taken after the write is saved. An index is loaded
+ * on its collection's first use and trusted only when there is no marker, its checksum holds,
+ * and it has exactly Chroma's ids; otherwise it is rebuilt from Chroma's documents. So a crash,
+ * a lost or corrupted file, or a write that bypassed the instance costs a rebuild, never a
+ * silently wrong answer.
+ *
+ * Every method that changes an index runs under the instance's write lock (the callers of
+ * `beginWrite` hold it; the others take it), like every write to Chroma.
+ */
+export interface KeywordIndexes {
+  /** The collection's index for a search, loaded or rebuilt first if need be. */
+  forSearch(collection: ChromaCollectionRef): Promise<KeywordIndex>;
+  /** Under the write lock, before a write to the collection: its index, marked as changing on disk. */
+  beginWrite(collection: ChromaCollectionRef): Promise<KeywordIndex>;
+  /** After the write and the index's update succeeded: saves a snapshot soon. */
+  written(collection: ChromaCollectionRef): void;
+  /** After a write that failed part-way: forgets the index, which the marker makes rebuild on next use. */
+  invalidate(collection: ChromaCollectionRef): void;
+  /** Forgets the index and leaves its marker, so that its next use rebuilds it from Chroma. */
+  markStale(collectionId: string): Promise<void>;
+  /** Re-reads `ids` from Chroma into the index: what a write whose effect is not known did. */
+  syncIds(collection: ChromaCollectionRef, index: KeywordIndex, ids: string[]): Promise<void>;
+  /** Under the write lock: forgets a deleted collection's index and removes its files. */
+  drop(collectionId: string): Promise<void>;
+  /** Drops every index whose collection is not among `collectionIds` (deleted behind the routes). */
+  keepOnly(collectionIds: Set<string>): Promise<void>;
+  /** Saves every pending snapshot now (before a clean stop). */
+  flush(): Promise<void>;
+}
+
+/** How long after a write its snapshot is saved: a burst of writes (an ingestion) saves once. */
+const SNAPSHOT_DELAY_MS = 1_000;
+/** Records read per Chroma `get` while verifying ids or rebuilding. */
+const ID_PAGE = 5_000;
+const DOCUMENT_PAGE = 1_000;
+const FORMAT = 1;
+
+interface Entry {
+  index: KeywordIndex;
+  /** Whether `<id>.dirty` is on disk. */
+  isMarked: boolean;
+  snapshotTimer: NodeJS.Timeout | null;
+}
+
+interface SnapshotHeader {
+  format: number;
+  collectionId: string;
+  count: number;
+  sha256: string;
+}
+
+export function createKeywordIndexes(opts: {
+  dataDir: string;
+  chromaUrl: string;
+  writeLock: WriteLock;
+  logger: Logger;
+}): KeywordIndexes {
+  const dir = path.join(opts.dataDir, "keyword");
+  const entries = new Map<string, Entry>();
+  const loadsForSearch = new Map<string, Promise<KeywordIndex>>();
+  const snapshotFile = (id: string) => path.join(dir, `${safeName(id)}.json`);
+  const markerFile = (id: string) => path.join(dir, `${safeName(id)}.dirty`);
+
+  async function readSnapshot(collection: ChromaCollectionRef): Promise<KeywordIndex | string> {
+    if (await exists(markerFile(collection.id))) return "a write was not saved (crash)";
+    let text: string;
+    try {
+      text = await readFile(snapshotFile(collection.id), "utf8");
+    } catch {
+      return "no saved index";
+    }
+    const newline = text.indexOf("\n");
+    try {
+      const header = JSON.parse(text.slice(0, newline)) as SnapshotHeader;
+      const body = text.slice(newline + 1);
+      if (header.format !== FORMAT || header.collectionId !== collection.id)
+        return "saved index is another's";
+      if (header.sha256 !== sha256(body)) return "saved index is corrupt";
+      const index = KeywordIndex.fromJSON(body);
+      if (index.size !== header.count) return "saved index is corrupt";
+      return index;
+    } catch {
+      return "saved index is unreadable";
+    }
+  }
+
+  /** Whether `index` holds exactly the ids Chroma holds. */
+  async function matchesChroma(collection: ChromaCollectionRef, index: KeywordIndex): Promise<boolean> {
+    if ((await countInChroma(opts.chromaUrl, collection)) !== index.size) return false;
+    for (let offset = 0; ; offset += ID_PAGE) {
+      const page = await getFromChroma(opts.chromaUrl, collection, { limit: ID_PAGE, offset, include: [] });
+      if (!page.ids.every((id) => index.has(id))) return false;
+      if (page.ids.length < ID_PAGE) return true;
+    }
+  }
+
+  async function rebuild(collection: ChromaCollectionRef): Promise<KeywordIndex> {
+    const index = KeywordIndex.empty();
+    for (let offset = 0; ; offset += DOCUMENT_PAGE) {
+      const page = await getFromChroma(opts.chromaUrl, collection, {
+        limit: DOCUMENT_PAGE,
+        offset,
+        include: ["documents"],
+      });
+      index.upsert(page.ids.map((id, i) => ({ id, text: page.documents?.[i] })));
+      if (page.ids.length < DOCUMENT_PAGE) return index;
+    }
+  }
+
+  /** Loads (or rebuilds) a collection's index; the caller holds the write lock. */
+  async function load(collection: ChromaCollectionRef): Promise<Entry> {
+    const loaded = entries.get(collection.id);
+    if (loaded) return loaded;
+    const saved = await readSnapshot(collection);
+    let index: KeywordIndex;
+    if (typeof saved !== "string" && (await matchesChroma(collection, saved))) {
+      index = saved;
+    } else {
+      const reason = typeof saved === "string" ? saved : "saved index differs from the vector store";
+      const started = Date.now();
+      index = await rebuild(collection);
+      opts.logger.info(
+        { collectionId: collection.id, reason, documents: index.size, ms: Date.now() - started },
+        "keyword index rebuilt",
+      );
+    }
+    const entry: Entry = { index, isMarked: await exists(markerFile(collection.id)), snapshotTimer: null };
+    entries.set(collection.id, entry);
+    if (typeof saved === "string" || entry.isMarked) await saveSnapshot(collection.id, entry);
+    return entry;
+  }
+
+  /** Writes the snapshot, then removes the marker; the caller holds the write lock. */
+  async function saveSnapshot(collectionId: string, entry: Entry): Promise<void> {
+    if (entry.snapshotTimer) clearTimeout(entry.snapshotTimer);
+    entry.snapshotTimer = null;
+    const body = entry.index.toJSON();
+    const header: SnapshotHeader = {
+      format: FORMAT,
+      collectionId,
+      count: entry.index.size,
+      sha256: sha256(body),
+    };
+    await mkdir(dir, { recursive: true });
+    const temporary = `${snapshotFile(collectionId)}.${process.pid}.tmp`;
+    await writeFile(temporary, `${JSON.stringify(header)}\n${body}`);
+    await rename(temporary, snapshotFile(collectionId));
+    await rm(markerFile(collectionId), { force: true });
+    entry.isMarked = false;
+  }
+
+  function scheduleSnapshot(collectionId: string, entry: Entry): void {
+    if (entry.snapshotTimer) return;
+    entry.snapshotTimer = setTimeout(() => {
+      entry.snapshotTimer = null;
+      void opts.writeLock
+        .run(async () => {
+          if (entries.get(collectionId) === entry && entry.isMarked) await saveSnapshot(collectionId, entry);
+        })
+        .catch((error: unknown) =>
+          opts.logger.error({ err: error, collectionId }, "could not save a keyword index"),
+        );
+    }, SNAPSHOT_DELAY_MS);
+    entry.snapshotTimer.unref();
+  }
+
+  function forget(collectionId: string): void {
+    const entry = entries.get(collectionId);
+    if (entry?.snapshotTimer) clearTimeout(entry.snapshotTimer);
+    entries.delete(collectionId);
+  }
+
+  async function drop(collectionId: string): Promise<void> {
+    forget(collectionId);
+    await rm(snapshotFile(collectionId), { force: true });
+    await rm(markerFile(collectionId), { force: true });
+  }
+
+  return {
+    async forSearch(collection) {
+      const loaded = entries.get(collection.id);
+      if (loaded) return loaded.index;
+      let loading = loadsForSearch.get(collection.id);
+      if (!loading) {
+        loading = opts.writeLock
+          .run(async () => (await load(collection)).index)
+          .finally(() => loadsForSearch.delete(collection.id));
+        loadsForSearch.set(collection.id, loading);
+      }
+      return loading;
+    },
+
+    async beginWrite(collection) {
+      const entry = await load(collection);
+      if (!entry.isMarked) {
+        await mkdir(dir, { recursive: true });
+        await writeFile(markerFile(collection.id), "");
+        entry.isMarked = true;
+      }
+      return entry.index;
+    },
+
+    written(collection) {
+      const entry = entries.get(collection.id);
+      if (entry) scheduleSnapshot(collection.id, entry);
+    },
+
+    invalidate(collection) {
+      forget(collection.id);
+    },
+
+    async markStale(collectionId) {
+      forget(collectionId);
+      await mkdir(dir, { recursive: true });
+      await writeFile(markerFile(collectionId), "");
+    },
+
+    async syncIds(collection, index, ids) {
+      for (let start = 0; start < ids.length; start += DOCUMENT_PAGE) {
+        const slice = ids.slice(start, start + DOCUMENT_PAGE);
+        const found = await getFromChroma(opts.chromaUrl, collection, { ids: slice, include: ["documents"] });
+        const texts = new Map(found.ids.map((id, i) => [id, found.documents?.[i] ?? null]));
+        index.upsert(slice.map((id) => ({ id, text: texts.get(id) })));
+      }
+    },
+
+    drop,
+
+    async keepOnly(collectionIds) {
+      const stale = new Set([...entries.keys()].filter((id) => !collectionIds.has(id)));
+      const files = await readdir(dir).catch(() => [] as string[]);
+      for (const file of files) {
+        const id = file.replace(/\.(json|dirty)$/, "");
+        if (id !== file && !collectionIds.has(id)) stale.add(id);
+      }
+      for (const id of stale) await drop(id);
+    },
+
+    async flush() {
+      await opts.writeLock.run(async () => {
+        for (const [collectionId, entry] of entries) {
+          if (entry.isMarked) await saveSnapshot(collectionId, entry);
+        }
+      });
+    },
+  };
+}
+
+/** Chroma's collection ids are UUIDs; anything else is kept out of file names. */
+function safeName(collectionId: string): string {
+  return collectionId.replace(/[^a-zA-Z0-9-]/g, "_");
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,84 @@
+import { CHROMA_NAMESPACE } from "@vdb/schemas/chroma-api";
+import { listAllCollections } from "../collections/chroma-collections";
+import { type ChromaCollectionRef, getFromChroma } from "../collections/chroma-query";
+import type { InstanceServices } from "../services";
+
+type RecordAction = "add" | "upsert" | "update" | "delete";
+const RECORD_ACTIONS = new Set<string>(["add", "upsert", "update", "delete"]);
+
+/** `POST …/collections/{id}/add|upsert|update|delete` through Chroma's API: the collection and action, or null. */
+export function recordWriteTarget(
+  method: string,
+  path: string,
+): { collectionId: string; action: RecordAction } | null {
+  if (method !== "POST" || !path.startsWith(`${CHROMA_NAMESPACE}/collections/`)) return null;
+  const [collectionId, action, ...rest] = path.slice(`${CHROMA_NAMESPACE}/collections/`.length).split("/");
+  if (!collectionId || rest.length > 0 || !action || !RECORD_ACTIONS.has(action)) return null;
+  return { collectionId, action: action as RecordAction };
+}
+
+/**
+ * Sends a record write of Chroma's own API (the gateway's) to Chroma and brings the collection's
+ * keyword index in step: the ids it names (or, for a delete by filter, those the filter matched
+ * before) are read back from Chroma afterwards, which covers every write semantics (add, upsert,
+ * update with or without documents, delete) and a write Chroma refused. The caller holds the
+ * write lock.
+ */
+export async function writeThroughKeywordIndex(
+  services: InstanceServices,
+  target: { collectionId: string; action: RecordAction },
+  request: { ids?: string[] | undefined; where?: unknown; where_document?: unknown },
+  forward: () => Promise<Response>,
+): Promise<Response> {
+  const { keywordIndexes } = services;
+  const collection: ChromaCollectionRef = {
+    id: target.collectionId,
+    tenant: "default_tenant",
+    database: "default_database",
+  };
+  const isFiltered = Boolean(request.where || request.where_document);
+  if (target.action === "delete" && !request.ids && !isFiltered) {
+    // Whatever Chroma makes of a delete naming nothing, a rebuild will agree with it.
+    await keywordIndexes.markStale(collection.id);
+    return forward();
+  }
+  let affected: string[];
+  let index: Awaited<ReturnType<typeof keywordIndexes.beginWrite>>;
+  try {
+    affected =
+      target.action === "delete" && isFiltered
+        ? (
+            await getFromChroma(services.chromaUrl, collection, {
+              ids: request.ids,
+              where: request.where,
+              whereDocument: request.where_document,
+              include: [],
+            })
+          ).ids
+        : (request.ids ?? []);
+    index = await keywordIndexes.beginWrite(collection);
+  } catch {
+    // An unknown collection or a filter Chroma refuses: Chroma answers the write itself. Should
+    // it write anyway, the index is marked to be rebuilt rather than trusted.
+    await keywordIndexes.markStale(collection.id);
+    return forward();
+  }
+  let response: Response;
+  try {
+    response = await forward();
+    await keywordIndexes.syncIds(collection, index, affected);
+  } catch (error) {
+    keywordIndexes.invalidate(collection);
+    throw error;
+  }
+  keywordIndexes.written(collection);
+  return response;
+}
+
+/** After a collection was deleted through Chroma's API: drops the keyword indexes of every gone collection. */
+export async function dropDeletedKeywordIndexes(services: InstanceServices): Promise<void> {
+  await services.writeLock.run(async () => {
+    const collections = await listAllCollections(services.chroma);
+    await services.keywordIndexes.keepOnly(new Set(collections.map((collection) => collection.id)));
+  });
+}
