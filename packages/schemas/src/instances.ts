@@ -131,11 +131,28 @@ export const WhereDocumentFilter: z.ZodType<Where> = z
 
 export const IncludeField = z.enum(["documents", "metadatas", "distances", "embeddings"]);
 
+/**
+ * How a search ranks: `vector` (nearest embeddings), `keyword` (BM25 over the documents' text,
+ * stemmed, English stop words dropped) or `hybrid` (both, fused by reciprocal rank, k = 60).
+ */
+export const SearchMode = z.enum(["vector", "keyword", "hybrid"]).meta({
+  id: "SearchMode",
+  description: "vector, keyword (BM25) or hybrid (reciprocal rank fusion of both)",
+});
+export type SearchMode = z.infer<typeof SearchMode>;
+
+/** What a search without `mode` does: hybrid for a text, vector for a vector (which has no text). */
+export function defaultSearchMode(request: { query?: string | undefined }): SearchMode {
+  return request.query === undefined ? "vector" : "hybrid";
+}
+
 export const SearchRequest = z
   .strictObject({
     collection: CollectionName.default(DEFAULT_COLLECTION),
     query: z.string().min(1).max(10_000).optional(),
     queryEmbedding: Vector.optional(),
+    /** Default: `hybrid` for a `query`, `vector` for a `queryEmbedding`. */
+    mode: SearchMode.optional(),
     nResults: z.number().int().min(1).max(1_000).default(10),
     where: WhereFilter.optional(),
     whereDocument: WhereDocumentFilter.optional(),
@@ -144,6 +161,11 @@ export const SearchRequest = z
   .refine((body) => (body.query === undefined) !== (body.queryEmbedding === undefined), {
     message: "give exactly one of query or queryEmbedding",
     path: ["query"],
+  })
+  .refine((body) => body.queryEmbedding === undefined || (body.mode ?? "vector") === "vector", {
+    message:
+      "keyword and hybrid search need a query text; a queryEmbedding can only be searched with mode vector",
+    path: ["mode"],
   });
 export type SearchRequest = z.input<typeof SearchRequest>;
 
@@ -151,13 +173,27 @@ export const SearchHit = z.object({
   id: z.string(),
   document: z.string().nullable().optional(),
   metadata: Metadata.nullable().optional(),
+  /** Vector distance (with `include: ["distances"]`); null for a hit the vector search did not rank. */
   distance: z.number().nullable().optional(),
   embedding: z.array(z.number()).nullable().optional(),
+  /** The score the hit is ranked by, higher first: BM25 in keyword mode, the fused score in hybrid. */
+  score: z.number().optional(),
+  /** BM25 score in keyword and hybrid modes; null for a hit the keyword search did not rank. */
+  keywordScore: z.number().nullable().optional(),
+  /** Rank (from 1) in each ranking the mode ran; null where that ranking did not have the hit. */
+  ranks: z
+    .object({
+      vector: z.number().int().nullable().optional(),
+      keyword: z.number().int().nullable().optional(),
+    })
+    .optional(),
 });
 export type SearchHit = z.infer<typeof SearchHit>;
 
 export const SearchResponse = z.object({
   collection: z.string(),
+  /** The mode the search ran in (the default resolved). */
+  mode: SearchMode,
   results: z.array(SearchHit),
   queryTruncated: z
     .boolean()

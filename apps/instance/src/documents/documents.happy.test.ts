@@ -39,6 +39,7 @@ describe("search", () => {
   it("a where filter returns only matching documents, nearest first", async () => {
     const res = await call("POST", "/search", {
       query: "all about cats",
+      mode: "vector",
       nResults: 30,
       where: { topic: "cats" },
     });
@@ -72,9 +73,10 @@ describe("search", () => {
   it("ranks filtered results exactly as Chroma's own distances would", async () => {
     // A filter matching every document takes the exact path (≤ EXACT_FILTER_LIMIT matches);
     // its nearest hits and distances must equal Chroma's unfiltered answer.
-    const unfiltered = await call("POST", "/search", { query: "fish swim", nResults: 5 });
+    const unfiltered = await call("POST", "/search", { query: "fish swim", mode: "vector", nResults: 5 });
     const filtered = await call("POST", "/search", {
       query: "fish swim",
+      mode: "vector",
       nResults: 5,
       where: { n: { $gte: 0 } },
     });

@@ -1,0 +1,342 @@
+import { cp, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { CHROMA_NAMESPACE } from "@vdb/schemas/chroma-api";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { instanceApi, startChroma, startTestInstance, type TestChroma, type TestInstance } from "../testing";
+
+let chroma: TestChroma;
+let instance: TestInstance;
+let token: string;
+const call = (method: string, urlPath: string, body?: unknown, on: TestInstance = instance) =>
+  instanceApi(on.url, method, urlPath, { token, body });
+
+type Hit = {
+  id: string;
+  document?: string | null;
+  metadata?: Record<string, unknown> | null;
+  distance?: number | null;
+  score?: number;
+  keywordScore?: number | null;
+  ranks?: { vector?: number | null; keyword?: number | null };
+};
+
+async function keywordIds(collection: string, query: string, extra: object = {}, on = instance) {
+  const res = await call(
+    "POST",
+    "/search",
+    { collection, query, mode: "keyword", nResults: 50, ...extra },
+    on,
+  );
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return (res.body.results as Hit[]).map((hit) => hit.id);
+}
+
+beforeAll(async () => {
+  chroma = await startChroma();
+  instance = await startTestInstance({ chromaUrl: chroma.url });
+  token = await instance.token(["write"]);
+});
+afterAll(async () => {
+  await instance?.close();
+  await chroma?.stop();
+});
+
+describe("keyword search follows every write path", () => {
+  it("/embed adds and replaces text; /delete by id and by filter removes it", async () => {
+    const embed = await call("POST", "/embed", {
+      collection: "paths",
+      ids: ["a", "b", "c"],
+      documents: ["Zebras running across the savanna", "A quiet library of old books", "Penguins swim"],
+      metadatas: [{ kind: "animal" }, { kind: "place" }, { kind: "animal" }],
+    });
+    expect(embed.status).toBe(200);
+    // Stemmed: "run" finds "running"; stop words alone find nothing.
+    expect(await keywordIds("paths", "zebra run")).toEqual(["a"]);
+    expect(await keywordIds("paths", "the of a")).toEqual([]);
+
+    await call("POST", "/embed", { collection: "paths", ids: ["a"], documents: ["Giraffes eating leaves"] });
+    expect(await keywordIds("paths", "zebras")).toEqual([]);
+    expect(await keywordIds("paths", "giraffe")).toEqual(["a"]);
+
+    await call("POST", "/delete", { collection: "paths", ids: ["b"] });
+    expect(await keywordIds("paths", "library")).toEqual([]);
+    await call("POST", "/delete", { collection: "paths", where: { kind: "animal" } });
+    expect(await keywordIds("paths", "penguins giraffes")).toEqual([]);
+  });
+
+  it("upserting vectors without documents follows what Chroma kept", async () => {
+    await call("POST", "/embed", { collection: "novectors", ids: ["x"], documents: ["Volcanic islands"] });
+    const vector = Array.from({ length: 64 }, (_, i) => (i === 0 ? 1 : 0));
+    await call("POST", "/embed", { collection: "novectors", ids: ["x"], embeddings: [vector] });
+    const stored = await instance.chroma.getCollection({ name: "novectors" });
+    const { documents } = await stored.get({ ids: ["x"], include: ["documents"] });
+    expect(await keywordIds("novectors", "volcanic")).toEqual(documents[0] ? ["x"] : []);
+  });
+
+  it("deleting a collection deletes its index: a new one of that name starts empty", async () => {
+    await call("POST", "/embed", { collection: "short-lived", ids: ["k"], documents: ["Kangaroos hop"] });
+    expect(await keywordIds("short-lived", "kangaroo")).toEqual(["k"]);
+    expect((await call("DELETE", "/collections/short-lived")).status).toBe(200);
+    await call("POST", "/embed", { collection: "short-lived", ids: ["m"], documents: ["Meerkats watch"] });
+    expect(await keywordIds("short-lived", "kangaroo")).toEqual([]);
+    expect(await keywordIds("short-lived", "meerkat")).toEqual(["m"]);
+  });
+
+  it("Chroma's API (the gateway's passthrough): add, upsert, update, delete by id and by filter", async () => {
+    const chromaCall = (method: string, urlPath: string, body?: unknown) =>
+      call(method, `/chroma${CHROMA_NAMESPACE}${urlPath}`, body);
+    const created = await chromaCall("POST", "/collections", { name: "gateway" });
+    expect(created.status).toBe(200);
+    const id = created.body.id as string;
+    const vectors = (n: number) => Array.from({ length: n }, (_, i) => [i + 1, 0.5, 0.25]);
+
+    await chromaCall("POST", `/collections/${id}/add`, {
+      ids: ["g1", "g2"],
+      embeddings: vectors(2),
+      documents: ["Tulips bloom in spring", "Maple leaves in autumn"],
+      metadatas: [{ season: "spring" }, { season: "autumn" }],
+    });
+    expect(await keywordIds("gateway", "tulip")).toEqual(["g1"]);
+
+    await chromaCall("POST", `/collections/${id}/upsert`, {
+      ids: ["g3"],
+      embeddings: vectors(1),
+      documents: ["Snow covers pine trees"],
+      metadatas: [{ season: "winter" }],
+    });
+    expect(await keywordIds("gateway", "pine snow")).toEqual(["g3"]);
+
+    const updated = await chromaCall("POST", `/collections/${id}/update`, {
+      ids: ["g1"],
+      documents: ["Roses bloom in summer"],
+    });
+    expect(updated.status).toBeLessThan(300);
+    expect(await keywordIds("gateway", "tulips")).toEqual([]);
+    expect(await keywordIds("gateway", "roses")).toEqual(["g1"]);
+
+    await chromaCall("POST", `/collections/${id}/delete`, { ids: ["g2"] });
+    expect(await keywordIds("gateway", "maple")).toEqual([]);
+    await chromaCall("POST", `/collections/${id}/delete`, { where: { season: "winter" } });
+    expect(await keywordIds("gateway", "pine")).toEqual([]);
+    expect(await keywordIds("gateway", "bloom")).toEqual(["g1"]);
+
+    // A collection deleted through Chroma's API leaves no index behind.
+    expect((await chromaCall("DELETE", "/collections/gateway")).status).toBeLessThan(300);
+    const files = await readdir(path.join(instance.config.DATA_DIR, "keyword"));
+    expect(files.filter((file) => file.startsWith(id))).toEqual([]);
+  });
+});
+
+describe("search modes", () => {
+  const words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"];
+  beforeAll(async () => {
+    const res = await call("POST", "/embed", {
+      collection: "modes",
+      ids: words.map((_, i) => `w${i}`),
+      documents: words.map(
+        (word, i) => `${word} ${word} ${i % 2 === 0 ? "even" : "odd"} entry about ${word}s`,
+      ),
+      metadatas: words.map((_, i) => ({ parity: i % 2 === 0 ? "even" : "odd", n: i })),
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it("keyword ranks by BM25, with each hit's score and rank", async () => {
+    const res = await call("POST", "/search", { collection: "modes", query: "delta", mode: "keyword" });
+    expect(res.status).toBe(200);
+    expect(res.body.mode).toBe("keyword");
+    const [hit] = res.body.results as Hit[];
+    expect(res.body.results).toHaveLength(1);
+    expect(hit).toMatchObject({
+      id: "w3",
+      document: expect.stringContaining("delta"),
+      ranks: { keyword: 1 },
+    });
+    expect(hit!.score).toBeGreaterThan(0);
+    expect(hit!.keywordScore).toBe(hit!.score);
+  });
+
+  it("hybrid is the default for a text: both rankings fused, each hit with its ranks", async () => {
+    const res = await call("POST", "/search", { collection: "modes", query: "echo", nResults: 8 });
+    expect(res.status).toBe(200);
+    expect(res.body.mode).toBe("hybrid");
+    const hits = res.body.results as Hit[];
+    expect(hits).toHaveLength(8);
+    // The only keyword match is ranked by both, so it tops the fusion.
+    expect(hits[0]).toMatchObject({ id: "w4", ranks: { keyword: 1 } });
+    expect(hits[0]!.ranks!.vector).toBeGreaterThanOrEqual(1);
+    for (const hit of hits.slice(1)) {
+      expect(hit.ranks!.keyword).toBeNull();
+      expect(hit.keywordScore).toBeNull();
+      expect(hit.distance).toEqual(expect.any(Number));
+    }
+    const scores = hits.map((hit) => hit.score!);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    expect(hits[0]!.score).toBeCloseTo(1 / 61 + 1 / (60 + hits[0]!.ranks!.vector!), 10);
+  });
+
+  it("vector mode ranks by distance, as before", async () => {
+    const res = await call("POST", "/search", {
+      collection: "modes",
+      query: "echo",
+      mode: "vector",
+      nResults: 3,
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.mode).toBe("vector");
+    const distances = (res.body.results as Hit[]).map((hit) => hit.distance!);
+    expect(distances).toHaveLength(3);
+    expect(distances).toEqual([...distances].sort((a, b) => a - b));
+    expect(res.body.results[0].ranks).toBeUndefined();
+  });
+
+  it("metadata and content filters apply in every mode", async () => {
+    for (const mode of ["vector", "keyword", "hybrid"]) {
+      const res = await call("POST", "/search", {
+        collection: "modes",
+        query: "entry about alphas bravos charlies deltas",
+        mode,
+        where: { parity: "odd" },
+        whereDocument: { $contains: "bravo" },
+      });
+      expect(res.status).toBe(200);
+      expect((res.body.results as Hit[]).map((hit) => hit.id)).toEqual(["w1"]);
+    }
+    const keywordOdd = await keywordIds("modes", "entry", { where: { parity: "odd" } });
+    expect(keywordOdd.sort()).toEqual(["w1", "w3", "w5", "w7"]);
+  });
+
+  it("a query vector searches by vector; keyword and hybrid refuse it with a 400", async () => {
+    const queryEmbedding = Array.from({ length: 64 }, (_, i) => (i === 3 ? 1 : 0));
+    const byDefault = await call("POST", "/search", { collection: "modes", queryEmbedding });
+    expect(byDefault.status).toBe(200);
+    expect(byDefault.body.mode).toBe("vector");
+    for (const mode of ["keyword", "hybrid"]) {
+      const res = await call("POST", "/search", { collection: "modes", queryEmbedding, mode });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe("VALIDATION_FAILED");
+      expect(res.body.error.message).toMatch(/need a query text/);
+    }
+    const unknown = await call("POST", "/search", { collection: "modes", query: "x", mode: "sparse" });
+    expect(unknown.status).toBe(400);
+  });
+});
+
+describe("the saved index", () => {
+  const documents = Array.from(
+    { length: 60 },
+    (_, i) =>
+      `Record ${i} mentions ${["rivers", "mountains", "deserts"][i % 3]} and ${i % 7 === 0 ? "lighthouses" : "harbours"}`,
+  );
+  const keywordDir = () => path.join(instance.config.DATA_DIR, "keyword");
+
+  async function waitForSaved(dir: string) {
+    for (;;) {
+      const files = await readdir(dir).catch(() => [] as string[]);
+      if (files.some((file) => file.endsWith(".json")) && !files.some((file) => file.endsWith(".dirty")))
+        return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  async function searchAll(on: TestInstance) {
+    const results = [];
+    for (const query of ["rivers lighthouses", "mountains", "record 12", "harbours deserts"]) {
+      for (const mode of ["keyword", "hybrid"]) {
+        const res = await call("POST", "/search", { collection: "saved", query, mode, nResults: 20 }, on);
+        expect(res.status).toBe(200);
+        results.push(
+          (res.body.results as Hit[]).map((hit) => ({ id: hit.id, score: Number(hit.score!.toFixed(9)) })),
+        );
+      }
+    }
+    return results;
+  }
+
+  /** Another instance on the same Chroma, reading its keyword indexes from `dataDir`. */
+  async function restartOn(dataDir: string) {
+    return startTestInstance({
+      chromaUrl: chroma.url,
+      issuer: instance.issuer,
+      env: { DATA_DIR: dataDir, TENANT_ID: instance.config.TENANT_ID },
+    });
+  }
+
+  async function copyOfDataDir() {
+    const copy = await mkdtemp(path.join(os.tmpdir(), "vdb-instance-copy-"));
+    await cp(instance.config.DATA_DIR, copy, { recursive: true });
+    return copy;
+  }
+
+  beforeAll(async () => {
+    const res = await call("POST", "/embed", {
+      collection: "saved",
+      ids: documents.map((_, i) => `r${i}`),
+      documents,
+    });
+    expect(res.status).toBe(200);
+    await waitForSaved(keywordDir());
+  });
+
+  it("gives identical results after a restart, whether the file is kept, deleted or corrupted", async () => {
+    const before = await searchAll(instance);
+    expect(before[0]!.length).toBeGreaterThan(0);
+    for (const damage of ["none", "delete", "corrupt", "truncate"] as const) {
+      const dataDir = await copyOfDataDir();
+      const dir = path.join(dataDir, "keyword");
+      for (const file of (await readdir(dir)).filter((name) => name.endsWith(".json"))) {
+        const at = path.join(dir, file);
+        if (damage === "delete") await rm(at);
+        if (damage === "corrupt") await writeFile(at, '{"format":1}\n{"not":"an index"}');
+        if (damage === "truncate") await writeFile(at, "");
+      }
+      const restarted = await restartOn(dataDir);
+      try {
+        expect(await searchAll(restarted), damage).toEqual(before);
+      } finally {
+        await restarted.close();
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    }
+  });
+
+  it("a write whose index was never saved (a crash) is not lost: the marker makes it rebuild", async () => {
+    await waitForSaved(keywordDir());
+    // Chroma gets the write; the saved index is still the one from before it, with the marker.
+    await call("POST", "/embed", {
+      collection: "saved",
+      ids: ["r1"],
+      documents: ["Record 1 about volcanoes"],
+    });
+    const crashed = await copyOfDataDir();
+    expect((await readdir(path.join(crashed, "keyword"))).some((file) => file.endsWith(".dirty"))).toBe(true);
+    const restarted = await restartOn(crashed);
+    try {
+      expect(await keywordIds("saved", "volcanoes", {}, restarted)).toEqual(["r1"]);
+      expect(await searchAll(restarted)).toEqual(await searchAll(instance));
+    } finally {
+      await restarted.close();
+      await rm(crashed, { recursive: true, force: true });
+    }
+  });
+
+  it("a saved index that no longer has Chroma's ids is rebuilt", async () => {
+    await waitForSaved(keywordDir());
+    const stale = await copyOfDataDir();
+    // Written behind the instance's back (straight to Chroma): the saved index lacks r60.
+    const collection = await instance.chroma.getCollection({ name: "saved" });
+    await collection.add({
+      ids: ["r60"],
+      embeddings: [Array.from({ length: 64 }, () => 0.1)],
+      documents: ["Record 60 about glaciers"],
+    });
+    const restarted = await restartOn(stale);
+    try {
+      expect(await keywordIds("saved", "glaciers", {}, restarted)).toEqual(["r60"]);
+    } finally {
+      await restarted.close();
+      await rm(stale, { recursive: true, force: true });
+    }
+  });
+});
