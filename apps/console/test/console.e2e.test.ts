@@ -177,7 +177,20 @@ describe("the admin console, end to end in Chromium against a real control plane
     await results.waitFor();
     await results.getByText("30 days of paid vacation").first().waitFor();
     expect(await results.getByText("parking.txt").count()).toBe(0);
+    // Hybrid by default: each hit shows the fused score and its place in both rankings.
     await results.getByText("score").first().waitFor();
+    await results
+      .getByText(/keyword #1/)
+      .first()
+      .waitFor();
+    await results
+      .getByText(/vector #\d+/)
+      .first()
+      .waitFor();
+    await page.getByLabel("Mode").selectOption("keyword");
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    await page.getByText("(keyword search)").waitFor();
+    await results.getByText("score (BM25)").first().waitFor();
     await expectAccessible("search");
     await screenshot(page, "07-search-results");
     // A filter that cannot be built is explained on its row instead of being sent.

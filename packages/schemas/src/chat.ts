@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { DocumentId, idSchema, TenantId } from "./ids";
-import { CollectionName, DEFAULT_COLLECTION, WhereFilter } from "./instances";
+import { CollectionName, DEFAULT_COLLECTION, SearchMode, WhereFilter } from "./instances";
 import { PageInput } from "./pagination";
 
 /**
@@ -27,6 +27,8 @@ export const AskQuestionFields = z.strictObject({
   collection: CollectionName.default(DEFAULT_COLLECTION),
   /** How many passages to retrieve and offer as sources. */
   nResults: z.number().int().min(1).max(20).default(5),
+  /** How the passages are retrieved; default: the named database's mode for its collection, else hybrid. */
+  searchMode: SearchMode.optional(),
   where: WhereFilter.optional(),
 });
 
@@ -45,7 +47,7 @@ export const Citation = z.object({
   heading: z.string().nullable(),
   /** The start of the passage, for a tooltip. */
   snippet: z.string(),
-  /** Similarity to the question, 1 − cosine distance. */
+  /** Similarity to the question, 1 − cosine distance; 0 for a passage only the keyword search found. */
   score: z.number(),
 });
 export type Citation = z.infer<typeof Citation>;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { Citation } from "./chat";
 import { idSchema, TenantId } from "./ids";
-import { CollectionName, EmbeddingModelName, WhereFilter } from "./instances";
+import { CollectionName, EmbeddingModelName, SearchMode, WhereFilter } from "./instances";
 
 /**
  * Named databases (seed 004): a collection created with its own embedding model and chunking,
@@ -20,6 +20,8 @@ export const DatabaseFields = z.strictObject({
   dimension: z.number().int().min(1).max(8_192).optional(),
   chunkSize: z.number().int().min(50).max(2_000).default(400),
   chunkOverlap: z.number().int().min(0).max(500).default(50),
+  /** How its queries, and chats over it, search unless they say otherwise. */
+  searchMode: SearchMode.default("hybrid"),
 });
 
 export const CreateDatabaseInput = DatabaseFields.extend({ tenantId: TenantId }).refine(
@@ -36,6 +38,7 @@ export const Database = z.object({
   dimension: z.number().int(),
   chunkSize: z.number().int(),
   chunkOverlap: z.number().int(),
+  searchMode: SearchMode,
   createdAt: z.iso.datetime(),
 });
 export type Database = z.infer<typeof Database>;
@@ -75,6 +78,8 @@ export type ListDatabasesInput = z.infer<typeof ListDatabasesInput>;
 export const QueryDatabaseFields = z.strictObject({
   query: z.string().trim().min(1).max(4_000),
   nResults: z.number().int().min(1).max(50).default(5),
+  /** Default: the database's `searchMode`. */
+  mode: SearchMode.optional(),
   where: WhereFilter.optional(),
 });
 export const QueryDatabaseInput = DatabaseRef.extend(QueryDatabaseFields.shape);

@@ -1,5 +1,11 @@
 import { useMutation } from "@tanstack/react-query";
-import { DEFAULT_COLLECTION, SearchRequest, type SearchResponse } from "@vdb/schemas/instances";
+import {
+  DEFAULT_COLLECTION,
+  type SearchHit,
+  type SearchMode,
+  SearchRequest,
+  type SearchResponse,
+} from "@vdb/schemas/instances";
 import type { Tenant } from "@vdb/schemas/tenants";
 import { type FormEvent, useState } from "react";
 import { useOutletContext } from "react-router";
@@ -20,11 +26,18 @@ import {
   type ValueType,
 } from "../lib/where-builder";
 
+const SEARCH_MODES: { value: SearchMode; label: string }[] = [
+  { value: "hybrid", label: "Hybrid (meaning + words)" },
+  { value: "vector", label: "Vector (meaning)" },
+  { value: "keyword", label: "Keyword (BM25)" },
+];
+
 export function SearchPage() {
   const tenant = useOutletContext<Tenant>();
   const [query, setQuery] = useState("");
   const [collection, setCollection] = useState(DEFAULT_COLLECTION);
   const [nResults, setNResults] = useState("5");
+  const [mode, setMode] = useState<SearchMode>("hybrid");
   const [conditions, setConditions] = useState<Condition[]>([]);
   const [combinator, setCombinator] = useState<Combinator>("$and");
   const [errors, setErrors] = useState<FieldErrors>({});
@@ -46,6 +59,7 @@ export function SearchPage() {
       query: query.trim() === "" ? undefined : query,
       collection: collection.trim(),
       nResults: Number(nResults),
+      mode,
       ...(built.where ? { where: built.where } : {}),
     });
     if (!result.ok) return setErrors(result.errors);
@@ -90,6 +104,22 @@ export function SearchPage() {
                   value={nResults}
                   onChange={(e) => setNResults(e.target.value)}
                 />
+              )}
+            </Field>
+            <Field label="Mode" error={errors.mode}>
+              {(props) => (
+                <select
+                  {...props}
+                  name="mode"
+                  value={mode}
+                  onChange={(e) => setMode(e.target.value as SearchMode)}
+                >
+                  {SEARCH_MODES.map(({ value, label }) => (
+                    <option key={value} value={value}>
+                      {label}
+                    </option>
+                  ))}
+                </select>
               )}
             </Field>
           </div>
@@ -218,7 +248,7 @@ function SearchResults({ response }: { response: SearchResponse }) {
     <section className="panel" aria-labelledby="results-title">
       <h2 id="results-title">
         {response.results.length} result{response.results.length === 1 ? "" : "s"} in{" "}
-        <code>{response.collection}</code>
+        <code>{response.collection}</code> <span className="muted small">({response.mode} search)</span>
       </h2>
       {response.results.length === 0 ? (
         <EmptyState>Nothing matched. Try another query or loosen the filter.</EmptyState>
@@ -228,9 +258,7 @@ function SearchResults({ response }: { response: SearchResponse }) {
             <li key={hit.id} className="result">
               <div className="result-head">
                 <code className="result-id">{hit.id}</code>
-                <span className="score" title={`distance ${hit.distance ?? "—"}`}>
-                  score <strong>{formatScore(hit.distance)}</strong>
-                </span>
+                <HitScores hit={hit} mode={response.mode} />
               </div>
               {hit.document ? <p className="result-text">{hit.document}</p> : null}
               {hit.metadata && Object.keys(hit.metadata).length > 0 ? (
@@ -248,5 +276,39 @@ function SearchResults({ response }: { response: SearchResponse }) {
         </ol>
       )}
     </section>
+  );
+}
+
+/**
+ * Why a hit is where it is: its vector similarity, its BM25 score, and in hybrid mode its rank
+ * in each ranking beside the fused score it is ordered by.
+ */
+function HitScores({ hit, mode }: { hit: SearchHit; mode: SearchMode }) {
+  const similarity = (
+    <span className="score" title={`distance ${hit.distance ?? "—"}`}>
+      {mode === "vector" ? "score" : "similarity"} <strong>{formatScore(hit.distance)}</strong>
+    </span>
+  );
+  const bm25 = (
+    <span className="score" title="BM25 score of the query's words">
+      {mode === "keyword" ? "score (BM25)" : "BM25"}{" "}
+      <strong>{typeof hit.keywordScore === "number" ? hit.keywordScore.toFixed(2) : "—"}</strong>
+    </span>
+  );
+  if (mode === "vector") return similarity;
+  if (mode === "keyword") return bm25;
+  const rank = (value: number | null | undefined) => (typeof value === "number" ? `#${value}` : "not ranked");
+  return (
+    <span className="hit-scores">
+      <span className="score" title="Reciprocal rank fusion: the sum of 1 / (60 + rank) over both rankings">
+        score <strong>{hit.score?.toFixed(4) ?? "—"}</strong>
+      </span>
+      <span className="score">
+        vector {rank(hit.ranks?.vector)} · {similarity}
+      </span>
+      <span className="score">
+        keyword {rank(hit.ranks?.keyword)} · {bm25}
+      </span>
+    </span>
   );
 }

@@ -96,6 +96,7 @@ export async function* streamAnswer({
     query: data.message,
     collection: data.collection,
     nResults: data.nResults,
+    mode: data.searchMode,
     where: data.where,
   });
 

@@ -1,9 +1,10 @@
 import { AppError } from "@vdb/http/errors";
 import type { Citation } from "@vdb/schemas/chat";
 import { DocumentId } from "@vdb/schemas/ids";
-import { DEFAULT_COLLECTION, SearchResponse } from "@vdb/schemas/instances";
+import { DEFAULT_COLLECTION, type SearchMode, SearchResponse } from "@vdb/schemas/instances";
 import { callInstance } from "../data-plane/call-instance";
 import { instanceRefusal } from "../data-plane/instance-answer";
+import { databaseSearchMode } from "../databases/to-database";
 import type { Ctx } from "../lib/context";
 
 /** A retrieved passage offered to the answer as `[n]` (n = its rank, from 1). */
@@ -23,14 +24,24 @@ const asString = (value: unknown) => (typeof value === "string" && value !== "" 
 const asInteger = (value: unknown) => (typeof value === "number" && Number.isInteger(value) ? value : null);
 
 /**
- * The `nResults` passages nearest to the question in the tenant's instance, best first, as
+ * The `nResults` passages best matching the question in the tenant's instance, best first, as
  * numbered sources. A tenant with no documents yet (no default collection) has no sources; any
  * other refusal of the instance is raised with its own code and message.
  */
 export async function retrieveSources(
   ctx: Ctx,
-  input: { tenantId: string; query: string; collection: string; nResults: number; where?: unknown },
+  input: {
+    tenantId: string;
+    query: string;
+    collection: string;
+    nResults: number;
+    /** Default: the mode of the named database owning the collection, else hybrid. */
+    mode?: SearchMode | undefined;
+    where?: unknown;
+  },
 ): Promise<Source[]> {
+  const mode =
+    input.mode ?? (await databaseSearchMode(ctx.services.db, input.tenantId, input.collection)) ?? "hybrid";
   const result = await callInstance(ctx, {
     tenantId: input.tenantId,
     scope: "read",
@@ -39,6 +50,7 @@ export async function retrieveSources(
     body: {
       collection: input.collection,
       query: input.query,
+      mode,
       nResults: input.nResults,
       ...(input.where === undefined ? {} : { where: input.where }),
       include: ["documents", "metadatas", "distances"],

@@ -44,7 +44,7 @@ const embed = dataRoute(
 );
 const search = dataRoute(
   "/search",
-  "Semantic search in the tenant's instance (seed 000 `/search`)",
+  "Search the tenant's instance (seed 000 `/search`): `mode` hybrid (default for a `query`), vector (default for a `queryEmbedding`, the only mode for one) or keyword (BM25); `where` applies in every mode",
   SearchRequest,
   SearchResponse,
 );

@@ -52,6 +52,44 @@ describe("dataPlane.search (the console's search playground)", () => {
     expect(usage.totals.search).toBeGreaterThanOrEqual(1);
   });
 
+  it("searches in each mode over REST and tRPC; hybrid by default; a query vector only by vector", async () => {
+    const client = trpcAs(server.url, server.adminToken);
+    const rest = (body: object) =>
+      api(server.url, "POST", `/search?tenantId=${tenantId}`, { token: server.adminToken, body });
+    // "mail" is only in one document: keyword search finds it alone, with its BM25 score.
+    const keyword = await rest({ query: "mail", mode: "keyword" });
+    expect(keyword.status).toBe(200);
+    expect(keyword.body.mode).toBe("keyword");
+    expect(keyword.body.results).toEqual([
+      expect.objectContaining({ id: "dogs", score: expect.any(Number), ranks: { keyword: 1 } }),
+    ]);
+    const hybrid = await client.dataPlane.search.query({ tenantId, request: { query: "mail", nResults: 3 } });
+    expect(hybrid.mode).toBe("hybrid");
+    expect(hybrid.results).toHaveLength(3);
+    expect(hybrid.results[0]).toMatchObject({ id: "dogs", ranks: { keyword: 1 } });
+    const vector = await client.dataPlane.search.query({
+      tenantId,
+      request: { query: "mail", mode: "vector", nResults: 3, where: { topic: "money" } },
+    });
+    expect(vector.mode).toBe("vector");
+    expect(vector.results.map((hit) => hit.id)).toEqual(["tax"]);
+    const filteredKeyword = await rest({ query: "mail", mode: "keyword", where: { topic: "money" } });
+    expect(filteredKeyword.body.results).toEqual([]);
+
+    const queryEmbedding = Array.from({ length: 64 }, (_, i) => (i === 0 ? 1 : 0));
+    expect((await rest({ queryEmbedding, nResults: 1 })).body.mode).toBe("vector");
+    const refused = await rest({ queryEmbedding, mode: "hybrid" });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({
+      code: "VALIDATION_FAILED",
+      message: expect.stringMatching(/need a query text/),
+    });
+    const refusedOverTrpc = await client.dataPlane.search
+      .query({ tenantId, request: { queryEmbedding, mode: "keyword" } })
+      .catch((error: unknown) => error);
+    expect(refusedOverTrpc).toMatchObject({ data: { code: "BAD_REQUEST" } });
+  });
+
   it("answers the instance's own error for a collection that does not exist", async () => {
     const client = trpcAs(server.url, server.adminToken);
     const refused = await client.dataPlane.search

@@ -66,6 +66,7 @@ export async function createDatabase({
           dimension: collection.dimension,
           chunkSize: data.chunkSize,
           chunkOverlap: data.chunkOverlap,
+          searchMode: data.searchMode,
         })
         .returning();
       await recordAudit({

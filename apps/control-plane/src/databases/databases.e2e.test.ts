@@ -107,6 +107,7 @@ describe("seed 004: a named database from files", () => {
       dimension: 512,
       chunkSize: 60,
       chunkOverlap: 10,
+      searchMode: "hybrid",
     });
     expect(created.body.documents).toHaveLength(2);
     handbookId = created.body.database.id;
@@ -155,10 +156,17 @@ describe("seed 004: a named database from files", () => {
   it("keeps databases of different models side by side in one instance", async () => {
     const wide = await api(server.url, "POST", "/databases", {
       token: key,
-      body: { name: "hashed-notes", model: "hash", dimension: 32, chunkSize: 100, chunkOverlap: 0 },
+      body: {
+        name: "hashed-notes",
+        model: "hash",
+        dimension: 32,
+        chunkSize: 100,
+        chunkOverlap: 0,
+        searchMode: "keyword",
+      },
     });
     expect(wide.status, JSON.stringify(wide.body)).toBe(201);
-    expect(wide.body).toMatchObject({ model: "hash", dimension: 32 });
+    expect(wide.body).toMatchObject({ model: "hash", dimension: 32, searchMode: "keyword" });
     const empty = await api(server.url, "GET", `/database/${wide.body.id}/status`, { token: key });
     expect(empty.body).toMatchObject({ state: "empty", documents: { total: 0 }, chunks: 0 });
 
@@ -172,6 +180,17 @@ describe("seed 004: a named database from files", () => {
       body: { query: "The quarterly review is on Friday.", nResults: 1 },
     });
     expect(found.body.results[0].title).toBe("note");
+    // Its queries search by keyword unless they say otherwise: no shared word, no result.
+    const query = (body: object) =>
+      api(server.url, "POST", `/database/${wide.body.id}/query`, { token: key, body });
+    expect((await query({ query: "meeting schedule", nResults: 1 })).body.results).toEqual([]);
+    const byVector = await query({ query: "meeting schedule", nResults: 1, mode: "vector" });
+    expect(byVector.body.results.map((result: { title: string }) => result.title)).toEqual(["note"]);
+    const badMode = await api(server.url, "POST", "/databases", {
+      token: key,
+      body: { name: "bad-mode", searchMode: "sparse" },
+    });
+    expect(badMode.status).toBe(400);
 
     // The instance holds both, each with its own model and dimension.
     const collections = await trpcAs(server.url, server.adminToken).databases.list.query({ tenantId });

@@ -4,7 +4,10 @@ import { retrieveSources } from "../chat/retrieve-sources";
 import type { Ctx } from "../lib/context";
 import { findDatabaseOrThrow } from "./to-database";
 
-/** Seed 004, step 3: the passages nearest a query, embedded with the database's own model. */
+/**
+ * Seed 004, step 3: the passages best matching a query, in the query's mode or the database's
+ * own (vector search embeds with the database's own model).
+ */
 export async function queryDatabase({
   ctx,
   input,
@@ -20,6 +23,7 @@ export async function queryDatabase({
     query: data.query,
     collection: row.name,
     nResults: data.nResults,
+    mode: data.mode ?? row.searchMode,
     ...(data.where ? { where: data.where } : {}),
   });
   ctx.services.usage.record({ tenantId: data.tenantId, kind: "search", quantity: 1 });

@@ -174,6 +174,10 @@ export const databasesRest = restApp()
           ...(number("chunk_overlap", "chunkOverlap") !== undefined
             ? { chunkOverlap: number("chunk_overlap", "chunkOverlap") }
             : {}),
+          // Validated by the verb's schema: an unknown mode is a 400 naming the field.
+          ...(field("search_mode", "searchMode")
+            ? { searchMode: field("search_mode", "searchMode") as never }
+            : {}),
         },
       });
     } catch (error) {

@@ -1,5 +1,6 @@
 import { AppError } from "@vdb/http/errors";
 import type { Database } from "@vdb/schemas/databases";
+import type { SearchMode } from "@vdb/schemas/instances";
 import { and, eq } from "drizzle-orm";
 import type { Database as Store } from "../lib/db/client";
 import { databases } from "../lib/db/schema";
@@ -15,6 +16,7 @@ export function toDatabase(row: DatabaseRow): Database {
     dimension: row.dimension,
     chunkSize: row.chunkSize,
     chunkOverlap: row.chunkOverlap,
+    searchMode: row.searchMode,
     createdAt: row.createdAt.toISOString(),
   };
 }
@@ -32,6 +34,20 @@ export async function findDatabaseOrThrow(
     .limit(1);
   if (!row) throw new AppError({ code: "NOT_FOUND", message: `No database ${databaseId} in this tenant` });
   return row;
+}
+
+/** The search mode of the named database owning `collection`, if one does. */
+export async function databaseSearchMode(
+  db: Store,
+  tenantId: string,
+  collection: string,
+): Promise<SearchMode | null> {
+  const [row] = await db
+    .select({ searchMode: databases.searchMode })
+    .from(databases)
+    .where(and(eq(databases.tenantId, tenantId), eq(databases.name, collection)))
+    .limit(1);
+  return row?.searchMode ?? null;
 }
 
 /** The chunking a named database fixes for documents in its collection, if one owns it. */

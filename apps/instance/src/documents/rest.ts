@@ -36,11 +36,17 @@ const search = createRoute({
   method: "post",
   path: "/search",
   tags,
-  summary: "Nearest documents to a query text or vector, nearest first; needs read",
+  summary: "Best documents for a query text or vector, best first; needs read",
+  description:
+    "`mode`: `hybrid` (default for a `query`: vector and BM25 rankings, each 100 deep, fused by reciprocal rank, " +
+    "k = 60), `vector` (default for a `queryEmbedding`, and the only mode for one: keyword and hybrid refuse it " +
+    "with 400) or `keyword` (BM25 over the collection's documents, stemmed, English stop words dropped). " +
+    "`where` and `whereDocument` apply in every mode. Keyword and hybrid hits carry `score` (what they are " +
+    "ranked by), `keywordScore` (BM25) and `ranks` (place in each ranking, null where absent).",
   security: SECURITY,
   middleware: [requireScope("read")] as const,
   request: jsonBody(SearchRequest),
-  responses: { 200: jsonContent(SearchResponse, "Matches, nearest first"), ...ERROR_RESPONSES },
+  responses: { 200: jsonContent(SearchResponse, "Matches, best first"), ...ERROR_RESPONSES },
 });
 
 const remove = createRoute({

@@ -134,9 +134,22 @@ describe("vdb, from a new tenant to search", { timeout: 60_000 }, () => {
     const found = await runVdb(["search", "rotate API keys password manager", "-n", "2"], withKey());
     expect(found.code).toBe(0);
     const [first] = found.stdout.split("\n\n");
+    // Hybrid by default: the hit's distance, BM25 score and place in both rankings.
     expect(first).toMatch(
-      /^1\. guide\.md · Security {2}\(distance \d\.\d{3}\)\n {3}doc_\w+:0\n {3}.*password manager/,
+      /^1\. guide\.md · Security {2}\(distance \d\.\d{3}; bm25 \d+\.\d{2}; vector #\d+, keyword #1\)\n {3}doc_\w+:0\n {3}.*password manager/,
     );
+    const byKeyword = await runVdb(
+      ["search", "rotate password manager", "--mode", "keyword", "--json"],
+      withKey(),
+    );
+    const keywordHits = JSON.parse(byKeyword.stdout) as { mode: string; results: { document: string }[] };
+    expect(keywordHits.mode).toBe("keyword");
+    expect(keywordHits.results.every((hit) => /rotat|password|manag/i.test(hit.document))).toBe(true);
+    const byVector = await runVdb(
+      ["search", "rotate password manager", "--mode", "vector", "-n", "1"],
+      withKey(),
+    );
+    expect(byVector.stdout).toMatch(/^1\. .* {2}\(distance \d\.\d{3}\)\n/);
 
     const narrowed = await runVdb(
       ["search", "password", "--tenant", "acme", "--where", '{"title":"notes.txt"}', "--json"],

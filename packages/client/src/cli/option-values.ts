@@ -22,6 +22,20 @@ export function integerValue(
   return value;
 }
 
+/** A flag that takes one of a few words, e.g. `--mode keyword`, or undefined when it was not given. */
+export function choiceValue<T extends string>(
+  values: OptionValues,
+  name: string,
+  choices: readonly T[],
+): T | undefined {
+  const raw = stringValue(values, name);
+  if (raw === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(raw)) {
+    throw new UsageError(`--${name} must be one of ${choices.join(", ")}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
 /** A flag holding a JSON object, e.g. `--where '{"lang":"en"}'`. */
 export function jsonObjectValue(values: OptionValues, name: string): Record<string, unknown> | undefined {
   const raw = stringValue(values, name);

@@ -39,6 +39,10 @@ describe("command-line mistakes", () => {
     ],
     [["search", "q", "--where", "[1]"], /^error: --where must be a JSON object/],
     [["search", "q", "-n", "zero"], /^error: --results must be a whole number from 1 to 1000, got "zero"\n/],
+    [
+      ["search", "q", "--mode", "sparse"],
+      /^error: --mode must be one of vector, keyword, hybrid, got "sparse"\n/,
+    ],
     [["search", "two", "words"], /^error: unexpected argument "words"\n/],
     [["search"], /^error: missing "<query>"\n/],
     [

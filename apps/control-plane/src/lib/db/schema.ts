@@ -1,3 +1,4 @@
+import type { SearchMode } from "@vdb/schemas/instances";
 import { sql } from "drizzle-orm";
 import {
   bigserial,
@@ -344,6 +345,8 @@ export const databases = pgTable(
     dimension: integer("dimension").notNull(),
     chunkSize: integer("chunk_size").notNull(),
     chunkOverlap: integer("chunk_overlap").notNull(),
+    /** Its queries' search mode unless they name one: vector | keyword | hybrid. */
+    searchMode: text("search_mode").$type<SearchMode>().notNull().default("hybrid"),
     createdAt: createdAt(),
   },
   (table) => [uniqueIndex("databases_tenant_name_idx").on(table.tenantId, table.name)],

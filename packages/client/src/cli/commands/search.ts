@@ -1,13 +1,13 @@
-import type { SearchResponse } from "@vdb/schemas/instances";
+import { type SearchHit, SearchMode, type SearchResponse } from "@vdb/schemas/instances";
 import { type Command, TENANT_OPTION } from "../command";
-import { integerValue, jsonObjectValue, singleArgument, stringValue } from "../option-values";
+import { choiceValue, integerValue, jsonObjectValue, singleArgument, stringValue } from "../option-values";
 
 const SNIPPET_CHARS = 240;
 
 export const search: Command = {
   path: ["search"],
-  usage: '"<query>" --tenant <slug|id> [-n <count>] [--where <json>] [--collection <name>]',
-  summary: "Semantic search in a tenant's documents",
+  usage: '"<query>" --tenant <slug|id> [-n <count>] [--mode <mode>] [--where <json>] [--collection <name>]',
+  summary: "Search a tenant's documents (hybrid, vector or keyword)",
   options: {
     tenant: TENANT_OPTION,
     results: {
@@ -16,18 +16,25 @@ export const search: Command = {
       value: "<count>",
       description: "How many results, 1-1000 (default: 5)",
     },
+    mode: {
+      type: "string",
+      value: "<mode>",
+      description: "hybrid (default: meaning and words fused), vector (meaning) or keyword (BM25 on words)",
+    },
     where: { type: "string", value: "<json>", description: `Metadata filter, e.g. '{"documentId":"doc_…"}'` },
     collection: { type: "string", value: "<name>", description: 'Collection to search (default: "default")' },
   },
   maxArguments: 1,
   examples: [
     'vdb search "how many vacation days" --tenant acme -n 3',
+    'vdb search "error E1234" --mode keyword',
     `vdb search "parking" --where '{"title":"faq.html"}'`,
   ],
   prefers: "apiKey",
   async run({ args, values, session }) {
     const query = singleArgument(args, '"<query>"');
     const nResults = integerValue(values, "results", { min: 1, max: 1_000 }) ?? 5;
+    const mode = choiceValue(values, "mode", SearchMode.options);
     const where = jsonObjectValue(values, "where");
     const collection = stringValue(values, "collection");
     const tenantRef = stringValue(values, "tenant");
@@ -38,7 +45,13 @@ export const search: Command = {
         : (await session.resolveTenant(tenantRef)).id;
     const response = await session.rest<SearchResponse>("POST", "/search", {
       query: { tenantId },
-      body: { query, nResults, ...(where ? { where } : {}), ...(collection ? { collection } : {}) },
+      body: {
+        query,
+        nResults,
+        ...(mode ? { mode } : {}),
+        ...(where ? { where } : {}),
+        ...(collection ? { collection } : {}),
+      },
     });
     session.print(response, () => {
       if (response.results.length === 0) return "No results.";
@@ -52,14 +65,24 @@ export const search: Command = {
           ]
             .filter(Boolean)
             .join(" · ");
-          const distance = typeof hit.distance === "number" ? `  (distance ${hit.distance.toFixed(3)})` : "";
-          return `${index + 1}. ${source}${distance}\n   ${hit.id}\n   ${snippet(hit.document ?? "")}`;
+          return `${index + 1}. ${source}${scoresOf(hit)}\n   ${hit.id}\n   ${snippet(hit.document ?? "")}`;
         })
         .join("\n\n");
     });
     return 0;
   },
 };
+
+/** What ranked the hit: its distance, BM25 score and, in hybrid, its rank in each ranking. */
+function scoresOf(hit: SearchHit): string {
+  const parts: string[] = [];
+  if (typeof hit.distance === "number") parts.push(`distance ${hit.distance.toFixed(3)}`);
+  if (typeof hit.keywordScore === "number") parts.push(`bm25 ${hit.keywordScore.toFixed(2)}`);
+  if (hit.ranks && hit.ranks.vector !== undefined && hit.ranks.keyword !== undefined) {
+    parts.push(`vector #${hit.ranks.vector ?? "-"}, keyword #${hit.ranks.keyword ?? "-"}`);
+  }
+  return parts.length > 0 ? `  (${parts.join("; ")})` : "";
+}
 
 function snippet(text: string): string {
   const flat = text.replace(/\s+/g, " ").trim();
