@@ -1,0 +1,1 @@
+ALTER TABLE "databases" ADD COLUMN "search_mode" text DEFAULT 'hybrid' NOT NULL;
