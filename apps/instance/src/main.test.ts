@@ -166,16 +166,17 @@ describe("the instance process", () => {
   });
 
   it("embeds with use-lite in worker threads, loaded through tsx as in production, and stops them on SIGTERM", async () => {
+    const useLiteTenant = newId("tenant");
     const instance = await startInstance({
-      TENANT_ID: newId("tenant"),
+      TENANT_ID: useLiteTenant,
       DATA_DIR: path.join(dataDir, "use-lite"),
       MODEL_NAME: "use-lite",
       DIMENSION: "512",
       EMBED_WORKERS: "2",
     });
-    const health = await instanceApi(instance.url, "GET", "/healthz");
+    const token = await issuer.mint({ tenant: useLiteTenant, scopes: ["write"] });
+    const health = await instanceApi(instance.url, "GET", "/healthz", { token });
     expect(health.body).toMatchObject({ status: "ok", model: "use-lite", dimension: 512 });
-    const token = await issuer.mint({ tenant: health.body.tenantId, scopes: ["write"] });
     const texts = Array.from(
       { length: 20 },
       (_, index) => `note ${index} about ${index % 2 ? "cats" : "invoices"}`,

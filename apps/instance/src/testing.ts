@@ -187,6 +187,9 @@ export async function startTestInstance(
     TOKEN_ISSUER: issuer.issuer,
     CHROMA_URL: chromaUrl,
     LOG_LEVEL: process.env.LOG_LEVEL ?? "silent",
+    // The test issuer's tokens are direct callers, limited at the plan's rate: enterprise's leaves
+    // room for suites that send dozens of requests a second (set PLAN to test the limit itself).
+    PLAN: "enterprise",
     ...(ownDataDir ? { DATA_DIR: ownDataDir } : {}),
     ...opts.env,
   });

@@ -208,7 +208,7 @@ describe("open routes", () => {
     expect(res.body).toMatchObject({
       status: "ok",
       tenantId: instance.config.TENANT_ID,
-      plan: "starter",
+      plan: "enterprise",
       model: "hash",
       dimension: 64,
       maxDocs: 5_000,
