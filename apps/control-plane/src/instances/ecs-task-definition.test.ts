@@ -46,7 +46,7 @@ const TENANT = "ten_0123456789abcdefghij";
 /** Per tenant: never in the template, always from the runtime (DESIGN.md, instance config). */
 const PER_TENANT = ["TENANT_ID", "PLAN", "MODEL_NAME", "DIMENSION", "MAX_DOCS"];
 /** Schema keys the ECS deployment deliberately leaves unset, with the reason in infra/ecs/README.md. */
-const DELIBERATELY_UNSET = ["CHROMA_URL"];
+const DELIBERATELY_UNSET = ["CHROMA_URL", "REVOCATION_REFRESH_MS"];
 
 const container = template.containerDefinitions.find((definition) => definition.name === CONTAINER)!;
 const templateEnv = Object.fromEntries(container.environment.map(({ name, value }) => [name, value]));
