@@ -166,8 +166,11 @@ describe("API key lifecycle", () => {
   });
 
   it("a key is rate limited to its plan (starter: 10/s, bursts of 20), with Retry-After", async () => {
-    const key = await trpcAs(server.url, server.adminToken).keys.create.mutate({
-      tenantId,
+    // A tenant of its own: a key's requests also spend its tenant's bucket, which the tests above drew on.
+    const client = trpcAs(server.url, server.adminToken);
+    const burstTenant = await client.tenants.create.mutate({ slug: "burst", name: "Burst" });
+    const key = await client.keys.create.mutate({
+      tenantId: burstTenant.id,
       name: "burst",
       scopes: ["read"],
     });
