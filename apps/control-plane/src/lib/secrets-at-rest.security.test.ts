@@ -226,9 +226,11 @@ describe.runIf(testStoreKind() === "pglite")("a control plane's first start on e
       expect(readdirSync(dataDir)).toEqual(expect.arrayContaining(["pglite", "blobs", "master-key"]));
       expect(looseEntries(dataDir)).toEqual([]);
 
-      const log = cp.output();
-      expect(log).toContain("/api/v1/uploads/[redacted]");
-      expect(log).not.toContain(uploadToken);
+      // The access-log line reaches the child's stdout after the answer: wait for it, not a race.
+      await expect
+        .poll(() => cp.output(), { timeout: 60_000, interval: 100 })
+        .toContain("/api/v1/uploads/[redacted]");
+      expect(cp.output()).not.toContain(uploadToken);
     } finally {
       await cp.stop();
     }
