@@ -2,6 +2,7 @@ import { trpcServer } from "@hono/trpc-server";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { answerErrorsAsJson, limitBodySize, serveApiDocs } from "@vdb/http/app-defaults";
 import { retryAfterOf } from "@vdb/http/errors";
+import { rejectUncleanInput } from "@vdb/http/input-hygiene";
 import type { Principal } from "@vdb/schemas/auth";
 import { PLANS } from "@vdb/schemas/plans";
 import { auditRest } from "./audit/rest";
@@ -45,13 +46,23 @@ export function createApp(services: Services) {
   // Uploads stream files of up to the plan's size; their own route enforces the signed limit.
   // The Chroma gateway takes Chroma-sized batches: its own limit, GATEWAY_MAX_BODY_BYTES.
   const limitBody = limitBodySize(services.config.MAX_BODY_BYTES);
+  const isStreamedUpload = (path: string) =>
+    path.startsWith(UPLOAD_ROUTE_PREFIX) ||
+    MULTIPART_UPLOAD_PATH.test(path) ||
+    DATABASE_CREATE_PATH.test(path);
   app.use((c, next) =>
-    c.req.path.startsWith(CHROMA_GATEWAY_PREFIX) ||
-    c.req.path.startsWith(UPLOAD_ROUTE_PREFIX) ||
-    MULTIPART_UPLOAD_PATH.test(c.req.path) ||
-    DATABASE_CREATE_PATH.test(c.req.path)
+    c.req.path.startsWith(CHROMA_GATEWAY_PREFIX) || isStreamedUpload(c.req.path)
       ? next()
       : limitBody(c, next),
+  );
+  // NULs, lone surrogates and deep nesting are refused on every surface. tRPC checks its own
+  // input and the Chroma gateway its streamed bodies (each in its own error shape); files are
+  // the blob store's, not input to check.
+  const checkInput = rejectUncleanInput({ skipBody: isStreamedUpload });
+  app.use((c, next) =>
+    c.req.path.startsWith("/trpc/") || c.req.path.startsWith(CHROMA_GATEWAY_PREFIX)
+      ? next()
+      : checkInput(c, next),
   );
 
   app.get("/health", async (c) => {

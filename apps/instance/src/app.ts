@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { EmbeddingProvider } from "@vdb/embeddings/provider";
 import { answerErrorsAsJson, limitBodySize, serveApiDocs } from "@vdb/http/app-defaults";
+import { rejectUncleanInput } from "@vdb/http/input-hygiene";
 import { requestContext } from "@vdb/http/request-context";
 import { TokenBuckets } from "@vdb/http/token-buckets";
 import { INSTANCE_MAX_BODY_BYTES, MAX_BATCH } from "@vdb/schemas/instances";
@@ -98,6 +99,8 @@ export function createInstanceApp(opts: InstanceAppOptions) {
     }),
   );
   app.use(limitBodySize(maxBodyBytes));
+  // Chroma's API streams its bodies on whole and checks them as they pass (see passthrough).
+  app.use(rejectUncleanInput({ skipBody: (path) => path.startsWith("/chroma/") }));
 
   app.route("/", healthRest);
   app.route("/", documentsRest);

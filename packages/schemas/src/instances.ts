@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { TenantId } from "./ids";
+import { MAX_WHERE_DEPTH, nestingDepth } from "./input-hygiene";
 import { Plan } from "./plans";
 
 /**
@@ -98,34 +99,52 @@ const FieldOperators = z
   .partial()
   .refine((ops) => Object.keys(ops).length === 1, { message: "use exactly one operator per field" });
 
+/** A filter nested past MAX_WHERE_DEPTH is refused before the recursive schema walks it. */
+function capWhereDepth(value: unknown, ctx: z.RefinementCtx): unknown {
+  if (nestingDepth(value, MAX_WHERE_DEPTH) > MAX_WHERE_DEPTH) {
+    ctx.addIssue({
+      code: "custom",
+      message: `is nested more than ${MAX_WHERE_DEPTH} levels deep`,
+      input: value,
+    });
+  }
+  return value;
+}
+
 // Recursive schemas carry an id so OpenAPI generators emit a $ref instead of recursing forever.
 export const WhereFilter: z.ZodType<Where> = z
-  .lazy(() =>
-    z.union([
-      z.strictObject({ $and: z.array(WhereFilter).min(2) }),
-      z.strictObject({ $or: z.array(WhereFilter).min(2) }),
-      z
-        .record(
-          z.string().regex(/^[^$]/, { message: "unknown operator; use $and, $or or a field name" }),
-          z.union([Scalar, FieldOperators]),
-        )
-        .refine((value) => Object.keys(value).length === 1, {
-          message: "one field per object; combine several with $and",
-        }),
-    ]),
+  .preprocess(
+    capWhereDepth,
+    z.lazy(() =>
+      z.union([
+        z.strictObject({ $and: z.array(WhereFilter).min(2) }),
+        z.strictObject({ $or: z.array(WhereFilter).min(2) }),
+        z
+          .record(
+            z.string().regex(/^[^$]/, { message: "unknown operator; use $and, $or or a field name" }),
+            z.union([Scalar, FieldOperators]),
+          )
+          .refine((value) => Object.keys(value).length === 1, {
+            message: "one field per object; combine several with $and",
+          }),
+      ]),
+    ),
   )
   .meta({ id: "WhereFilter", description: "Chroma metadata filter" });
 
 export const WhereDocumentFilter: z.ZodType<Where> = z
-  .lazy(() =>
-    z.union([
-      z.strictObject({ $contains: z.string().min(1) }),
-      z.strictObject({ $not_contains: z.string().min(1) }),
-      z.strictObject({ $regex: z.string().min(1) }),
-      z.strictObject({ $not_regex: z.string().min(1) }),
-      z.strictObject({ $and: z.array(WhereDocumentFilter).min(2) }),
-      z.strictObject({ $or: z.array(WhereDocumentFilter).min(2) }),
-    ]),
+  .preprocess(
+    capWhereDepth,
+    z.lazy(() =>
+      z.union([
+        z.strictObject({ $contains: z.string().min(1) }),
+        z.strictObject({ $not_contains: z.string().min(1) }),
+        z.strictObject({ $regex: z.string().min(1) }),
+        z.strictObject({ $not_regex: z.string().min(1) }),
+        z.strictObject({ $and: z.array(WhereDocumentFilter).min(2) }),
+        z.strictObject({ $or: z.array(WhereDocumentFilter).min(2) }),
+      ]),
+    ),
   )
   .meta({ id: "WhereDocumentFilter", description: "Chroma document-content filter" });
 

@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import { AppError } from "@vdb/http/errors";
+import { assertCleanInput } from "@vdb/http/input-hygiene";
 import { CreateUploadInput } from "@vdb/schemas/documents";
 import { newId } from "@vdb/schemas/ids";
 import { PLANS, type Plan } from "@vdb/schemas/plans";
@@ -161,6 +162,11 @@ export async function receiveFiles({
 
   try {
     await received;
+    // The form's text is input like any JSON body's: the same rules.
+    assertCleanInput(
+      { ...fields, ...Object.fromEntries(files.map((file, i) => [`file.${i}`, file.filename])) },
+      "(form)",
+    );
     return { fields, files };
   } catch (error) {
     // Stop reading: the rest of the body is never pulled off the socket.

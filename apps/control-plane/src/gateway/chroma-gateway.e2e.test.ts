@@ -231,6 +231,32 @@ describe("the stock chromadb client against the gateway", () => {
     expect(await raw.json()).toMatchObject({ error: "InvalidArgumentError" });
   });
 
+  it("refuses a streamed batch with a NUL in its last document (400 in Chroma's shape), writing nothing", async () => {
+    const collection = await chromaFor(server, keys.a).createCollection({
+      name: "hygiene",
+      embeddingFunction: null,
+    });
+    const documents = Array.from({ length: 300 }, (_, i) => `${"x".repeat(1_000)} ${i}`);
+    documents[299] = "bad\u0000";
+    // Past the gateway's 64 KiB buffered size: checked as it streams to the instance.
+    const body = JSON.stringify({
+      ids: documents.map((_, i) => String(i)),
+      embeddings: documents.map((_, i) => vector(i)),
+      documents,
+    });
+    expect(body.length).toBeGreaterThan(64 * 1024);
+    const refused = await fetch(`${server.url}${NAMESPACE}/collections/${collection.id}/add`, {
+      method: "POST",
+      headers: { "x-chroma-token": keys.a, "content-type": "application/json" },
+      body,
+    });
+    expect(refused.status).toBe(400);
+    const answer = (await refused.json()) as { error: string; message: string };
+    expect(answer.error).toBe("InvalidArgumentError");
+    expect(answer.message).toContain("documents.299");
+    expect(await collection.count()).toBe(0);
+  });
+
   it("past the plan's document quota: ChromaQuotaExceededError with VDB's message, nothing written", async () => {
     const chroma = chromaFor(server, keys.b);
     const collection = await chroma.createCollection({ name: "full", embeddingFunction: null });

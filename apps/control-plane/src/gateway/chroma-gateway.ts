@@ -1,6 +1,7 @@
 import { Readable } from "node:stream";
 import { limitBodySize } from "@vdb/http/app-defaults";
 import { AppError, toAppError } from "@vdb/http/errors";
+import { assertCleanJsonBytes, assertCleanRequestLine, checkedJsonStream } from "@vdb/http/input-hygiene";
 import { chromaScope } from "@vdb/schemas/chroma-api";
 import { PLANS } from "@vdb/schemas/plans";
 import { type Context, Hono } from "hono";
@@ -68,14 +69,21 @@ export function chromaGateway(opts: { maxBodyBytes: number }) {
         message: `${c.req.method} ${path} is not available through the VDB gateway (each tenant has one Chroma namespace)`,
       });
     }
-    const body = await requestBody(c);
-    const answer = await openOnInstance(ctxOf(c), {
-      tenantId: principal.tenantId,
-      scope,
-      method: c.req.method,
-      path: `/chroma${path}${new URL(c.req.url).search}`,
-      ...body,
-    });
+    assertCleanRequestLine(path, c.req.url);
+    const { flaw, ...body } = await requestBody(c);
+    let answer: Awaited<ReturnType<typeof openOnInstance>>;
+    try {
+      answer = await openOnInstance(ctxOf(c), {
+        tenantId: principal.tenantId,
+        scope,
+        method: c.req.method,
+        path: `/chroma${path}${new URL(c.req.url).search}`,
+        ...body,
+      });
+    } catch (error) {
+      // A flaw found mid-stream cut the body off, so the instance never had all of it.
+      throw flaw?.() ?? error;
+    }
     const contentType = answer.contentType ?? "application/json";
     if (answer.status >= 400) {
       const text = await readAll(answer.body);
@@ -113,18 +121,30 @@ export function chromaGateway(opts: { maxBodyBytes: number }) {
   return gateway;
 }
 
-/** The request's body: none, bytes in hand when small, else a stream (with its length when known). */
+/**
+ * The request's body: none, bytes in hand when small, else a stream (with its length when
+ * known). Either is held to the input rules (see `@vdb/schemas/input-hygiene`) without a parse:
+ * bytes in hand at once, a stream as it passes, failing at its first flaw (`flaw` says which).
+ */
 async function requestBody(
   c: Context<AppEnv>,
-): Promise<{ body?: Buffer | Readable; contentLength?: number }> {
+): Promise<{ body?: Buffer | Readable; contentLength?: number; flaw?: () => AppError | null }> {
   if (c.req.method === "GET" || c.req.method === "HEAD" || !c.req.raw.body) return {};
   const header = c.req.header("content-length");
   const length = header === undefined ? undefined : Number.parseInt(header, 10);
   if (length !== undefined && length <= BUFFERED_BODY_BYTES) {
-    return { body: Buffer.from(await c.req.arrayBuffer()) };
+    const bytes = Buffer.from(await c.req.arrayBuffer());
+    assertCleanJsonBytes(bytes);
+    return { body: bytes };
   }
-  const stream = Readable.fromWeb(c.req.raw.body as import("node:stream/web").ReadableStream);
-  return { body: stream, ...(length === undefined ? {} : { contentLength: length }) };
+  const checked = checkedJsonStream(
+    Readable.fromWeb(c.req.raw.body as import("node:stream/web").ReadableStream),
+  );
+  return {
+    body: checked.stream,
+    flaw: checked.flaw,
+    ...(length === undefined ? {} : { contentLength: length }),
+  };
 }
 
 async function readAll(stream: Readable): Promise<string> {

@@ -1,4 +1,5 @@
 import { initTRPC } from "@trpc/server";
+import { assertCleanInput } from "@vdb/http/input-hygiene";
 import type { Principal } from "@vdb/schemas/auth";
 import type { RequestMeta } from "../lib/context";
 import { toAppError, toTRPCError } from "../lib/errors";
@@ -36,8 +37,14 @@ const t = initTRPC.context<TrpcContext>().create({
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-const withServices = t.middleware(async ({ ctx, next }) => {
+const withServices = t.middleware(async ({ ctx, next, getRawInput }) => {
   if (ctx.authFailure) throw toTRPCError(ctx.authFailure);
+  // The REST surfaces' input rules (no NUL or lone surrogate, bounded nesting), before any schema walks it.
+  try {
+    assertCleanInput(await getRawInput(), "(input)");
+  } catch (error) {
+    throw toTRPCError(error);
+  }
   const result = await next({ ctx: { services: ctx.services as Services } });
   // Domain errors arrive wrapped as INTERNAL_SERVER_ERROR; give them their own tRPC code.
   if (!result.ok) throw toTRPCError(result.error);

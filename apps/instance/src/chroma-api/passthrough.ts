@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import { AppError, validationError } from "@vdb/http/errors";
+import { assertCleanJsonBytes, checkedJsonStream } from "@vdb/http/input-hygiene";
 import { createUpstreamClient } from "@vdb/http/upstream-client";
 import { CHROMA_NAMESPACE, chromaScope, chromaWriteTarget } from "@vdb/schemas/chroma-api";
 import { type Context, Hono } from "hono";
@@ -96,16 +97,22 @@ export const chromaPassthrough = new Hono<InstanceEnv>().all(`${PREFIX}/api/v2/*
   const target = chromaWriteTarget(c.req.method, path);
   if (c.req.method === "POST" && path.endsWith("/query")) {
     const body = Buffer.from(await c.req.arrayBuffer());
+    assertCleanJsonBytes(body);
     parseFields(body, ["n_results"], QueryBody);
     return forwardToChroma(c, url, body);
   }
   const recordWrite = recordWriteTarget(c.req.method, path);
   if (!recordWrite) {
-    const response = await forwardToChroma(c, url, streamedBody(c));
+    const streamed = streamedBody(c);
+    const response = await forwardToChroma(c, url, streamed).catch((error: unknown) => {
+      // A flaw found mid-stream cut the body off: Chroma never had all of it.
+      throw streamed?.flaw() ?? error;
+    });
     if (c.req.method === "DELETE") await dropDeletedKeywordIndexes(services);
     return response;
   }
   const body = Buffer.from(await c.req.arrayBuffer());
+  assertCleanJsonBytes(body);
   const ids = target ? parseFields(body, ["ids"], WriteBody).ids : [];
   // What the keyword index needs to follow the write: its ids or filters, read without a full parse.
   const request = parseFields(body, ["ids", "where", "where_document"], RecordWriteFields);
@@ -118,12 +125,19 @@ export const chromaPassthrough = new Hono<InstanceEnv>().all(`${PREFIX}/api/v2/*
   });
 });
 
-/** The request's body as a stream, with its length when the caller gave one; none for GET/HEAD. */
-function streamedBody(c: Context<InstanceEnv>): { body: Readable; length?: string } | undefined {
+/**
+ * The request's body as a stream, with its length when the caller gave one; none for GET/HEAD.
+ * Held to the input rules as it passes: at its first flaw it fails, and `flaw` says which.
+ */
+function streamedBody(
+  c: Context<InstanceEnv>,
+): { body: Readable; length?: string; flaw: () => AppError | null } | undefined {
   if (c.req.method === "GET" || c.req.method === "HEAD" || !c.req.raw.body) return undefined;
   const length = c.req.header("content-length");
-  const body = Readable.fromWeb(c.req.raw.body as import("node:stream/web").ReadableStream);
-  return { body, ...(length === undefined ? {} : { length }) };
+  const checked = checkedJsonStream(
+    Readable.fromWeb(c.req.raw.body as import("node:stream/web").ReadableStream),
+  );
+  return { body: checked.stream, flaw: checked.flaw, ...(length === undefined ? {} : { length }) };
 }
 
 /** One call to Chroma with `body`, its answer streamed back with Chroma's status. */
