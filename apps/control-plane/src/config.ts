@@ -158,6 +158,11 @@ export const ConfigSchema = z.object({
   PARSE_MAX_PDF_PAGES: z.coerce.number().int().min(1).max(1_000_000).default(2_000),
   /** How long a worker holds a job without renewing its lease; a crashed worker's jobs resume after it. */
   JOB_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
+  /**
+   * On SIGTERM/SIGINT, how long running ingestion jobs may take to finish; then they are given
+   * back to the queue (and resume after a restart) and the process exits.
+   */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   /** The built admin console served at `/` (default: apps/console/dist of this checkout). */
   CONSOLE_DIR: z.string().min(1).default(DEFAULT_CONSOLE_DIR),
   /** Largest JSON body accepted on any route but the Chroma gateway's. */

@@ -1,6 +1,7 @@
 import { serve } from "@hono/node-server";
 import { createApp } from "./app";
 import { loadConfig } from "./config";
+import { exitOnSignals } from "./lib/shutdown";
 import { createServices, stopsInstancesOn } from "./services";
 import { ensureFirstAdmin } from "./users/ensure-first-admin";
 
@@ -40,17 +41,16 @@ async function main() {
     services.logger.info({ url, port: info.port, store: services.store.kind }, "control plane listening");
   });
 
-  let stopping = false;
-  const stop = async (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    services.logger.info({ signal }, "stopping");
-    server.close();
-    await services.close({ stopInstances: stopsInstancesOn(config, signal) });
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
+  exitOnSignals({
+    logger: services.logger,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    close: async (signal) => {
+      // No new requests; idle keep-alive connections go now, busy ones with the process.
+      server.close();
+      (server as import("node:http").Server).closeIdleConnections();
+      await services.close({ stopInstances: stopsInstancesOn(config, signal) });
+    },
+  });
 }
 
 main().catch((error: unknown) => {

@@ -141,7 +141,8 @@ export async function createServices(
     parser,
     usage,
     async close({ stopInstances = config.STOP_INSTANCES_ON_EXIT !== "false" } = {}) {
-      await jobs.stop();
+      // Running jobs get the grace period, then go back to the queue (resumed after a restart).
+      await jobs.stop(config.SHUTDOWN_GRACE_MS);
       await parser.close();
       await reconciler.stop();
       if (runtime.kind === "local" && stopInstances) {

@@ -1,4 +1,5 @@
 import { loadConfig } from "./config";
+import { exitOnSignals } from "./lib/shutdown";
 import { createServices } from "./services";
 
 /**
@@ -19,12 +20,11 @@ async function main() {
   }
   const services = await createServices(config);
   services.logger.info({ concurrency: config.WORKER_CONCURRENCY }, "ingestion worker running");
-  const stop = async () => {
-    await services.close();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void stop());
-  process.on("SIGTERM", () => void stop());
+  exitOnSignals({
+    logger: services.logger,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    close: () => services.close(),
+  });
 }
 
 main().catch((error: unknown) => {

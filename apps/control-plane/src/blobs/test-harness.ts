@@ -22,6 +22,8 @@ export interface BlobStoreHarness {
   listStored(): Promise<string[]>;
   /** The s3rver's URL, for a control plane to use the same bucket (S3_ENDPOINT); unset for disk. */
   endpoint?: string;
+  /** The s3rver's process (SIGSTOP makes a store that never answers); unset for disk. */
+  pid?: number;
   close(): Promise<void>;
 }
 
@@ -101,6 +103,7 @@ async function startS3rver(directory: string) {
   });
   return {
     port,
+    pid: child.pid,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -118,12 +121,14 @@ export async function startS3Harness(): Promise<BlobStoreHarness> {
     bucket: TEST_BUCKET,
     region: "us-east-1",
     endpoint: `http://127.0.0.1:${port}`,
+    ...(s3rver.pid !== undefined ? { pid: s3rver.pid } : {}),
     forcePathStyle: true,
     credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
   });
   return {
     store,
     endpoint: `http://127.0.0.1:${port}`,
+    ...(s3rver.pid !== undefined ? { pid: s3rver.pid } : {}),
     async listStored() {
       const keys: string[] = [];
       let token: string | undefined;
