@@ -7,10 +7,28 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, createTestDatabase, dropTestDatabase, test
 import { api } from "./testing/http";
 import { type ControlPlaneProcess, startControlPlaneProcess } from "./testing/process";
 
-async function pollUntil<T>(read: () => Promise<T>, isDone: (value: T) => boolean, what: string): Promise<T> {
+/**
+ * Polls `read` until `isDone`, each call on a connection of its own (`connection: close`). A
+ * control plane resuming a job on a loaded machine can stall its event loop for seconds; when it
+ * wakes, its keep-alive timer fires before it reads the next request already waiting on the
+ * idle connection, and it destroys that socket unread: the client gets ECONNRESET. A fresh
+ * connection per poll has no idle time for that timer to count. If `process` exits meanwhile,
+ * its output is the failure.
+ */
+async function pollUntil<T>(
+  process: ControlPlaneProcess,
+  read: (headers: Record<string, string>) => Promise<T>,
+  isDone: (value: T) => boolean,
+  what: string,
+): Promise<T> {
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const value = await read();
+    if (process.child.exitCode !== null || process.child.signalCode !== null) {
+      throw new Error(
+        `${what}: the control plane exited (${process.child.exitCode ?? process.child.signalCode}):\n${process.output()}`,
+      );
+    }
+    const value = await read({ connection: "close" });
     if (isDone(value)) return value;
     if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -80,7 +98,8 @@ describe("SIGTERM with an ingestion job running", () => {
     process.kill(s3.pid!, "SIGSTOP");
     const second = await startControlPlaneProcess(env, 180_000);
     await pollUntil(
-      async () => (await api(second.url, "GET", documentPath, { token })).body.status,
+      second,
+      async (headers) => (await api(second.url, "GET", documentPath, { token, headers })).body.status,
       (status) => status === "processing",
       "the job was never taken",
     );
@@ -93,7 +112,8 @@ describe("SIGTERM with an ingestion job running", () => {
     const third = await startControlPlaneProcess(env, 180_000);
     try {
       const document = await pollUntil(
-        async () => (await api(third.url, "GET", documentPath, { token })).body,
+        third,
+        async (headers) => (await api(third.url, "GET", documentPath, { token, headers })).body,
         (body) => body.status === "ready" || body.status === "failed",
         "the resumed job never finished",
       );
