@@ -37,7 +37,24 @@ const t = initTRPC.context<TrpcContext>().create({
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-const withServices = t.middleware(async ({ ctx, next, getRawInput }) => {
+/**
+ * A subscription's generator runs only once tRPC iterates it, after this middleware returned:
+ * what it throws then (a verb's authorization check, first of all) would reach the client as
+ * INTERNAL_SERVER_ERROR (-32603) and be logged as one. Mapped here like any other procedure's.
+ */
+async function* withMappedErrors<T>(iterable: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    yield* iterable;
+  } catch (error) {
+    throw toTRPCError(error);
+  }
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof (value as { [Symbol.asyncIterator]?: unknown } | null)?.[Symbol.asyncIterator] === "function";
+}
+
+const withServices = t.middleware(async ({ ctx, type, next, getRawInput }) => {
   if (ctx.authFailure) throw toTRPCError(ctx.authFailure);
   // The REST surfaces' input rules (no NUL or lone surrogate, bounded nesting), before any schema walks it.
   try {
@@ -48,6 +65,9 @@ const withServices = t.middleware(async ({ ctx, next, getRawInput }) => {
   const result = await next({ ctx: { services: ctx.services as Services } });
   // Domain errors arrive wrapped as INTERNAL_SERVER_ERROR; give them their own tRPC code.
   if (!result.ok) throw toTRPCError(result.error);
+  if (type === "subscription" && isAsyncIterable(result.data)) {
+    return { ...result, data: withMappedErrors(result.data) };
+  }
   return result;
 });
 
