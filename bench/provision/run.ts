@@ -10,7 +10,10 @@
  * Then, for the "what dominates" question, the pieces alone: bare `node`, `node --import tsx`
  * on an empty file, and `chroma run` from spawn to its first heartbeat (polled every 10 ms).
  *
- * Env: BENCH_PROVISION_RUNS (default 10), BENCH_PIECE_RUNS (default 5).
+ * Then restarts and crashes (recovery.ts): control-plane restart and kill -9 of an instance or its
+ * Chroma, each to the first search served again.
+ *
+ * Env: BENCH_PROVISION_RUNS (default 10), BENCH_PIECE_RUNS (default 5), BENCH_RECOVERY_RUNS (default 5).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -22,11 +25,13 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { startTestServer, type TestServer, testStoreKind } from "@vdb/control-plane/testing";
 import { benchLog, percentile, positiveInt, requestJson } from "../lib";
+import { measureRecovery, renderRecovery } from "./recovery";
 
 const log = benchLog("provision");
 
 const RUNS = positiveInt(process.env.BENCH_PROVISION_RUNS, 10);
 const PIECE_RUNS = positiveInt(process.env.BENCH_PIECE_RUNS, 5);
+const RECOVERY_RUNS = positiveInt(process.env.BENCH_RECOVERY_RUNS, 5);
 const RECONCILE_INTERVAL_MS = 50;
 const POLL_MS = 20;
 const GOAL_MS = 1_500;
@@ -496,9 +501,11 @@ async function main(): Promise<void> {
   const pieces = await measurePieces(chromaCli, instanceMain);
   for (const piece of pieces) log(`  ${piece.label}: median ${ms(median(piece.samples))} ms`);
 
+  const recovery = await measureRecovery(RECOVERY_RUNS);
+
   await writeFile(
     RESULTS_FILE,
-    renderResults({ date: new Date(), storeKind, loadAverage, warmup, runs, pieces, discarded }),
+    `${renderResults({ date: new Date(), storeKind, loadAverage, warmup, runs, pieces, discarded })}\n${renderRecovery(recovery)}`,
   );
   const med = median(runs.map((r) => TOTALS[0]!.of(r.timeline)));
   log(`median launch → running ${ms(med)} ms (goal ≤ ${GOAL_MS} ms: ${med <= GOAL_MS ? "met" : "NOT met"})`);
