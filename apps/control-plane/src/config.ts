@@ -43,6 +43,31 @@ export const ConfigSchema = z.object({
         return key ? [key] : [];
       }),
   ),
+  /**
+   * AWS KMS instead of VDB_MASTER_KEY (envelope encryption): the KMS key (id, ARN or alias) under
+   * which VDB_MASTER_KEY_KMS_CIPHERTEXT was generated. Region and credentials: the SDK's chain.
+   */
+  VDB_MASTER_KEY_KMS_KEY_ID: optionalString,
+  /** Base64 CiphertextBlob of a 32-byte data key KMS generated (decrypted through KMS at start). */
+  VDB_MASTER_KEY_KMS_CIPHERTEXT: optionalString.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9+/]+={0,2}$/, { message: "must be base64 (a KMS CiphertextBlob)" })
+      .optional(),
+  ),
+  /** Comma-separated former data keys' ciphertexts, to rotate the data key (like VDB_MASTER_KEY_PREVIOUS). */
+  VDB_MASTER_KEY_KMS_CIPHERTEXT_PREVIOUS: optionalString.transform((value, ctx) =>
+    (value ?? "")
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item !== "")
+      .filter((item) => {
+        const isBase64 = /^[A-Za-z0-9+/]+={0,2}$/.test(item);
+        if (!isBase64)
+          ctx.addIssue({ code: "custom", message: "each must be base64 (a KMS CiphertextBlob)" });
+        return isBase64;
+      }),
+  ),
   /** Root for embedded state (created 0700): PGlite's files live in `DATA_DIR/pglite`. */
   DATA_DIR: z.string().default("./data"),
   /** `postgres://…` to use a real PostgreSQL; otherwise embedded PGlite (or memory with `memory://`). */

@@ -73,7 +73,7 @@ export async function createServices(
   });
   let signingKeys: SigningKeyStore;
   try {
-    signingKeys = new SigningKeyStore(store.db, resolveMasterKeys(config));
+    signingKeys = new SigningKeyStore(store.db, await resolveMasterKeys(config));
     await signingKeys.sealPrivateKeys(logger);
     await signingKeys.ensureActiveKey();
   } catch (error) {

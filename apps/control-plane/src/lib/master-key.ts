@@ -1,7 +1,9 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import type { KMSClient } from "@aws-sdk/client-kms";
 import type { Config } from "../config";
+import { decryptDataKey } from "./kms-data-key";
 
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
@@ -54,7 +56,7 @@ export class MasterKeys {
     const key = this.byId.get(sealed.mk);
     if (!key) {
       throw new Error(
-        `A secret in the store was sealed with master key ${sealed.mk}, which is not configured: set it as VDB_MASTER_KEY or VDB_MASTER_KEY_PREVIOUS`,
+        `A secret in the store was sealed with master key ${sealed.mk}, which is not configured: set it as VDB_MASTER_KEY or VDB_MASTER_KEY_PREVIOUS (or its KMS ciphertext as VDB_MASTER_KEY_KMS_CIPHERTEXT or VDB_MASTER_KEY_KMS_CIPHERTEXT_PREVIOUS)`,
       );
     }
     const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(sealed.iv, "base64url"))
@@ -80,17 +82,41 @@ export function masterKeyId(key: Buffer): string {
 }
 
 /**
- * VDB_MASTER_KEY (+ VDB_MASTER_KEY_PREVIOUS), or, outside production, a key generated at first
- * start and kept in DATA_DIR/master-key (0600), as UPLOAD_URL_SECRET is. In production
- * (NODE_ENV=production) a missing key stops the start: a key generated on one machine's disk
- * would be lost with it, or differ between control planes sharing one database.
+ * VDB_MASTER_KEY (+ VDB_MASTER_KEY_PREVIOUS); or, with VDB_MASTER_KEY_KMS_KEY_ID, a data key that
+ * AWS KMS decrypts from VDB_MASTER_KEY_KMS_CIPHERTEXT (+ VDB_MASTER_KEY_KMS_CIPHERTEXT_PREVIOUS);
+ * or, outside production, a key generated at first start and kept in DATA_DIR/master-key (0600),
+ * as UPLOAD_URL_SECRET is. In production (NODE_ENV=production) a missing key stops the start: a
+ * key generated on one machine's disk would be lost with it, or differ between control planes
+ * sharing one database.
  */
-export function resolveMasterKeys(config: Config): MasterKeys {
+export async function resolveMasterKeys(config: Config, opts: { kms?: KMSClient } = {}): Promise<MasterKeys> {
   const previous = config.VDB_MASTER_KEY_PREVIOUS;
+  const kmsKeyId = config.VDB_MASTER_KEY_KMS_KEY_ID;
+  if (kmsKeyId) {
+    if (config.VDB_MASTER_KEY) {
+      throw new Error(
+        "Set VDB_MASTER_KEY or VDB_MASTER_KEY_KMS_KEY_ID, not both (moving to KMS: put the old VDB_MASTER_KEY in VDB_MASTER_KEY_PREVIOUS)",
+      );
+    }
+    if (!config.VDB_MASTER_KEY_KMS_CIPHERTEXT) {
+      throw new Error(
+        `VDB_MASTER_KEY_KMS_KEY_ID needs VDB_MASTER_KEY_KMS_CIPHERTEXT: the output of \`aws kms generate-data-key --key-id ${kmsKeyId} --key-spec AES_256 --encryption-context purpose=vdb-master-key --query CiphertextBlob --output text\``,
+      );
+    }
+    const decrypt = (ciphertext: string, setting: string) =>
+      decryptDataKey({ keyId: kmsKeyId, ciphertext, setting, ...(opts.kms ? { client: opts.kms } : {}) });
+    const current = await decrypt(config.VDB_MASTER_KEY_KMS_CIPHERTEXT, "VDB_MASTER_KEY_KMS_CIPHERTEXT");
+    const previousDataKeys = await Promise.all(
+      config.VDB_MASTER_KEY_KMS_CIPHERTEXT_PREVIOUS.map((ciphertext) =>
+        decrypt(ciphertext, "VDB_MASTER_KEY_KMS_CIPHERTEXT_PREVIOUS"),
+      ),
+    );
+    return new MasterKeys(current, [...previous, ...previousDataKeys]);
+  }
   if (config.VDB_MASTER_KEY) return new MasterKeys(config.VDB_MASTER_KEY, previous);
   if (config.NODE_ENV === "production") {
     throw new Error(
-      "VDB_MASTER_KEY is required when NODE_ENV=production: it encrypts the token signing keys at rest. Generate one with `openssl rand -base64 32`",
+      "VDB_MASTER_KEY is required when NODE_ENV=production: it encrypts the token signing keys at rest. Generate one with `openssl rand -base64 32` (or use AWS KMS: VDB_MASTER_KEY_KMS_KEY_ID)",
     );
   }
   const file = path.join(config.DATA_DIR, MASTER_KEY_FILE);
