@@ -13,7 +13,7 @@ import { freePort } from "../testing/process";
 import { signingKeys } from "./db/schema";
 import { KMS_ENCRYPTION_CONTEXT } from "./kms-data-key";
 import { createLogger } from "./logger";
-import { masterKeyId } from "./master-key";
+import { masterKeyId, resolveMasterKeys } from "./master-key";
 
 // No KMS runs here: like ECS, it is replaced by aws-sdk-client-mock. This one keeps what a KMS
 // keeps: the data keys it generated, each openable only with its key id and encryption context.
@@ -218,22 +218,21 @@ describe("the master key from AWS KMS (VDB_MASTER_KEY_KMS_KEY_ID)", () => {
   }, 300_000);
 
   it("refuses a half or doubled configuration at start, saying what to set", async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), "vdb-kms-"));
-    tempDirs.push(dataDir);
-    const base = { DATA_DIR: dataDir, DATABASE_URL: "memory://", LOG_LEVEL: "silent" };
-    const missing = loadConfig({ ...base, VDB_MASTER_KEY_KMS_KEY_ID: KMS_KEY_ID });
-    await expect(createServices(missing, { logger: createLogger("silent") })).rejects.toThrow(
-      /needs VDB_MASTER_KEY_KMS_CIPHERTEXT.*aws kms generate-data-key/,
-    );
+    const base = { DATA_DIR: mkdtempSync(path.join(tmpdir(), "vdb-kms-")), LOG_LEVEL: "silent" };
+    tempDirs.push(base.DATA_DIR);
+    await expect(
+      resolveMasterKeys(loadConfig({ ...base, VDB_MASTER_KEY_KMS_KEY_ID: KMS_KEY_ID })),
+    ).rejects.toThrow(/needs VDB_MASTER_KEY_KMS_CIPHERTEXT.*aws kms generate-data-key/);
     const both = loadConfig({
       ...base,
       VDB_MASTER_KEY_KMS_KEY_ID: KMS_KEY_ID,
       VDB_MASTER_KEY_KMS_CIPHERTEXT: generateDataKey().ciphertext,
       VDB_MASTER_KEY: randomBytes(32).toString("base64"),
     });
-    await expect(createServices(both, { logger: createLogger("silent") })).rejects.toThrow(/not both/);
+    await expect(resolveMasterKeys(both)).rejects.toThrow(/not both/);
     expect(() => loadConfig({ VDB_MASTER_KEY_KMS_CIPHERTEXT: "not base64!" })).toThrow(
       /VDB_MASTER_KEY_KMS_CIPHERTEXT/,
     );
+    expect(existsSync(path.join(base.DATA_DIR, "master-key"))).toBe(false);
   });
 });
