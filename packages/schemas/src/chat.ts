@@ -47,7 +47,11 @@ export const Citation = z.object({
   heading: z.string().nullable(),
   /** The start of the passage, for a tooltip. */
   snippet: z.string(),
-  /** Similarity to the question, 1 − cosine distance; 0 for a passage only the keyword search found. */
+  /**
+   * How well the passage matches the question: its similarity to it (1 − cosine distance) when the
+   * passages were retrieved by vector or hybrid search (every passage has one), or in keyword mode,
+   * which never embeds the question, its BM25 score relative to the best passage's (1 for the best).
+   */
   score: z.number(),
 });
 export type Citation = z.infer<typeof Citation>;

@@ -188,18 +188,48 @@ export const SearchRequest = z
   });
 export type SearchRequest = z.input<typeof SearchRequest>;
 
+/**
+ * One search result. Every hit, in every mode, has `score`: what it is ranked by, higher first
+ * (compare scores within one answer, not across modes). Beside it, `vectorScore` wherever the query
+ * was embedded (vector and hybrid) and `keywordScore` wherever BM25 ran (keyword and hybrid), for
+ * every hit, including those only the other ranking found.
+ */
 export const SearchHit = z.object({
   id: z.string(),
   document: z.string().nullable().optional(),
   metadata: Metadata.nullable().optional(),
-  /** Vector distance (with `include: ["distances"]`); null for a hit the vector search did not rank. */
+  /**
+   * Chroma's vector distance (with `include: ["distances"]`), lower is nearer: in vector and hybrid
+   * mode for every hit; null in keyword mode, which never embeds the query.
+   */
   distance: z.number().nullable().optional(),
   embedding: z.array(z.number()).nullable().optional(),
-  /** The score the hit is ranked by, higher first: BM25 in keyword mode, the fused score in hybrid. */
-  score: z.number().optional(),
-  /** BM25 score in keyword and hybrid modes; null for a hit the keyword search did not rank. */
-  keywordScore: z.number().nullable().optional(),
-  /** Rank (from 1) in each ranking the mode ran; null where that ranking did not have the hit. */
+  /**
+   * What the hit is ranked by, higher first: in vector mode its similarity (= `vectorScore`), in
+   * keyword mode its BM25 score (= `keywordScore`), in hybrid its reciprocal-rank-fusion score,
+   * Σ 1 / (60 + rank) over the rankings that have it (at most 2/61 ≈ 0.0328).
+   */
+  score: z
+    .number()
+    .describe(
+      "What the hit is ranked by, higher first: vector similarity (vector mode), BM25 (keyword), reciprocal rank fusion Σ 1/(60 + rank) (hybrid)",
+    ),
+  /**
+   * Similarity to the query, 1 − distance: the cosine similarity (−1 to 1) in a cosine collection,
+   * which every collection VDB creates. In vector and hybrid mode.
+   */
+  vectorScore: z
+    .number()
+    .optional()
+    .describe(
+      "Similarity to the query, 1 − distance (cosine similarity in VDB's collections); vector and hybrid modes",
+    ),
+  /** BM25 score of the query's words in the hit's text (0: none of them), in keyword and hybrid mode. */
+  keywordScore: z
+    .number()
+    .optional()
+    .describe("BM25 score of the query's words in the hit (0: none of them); keyword and hybrid modes"),
+  /** Rank (from 1) in each ranking the mode ran, each 100 deep in hybrid; null beyond that depth. */
   ranks: z
     .object({
       vector: z.number().int().nullable().optional(),

@@ -30,8 +30,9 @@ describe("formatting", () => {
     expect(formatRelative("2025-03-12T12:00:00Z", now)).toBe("in 2 days");
   });
 
-  it("scores from cosine distances, percentages and compact numbers", () => {
-    expect(formatScore(0.25)).toBe("0.750");
+  it("scores, percentages and compact numbers", () => {
+    expect(formatScore(0.75)).toBe("0.750");
+    expect(formatScore(12.345678, 2)).toBe("12.35");
     expect(formatScore(undefined)).toBe("—");
     expect(formatPercent(1, 1_000_000)).toBe("<1%");
     expect(formatPercent(50, 200)).toBe("25%");

@@ -50,10 +50,10 @@ export function formatRelative(iso: string | null | undefined, now: Date = new D
   return days === 1 ? "yesterday" : `${days} days ago`;
 }
 
-/** A Chroma cosine distance as the similarity people expect: 1 − distance, 3 decimals. */
-export function formatScore(distance: number | null | undefined): string {
-  if (distance === null || distance === undefined) return "—";
-  return (1 - distance).toFixed(3);
+/** A search hit's score (its similarity, BM25 or fused score), `digits` decimals; "—" when it has none. */
+export function formatScore(score: number | null | undefined, digits = 3): string {
+  if (score === null || score === undefined) return "—";
+  return score.toFixed(digits);
 }
 
 /** `0.4567` → `46%`, clamped to 0-100. */

@@ -280,28 +280,27 @@ function SearchResults({ response }: { response: SearchResponse }) {
 }
 
 /**
- * Why a hit is where it is: its vector similarity, its BM25 score, and in hybrid mode its rank
- * in each ranking beside the fused score it is ordered by.
+ * Why a hit is where it is: its vector similarity (1 − distance), its BM25 score, and in hybrid
+ * mode its rank in each ranking beside the fused score it is ordered by.
  */
 function HitScores({ hit, mode }: { hit: SearchHit; mode: SearchMode }) {
   const similarity = (
-    <span className="score" title={`distance ${hit.distance ?? "—"}`}>
-      {mode === "vector" ? "score" : "similarity"} <strong>{formatScore(hit.distance)}</strong>
+    <span className="score" title={`1 − distance (distance ${hit.distance ?? "—"})`}>
+      {mode === "vector" ? "score" : "similarity"} <strong>{formatScore(hit.vectorScore)}</strong>
     </span>
   );
   const bm25 = (
-    <span className="score" title="BM25 score of the query's words">
-      {mode === "keyword" ? "score (BM25)" : "BM25"}{" "}
-      <strong>{typeof hit.keywordScore === "number" ? hit.keywordScore.toFixed(2) : "—"}</strong>
+    <span className="score" title="BM25 score of the query's words (0: none of them)">
+      {mode === "keyword" ? "score (BM25)" : "BM25"} <strong>{formatScore(hit.keywordScore, 2)}</strong>
     </span>
   );
   if (mode === "vector") return similarity;
   if (mode === "keyword") return bm25;
-  const rank = (value: number | null | undefined) => (typeof value === "number" ? `#${value}` : "not ranked");
+  const rank = (value: number | null | undefined) => (typeof value === "number" ? `#${value}` : "beyond 100");
   return (
     <span className="hit-scores">
       <span className="score" title="Reciprocal rank fusion: the sum of 1 / (60 + rank) over both rankings">
-        score <strong>{hit.score?.toFixed(4) ?? "—"}</strong>
+        score <strong>{formatScore(hit.score, 4)}</strong>
       </span>
       <span className="score">
         vector {rank(hit.ranks?.vector)} · {similarity}

@@ -261,6 +261,27 @@ describe("chat without an LLM: extractive answers", () => {
     expect(listed.items[0]).toMatchObject({ id: answer.sessionId, title: VACATION_QUESTION });
   });
 
+  it("scores citations on one scale in every search mode: similarity, or BM25 relative to the best", async () => {
+    const byMode = async (searchMode: "vector" | "keyword" | "hybrid") =>
+      (await askQuestion({ ctx: operatorCtx, input: { tenantId, message: VACATION_QUESTION, searchMode } }))
+        .citations;
+    const vector = await byMode("vector");
+    const hybrid = await byMode("hybrid");
+    // The same passage's similarity to the question, whether or not the keyword search found it too.
+    expect(hybrid[0]!.chunkId).toBe(vector[0]!.chunkId);
+    expect(hybrid[0]!.score).toBeCloseTo(vector[0]!.score, 5);
+    for (const citation of [...vector, ...hybrid]) {
+      expect(citation.score).toBeGreaterThan(0);
+      expect(citation.score).toBeLessThanOrEqual(1);
+    }
+    const keyword = await byMode("keyword");
+    expect(keyword[0]).toMatchObject({ chunkId: `${vacationId}:0`, score: 1 });
+    for (const citation of keyword) {
+      expect(citation.score).toBeGreaterThan(0);
+      expect(citation.score).toBeLessThanOrEqual(1);
+    }
+  });
+
   it("says it could not find the answer, with no citations, when nothing relevant is retrieved", async () => {
     const filtered = await askQuestion({
       ctx: operatorCtx,

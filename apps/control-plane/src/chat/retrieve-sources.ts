@@ -1,7 +1,7 @@
 import { AppError } from "@vdb/http/errors";
 import type { Citation } from "@vdb/schemas/chat";
 import { DocumentId } from "@vdb/schemas/ids";
-import { DEFAULT_COLLECTION, type SearchMode, SearchResponse } from "@vdb/schemas/instances";
+import { DEFAULT_COLLECTION, type SearchHit, type SearchMode, SearchResponse } from "@vdb/schemas/instances";
 import { callInstance } from "../data-plane/call-instance";
 import { instanceRefusal } from "../data-plane/instance-answer";
 import { databaseSearchMode } from "../databases/to-database";
@@ -65,6 +65,7 @@ export async function retrieveSources(
       message: "The tenant's instance gave an unreadable answer",
     });
   }
+  const bestScore = Math.max(...parsed.data.results.map((hit) => hit.score));
   return parsed.data.results
     .filter((hit) => typeof hit.document === "string" && hit.document.trim() !== "")
     .map((hit, rank) => {
@@ -80,10 +81,20 @@ export async function retrieveSources(
         page: asInteger(metadata.page),
         heading: asString(metadata.heading),
         snippet: snippetOf(text),
-        score: hit.distance === null || hit.distance === undefined ? 0 : 1 - hit.distance,
+        score: citationScore(hit, bestScore),
         text,
       };
     });
+}
+
+/**
+ * How well a passage matches the question, on one scale whatever the mode: its similarity to the
+ * question (vector and hybrid search give every hit one), or in keyword mode, which never embeds
+ * the question, its BM25 score relative to the best passage's (1 for the best).
+ */
+function citationScore(hit: SearchHit, bestScore: number): number {
+  if (typeof hit.vectorScore === "number") return hit.vectorScore;
+  return bestScore > 0 ? hit.score / bestScore : 0;
 }
 
 /** A source as the answer's citation `n` (sources are renumbered to the order they are cited in). */

@@ -44,7 +44,7 @@ const embed = dataRoute(
 );
 const search = dataRoute(
   "/search",
-  "Search the tenant's instance (seed 000 `/search`): `mode` hybrid (default for a `query`), vector (default for a `queryEmbedding`, the only mode for one) or keyword (BM25); `where` applies in every mode",
+  "Search the tenant's instance (seed 000 `/search`): `mode` hybrid (default for a `query`), vector (default for a `queryEmbedding`, the only mode for one) or keyword (BM25); `where` applies in every mode. Every hit has `score` (what it is ranked by: similarity 1 − distance, BM25 or the fused score), and `vectorScore` / `keywordScore` where the mode ran that ranking",
   SearchRequest,
   SearchResponse,
 );

@@ -41,8 +41,11 @@ const search = createRoute({
     "`mode`: `hybrid` (default for a `query`: vector and BM25 rankings, each 100 deep, fused by reciprocal rank, " +
     "k = 60), `vector` (default for a `queryEmbedding`, and the only mode for one: keyword and hybrid refuse it " +
     "with 400) or `keyword` (BM25 over the collection's documents, stemmed, English stop words dropped). " +
-    "`where` and `whereDocument` apply in every mode. Keyword and hybrid hits carry `score` (what they are " +
-    "ranked by), `keywordScore` (BM25) and `ranks` (place in each ranking, null where absent).",
+    "`where` and `whereDocument` apply in every mode. Every hit carries `score`, what it is ranked by, higher " +
+    "first: similarity 1 − distance (vector), BM25 (keyword), Σ 1/(60 + rank) (hybrid); `vectorScore` " +
+    "(similarity) in vector and hybrid mode and `keywordScore` (BM25, 0 without a query word) in keyword and " +
+    "hybrid mode, for every hit; hybrid and keyword hits carry `ranks` (place in each ranking, null beyond its " +
+    "depth). `distance` is null in keyword mode, which never embeds the query.",
   security: SECURITY,
   middleware: [requireScope("read")] as const,
   request: jsonBody(SearchRequest),

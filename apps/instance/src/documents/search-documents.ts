@@ -20,6 +20,8 @@ import type { InstanceServices } from "../services";
 import { embedTexts } from "./embed-texts";
 
 type Input = z.output<typeof SearchRequest>;
+/** A record's fields as a hit carries them, before it is scored. */
+type Row = Omit<SearchHit, "score">;
 
 /** Reciprocal rank fusion's constant (Cormack et al. 2009): a hit's fused score is Σ 1/(k + rank). */
 export const RRF_K = 60;
@@ -34,6 +36,11 @@ const FILTER_WINDOW = 1_000;
  * - `vector`: nearest embeddings to the query (embedded with the collection's model) or vector;
  * - `keyword`: BM25 over the collection's keyword index;
  * - `hybrid` (default for a text): both rankings, `FUSION_DEPTH` deep, fused by reciprocal rank.
+ *
+ * Every hit carries `score`, what it is ranked by (higher first): the vector similarity
+ * (1 − distance), the BM25 score, or the fused score. Beside it, `vectorScore` wherever the query
+ * was embedded (vector, hybrid) and `keywordScore` wherever BM25 ran (keyword, hybrid), for
+ * every hit, including those only the other ranking found.
  */
 export async function searchDocuments({
   ctx,
@@ -44,17 +51,22 @@ export async function searchDocuments({
 }): Promise<SearchResponse> {
   const collection = await getCollectionOrThrow(ctx.chroma, input.collection);
   const mode = input.mode ?? defaultSearchMode(input);
+  const wantsDistances = input.include.includes("distances");
   if (mode === "vector") {
     const { vector, queryTruncated } = await queryVector(ctx, collection, input);
     const hits = await vectorHits(ctx, collection, vector, input, {
       nResults: input.nResults,
-      include: input.include,
+      include: [...input.include.filter((field) => field !== "distances"), "distances"],
     });
-    // Ranked by distance alone: a hit's rank is its place, so it carries no scores or ranks.
-    return { collection: input.collection, mode, results: hits, ...queryTruncated };
+    // Ranked by distance alone: a hit's rank is its place, so it carries no ranks.
+    const results = hits.map(({ distance, ...hit }) => {
+      const similarity = similarityOf(distance!);
+      return { ...hit, ...(wantsDistances ? { distance } : {}), score: similarity, vectorScore: similarity };
+    });
+    return { collection: input.collection, mode, results, ...queryTruncated };
   }
   if (mode === "keyword") {
-    const ranked = await keywordHits(ctx, collection, input, input.nResults);
+    const { ranked } = await keywordHits(ctx, collection, input, input.nResults);
     const rows = await readRows(
       ctx,
       collection,
@@ -67,7 +79,8 @@ export async function searchDocuments({
       return [
         {
           ...row,
-          ...(input.include.includes("distances") ? { distance: null } : {}),
+          // Keyword search never embeds the query, so no hit has a distance to it.
+          ...(wantsDistances ? { distance: null } : {}),
           score: hit.score,
           keywordScore: hit.score,
           ranks: { keyword: index + 1 },
@@ -78,15 +91,33 @@ export async function searchDocuments({
   }
 
   const depth = Math.max(FUSION_DEPTH, input.nResults);
-  const [[byVector, queryTruncated], byKeyword] = await Promise.all([
+  const fields = input.include.filter((field) => field !== "distances");
+  const keywordRanking = keywordHits(ctx, collection, input, depth);
+  // Every round trip to Chroma starts as early as it can: the keyword ranking is known long before
+  // the query is embedded, and so are the rows of the only hits the vector ranking may lack. A
+  // hit at keyword rank r has r − 1 hits fused ahead of it (each keyword hit above it scores
+  // more), so only the keyword ranking's first nResults can make the answer without the vectors.
+  const [[byVector, queryEmbedding, queryTruncated], byKeyword, keywordRows] = await Promise.all([
     queryVector(ctx, collection, input).then(
       async ({ vector, queryTruncated }) =>
         [
-          await vectorHits(ctx, collection, vector, input, { nResults: depth, include: ["distances"] }),
+          await vectorHits(ctx, collection, vector, input, {
+            nResults: depth,
+            include: [...fields, "distances"],
+          }),
+          vector,
           queryTruncated,
         ] as const,
     ),
-    keywordHits(ctx, collection, input, depth),
+    keywordRanking,
+    keywordRanking.then(({ ranked }) =>
+      readRows(
+        ctx,
+        collection,
+        ranked.slice(0, input.nResults).map((hit) => hit.id),
+        fields.includes("embeddings") ? fields : [...fields, "embeddings"],
+      ),
+    ),
   ]);
   const fused = new Map<string, { score: number; vector: number | null; keyword: number | null }>();
   const entry = (id: string) => {
@@ -102,7 +133,7 @@ export async function searchDocuments({
     fusedHit.vector = index + 1;
     fusedHit.score += 1 / (RRF_K + index + 1);
   });
-  byKeyword.forEach((hit, index) => {
+  byKeyword.ranked.forEach((hit, index) => {
     const fusedHit = entry(hit.id);
     fusedHit.keyword = index + 1;
     fusedHit.score += 1 / (RRF_K + index + 1);
@@ -110,25 +141,49 @@ export async function searchDocuments({
   const best = [...fused.entries()]
     .sort(([idA, a], [idB, b]) => b.score - a.score || (idA < idB ? -1 : idA > idB ? 1 : 0))
     .slice(0, input.nResults);
-  const rows = await readRows(
-    ctx,
-    collection,
-    best.map(([id]) => id),
-    input.include.filter((field) => field !== "distances"),
-  );
+
+  // A hit only the keyword ranking found gets its exact distance from its embedding; one only
+  // the vector ranking found, its BM25 score among all matches (0: no query word in it).
+  const onlyByVector = new Set(best.filter(([, fusedHit]) => fusedHit.keyword === null).map(([id]) => id));
+  const keywordScores = new Map<string, number>();
+  for (const match of byKeyword.all) if (onlyByVector.has(match.id)) keywordScores.set(match.id, match.score);
+  const space = spaceOf(collection);
   const results = best.flatMap(([id, fusedHit]) => {
-    const row = rows.get(id);
-    if (!row) return [];
-    const hit: SearchHit = { ...row };
-    if (input.include.includes("distances")) {
-      hit.distance = fusedHit.vector === null ? null : (byVector[fusedHit.vector - 1]!.distance ?? null);
+    let row: Row | undefined;
+    let distance: number;
+    if (fusedHit.vector === null) {
+      const keywordRow = keywordRows.get(id);
+      if (!keywordRow) return []; // deleted meanwhile
+      const { embedding, ...rest } = keywordRow;
+      row = fields.includes("embeddings") ? keywordRow : rest;
+      distance = chromaDistance(space, queryEmbedding, embedding ?? []);
+    } else {
+      const { distance: vectorDistance, ...rest } = byVector[fusedHit.vector - 1]!;
+      row = rest;
+      distance = vectorDistance!;
     }
-    hit.score = fusedHit.score;
-    hit.keywordScore = fusedHit.keyword === null ? null : byKeyword[fusedHit.keyword - 1]!.score;
-    hit.ranks = { vector: fusedHit.vector, keyword: fusedHit.keyword };
+    const hit: SearchHit = {
+      ...row,
+      ...(wantsDistances ? { distance } : {}),
+      score: fusedHit.score,
+      vectorScore: similarityOf(distance),
+      keywordScore:
+        fusedHit.keyword === null
+          ? (keywordScores.get(id) ?? 0)
+          : byKeyword.ranked[fusedHit.keyword - 1]!.score,
+      ranks: { vector: fusedHit.vector, keyword: fusedHit.keyword },
+    };
     return [hit];
   });
   return { collection: input.collection, mode, results, ...queryTruncated };
+}
+
+/**
+ * A vector distance as a similarity, higher first: 1 − distance, which is the cosine similarity
+ * in a cosine collection (every collection VDB creates) and the dot product in an `ip` one.
+ */
+export function similarityOf(distance: number): number {
+  return 1 - distance;
 }
 
 /** The query as a vector; for a text, also whether it was cut to the model's input window. */
@@ -159,7 +214,7 @@ async function vectorHits(
   vector: number[],
   input: Input,
   opts: { nResults: number; include: Input["include"] },
-): Promise<SearchHit[]> {
+): Promise<Row[]> {
   if (input.where || input.whereDocument) {
     const exact = await searchFilteredExactly(collection, vector, input, opts);
     if (exact) return exact;
@@ -174,7 +229,7 @@ async function vectorHits(
   const include = new Set(opts.include);
   const ids = result.ids[0] ?? [];
   return ids.map((id, index) => {
-    const hit: SearchHit = { id };
+    const hit: Row = { id };
     if (include.has("documents")) hit.document = result.documents?.[0]?.[index] ?? null;
     if (include.has("metadatas"))
       hit.metadata = (result.metadatas?.[0]?.[index] ?? null) as SearchHit["metadata"];
@@ -184,18 +239,21 @@ async function vectorHits(
   });
 }
 
-/** The `limit` best BM25 matches of the query text that pass the filters, best first. */
+/**
+ * The `limit` best BM25 matches of the query text that pass the filters, best first (`ranked`),
+ * and every match of the query's words, filtered or not (`all`), for the scores of other hits.
+ */
 async function keywordHits(
   ctx: InstanceServices,
   collection: ChromaCollection,
   input: Input,
   limit: number,
-): Promise<KeywordHit[]> {
+): Promise<{ ranked: KeywordHit[]; all: KeywordHit[] }> {
   const index = await ctx.keywordIndexes.forSearch(collection);
-  if (!input.where && !input.whereDocument) return index.query(input.query!, limit);
+  const matches = index.matches(input.query!);
+  if (!input.where && !input.whereDocument) return { ranked: matches.slice(0, limit), all: matches };
   // The index knows text only: Chroma says which of the matches pass the filters, in windows
   // taken best first until enough have.
-  const matches = index.query(input.query!, Number.POSITIVE_INFINITY);
   const passing: KeywordHit[] = [];
   for (let start = 0; start < matches.length && passing.length < limit; start += FILTER_WINDOW) {
     const window = matches.slice(start, start + FILTER_WINDOW);
@@ -208,7 +266,7 @@ async function keywordHits(
     const passed = new Set(found.ids);
     passing.push(...window.filter((hit) => passed.has(hit.id)));
   }
-  return passing.slice(0, limit);
+  return { ranked: passing.slice(0, limit), all: matches };
 }
 
 /** The included fields of `ids` from Chroma, by id (a record gone meanwhile is absent). */
@@ -217,13 +275,13 @@ async function readRows(
   collection: ChromaCollection,
   ids: string[],
   include: Input["include"],
-): Promise<Map<string, SearchHit>> {
+): Promise<Map<string, Row>> {
   const fields = include.filter((field) => field !== "distances");
   if (ids.length === 0) return new Map();
   const found = await getFromChroma(ctx.chromaUrl, collection, { ids, include: fields });
-  const rows = new Map<string, SearchHit>();
+  const rows = new Map<string, Row>();
   found.ids.forEach((id, index) => {
-    const hit: SearchHit = { id };
+    const hit: Row = { id };
     if (fields.includes("documents")) hit.document = found.documents?.[index] ?? null;
     if (fields.includes("metadatas"))
       hit.metadata = (found.metadatas?.[index] ?? null) as SearchHit["metadata"];
@@ -245,6 +303,11 @@ function toArray(vector: ArrayLike<number> | null | undefined): number[] | null 
 export const EXACT_FILTER_LIMIT = 1_000;
 
 type Space = "cosine" | "l2" | "ip";
+
+/** The collection's distance function (Chroma's default is l2; VDB creates cosine collections). */
+function spaceOf(collection: ChromaCollection): Space {
+  return (collection.configuration?.hnsw?.space ?? "l2") as Space;
+}
 
 /** Chroma's distance for its `space`: cosine 1 − cos, l2 squared Euclidean, ip 1 − dot. */
 export function chromaDistance(space: Space, a: number[], b: ArrayLike<number>): number {
@@ -270,7 +333,7 @@ async function searchFilteredExactly(
   vector: number[],
   input: Input,
   opts: { nResults: number; include: Input["include"] },
-): Promise<SearchHit[] | null> {
+): Promise<Row[] | null> {
   const filter = {
     where: input.where as Where | undefined,
     whereDocument: input.whereDocument as WhereDocument | undefined,
@@ -290,7 +353,7 @@ async function searchFilteredExactly(
       ],
     })
     .catch(rethrowChroma);
-  const space = (collection.configuration?.hnsw?.space ?? "l2") as Space;
+  const space = spaceOf(collection);
   return rows.ids
     .map((id, index) => ({
       id,
@@ -300,7 +363,7 @@ async function searchFilteredExactly(
     .sort((a, b) => a.distance - b.distance)
     .slice(0, opts.nResults)
     .map(({ id, index, distance }) => {
-      const hit: SearchHit = { id };
+      const hit: Row = { id };
       if (include.has("documents")) hit.document = rows.documents[index] ?? null;
       if (include.has("metadatas")) hit.metadata = (rows.metadatas[index] ?? null) as SearchHit["metadata"];
       if (include.has("distances")) hit.distance = distance;

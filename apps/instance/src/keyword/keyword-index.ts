@@ -73,12 +73,19 @@ export class KeywordIndex {
    * terms and the second one scores: the same scores as a freshly built index.
    */
   query(text: string, limit: number): KeywordHit[] {
+    return this.matches(text).slice(0, limit);
+  }
+
+  /**
+   * Every document matching any query term, best first: what `query` ranks, whole (minisearch
+   * scores and sorts every match whatever the limit, so the whole list costs no more).
+   */
+  matches(text: string): KeywordHit[] {
     if (this.search.dirtCount > 0) this.search.search(text);
     return this.search
       .search(text)
       .map((result) => ({ id: String(result.id), score: result.score / (result.queryTerms.length || 1) }))
-      .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      .slice(0, limit);
+      .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   toJSON(): string {

@@ -1,6 +1,7 @@
 import { cp, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { hashEmbedding } from "@vdb/embeddings/hash";
 import { CHROMA_NAMESPACE } from "@vdb/schemas/chroma-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { instanceApi, startChroma, startTestInstance, type TestChroma, type TestInstance } from "../testing";
@@ -16,8 +17,9 @@ type Hit = {
   document?: string | null;
   metadata?: Record<string, unknown> | null;
   distance?: number | null;
-  score?: number;
-  keywordScore?: number | null;
+  score: number;
+  vectorScore?: number;
+  keywordScore?: number;
   ranks?: { vector?: number | null; keyword?: number | null };
 };
 
@@ -155,6 +157,9 @@ describe("search modes", () => {
     });
     expect(hit!.score).toBeGreaterThan(0);
     expect(hit!.keywordScore).toBe(hit!.score);
+    // Keyword search never embeds the query: no distance, no vector similarity.
+    expect(hit!.distance).toBeNull();
+    expect(hit!.vectorScore).toBeUndefined();
   });
 
   it("hybrid is the default for a text: both rankings fused, each hit with its ranks", async () => {
@@ -167,13 +172,48 @@ describe("search modes", () => {
     expect(hits[0]).toMatchObject({ id: "w4", ranks: { keyword: 1 } });
     expect(hits[0]!.ranks!.vector).toBeGreaterThanOrEqual(1);
     for (const hit of hits.slice(1)) {
+      // No query word in them: ranked by the vectors alone, with a BM25 score of 0.
       expect(hit.ranks!.keyword).toBeNull();
-      expect(hit.keywordScore).toBeNull();
-      expect(hit.distance).toEqual(expect.any(Number));
+      expect(hit.keywordScore).toBe(0);
     }
-    const scores = hits.map((hit) => hit.score!);
+    for (const hit of hits) {
+      expect(hit.distance).toEqual(expect.any(Number));
+      expect(hit.vectorScore).toBeCloseTo(1 - hit.distance!, 12);
+    }
+    const scores = hits.map((hit) => hit.score);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
     expect(hits[0]!.score).toBeCloseTo(1 / 61 + 1 / (60 + hits[0]!.ranks!.vector!), 10);
+  });
+
+  it("a hybrid hit only one ranking found still has both scores, exact", async () => {
+    // Only one record holds the query's word, and its vector points away from the query's (cosine
+    // distance 2): among 300 others near the query, the vector ranking (100 deep) does not reach it.
+    const query = hashEmbedding("narwhal", 64);
+    const ids = Array.from({ length: 301 }, (_, i) => `d${i}`);
+    const res = await call("POST", "/embed", {
+      collection: "deep",
+      ids,
+      documents: ids.map((id, i) => (i === 300 ? "the narwhal record" : `filler ${id}`)),
+      embeddings: ids.map((_, i) =>
+        i === 300 ? query.map((x) => -x) : query.map((x, j) => x + (j === i % 64 ? 0.01 + i / 10_000 : 0)),
+      ),
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+
+    const hybrid = await call("POST", "/search", { collection: "deep", query: "narwhal", nResults: 10 });
+    expect(hybrid.status).toBe(200);
+    const hits = hybrid.body.results as Hit[];
+    const narwhal = hits.find((hit) => hit.id === "d300")!;
+    expect(narwhal).toMatchObject({ ranks: { vector: null, keyword: 1 } });
+    expect(narwhal.distance).toBeCloseTo(2, 5);
+    expect(narwhal.vectorScore).toBeCloseTo(-1, 5);
+    expect(narwhal.keywordScore).toBeGreaterThan(0);
+    // And the others, found by the vectors alone, have no query word: BM25 0.
+    for (const hit of hits.filter((other) => other !== narwhal)) {
+      expect(hit.ranks!.keyword).toBeNull();
+      expect(hit.keywordScore).toBe(0);
+      expect(hit.vectorScore).toBeCloseTo(1 - hit.distance!, 12);
+    }
   });
 
   it("vector mode ranks by distance, as before", async () => {
@@ -185,10 +225,27 @@ describe("search modes", () => {
     });
     expect(res.status).toBe(200);
     expect(res.body.mode).toBe("vector");
-    const distances = (res.body.results as Hit[]).map((hit) => hit.distance!);
+    const hits = res.body.results as Hit[];
+    const distances = hits.map((hit) => hit.distance!);
     expect(distances).toHaveLength(3);
     expect(distances).toEqual([...distances].sort((a, b) => a - b));
-    expect(res.body.results[0].ranks).toBeUndefined();
+    expect(hits[0]!.ranks).toBeUndefined();
+    // Its score is the similarity, 1 − distance, with or without distances included.
+    for (const hit of hits) {
+      expect(hit.score).toBeCloseTo(1 - hit.distance!, 12);
+      expect(hit.vectorScore).toBe(hit.score);
+      expect(hit.keywordScore).toBeUndefined();
+    }
+    const withoutDistances = await call("POST", "/search", {
+      collection: "modes",
+      query: "echo",
+      mode: "vector",
+      nResults: 3,
+      include: [],
+    });
+    expect(withoutDistances.body.results).toEqual(
+      hits.map(({ id, score, vectorScore }) => ({ id, score, vectorScore })),
+    );
   });
 
   it("metadata and content filters apply in every mode", async () => {

@@ -65,7 +65,7 @@ export const search: Command = {
           ]
             .filter(Boolean)
             .join(" · ");
-          return `${index + 1}. ${source}${scoresOf(hit)}\n   ${hit.id}\n   ${snippet(hit.document ?? "")}`;
+          return `${index + 1}. ${source}${scoresOf(hit, response.mode)}\n   ${hit.id}\n   ${snippet(hit.document ?? "")}`;
         })
         .join("\n\n");
     });
@@ -73,15 +73,19 @@ export const search: Command = {
   },
 };
 
-/** What ranked the hit: its distance, BM25 score and, in hybrid, its rank in each ranking. */
-function scoresOf(hit: SearchHit): string {
+/**
+ * What ranked the hit: its similarity to the query (1 − distance) and its BM25 score, as the mode
+ * has them, and in hybrid the fused score it is ordered by and its rank in each ranking.
+ */
+function scoresOf(hit: SearchHit, mode: SearchResponse["mode"]): string {
   const parts: string[] = [];
-  if (typeof hit.distance === "number") parts.push(`distance ${hit.distance.toFixed(3)}`);
+  if (mode === "hybrid") parts.push(`fused ${hit.score.toFixed(4)}`);
+  if (typeof hit.vectorScore === "number") parts.push(`similarity ${hit.vectorScore.toFixed(3)}`);
   if (typeof hit.keywordScore === "number") parts.push(`bm25 ${hit.keywordScore.toFixed(2)}`);
-  if (hit.ranks && hit.ranks.vector !== undefined && hit.ranks.keyword !== undefined) {
+  if (mode === "hybrid" && hit.ranks) {
     parts.push(`vector #${hit.ranks.vector ?? "-"}, keyword #${hit.ranks.keyword ?? "-"}`);
   }
-  return parts.length > 0 ? `  (${parts.join("; ")})` : "";
+  return `  (${parts.join("; ")})`;
 }
 
 function snippet(text: string): string {
