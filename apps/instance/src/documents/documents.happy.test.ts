@@ -101,8 +101,10 @@ describe("search", () => {
     expect(res.body.results).toHaveLength(1);
     const [hit] = res.body.results;
     expect(hit.id).toBe("doc-7");
-    expect(Object.keys(hit).sort()).toEqual(["embedding", "id"]);
+    // The included fields, and always the hit's scores (vector mode: its similarity, 1 − distance).
+    expect(Object.keys(hit).sort()).toEqual(["embedding", "id", "score", "vectorScore"]);
     expect(hit.embedding).toHaveLength(64);
+    expect(hit.score).toBeCloseTo(1, 5);
   });
 });
 
