@@ -42,13 +42,14 @@ export interface DiskBlobStoreOptions {
 const TEMP_PREFIX = ".tmp-";
 const TRASH_PREFIX = ".trash-";
 /**
- * Temp files are named for the process writing them (pid and start time), so a start-up can tell
- * the leftovers of a killed upload from the live uploads of another process on the same folder.
+ * Temp files and trash folders are named for the process writing them (pid and start time), so a
+ * start-up can tell the leftovers of a killed upload or delete from the live work of another
+ * process on the same folder.
  */
 const TEMP_OWNER = `${process.pid}-${processStartTicks(process.pid) ?? 0}`;
-const OWNED_TEMP = /^\.tmp-(\d+)-(\d+)-/;
+const OWNED_TEMP = /^\.(?:tmp|trash)-(\d+)-(\d+)-/;
 
-/** Whether the process that named a temp file `name` still runs (unknown owners do not). */
+/** Whether the process that named a temp file or trash folder `name` still runs (unknown owners do not). */
 function isTempFileOwned(name: string): boolean {
   const owner = OWNED_TEMP.exec(name);
   if (!owner) return false;
@@ -131,7 +132,8 @@ export class DiskBlobStore implements BlobStore {
 
   /**
    * Removes the temp files that no upload owns any more (their process was killed mid-write),
-   * anywhere under the root; returns how many. Run at start-up.
+   * anywhere under the root, and the trash folders of deletes killed half-way; returns how many.
+   * Run at start-up.
    */
   async removeOrphanedTempFiles(): Promise<number> {
     let entries: import("node:fs").Dirent[];
@@ -143,8 +145,11 @@ export class DiskBlobStore implements BlobStore {
     }
     let removed = 0;
     for (const entry of entries) {
-      if (!entry.isFile() || !entry.name.startsWith(TEMP_PREFIX) || isTempFileOwned(entry.name)) continue;
-      await rm(path.join(entry.parentPath, entry.name), { force: true });
+      const isLeftover =
+        (entry.isFile() && entry.name.startsWith(TEMP_PREFIX)) ||
+        (entry.isDirectory() && entry.name.startsWith(TRASH_PREFIX) && entry.parentPath === this.root);
+      if (!isLeftover || isTempFileOwned(entry.name)) continue;
+      await rm(path.join(entry.parentPath, entry.name), { recursive: true, force: true });
       removed++;
     }
     return removed;
@@ -193,7 +198,7 @@ export class DiskBlobStore implements BlobStore {
     const dir = path.join(this.root, ...prefix.split("/").filter(Boolean));
     // Moving the folder aside first makes the deletion atomic: a put racing with it either lands
     // before (and is deleted) or after (and survives), never half-way.
-    const trash = path.join(this.root, `${TRASH_PREFIX}${randomUUID()}`);
+    const trash = path.join(this.root, `${TRASH_PREFIX}${TEMP_OWNER}-${randomUUID()}`);
     try {
       await rename(dir, trash);
     } catch (error) {

@@ -30,20 +30,40 @@ async function blobFolder(root: string) {
     liveUpload: path.join(folder, `.tmp-${process.pid}-${processStartTicks(process.pid) ?? 0}-bb`),
   };
   for (const file of Object.values(files)) writeFileSync(file, "x");
-  return files;
+  // A delete moves the folder aside (`.trash-…` at the root) and then removes it: killed between
+  // the two, the folder stays.
+  const trash = {
+    killedDelete: path.join(root, `.trash-${await deadPid()}-12345-0f1e`),
+    oldStyleTrash: path.join(root, ".trash-6d1c0a4e-5f7b-4c1e-9d8a-1b2c3d4e5f60"),
+    liveDelete: path.join(root, `.trash-${process.pid}-${processStartTicks(process.pid) ?? 0}-cc`),
+  };
+  for (const folder of Object.values(trash)) {
+    mkdirSync(path.join(folder, "docs"), { recursive: true });
+    writeFileSync(path.join(folder, "docs", "doc_9"), "x");
+  }
+  return { ...files, ...trash };
 }
 
-describe("temp files no upload owns", () => {
+describe("temp files no upload owns, and trash no delete owns", () => {
   it("are removed from the blob folder; blobs and live uploads' temp files stay", async () => {
     const root = mkdtempSync(path.join(tmpdir(), "vdb-blobs-"));
     dirs.push(root);
     const files = await blobFolder(root);
     const store = new DiskBlobStore({ root, publicUrl: "http://x", uploadSecret: "s".repeat(32) });
-    expect(await store.removeOrphanedTempFiles()).toBe(processStartTicks(process.pid) ? 3 : 2);
+    expect(await store.removeOrphanedTempFiles()).toBe(processStartTicks(process.pid) ? 5 : 4);
     expect(existsSync(files.blob)).toBe(true);
     expect(existsSync(files.liveUpload)).toBe(true);
+    expect(existsSync(files.liveDelete)).toBe(true);
     expect(existsSync(files.killedUpload)).toBe(false);
     expect(existsSync(files.oldStyleLeftover)).toBe(false);
+    expect(existsSync(files.killedDelete)).toBe(false);
+    expect(existsSync(files.oldStyleTrash)).toBe(false);
+    // A delete names its trash for its own process and leaves none behind.
+    await store.put("ten_2/docs/doc_3", new TextEncoder().encode("bye"));
+    expect(await store.deletePrefix("ten_2/")).toBe(1);
+    expect(readdirSync(root).filter((name) => name.startsWith(".trash-"))).toEqual([
+      path.basename(files.liveDelete),
+    ]);
     // A put names its temp file for its own process and leaves none behind.
     await store.put("ten_1/docs/doc_2", new TextEncoder().encode("hello"));
     expect(readdirSync(path.dirname(files.blob)).filter((name) => name.startsWith(".tmp-"))).toEqual([
@@ -57,7 +77,9 @@ describe("temp files no upload owns", () => {
     const files = await blobFolder(path.join(dataDir, "blobs"));
     const server = await startTestServer({ env: { DATA_DIR: dataDir } });
     try {
-      while (existsSync(files.killedUpload) || existsSync(files.oldStyleLeftover)) {
+      while (
+        [files.killedUpload, files.oldStyleLeftover, files.killedDelete, files.oldStyleTrash].some(existsSync)
+      ) {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       expect(existsSync(files.blob)).toBe(true);
