@@ -192,6 +192,14 @@ describe("open routes", () => {
       expect((await fetch(`${instance.url}${path}`)).status).toBe(200);
     }
   });
+
+  it("healthz without a token says only whether the instance is alive: no tenant, plan, limits or counts", async () => {
+    const anonymous = await (await fetch(`${instance.url}/healthz`)).json();
+    expect(anonymous).toEqual({ status: "ok" });
+    const forged = await fetch(`${instance.url}/healthz`, { headers: { authorization: "Bearer not.a.jwt" } });
+    expect(forged.status).toBe(401);
+    expect(JSON.stringify(await forged.json())).not.toContain(instance.config.TENANT_ID);
+  });
 });
 
 describe("when the control plane's keys are unreachable", () => {
