@@ -10,7 +10,13 @@ import { openStore, type Store } from "../lib/db/client";
 import { jobs, tenants } from "../lib/db/schema";
 import { createLogger } from "../lib/logger";
 import { createTestDatabase, dropTestDatabase, testStoreKind } from "../testing";
-import { JobAbortedError, JobQueue, type JobQueueOptions, PermanentJobError } from "./job-queue";
+import {
+  JobAbortedError,
+  JobDeferredError,
+  JobQueue,
+  type JobQueueOptions,
+  PermanentJobError,
+} from "./job-queue";
 import type { JobSnapshot } from "./schemas";
 
 const logger = createLogger(process.env.LOG_LEVEL ?? "silent");
@@ -181,6 +187,54 @@ describe("running jobs", () => {
 
     expect(failed).toMatchObject({ status: "failed", attempts: 1, lastError: "not a PDF: cannot parse" });
     await sleep(150);
+    expect(calls).toBe(1);
+  });
+
+  it("a JobDeferredError puts the job back without counting the attempt", async () => {
+    const kind = uniqueKind();
+    const queue = newQueue();
+    let calls = 0;
+    queue.register(kind, async () => {
+      calls += 1;
+      if (calls <= 4) throw new JobDeferredError("the instance is starting", { retryInMs: 10 });
+    });
+    const requeued: JobSnapshot[] = [];
+    queue.on("progress", (event) => event.status === "queued" && requeued.push(event));
+    queue.start();
+
+    // Four deferrals with two attempts allowed: none of them is a failure.
+    const job = await queue.enqueue({ kind, payload: {}, maxAttempts: 2 });
+    const done = await finished(queue, job.id);
+
+    expect(done).toMatchObject({ status: "succeeded", attempts: 1, lastError: null });
+    expect(calls).toBe(5);
+    expect(requeued.map((event) => [event.attempts, event.lastError])).toEqual(
+      Array.from({ length: 4 }, () => [0, "the instance is starting"]),
+    );
+  });
+
+  it("claims no job that fails claimableWhen, and claims it at the first poll once it holds", async () => {
+    const tenantId = newId("tenant");
+    await store.db
+      .insert(tenants)
+      .values({ id: tenantId, slug: `hold-${tenantId.slice(-6)}`, name: "closed", plan: "starter" });
+    const kind = uniqueKind();
+    const queue = newQueue({
+      claimableWhen: sql`exists (select 1 from ${tenants} where ${tenants.id} = ${jobs.tenantId} and ${tenants.name} = 'open')`,
+    });
+    let calls = 0;
+    queue.register(kind, async () => {
+      calls += 1;
+    });
+    queue.start();
+
+    const job = await queue.enqueue({ kind, tenantId, payload: {}, maxAttempts: 1 });
+    await sleep(200); // ten polls
+    expect(await queue.get(job.id)).toMatchObject({ status: "queued", attempts: 0 });
+    expect(calls).toBe(0);
+
+    await store.db.update(tenants).set({ name: "open" }).where(eq(tenants.id, tenantId));
+    expect(await finished(queue, job.id)).toMatchObject({ status: "succeeded", attempts: 1 });
     expect(calls).toBe(1);
   });
 

@@ -20,6 +20,21 @@ export class PermanentJobError extends Error {
   }
 }
 
+/**
+ * Thrown by a handler when the job cannot run now for a reason outside the job itself (the
+ * service it needs is down): it goes back to the queue after `retryInMs` and the attempt is not
+ * counted, so an outage never uses up a job's attempts.
+ */
+export class JobDeferredError extends Error {
+  readonly retryInMs: number;
+
+  constructor(message: string, options: ErrorOptions & { retryInMs?: number } = {}) {
+    super(message, options);
+    this.name = "JobDeferredError";
+    this.retryInMs = options.retryInMs ?? 1_000;
+  }
+}
+
 /** The reason a handler's `signal` aborts: this worker no longer owns the job. */
 export class JobAbortedError extends Error {
   constructor(readonly reason: "lease-lost" | "cancelled" | "shutdown") {
@@ -43,7 +58,7 @@ export interface JobContext {
 
 /**
  * Runs one attempt of a job. Resolving means success; throwing means retry later (or, with
- * `PermanentJobError`, fail now). Attempts may repeat after a crash, so handlers must be idempotent.
+ * `PermanentJobError`, fail now; with `JobDeferredError`, try again later without counting it). Attempts may repeat after a crash, so handlers must be idempotent.
  */
 export type JobHandler = (job: JobSnapshot, ctx: JobContext) => Promise<void>;
 
@@ -66,6 +81,12 @@ export interface JobQueueOptions {
   pollMs?: number;
   /** Delay before retrying after failed attempt number `attempt` (1-based). */
   backoff?: (attempt: number) => number;
+  /**
+   * A condition on the `jobs` row that must hold for a job to be claimed (e.g. its tenant's
+   * instance is running). Jobs that fail it wait in the queue, untouched and uncounted, and are
+   * claimed at the first poll after it holds.
+   */
+  claimableWhen?: SQL;
 }
 
 /**
@@ -125,7 +146,8 @@ function changeKey(job: JobSnapshot): string {
  * processes on one PostgreSQL (or on PGlite, in one process). A worker claims a job with a
  * lease it renews while the handler runs; a worker that dies lets the lease lapse and another
  * takes the job over. Failed attempts back off and retry up to `maxAttempts`, then the job is
- * `dead` with its last error.
+ * `dead` with its last error. Deferred attempts and jobs held back by `claimableWhen` are not
+ * failures and count for nothing.
  *
  * @example
  * const queue = new JobQueue({ db, logger });
@@ -142,6 +164,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   private readonly heartbeatMs: number;
   private readonly pollMs: number;
   private readonly backoff: (attempt: number) => number;
+  private readonly claimableWhen: SQL | undefined;
   private readonly handlers = new Map<string, JobHandler>();
   private readonly active = new Map<string, ActiveRun>();
   private concurrency = 1;
@@ -161,6 +184,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     this.heartbeatMs = opts.heartbeatMs ?? Math.max(1, Math.floor(this.leaseMs / 3));
     this.pollMs = opts.pollMs ?? 1_000;
     this.backoff = opts.backoff ?? exponentialBackoff();
+    this.claimableWhen = opts.claimableWhen;
   }
 
   /**
@@ -414,6 +438,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
           or(isNull(jobs.lockedUntil), lt(jobs.lockedUntil, sql`now()`)),
           or(eq(jobs.status, "queued"), lt(jobs.attempts, jobs.maxAttempts)),
           inArray(jobs.kind, kinds),
+          this.claimableWhen,
         ),
       )
       .orderBy(asc(jobs.runAfter), asc(jobs.createdAt))
@@ -525,7 +550,17 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       changes = { status: "succeeded", lastError: null, ...finished };
     } else {
       const lastError = errorMessage(failure.error);
-      if (failure.error instanceof PermanentJobError) changes = { status: "failed", lastError, ...finished };
+      if (failure.error instanceof JobDeferredError) {
+        changes = {
+          status: "queued",
+          attempts: sql`greatest(${jobs.attempts} - 1, 0)`,
+          lastError,
+          lockedBy: null,
+          lockedUntil: null,
+          runAfter: fromNow(failure.error.retryInMs),
+        };
+      } else if (failure.error instanceof PermanentJobError)
+        changes = { status: "failed", lastError, ...finished };
       else if (attempts >= maxAttempts) changes = { status: "dead", lastError, ...finished };
       else {
         changes = {
