@@ -7,10 +7,12 @@ import { resolveUploadSecret } from "./blobs/upload-secret";
 import type { Config } from "./config";
 import { INGEST_JOB, ingestHandler } from "./documents/ingest-job";
 import { ParseSandbox } from "./documents/parsing/parse-sandbox";
+import { reconcileIngestions } from "./documents/reconcile-ingestions";
 import { createRuntime } from "./instances/create-runtime";
 import { Reconciler } from "./instances/reconciler";
 import type { InstanceRuntime } from "./instances/runtime";
 import { JobQueue } from "./jobs/job-queue";
+import { TENANT_INSTANCE_RUNNING } from "./jobs/tenant-instance-running";
 import { prepareDataDir, tightenDataDir } from "./lib/data-dir";
 import { type Database, openStore, type Store } from "./lib/db/client";
 import { createLogger, type Logger } from "./lib/logger";
@@ -48,6 +50,9 @@ export interface Services {
    */
   close(opts?: { stopInstances?: boolean }): Promise<void>;
 }
+
+/** How often a worker re-checks documents against their jobs (and retries removing failed ones' chunks). */
+const INGESTION_RECONCILE_MS = 30_000;
 
 /**
  * Whether stopping on `signal` stops the local instances too: Ctrl-C (SIGINT) stops the
@@ -106,7 +111,12 @@ export async function createServices(
       })
       .catch((error: unknown) => logger.warn({ err: error }, "could not clean the blob folder's temp files"));
   }
-  const jobs = new JobQueue({ db: store.db, logger, leaseMs: config.JOB_LEASE_MS });
+  const jobs = new JobQueue({
+    db: store.db,
+    logger,
+    leaseMs: config.JOB_LEASE_MS,
+    claimableWhen: TENANT_INSTANCE_RUNNING,
+  });
   const parser = new ParseSandbox({
     workers: config.PARSE_WORKERS,
     workersPerTenant: config.PARSE_WORKERS_PER_TENANT ?? Math.ceil(config.PARSE_WORKERS / 2),
@@ -120,6 +130,11 @@ export async function createServices(
   const runtime = await createRuntime(config, logger);
   const reconciler = new Reconciler(store, runtime, config, logger, opts.now ? { now: opts.now } : {});
   reconciler.start();
+  // A tenant's jobs wait while its instance is down: take them up the moment it runs again.
+  reconciler.on("change", (instance) => {
+    if (instance.state === "running") jobs.nudge();
+  });
+  let ingestionReconcileTimer: NodeJS.Timeout | null = null;
   const services: Services = {
     config,
     logger,
@@ -141,6 +156,7 @@ export async function createServices(
     parser,
     usage,
     async close({ stopInstances = config.STOP_INSTANCES_ON_EXIT !== "false" } = {}) {
+      if (ingestionReconcileTimer) clearInterval(ingestionReconcileTimer);
       // Running jobs get the grace period, then go back to the queue (resumed after a restart).
       await jobs.stop(config.SHUTDOWN_GRACE_MS);
       await parser.close();
@@ -154,6 +170,20 @@ export async function createServices(
     },
   };
   jobs.register(INGEST_JOB, ingestHandler(services));
-  if (config.RUN_WORKER) jobs.start(config.WORKER_CONCURRENCY);
+  if (config.RUN_WORKER) {
+    const reconcile = (scope: Parameters<typeof reconcileIngestions>[1]) =>
+      reconcileIngestions(services, scope).catch((error: unknown) =>
+        logger.error({ err: error }, "reconciling documents with their ingestion jobs failed"),
+      );
+    // A job the lease sweep dead-lettered never ran the handler's failure path: fail its document.
+    jobs.on("finished", (job) => {
+      if (job.kind === INGEST_JOB && job.status !== "succeeded")
+        void reconcile({ documentId: String(job.payload.documentId) });
+    });
+    await reconcile({ reviveOutageDeadLetters: true });
+    ingestionReconcileTimer = setInterval(() => void reconcile({}), INGESTION_RECONCILE_MS);
+    ingestionReconcileTimer.unref();
+    jobs.start(config.WORKER_CONCURRENCY);
+  }
   return services;
 }

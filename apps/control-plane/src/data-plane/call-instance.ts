@@ -99,10 +99,13 @@ export function dataPlaneTenant(ctx: Ctx, named: string | undefined): string {
  */
 export class InstanceNotRunningError extends AppError {
   readonly isStarting: boolean;
+  /** The instance's state, or "none" when the tenant has none. */
+  readonly state: string;
 
-  constructor(opts: { message: string; isStarting: boolean }) {
+  constructor(opts: { message: string; isStarting: boolean; state?: string }) {
     super({ code: opts.isStarting ? "SERVICE_UNAVAILABLE" : "CONFLICT", message: opts.message });
     this.isStarting = opts.isStarting;
+    this.state = opts.state ?? (opts.isStarting ? "starting" : "stopped");
   }
 }
 
@@ -112,15 +115,31 @@ async function runningInstanceUrl(services: Services, tenantId: string): Promise
     throw new InstanceNotRunningError({
       message: "This tenant has no instance; launch one first",
       isStarting: false,
+      state: "none",
     });
   if (row.state !== "running" || !row.url) {
     const isStarting = row.desiredState === "running";
     throw new InstanceNotRunningError({
       message: `The tenant's instance is ${row.state}${isStarting ? "; try again shortly" : "; launch it first"}`,
       isStarting,
+      state: row.state,
     });
   }
   return row.url;
+}
+
+/**
+ * The tenant's instance did not answer although recorded running (`state` "unreachable"), or
+ * is not running (see InstanceNotRunningError). Not the request's fault.
+ */
+export class InstanceUnavailableError extends AppError {
+  constructor(
+    readonly state: string,
+    opts: { code: "CONFLICT" | "SERVICE_UNAVAILABLE"; message: string; cause?: unknown },
+  ) {
+    super(opts);
+    this.name = "InstanceUnavailableError";
+  }
 }
 
 export interface ForwardRequest {
@@ -166,7 +185,7 @@ export async function forwardToInstance(ctx: Ctx, request: ForwardRequest): Prom
       return { ...reply, contentType: reply.contentType ?? "application/json" };
     } catch (error) {
       services.logger.warn({ err: error, tenantId: request.tenantId }, "instance unreachable");
-      throw new AppError({
+      throw new InstanceUnavailableError("unreachable", {
         code: "SERVICE_UNAVAILABLE",
         message: "The tenant's instance did not answer; try again shortly",
       });

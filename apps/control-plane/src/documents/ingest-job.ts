@@ -1,27 +1,19 @@
 import { AppError } from "@vdb/http/errors";
 import { PLANS } from "@vdb/schemas/plans";
 import { and, eq, gte, sql } from "drizzle-orm";
-import { callInstance } from "../data-plane/call-instance";
-import { type JobHandler, PermanentJobError } from "../jobs/job-queue";
-import type { Ctx } from "../lib/context";
-import { chunks, documents, tenants } from "../lib/db/schema";
+import { callInstance, InstanceNotRunningError, InstanceUnavailableError } from "../data-plane/call-instance";
+import { JobDeferredError, type JobHandler, PermanentJobError } from "../jobs/job-queue";
+import { workerCtx } from "../lib/context";
+import { chunks, documents, instances, tenants } from "../lib/db/schema";
 import type { Services } from "../services";
 import { recordUsage } from "../usage/record-usage";
 import type { TextChunk } from "./parsing/chunk-text";
 import { DocumentParseError } from "./parsing/document-parse-error";
+import { purgeFailedChunks } from "./reconcile-ingestions";
 
 export const INGEST_JOB = "ingest";
 /** Chunks per `/embed` call: large enough to batch the model, small enough to report progress often. */
 const EMBED_BATCH = 64;
-
-/** The worker acts for the platform, with an operator's reach (jobs were authorized when enqueued). */
-function workerCtx(services: Services, jobId: string): Ctx {
-  return {
-    services,
-    principal: { kind: "user", userId: "system:worker", email: "worker", isOperator: true, memberships: [] },
-    request: { requestId: jobId, ip: null, userAgent: null },
-  };
-}
 
 /** Chroma metadata may hold only scalars: drop what is not one. */
 function chunkMetadata(document: typeof documents.$inferSelect, chunk: TextChunk) {
@@ -37,10 +29,39 @@ function chunkMetadata(document: typeof documents.$inferSelect, chunk: TextChunk
 }
 
 /**
+ * Whether `error` means the tenant's instance, not the document, is why the attempt failed: the
+ * instance was not running (or not meant to be) when called. One that stopped answering while
+ * recorded running and meant to run is not excused: the document may be what brought it down,
+ * so that attempt counts.
+ */
+async function instanceDeferral(
+  services: Services,
+  tenantId: string,
+  error: unknown,
+): Promise<JobDeferredError | null> {
+  if (!(error instanceof InstanceUnavailableError || error instanceof InstanceNotRunningError)) return null;
+  let state = error.state;
+  if (state === "unreachable") {
+    const [row] = await services.db
+      .select({ state: instances.state, desiredState: instances.desiredState })
+      .from(instances)
+      .where(eq(instances.tenantId, tenantId))
+      .limit(1);
+    if (row?.state === "running" && row.desiredState === "running") return null;
+    state = row ? (row.desiredState === "running" ? row.state : "stopping") : "none";
+  }
+  const why = state === "none" ? "the tenant has no instance" : `the tenant's instance is ${state}`;
+  // The queue holds the job back until the instance runs again (TENANT_INSTANCE_RUNNING).
+  return new JobDeferredError(`waiting: ${why}; ingestion continues when it is running`, { cause: error });
+}
+
+/**
  * One ingestion attempt: blob → parse → chunk → chunk rows → embed + upsert into the tenant's
  * instance in batches, with progress. Chunk ids are `<document id>:<index>`, so a re-run (a retry,
  * or a worker that died mid-way) upserts the same records: none lost, none duplicated. A bad file
- * fails at once with its reason; an unreachable instance is retried with backoff.
+ * fails at once with its reason; an unavailable instance defers the job without using an attempt.
+ * A document that ends `failed` has its chunks taken out of the instance: only `ready` ones are
+ * searchable.
  */
 export function ingestHandler(services: Services): JobHandler {
   return async (job, { signal, reportProgress }) => {
@@ -190,6 +211,11 @@ export function ingestHandler(services: Services): JobHandler {
         ]);
       });
     } catch (error) {
+      const deferral = await instanceDeferral(services, document.tenantId, error);
+      if (deferral) {
+        await setStatus("queued", { failureReason: deferral.message });
+        throw deferral;
+      }
       const reason =
         error instanceof DocumentParseError
           ? error.reason
@@ -201,6 +227,7 @@ export function ingestHandler(services: Services): JobHandler {
         await setStatus("failed", {
           failureReason: isPermanent ? reason : `gave up after ${job.attempts} attempts: ${reason}`,
         });
+        await purgeFailedChunks(services, { documentId });
         throw isPermanent && !(error instanceof PermanentJobError) ? new PermanentJobError(reason) : error;
       }
       await setStatus("queued", { failureReason: `attempt ${job.attempts} failed, retrying: ${reason}` });

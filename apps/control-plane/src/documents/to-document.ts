@@ -61,13 +61,26 @@ export async function findDocumentOrThrow(
   return row;
 }
 
-/** Progress of the document's latest ingestion job, if any. */
-export async function ingestionProgress(db: Database, documentId: string) {
+/** The document's latest ingestion job, if any: the one that says whether it is being ingested. */
+export async function latestIngestJob(db: Database, documentId: string) {
   const [job] = await db
-    .select({ done: jobs.progressDone, total: jobs.progressTotal })
+    .select({
+      id: jobs.id,
+      status: jobs.status,
+      attempts: jobs.attempts,
+      maxAttempts: jobs.maxAttempts,
+      done: jobs.progressDone,
+      total: jobs.progressTotal,
+    })
     .from(jobs)
     .where(and(eq(jobs.kind, "ingest"), sql`${jobs.payload}->>'documentId' = ${documentId}`))
     .orderBy(desc(jobs.createdAt))
     .limit(1);
   return job ?? null;
+}
+
+/** Progress of the document's latest ingestion job, if any. */
+export async function ingestionProgress(db: Database, documentId: string) {
+  const job = await latestIngestJob(db, documentId);
+  return job ? { done: job.done, total: job.total } : null;
 }

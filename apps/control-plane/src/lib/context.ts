@@ -19,3 +19,15 @@ export interface Ctx {
 export function systemCtx(services: Services, requestId = "system"): Ctx {
   return { services, principal: null, request: { requestId, ip: null, userAgent: null } };
 }
+
+/**
+ * A context for background work on tenants' data (ingestion, its clean-up): it acts for the
+ * platform with an operator's reach, since the work was authorized when it was asked for.
+ */
+export function workerCtx(services: Services, requestId: string): Ctx {
+  return {
+    services,
+    principal: { kind: "user", userId: "system:worker", email: "worker", isOperator: true, memberships: [] },
+    request: { requestId, ip: null, userAgent: null },
+  };
+}

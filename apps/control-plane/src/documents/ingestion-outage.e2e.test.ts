@@ -1,0 +1,145 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { newId } from "@vdb/schemas/ids";
+import { and, eq, sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { documents, jobs } from "../lib/db/schema";
+import { startTestServer, type TestServer } from "../testing";
+import { api, trpcLiveAs, watchUntil } from "../testing/http";
+import { INGEST_JOB } from "./ingest-job";
+import { reconcileIngestions } from "./reconcile-ingestions";
+
+let server: TestServer;
+let tenantId: string;
+let key: string;
+let live: ReturnType<typeof trpcLiveAs>;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  live = trpcLiveAs(server.url, server.adminToken);
+  tenantId = (
+    await api(server.url, "POST", "/tenants", {
+      token: server.adminToken,
+      body: { slug: "outage", name: "Outage", plan: "pro" },
+    })
+  ).body.id;
+  key = (
+    await api(server.url, "POST", `/tenants/${tenantId}/keys`, {
+      token: server.adminToken,
+      body: { name: "ingest", scopes: ["read", "write"] },
+    })
+  ).body.secret;
+  await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
+  await watchUntil(live, tenantId, (instance) => instance?.state === "running");
+});
+afterAll(async () => server?.close());
+
+async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: gave up; last ${JSON.stringify(value)}`);
+    await sleep(50);
+  }
+}
+
+const jobOf = async (documentId: string) => {
+  const [job] = await server.services.db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.kind, INGEST_JOB), sql`${jobs.payload}->>'documentId' = ${documentId}`));
+  return job!;
+};
+
+const listed = async () =>
+  (await api(server.url, "GET", `/tenants/${tenantId}/documents?limit=100`, { token: key })).body.items as {
+    id: string;
+    status: string;
+    chunkCount: number;
+  }[];
+
+describe("ingestion while the tenant's instance is unavailable", () => {
+  it("a stopped instance holds its tenant's backlog without using attempts; relaunched, every document becomes ready", async () => {
+    await api(server.url, "POST", `/tenants/${tenantId}/instance/stop`, { token: server.adminToken });
+    await watchUntil(live, tenantId, (instance) => instance?.state === "stopped");
+
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const created = await api(server.url, "POST", "/docs", {
+        token: key,
+        body: {
+          title: `Held ${i}`,
+          text: `Held document ${i}. `.repeat(200),
+          chunkSize: 60,
+          chunkOverlap: 0,
+        },
+      });
+      expect(created.status).toBe(201);
+      ids.push(created.body.id);
+    }
+    // Many worker polls (1 s each) pass: no job is claimed, none uses an attempt.
+    await sleep(2_500);
+    for (const id of ids) expect(await jobOf(id)).toMatchObject({ status: "queued", attempts: 0 });
+    expect((await listed()).filter((doc) => ids.includes(doc.id)).map((doc) => doc.status)).toEqual(
+      ids.map(() => "queued"),
+    );
+
+    await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
+    const done = await until("all ready", listed, (docs) =>
+      ids.every((id) => docs.find((doc) => doc.id === id)?.status === "ready"),
+    );
+    for (const id of ids) {
+      expect(await jobOf(id)).toMatchObject({ status: "succeeded", attempts: 1 });
+      expect(done.find((doc) => doc.id === id)?.chunkCount).toBeGreaterThan(1);
+    }
+  });
+
+  it("jobs an outage dead-lettered before this fix are requeued at start-up and their documents end ready", async () => {
+    const created = await api(server.url, "POST", "/docs", {
+      token: key,
+      body: { title: "Victim", text: "A document an old outage gave up on. ".repeat(50) },
+    });
+    const documentId = created.body.id as string;
+    await until(
+      "ingested",
+      async () => (await jobOf(documentId)).status,
+      (status) => status === "succeeded",
+    );
+    // What the old code left behind: the job dead on the instance's state, the document failed.
+    const { db } = server.services;
+    const message = "The tenant's instance is starting; try again shortly";
+    await db
+      .update(jobs)
+      .set({ status: "dead", attempts: 5, lastError: message, finishedAt: sql`now()` })
+      .where(eq(jobs.id, (await jobOf(documentId)).id));
+    await db
+      .update(documents)
+      .set({ status: "failed", failureReason: `gave up after 5 attempts: ${message}` })
+      .where(eq(documents.id, documentId));
+    // A job dead for a reason of its own is left alone.
+    const [kept] = await db
+      .insert(jobs)
+      .values({
+        id: newId("job"),
+        tenantId,
+        kind: INGEST_JOB,
+        payload: { documentId: "doc_unrelated" },
+        status: "dead",
+        attempts: 5,
+        lastError: "the instance answered 500",
+      })
+      .returning();
+
+    const result = await reconcileIngestions(server.services, { reviveOutageDeadLetters: true });
+    expect(result.revived).toBe(1);
+    const ready = await until(
+      "revived document ready",
+      async () => (await api(server.url, "GET", `/docs/${documentId}`, { token: key })).body,
+      (doc) => doc.status === "ready",
+    );
+    expect(ready).toMatchObject({ status: "ready", failureReason: null });
+    expect(await jobOf(documentId)).toMatchObject({ status: "succeeded", attempts: 1 });
+    const [still] = await db.select().from(jobs).where(eq(jobs.id, kept!.id));
+    expect(still).toMatchObject({ status: "dead", lastError: "the instance answered 500" });
+  });
+});
