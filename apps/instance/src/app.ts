@@ -33,7 +33,8 @@ Models that compute on the CPU (use-lite) run in worker threads (EMBED_WORKERS, 
 /healthz and other requests answer while a batch is embedded, and a search's query is embedded before the
 remaining parts of earlier batches. Every error is \`{ "error": { "code", "message", "requestId" } }\` with one
 code of: BAD_REQUEST, VALIDATION_FAILED (with per-field \`issues\`), UNAUTHORIZED, FORBIDDEN, NOT_FOUND,
-METHOD_NOT_ALLOWED, CONFLICT, PAYLOAD_TOO_LARGE, QUOTA_EXCEEDED, RATE_LIMITED, INTERNAL, SERVICE_UNAVAILABLE.`;
+METHOD_NOT_ALLOWED, CONFLICT, PAYLOAD_TOO_LARGE, QUOTA_EXCEEDED, RATE_LIMITED, INTERNAL, SERVICE_UNAVAILABLE,
+STORAGE_FULL (507: a disk is full; an operator must free space).`;
 
 export interface InstanceAppOptions {
   config: InstanceConfig;

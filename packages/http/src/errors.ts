@@ -11,7 +11,7 @@ import { ZodError } from "zod";
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly issues: FieldIssue[] | undefined;
-  /** For RATE_LIMITED: the `Retry-After` every transport answers with (1 s when unset). */
+  /** When trying again may succeed, in seconds: the `Retry-After` every transport answers with (RATE_LIMITED: 1 s when unset). */
   readonly retryAfterSeconds: number | undefined;
 
   constructor(opts: {
@@ -30,7 +30,8 @@ export class AppError extends Error {
 }
 
 /**
- * The `Retry-After` (whole seconds, at least 1) of a RATE_LIMITED error; null for any other.
+ * The `Retry-After` (whole seconds, at least 1) of a RATE_LIMITED error, or of any other error that
+ * knows when trying again may succeed; null otherwise.
  *
  * @example
  * const retryAfter = retryAfterOf(error);
@@ -38,7 +39,7 @@ export class AppError extends Error {
  */
 export function retryAfterOf(error: unknown): number | null {
   const appError = toAppError(error);
-  if (appError.code !== "RATE_LIMITED") return null;
+  if (appError.retryAfterSeconds === undefined && appError.code !== "RATE_LIMITED") return null;
   return Math.max(1, Math.ceil(appError.retryAfterSeconds ?? 1));
 }
 
@@ -71,8 +72,50 @@ export function validationError(error: ZodError): AppError {
   return new AppError({ code: "VALIDATION_FAILED", message: `Invalid input: ${summary}`, issues });
 }
 
+/** The first `code` on `error` or the errors it wraps (Node's errno names, Postgres' SQLSTATE). */
+function errorCodeOf(error: unknown, codes: readonly string[]): string | undefined {
+  for (let current: unknown = error, depth = 0; current && depth < 10; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && codes.includes(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** No space left (ENOSPC), a disk quota (EDQUOT), or Postgres' disk_full (53100). */
+const STORAGE_FULL_CODES = ["ENOSPC", "EDQUOT", "53100"] as const;
+/** A disk that refuses writes for another reason: read-only, or failing. */
+const STORAGE_FAILED_CODES = ["EROFS", "EIO"] as const;
+
 /**
- * Turns anything thrown into an AppError; unknown errors become INTERNAL without leaking their text.
+ * An AppError an operator can act on for a failed storage write, or null for other errors.
+ *
+ * @example
+ * storageError(Object.assign(new Error("write failed"), { code: "ENOSPC" }))?.code; // "STORAGE_FULL"
+ */
+export function storageError(error: unknown): AppError | null {
+  const full = errorCodeOf(error, STORAGE_FULL_CODES);
+  if (full) {
+    return new AppError({
+      code: "STORAGE_FULL",
+      message: `The server's storage is full (${full === "53100" ? "the database's disk" : full}); nothing more can be stored until an operator frees space on the data volume. Try again then.`,
+      cause: error,
+    });
+  }
+  const failed = errorCodeOf(error, STORAGE_FAILED_CODES);
+  if (failed) {
+    return new AppError({
+      code: "SERVICE_UNAVAILABLE",
+      message: `The server could not write to its storage (${failed}); an operator must check the data volume. Try again later.`,
+      cause: error,
+    });
+  }
+  return null;
+}
+
+/**
+ * Turns anything thrown into an AppError: a failed storage write becomes STORAGE_FULL (507) or
+ * SERVICE_UNAVAILABLE, other unknown errors INTERNAL without leaking their text.
  *
  * @example
  * toAppError(new Error("db password is hunter2")).message; // "Internal error; quote the requestId…"
@@ -80,6 +123,8 @@ export function validationError(error: ZodError): AppError {
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof ZodError) return validationError(error);
+  const storage = storageError(error);
+  if (storage) return storage;
   if (error instanceof HTTPException) {
     const status = error.status;
     if (status === 413)

@@ -17,6 +17,7 @@ export const ErrorCode = z.enum([
   "RATE_LIMITED",
   "INTERNAL",
   "SERVICE_UNAVAILABLE",
+  "STORAGE_FULL",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
@@ -33,6 +34,8 @@ export const ERROR_STATUS = {
   RATE_LIMITED: 429,
   INTERNAL: 500,
   SERVICE_UNAVAILABLE: 503,
+  /** 507 Insufficient Storage: a disk (blobs, database, Chroma) is full; an operator must free space. */
+  STORAGE_FULL: 507,
 } as const satisfies Record<ErrorCode, number>;
 
 export const ERROR_TRPC_CODE = {
@@ -48,6 +51,8 @@ export const ERROR_TRPC_CODE = {
   RATE_LIMITED: "TOO_MANY_REQUESTS",
   INTERNAL: "INTERNAL_SERVER_ERROR",
   SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
+  // tRPC has no 507: the nearest of its codes; the body's appCode still says STORAGE_FULL.
+  STORAGE_FULL: "SERVICE_UNAVAILABLE",
 } as const satisfies Record<ErrorCode, string>;
 
 /** Per-field problems attached to VALIDATION_FAILED errors. */
