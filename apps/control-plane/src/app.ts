@@ -35,7 +35,8 @@ import { embedRoutes } from "./widgets/embed-routes";
 const API_DESCRIPTION = `The VDB control plane's REST API. Authenticate with \`Authorization: Bearer <key>\` (an API key
 \`vdbk_…\` or a console session token \`vdbs_…\`). Every error is \`{ "error": { "code", "message", "requestId" } }\`
 with one code of: BAD_REQUEST, VALIDATION_FAILED (with per-field \`issues\`), UNAUTHORIZED, FORBIDDEN, NOT_FOUND,
-METHOD_NOT_ALLOWED, CONFLICT, PAYLOAD_TOO_LARGE, QUOTA_EXCEEDED, RATE_LIMITED, INTERNAL, SERVICE_UNAVAILABLE.`;
+METHOD_NOT_ALLOWED, CONFLICT, PAYLOAD_TOO_LARGE, QUOTA_EXCEEDED, RATE_LIMITED, INTERNAL, SERVICE_UNAVAILABLE,
+STORAGE_FULL (507: a disk is full; an operator must free space).`;
 
 /** The whole control plane as one Hono app: tRPC, REST + OpenAPI, JWKS, health and metrics. */
 export function createApp(services: Services) {

@@ -188,6 +188,11 @@ export const ConfigSchema = z.object({
    * back to the queue (and resume after a restart) and the process exits.
    */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  /**
+   * Documents one tenant may have queued or in ingestion; beyond it new ingestion is refused
+   * with 429 and a Retry-After from the recent pace, so clients slow down instead of piling up.
+   */
+  INGEST_QUEUE_MAX_PER_TENANT: z.coerce.number().int().min(1).max(1_000_000).default(500),
   /** The built admin console served at `/` (default: apps/console/dist of this checkout). */
   CONSOLE_DIR: z.string().min(1).default(DEFAULT_CONSOLE_DIR),
   /** Largest JSON body accepted on any route but the Chroma gateway's. */

@@ -126,3 +126,25 @@ export const ListDocumentsInput = PageInput.extend({
   collection: CollectionName.optional(),
 });
 export type ListDocumentsInput = z.infer<typeof ListDocumentsInput>;
+
+/** A tenant's ingestion queue: how deep it is, how fast it drains, and whether it waits. */
+export const IngestionStatus = z.object({
+  tenantId: TenantId,
+  /** Documents waiting for a worker. */
+  queued: z.number().int(),
+  /** Documents being ingested now. */
+  processing: z.number().int(),
+  /** queued + processing: new ingestion is refused (429, Retry-After) once it reaches `maxDepth`. */
+  depth: z.number().int(),
+  maxDepth: z.number().int(),
+  /** Ingestions of this tenant finished per minute, measured over the last 10 minutes. */
+  throughputPerMinute: z.number(),
+  /** Until the queue is drained at that pace; null while nothing finished lately to measure it by. */
+  expectedWaitSeconds: z.number().int().nullable(),
+  /** Why the queue is not moving (the tenant's instance is not running), or null. */
+  pausedReason: z.string().nullable(),
+});
+export type IngestionStatus = z.infer<typeof IngestionStatus>;
+
+export const IngestionStatusInput = z.strictObject({ tenantId: TenantId });
+export type IngestionStatusInput = z.infer<typeof IngestionStatusInput>;

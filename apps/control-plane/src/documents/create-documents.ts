@@ -17,6 +17,7 @@ import type { Database } from "../lib/db/client";
 import { documents } from "../lib/db/schema";
 import { findTenantOrThrow } from "../tenants/to-tenant";
 import { INGEST_JOB } from "./ingest-job";
+import { assertIngestionQueueHasRoom } from "./ingestion-queue";
 import {
   blobKeyOf,
   deleteReceived,
@@ -24,7 +25,14 @@ import {
   megabytes,
   type ReceivedFile,
 } from "./receive-files";
-import { findDocumentOrThrow, toDocument } from "./to-document";
+import { reconcileIngestions } from "./reconcile-ingestions";
+import { findDocumentOrThrow, latestIngestJob, toDocument } from "./to-document";
+
+/** Room in the tenant's ingestion queue for `adding` more (429 with Retry-After when not). */
+function assertQueueHasRoom(ctx: Ctx, tenantId: string, adding = 1) {
+  const { db, config } = ctx.services;
+  return assertIngestionQueueHasRoom(db, tenantId, config.INGEST_QUEUE_MAX_PER_TENANT, adding);
+}
 
 /** The plan's limits for a new document: count and size. Nothing is written when they refuse. */
 async function assertCanAddDocument(db: Database, tenantId: string, sizeBytes: number) {
@@ -41,7 +49,7 @@ async function assertCanAddDocument(db: Database, tenantId: string, sizeBytes: n
 
 /**
  * Everything a multipart upload can be refused for before its body is read: credentials, the
- * tenant's write scope and its plan's document count. Returns the tenant's plan, whose size
+ * tenant's write scope, its plan's document count and room in its ingestion queue. Returns the tenant's plan, whose size
  * per file `receiveFiles` then enforces while streaming.
  */
 export async function admitFileUpload({
@@ -54,6 +62,7 @@ export async function admitFileUpload({
   requireTenantScope(ctx.principal, input.tenantId, "write");
   const tenant = await findTenantOrThrow(ctx.services.db, input.tenantId);
   await assertRoomFor(ctx.services.db, input.tenantId, PLANS[tenant.plan], 1);
+  await assertQueueHasRoom(ctx, input.tenantId);
   return tenant.plan;
 }
 
@@ -143,6 +152,7 @@ export async function createTextDocument({
   const isJson = data.json !== undefined;
   const bytes = new TextEncoder().encode(isJson ? JSON.stringify(data.json, null, 2) : data.text!);
   await assertCanAddDocument(ctx.services.db, data.tenantId, bytes.length);
+  await assertQueueHasRoom(ctx, data.tenantId);
   const chunking = await chunkingFor(ctx.services.db, data);
   return storeAndQueue(
     ctx,
@@ -173,6 +183,8 @@ export async function createUpload({
   requireTenantScope(ctx.principal, data.tenantId, "write");
   const { db, blobs, config } = ctx.services;
   await assertCanAddDocument(db, data.tenantId, data.sizeBytes);
+  // Refused before the file is sent, rather than at `…/ingest` after it was.
+  await assertQueueHasRoom(ctx, data.tenantId);
   const chunking = await chunkingFor(db, data);
   const id = newId("document");
   const key = blobKeyOf(data.tenantId, id);
@@ -218,9 +230,18 @@ export async function ingestDocument({ ctx, input }: { ctx: Ctx; input: Document
   requireTenantScope(ctx.principal, tenantId, "write");
   const { db, blobs } = ctx.services;
   const document = await findDocumentOrThrow(db, tenantId, documentId);
-  if (document.status === "queued" || document.status === "processing") {
-    throw new AppError({ code: "CONFLICT", message: "The document is already being ingested" });
+  // The job decides, not the document's status: a status its job could not record (a full
+  // disk, a lost worker) must not lock the document forever.
+  const job = await latestIngestJob(db, documentId);
+  if (job?.status === "queued" || job?.status === "running") {
+    throw new AppError({
+      code: "CONFLICT",
+      message: `The document is already being ingested (job ${job.id}, ${job.status}, attempt ${job.attempts} of ${job.maxAttempts})`,
+    });
   }
+  // Settle what a dead job left: the document failed, its partial chunks out of the instance.
+  await reconcileIngestions(ctx.services, { documentId });
+  await assertQueueHasRoom(ctx, tenantId);
   const stored = document.blobKey ? await blobs.stat(document.blobKey) : null;
   if (!stored) {
     throw new AppError({
@@ -290,6 +311,7 @@ export async function createFromFiles({
     const plan = PLANS[(await findTenantOrThrow(db, input.tenantId)).plan];
     // receiveFiles cut each file off at the plan's size; the count is checked for all at once.
     await assertRoomFor(db, input.tenantId, plan, input.files.length);
+    await assertQueueHasRoom(ctx, input.tenantId, input.files.length);
     const chunking = await chunkingFor(db, settings);
     const rows = await db.transaction(async (tx) => {
       const inserted = [];

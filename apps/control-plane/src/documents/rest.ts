@@ -1,10 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { closeConnectionOnError } from "@vdb/http/app-defaults";
-import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
+import { errorResponses, jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
 import {
   CreatedUpload,
   Document,
   DocumentWithChunks,
+  IngestionStatus,
   ListDocumentsInput,
   TextDocumentFields,
   UploadFields,
@@ -23,10 +24,20 @@ import {
 } from "./create-documents";
 import { deleteDocument } from "./delete-document";
 import { getDocument } from "./get-document";
+import { getIngestionStatus } from "./get-ingestion-status";
 import { listDocuments } from "./list-documents";
 import { receiveFiles } from "./receive-files";
 
 const tags = ["Documents"];
+
+/** What starting an ingestion may answer besides the common errors: a full queue, a full disk. */
+const INGEST_ERROR_RESPONSES = {
+  ...ERROR_RESPONSES,
+  ...errorResponses({
+    429: "RATE_LIMITED: the tenant's ingestion queue is full (INGEST_QUEUE_MAX_PER_TENANT); retry after `Retry-After` seconds",
+    507: "STORAGE_FULL: the server's disk is full; an operator must free space",
+  }),
+};
 
 /** The multipart route streams files to the blob store and limits them by the tenant's own plan. */
 export const MULTIPART_UPLOAD_PATH = /^\/api\/v1\/tenants\/[^/]+\/documents\/files$/;
@@ -44,7 +55,7 @@ const createText = createRoute({
     params: TenantParams,
     ...jsonBody(TextDocumentFields.omit({ tenantId: true })),
   },
-  responses: { 201: jsonContent(Document, "The queued document"), ...ERROR_RESPONSES },
+  responses: { 201: jsonContent(Document, "The queued document"), ...INGEST_ERROR_RESPONSES },
 });
 
 const seedDocs = createRoute({
@@ -57,7 +68,7 @@ const seedDocs = createRoute({
     query: TenantQuery,
     ...jsonBody(TextDocumentFields.omit({ tenantId: true })),
   },
-  responses: { 201: jsonContent(Document, "The queued document"), ...ERROR_RESPONSES },
+  responses: { 201: jsonContent(Document, "The queued document"), ...INGEST_ERROR_RESPONSES },
 });
 
 const seedGet = createRoute({
@@ -77,7 +88,7 @@ const upload = createRoute({
   summary: "Start an upload: a document and a URL to PUT the file to (then POST …/ingest)",
   security: SECURITY,
   request: { params: TenantParams, ...jsonBody(UploadFields.omit({ tenantId: true })) },
-  responses: { 201: jsonContent(CreatedUpload, "Where to PUT the file"), ...ERROR_RESPONSES },
+  responses: { 201: jsonContent(CreatedUpload, "Where to PUT the file"), ...INGEST_ERROR_RESPONSES },
 });
 
 const list = createRoute({
@@ -107,7 +118,17 @@ const ingest = createRoute({
   summary: "Queue ingestion of an uploaded file, or re-ingest a document",
   security: SECURITY,
   request: { params: DocumentParams },
-  responses: { 200: jsonContent(Document, "The queued document"), ...ERROR_RESPONSES },
+  responses: { 200: jsonContent(Document, "The queued document"), ...INGEST_ERROR_RESPONSES },
+});
+
+const ingestion = createRoute({
+  method: "get",
+  path: "/tenants/{tenantId}/ingestion",
+  tags,
+  summary: "The tenant's ingestion queue: depth, its bound, recent pace, expected wait, why it waits",
+  security: SECURITY,
+  request: { params: TenantParams },
+  responses: { 200: jsonContent(IngestionStatus, "The ingestion queue"), ...ERROR_RESPONSES },
 });
 
 const remove = createRoute({
@@ -149,6 +170,9 @@ export const documentsRest = restApp()
   .openapi(get, async (c) => c.json(await getDocument({ ctx: ctxOf(c), input: c.req.valid("param") }), 200))
   .openapi(ingest, async (c) =>
     c.json(await ingestDocument({ ctx: ctxOf(c), input: c.req.valid("param") }), 200),
+  )
+  .openapi(ingestion, async (c) =>
+    c.json(await getIngestionStatus({ ctx: ctxOf(c), input: c.req.valid("param") }), 200),
   )
   .openapi(remove, async (c) =>
     c.json(await deleteDocument({ ctx: ctxOf(c), input: c.req.valid("param") }), 200),

@@ -3,6 +3,7 @@ import {
   CreateTextDocumentInput,
   CreateUploadInput,
   DocumentRef,
+  IngestionStatusInput,
   ListDocumentsInput,
 } from "@vdb/schemas/documents";
 import { verbCtx } from "../trpc/context";
@@ -10,6 +11,7 @@ import { procedure } from "../trpc/trpc";
 import { createTextDocument, createUpload, ingestDocument } from "./create-documents";
 import { deleteDocument } from "./delete-document";
 import { getDocument } from "./get-document";
+import { getIngestionStatus } from "./get-ingestion-status";
 import { listDocuments } from "./list-documents";
 import { watchDocument } from "./watch-document";
 
@@ -28,6 +30,10 @@ export const documentsRouter = {
   ingest: procedure
     .input(DocumentRef)
     .mutation(({ ctx, input }) => ingestDocument({ ctx: verbCtx(ctx), input })),
+  /** The tenant's ingestion queue: depth, bound, pace, expected wait. */
+  ingestionStatus: procedure
+    .input(IngestionStatusInput)
+    .query(({ ctx, input }) => getIngestionStatus({ ctx: verbCtx(ctx), input })),
   delete: procedure
     .input(DocumentRef)
     .mutation(({ ctx, input }) => deleteDocument({ ctx: verbCtx(ctx), input })),

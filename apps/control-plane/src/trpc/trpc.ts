@@ -29,7 +29,13 @@ const t = initTRPC.context<TrpcContext>().create({
       ...shape,
       message: appError.message,
       requestId,
-      data: { ...data, appCode: appError.code, requestId, issues: appError.issues ?? null },
+      data: {
+        ...data,
+        appCode: appError.code,
+        requestId,
+        issues: appError.issues ?? null,
+        retryAfterSeconds: appError.retryAfterSeconds ?? null,
+      },
     };
   },
 });
