@@ -158,6 +158,11 @@ describe("the admin console, end to end in Chromium against a real control plane
     }
     await page.locator('tr[data-status="ready"]').nth(1).waitFor();
     expect(await page.locator('tr[data-status="ready"]').count()).toBe(2);
+    // Both ingested: the queue line says so (it refreshes every 5 s).
+    await page
+      .getByRole("status", { name: "Ingestion queue" })
+      .getByText("Ingestion queue empty.")
+      .waitFor({ timeout: 20_000 });
     await expectAccessible("documents");
     await screenshot(page, "05-documents-ready");
     await page.getByRole("button", { name: "View chunks of vacation.md" }).click();

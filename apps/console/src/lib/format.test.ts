@@ -4,6 +4,7 @@ import {
   formatBytes,
   formatCompact,
   formatDateTime,
+  formatDuration,
   formatPercent,
   formatRelative,
   formatScore,
@@ -15,6 +16,14 @@ describe("formatting", () => {
     expect(formatBytes(1536)).toBe("1.5 KB");
     expect(formatBytes(50 * 1024 * 1024)).toBe("50 MB");
     expect(formatBytes(null)).toBe("—");
+  });
+
+  it("waits in seconds, minutes or hours, and unknown ones as such", () => {
+    expect(formatDuration(0)).toBe("0 s");
+    expect(formatDuration(95)).toBe("95 s");
+    expect(formatDuration(600)).toBe("10 min");
+    expect(formatDuration(3 * 3600)).toBe("3 h");
+    expect(formatDuration(null)).toBe("unknown");
   });
 
   it("times in UTC, and relative to now", () => {

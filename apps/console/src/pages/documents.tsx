@@ -19,7 +19,7 @@ import { ProgressBar } from "../components/progress-bar";
 import { StatusBadge } from "../components/status-badge";
 import { TableScroll } from "../components/table-scroll";
 import { errorMessage } from "../lib/errors";
-import { formatBytes, formatDateTime } from "../lib/format";
+import { formatBytes, formatDateTime, formatDuration, formatNumber } from "../lib/format";
 import { canWrite, useSession } from "../lib/session";
 import { trpc } from "../lib/trpc";
 import { putFile, uploadUrlFor } from "../lib/upload";
@@ -301,6 +301,26 @@ function UploadRow({
   );
 }
 
+/** The tenant's ingestion queue: how deep, the expected wait, and why it waits (refreshed every 5 s). */
+function IngestionQueue({ tenantId }: { tenantId: string }) {
+  const queue = useQuery({
+    queryKey: ["documents.ingestionStatus", tenantId],
+    queryFn: () => trpc.documents.ingestionStatus.query({ tenantId }),
+    refetchInterval: 5_000,
+  });
+  if (!queue.data) return null;
+  const { depth, maxDepth, expectedWaitSeconds, pausedReason } = queue.data;
+  return (
+    <p className="muted small" role="status" aria-label="Ingestion queue">
+      {depth === 0
+        ? "Ingestion queue empty."
+        : `Ingestion queue: ${formatNumber(depth)} of at most ${formatNumber(maxDepth)} documents · expected wait ${formatDuration(expectedWaitSeconds)}`}
+      {pausedReason ? ` · paused: ${pausedReason}` : ""}
+      {depth >= maxDepth ? " · full: new documents are refused until it drains" : ""}
+    </p>
+  );
+}
+
 function DocumentList({
   tenantId,
   canWrite: isWriter,
@@ -345,6 +365,7 @@ function DocumentList({
           </select>
         </div>
       </div>
+      <IngestionQueue tenantId={tenantId} />
       <QueryView query={documents} label="Loading documents…">
         {(page) =>
           page.items.length === 0 ? (

@@ -174,6 +174,9 @@ export function ingestHandler(services: Services): JobHandler {
           const message = error?.message ?? `the instance answered ${result.status}`;
           // The instance refused the input (quota, model mismatch): retrying cannot help.
           if (result.status < 500 && result.status !== 409) throw new PermanentJobError(message);
+          // Its disk is full (507): retries would fail alike until an operator frees space.
+          if (result.status === 507)
+            throw new PermanentJobError(`${message}; re-ingest the document once space is freed`);
           throw new Error(message);
         }
         await reportProgress(start + batch.length, pieces.length);

@@ -22,7 +22,7 @@ beforeAll(async () => {
       body: { name: "ingest", scopes: ["read", "write"] },
     })
   ).body.secret;
-});
+}, 180_000); // a loaded, shared machine starts slowly
 afterAll(async () => server?.close());
 
 const postText = (title: string) =>

@@ -30,7 +30,7 @@ beforeAll(async () => {
   ).body.secret;
   await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
   await watchUntil(live, tenantId, (instance) => instance?.state === "running");
-});
+}, 180_000); // a loaded, shared machine starts slowly
 afterAll(async () => server?.close());
 
 async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
@@ -82,6 +82,14 @@ describe("ingestion while the tenant's instance is unavailable", () => {
     for (const id of ids) expect(await jobOf(id)).toMatchObject({ status: "queued", attempts: 0 });
     expect((await listed()).filter((doc) => ids.includes(doc.id)).map((doc) => doc.status)).toEqual(
       ids.map(() => "queued"),
+    );
+    // Its job is queued: a second ingestion of it is refused, saying so.
+    const again = await api(server.url, "POST", `/tenants/${tenantId}/documents/${ids[0]}/ingest`, {
+      token: key,
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.error.message).toMatch(
+      /already being ingested \(job job_\w+, queued, attempt 0 of 5\)/,
     );
 
     await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
@@ -141,5 +149,65 @@ describe("ingestion while the tenant's instance is unavailable", () => {
     expect(await jobOf(documentId)).toMatchObject({ status: "succeeded", attempts: 1 });
     const [still] = await db.select().from(jobs).where(eq(jobs.id, kept!.id));
     expect(still).toMatchObject({ status: "dead", lastError: "the instance answered 500" });
+  });
+
+  it("a document left processing by a dead job is failed with the job's error, its chunks leave Chroma, and re-ingest recovers it", async () => {
+    const created = await api(server.url, "POST", "/docs", {
+      token: key,
+      body: {
+        title: "Stuck",
+        text: "A document whose worker died. ".repeat(80),
+        chunkSize: 50,
+        chunkOverlap: 0,
+      },
+    });
+    const documentId = created.body.id as string;
+    await until(
+      "ingested",
+      async () => (await jobOf(documentId)).status,
+      (status) => status === "succeeded",
+    );
+    // Counted in the tenant's Chroma: a search filtered to the document, every hit.
+    const inChroma = async () =>
+      (
+        await api(server.url, "POST", "/search", {
+          token: key,
+          body: { query: "worker", nResults: 1_000, where: { documentId } },
+        })
+      ).body.results.length as number;
+    const chunkCount = (await api(server.url, "GET", `/docs/${documentId}`, { token: key })).body.chunkCount;
+    expect(await inChroma()).toBe(chunkCount);
+
+    // What a full disk left: the job dead-lettered, the document's own status never written.
+    const { db } = server.services;
+    const lastError = "attempt 5: its worker (w1) stopped renewing the lease";
+    await db
+      .update(jobs)
+      .set({ status: "dead", attempts: 5, lastError, finishedAt: sql`now()` })
+      .where(eq(jobs.id, (await jobOf(documentId)).id));
+    await db.update(documents).set({ status: "processing" }).where(eq(documents.id, documentId));
+
+    await reconcileIngestions(server.services, { tenantId });
+    const failed = (await api(server.url, "GET", `/docs/${documentId}`, { token: key })).body;
+    expect(failed).toMatchObject({ status: "failed", chunkCount: 0, chunks: [] });
+    expect(failed.failureReason).toBe(`gave up after 5 attempts: ${lastError}`);
+    expect(await inChroma()).toBe(0);
+    const search = await api(server.url, "POST", "/search", {
+      token: key,
+      body: { query: "worker died", nResults: 5, where: { documentId } },
+    });
+    expect(search.body.results).toEqual([]);
+
+    expect(
+      (await api(server.url, "POST", `/tenants/${tenantId}/documents/${documentId}/ingest`, { token: key }))
+        .status,
+    ).toBe(200);
+    const ready = await until(
+      "re-ingested",
+      async () => (await api(server.url, "GET", `/docs/${documentId}`, { token: key })).body,
+      (doc) => doc.status === "ready",
+    );
+    expect(ready.chunkCount).toBe(chunkCount);
+    expect(await inChroma()).toBe(chunkCount);
   });
 });

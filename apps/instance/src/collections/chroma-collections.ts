@@ -129,9 +129,20 @@ export function assertDimension(vectors: number[][], dimension: number, what: st
   });
 }
 
+/** How Chroma says its disk is full: SQLite's SQLITE_FULL, or the OS's ENOSPC from its files. */
+const CHROMA_DISK_FULL = /database or disk is full|no space left on device|os error 28/i;
+
 /** Maps the Chroma client's errors to ours: Chroma's own wording, without its internal URL. */
 export function fromChromaError(error: unknown): unknown {
   if (error instanceof AppError) return error;
+  if (error instanceof Error && CHROMA_DISK_FULL.test(error.message)) {
+    return new AppError({
+      code: "STORAGE_FULL",
+      message:
+        "The vector store's disk is full: nothing more can be stored (or deleted) until an operator frees space on this instance's data volume",
+      cause: error,
+    });
+  }
   if (error instanceof ChromaConnectionError) {
     return new AppError({
       code: "SERVICE_UNAVAILABLE",

@@ -1,0 +1,178 @@
+import { execFileSync } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../testing";
+import { api, trpcLiveAs, watchUntil } from "../testing/http";
+import { reconcileIngestions } from "./reconcile-ingestions";
+
+/**
+ * A real full disk: DATA_DIR (the blob store, the instance and its Chroma) on a small tmpfs,
+ * filled up. Mounting needs root, as CI runs; elsewhere the test says why it did not run.
+ */
+const mountPoint = mkdtempSync(path.join(tmpdir(), "vdb-full-"));
+const canMount = (() => {
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=96m", "tmpfs", mountPoint], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const FILLER = path.join(mountPoint, "filler");
+
+/** Writes until the disk refuses: ENOSPC from here on, for every writer on it. */
+function fillDisk(): void {
+  const fd = openSync(FILLER, "w");
+  const block = Buffer.alloc(1024 * 1024, 7);
+  try {
+    for (const size of [block.length, 4_096, 1]) {
+      try {
+        for (;;) writeSync(fd, block.subarray(0, size));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOSPC") throw error;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+let server: TestServer;
+let live: ReturnType<typeof trpcLiveAs>;
+let tenantId: string;
+let key: string;
+
+async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: gave up; last ${JSON.stringify(value)}`);
+    await sleep(100);
+  }
+}
+
+const getDoc = (id: string) => api(server.url, "GET", `/tenants/${tenantId}/documents/${id}`, { token: key });
+const settled = (id: string) =>
+  until(
+    `document ${id} settled`,
+    async () => (await getDoc(id)).body,
+    (doc) => doc.status === "ready" || doc.status === "failed",
+  );
+const reingest = (id: string) =>
+  api(server.url, "POST", `/tenants/${tenantId}/documents/${id}/ingest`, { token: key });
+
+/** How many records the tenant's Chroma holds for a document: a search filtered to it, all hits. */
+async function chunksInChroma(documentId: string): Promise<number> {
+  const found = await api(server.url, "POST", "/search", {
+    token: key,
+    body: { query: "storage", nResults: 1_000, where: { documentId } },
+  });
+  expect(found.status).toBe(200);
+  return found.body.results.length;
+}
+
+beforeAll(async () => {
+  if (!canMount) return;
+  server = await startTestServer({ env: { DATA_DIR: mountPoint } });
+  live = trpcLiveAs(server.url, server.adminToken);
+  tenantId = (
+    await api(server.url, "POST", "/tenants", {
+      token: server.adminToken,
+      body: { slug: "full", name: "Full", plan: "pro" },
+    })
+  ).body.id;
+  key = (
+    await api(server.url, "POST", `/tenants/${tenantId}/keys`, {
+      token: server.adminToken,
+      body: { name: "k", scopes: ["read", "write"] },
+    })
+  ).body.secret;
+  await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
+  await watchUntil(live, tenantId, (instance) => instance?.state === "running");
+}, 300_000);
+afterAll(async () => {
+  await server?.close();
+  if (canMount) execFileSync("umount", ["-l", mountPoint]);
+  rmSync(mountPoint, { recursive: true, force: true });
+});
+
+describe.skipIf(!canMount)("a full disk (tmpfs DATA_DIR; needs root to mount)", () => {
+  it("refuses uploads with 507, fails the document it hits with its reason, leaves no chunk of it in Chroma, and recovers once space returns", async () => {
+    const ids: string[] = [];
+    for (const title of ["Alpha", "Beta"]) {
+      const created = await api(server.url, "POST", "/docs", {
+        token: key,
+        body: { title, text: `${title} section about storage. `.repeat(120), chunkSize: 50, chunkOverlap: 0 },
+      });
+      expect(created.status).toBe(201);
+      ids.push(created.body.id);
+    }
+    for (const id of ids) expect(await settled(id)).toMatchObject({ status: "ready" });
+    const readyCounts = await Promise.all(
+      ids.map(async (id) => (await getDoc(id)).body.chunkCount as number),
+    );
+    for (const [i, id] of ids.entries()) expect(await chunksInChroma(id)).toBe(readyCounts[i]);
+
+    fillDisk();
+
+    // A new document's bytes cannot be stored: a clear 507, and nothing half-made.
+    const refused = await api(server.url, "POST", "/docs", {
+      token: key,
+      body: { title: "Gamma", text: "no room" },
+    });
+    expect(refused.status).toBe(507);
+    expect(refused.body.error.code).toBe("STORAGE_FULL");
+    expect(refused.body.error.message).toMatch(/storage is full.*frees space/);
+    const listed = await api(server.url, "GET", `/tenants/${tenantId}/documents`, { token: key });
+    expect(listed.body.items.map((doc: { title: string }) => doc.title).sort()).toEqual(["Alpha", "Beta"]);
+
+    // Re-ingesting runs into Chroma's full disk. The document that hits it fails, saying why; a
+    // full disk also fails the instance's health checks, and documents that find it down wait.
+    for (const id of ids) expect((await reingest(id)).status).toBe(200);
+    const outcomes = await Promise.all(
+      ids.map((id) =>
+        until(
+          `document ${id} failed or waiting`,
+          async () => (await getDoc(id)).body,
+          (doc) => doc.status === "failed" || /^waiting: /.test(doc.failureReason ?? ""),
+        ),
+      ),
+    );
+    for (const doc of outcomes) {
+      if (doc.status === "failed")
+        expect(doc.failureReason).toMatch(/disk is full.*re-ingest the document once space is freed/);
+      else expect(doc.status).toBe("queued");
+    }
+    const failedIds = outcomes.filter((doc) => doc.status === "failed").map((doc) => doc.id as string);
+    expect(failedIds.length).toBeGreaterThan(0);
+
+    // Space returns: what is searchable matches what is ready (failed: nothing), waiting
+    // documents go on by themselves, failed ones recover by re-ingest.
+    rmSync(FILLER);
+    await watchUntil(live, tenantId, (instance) => instance?.state === "running");
+    await reconcileIngestions(server.services, { tenantId });
+    for (const id of failedIds) {
+      expect(await chunksInChroma(id)).toBe(0);
+      expect((await getDoc(id)).body).toMatchObject({ status: "failed", chunkCount: 0, chunks: [] });
+    }
+    for (const id of failedIds) expect((await reingest(id)).status).toBe(200);
+    for (const [i, id] of ids.entries()) {
+      expect(await settled(id)).toMatchObject({
+        status: "ready",
+        chunkCount: readyCounts[i],
+        failureReason: null,
+      });
+      expect(await chunksInChroma(id)).toBe(readyCounts[i]);
+    }
+    const accepted = await api(server.url, "POST", "/docs", {
+      token: key,
+      body: { title: "Gamma", text: "room" },
+    });
+    expect(accepted.status).toBe(201);
+    expect(await settled(accepted.body.id)).toMatchObject({ status: "ready" });
+  }, 300_000);
+});
