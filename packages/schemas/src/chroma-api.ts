@@ -71,6 +71,8 @@ export const CHROMA_ERRORS = {
   RATE_LIMITED: { status: 429, name: "RateLimitError" },
   INTERNAL: { status: 500, name: "InternalError" },
   SERVICE_UNAVAILABLE: { status: 503, name: "ChromaError" },
+  // A full disk: a server error in both clients, with VDB's message kept.
+  STORAGE_FULL: { status: 507, name: "ChromaError" },
 } as const satisfies Record<ErrorCode, { status: number; name: string }>;
 
 /** The body of an error in Chroma's shape. */
