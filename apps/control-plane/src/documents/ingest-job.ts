@@ -176,7 +176,9 @@ export function ingestHandler(services: Services): JobHandler {
           if (result.status < 500 && result.status !== 409) throw new PermanentJobError(message);
           // Its disk is full (507): retries would fail alike until an operator frees space.
           if (result.status === 507)
-            throw new PermanentJobError(`${message}; re-ingest the document once space is freed`);
+            throw new PermanentJobError(
+              `${message.replace(/[.\s]+$/, "")}. Re-ingest the document once space is freed.`,
+            );
           throw new Error(message);
         }
         await reportProgress(start + batch.length, pieces.length);

@@ -138,7 +138,9 @@ describe("a backlog of accepted documents across restarts of the control plane",
       expect(doc.chunkCount).toBeGreaterThan(1);
     }
     const { body: grant } = await api(url, "POST", "/generate-token", { token: key, body: { tenantId } });
-    const health = (await (await fetch(`${grant.instanceUrl}/healthz`)).json()) as {
+    const health = (await (
+      await fetch(`${grant.instanceUrl}/healthz`, { headers: { authorization: `Bearer ${grant.token}` } })
+    ).json()) as {
       counts: { documents: number };
     };
     expect(health.counts.documents).toBe(settled.reduce((total, doc) => total + doc.chunkCount, 0));
