@@ -1,7 +1,7 @@
 import { HTTPException } from "hono/http-exception";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { AppError, toHttpError, validationError } from "./errors";
+import { AppError, retryAfterOf, toHttpError, validationError } from "./errors";
 
 const Input = z.object({ name: z.string(), items: z.array(z.object({ text: z.string() })) });
 
@@ -83,5 +83,41 @@ describe("validationError", () => {
   it("names a failure of the whole body (body)", () => {
     const error = validationError(zodErrorOf("not an object"));
     expect(error.issues).toEqual([{ path: "(body)", message: expect.any(String) }]);
+  });
+});
+
+describe("failed storage writes", () => {
+  const withCode = (code: string) => Object.assign(new Error(`write failed: ${code}`), { code });
+
+  it.each([
+    ["ENOSPC", 507, "STORAGE_FULL"],
+    ["EDQUOT", 507, "STORAGE_FULL"],
+    ["53100", 507, "STORAGE_FULL"],
+    ["EROFS", 503, "SERVICE_UNAVAILABLE"],
+    ["EIO", 503, "SERVICE_UNAVAILABLE"],
+  ] as const)("answers %s with %i %s and a message an operator can act on", (code, status, appCode) => {
+    const result = toHttpError(withCode(code), "req_1");
+    expect(result.status).toBe(status);
+    expect(result.body.error.code).toBe(appCode);
+    expect(result.body.error.message).toMatch(/operator/);
+  });
+
+  it("finds the code on a wrapped cause (a driver's error around the OS's)", () => {
+    const wrapped = new Error("query failed", { cause: withCode("ENOSPC") });
+    expect(toHttpError(wrapped, "req_1").body.error.code).toBe("STORAGE_FULL");
+  });
+
+  it("leaves other errno codes INTERNAL", () => {
+    expect(toHttpError(withCode("ECONNRESET"), "req_1").body.error.code).toBe("INTERNAL");
+  });
+});
+
+describe("retryAfterOf", () => {
+  it("gives any error that knows when to try again its whole seconds, and RATE_LIMITED at least 1", () => {
+    expect(
+      retryAfterOf(new AppError({ code: "SERVICE_UNAVAILABLE", message: "x", retryAfterSeconds: 2.5 })),
+    ).toBe(3);
+    expect(retryAfterOf(new AppError({ code: "RATE_LIMITED", message: "x" }))).toBe(1);
+    expect(retryAfterOf(new AppError({ code: "CONFLICT", message: "x" }))).toBeNull();
   });
 });
