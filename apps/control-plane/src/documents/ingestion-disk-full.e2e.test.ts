@@ -118,7 +118,7 @@ afterAll(async () => {
 });
 
 describe("a full disk (tmpfs DATA_DIR; needs root to mount)", () => {
-  it("refuses uploads with 507, fails the document it hits with its reason, leaves no chunk of it in Chroma, and recovers once space returns", async (context) => {
+  it("refuses uploads (text and streamed files) with 507, fails the document it hits with its reason, leaves no chunk of it in Chroma, and recovers once space returns", async (context) => {
     if (!canMount) context.skip(`could not mount a tmpfs (needs root, as CI runs): ${cannotMount}`);
     const ids: string[] = [];
     for (const title of ["Alpha", "Beta"]) {
@@ -145,6 +145,15 @@ describe("a full disk (tmpfs DATA_DIR; needs root to mount)", () => {
     expect(refused.status).toBe(507);
     expect(refused.body.error.code).toBe("STORAGE_FULL");
     expect(refused.body.error.message).toMatch(/storage is full.*frees space/);
+    const form = new FormData();
+    form.append("file", new File(["no room either ".repeat(1_000)], "delta.txt", { type: "text/plain" }));
+    const streamed = await fetch(`${server.url}/api/v1/tenants/${tenantId}/documents/files`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}` },
+      body: form,
+    });
+    expect(streamed.status).toBe(507);
+    expect(((await streamed.json()) as { error: { code: string } }).error.code).toBe("STORAGE_FULL");
     const listed = await api(server.url, "GET", `/tenants/${tenantId}/documents`, { token: key });
     expect(listed.body.items.map((doc: { title: string }) => doc.title).sort()).toEqual(["Alpha", "Beta"]);
 
