@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../testing";
-import { api, trpcAs, trpcLiveAs, watchUntil } from "../testing/http";
+import { api, tenantWithKey, trpcAs, trpcLiveAs, watchUntil } from "../testing/http";
 
 const MAX_QUEUE = 3;
 let server: TestServer;
@@ -10,18 +10,7 @@ let key: string;
 
 beforeAll(async () => {
   server = await startTestServer({ env: { INGEST_QUEUE_MAX_PER_TENANT: String(MAX_QUEUE) } });
-  tenantId = (
-    await api(server.url, "POST", "/tenants", {
-      token: server.adminToken,
-      body: { slug: "deep", name: "Deep", plan: "pro" },
-    })
-  ).body.id;
-  key = (
-    await api(server.url, "POST", `/tenants/${tenantId}/keys`, {
-      token: server.adminToken,
-      body: { name: "ingest", scopes: ["read", "write"] },
-    })
-  ).body.secret;
+  ({ tenantId, key } = await tenantWithKey(server.url, server.adminToken, "deep"));
 }, 180_000); // a loaded, shared machine starts slowly
 afterAll(async () => server?.close());
 

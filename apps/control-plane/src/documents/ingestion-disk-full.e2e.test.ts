@@ -5,7 +5,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../testing";
-import { api, trpcLiveAs, watchUntil } from "../testing/http";
+import { api, tenantWithKey, trpcLiveAs, watchUntil } from "../testing/http";
 import { reconcileIngestions } from "./reconcile-ingestions";
 
 /**
@@ -96,18 +96,7 @@ beforeAll(async () => {
   if (!canMount) return;
   server = await startTestServer({ env: { DATA_DIR: mountPoint } });
   live = trpcLiveAs(server.url, server.adminToken);
-  tenantId = (
-    await api(server.url, "POST", "/tenants", {
-      token: server.adminToken,
-      body: { slug: "full", name: "Full", plan: "pro" },
-    })
-  ).body.id;
-  key = (
-    await api(server.url, "POST", `/tenants/${tenantId}/keys`, {
-      token: server.adminToken,
-      body: { name: "k", scopes: ["read", "write"] },
-    })
-  ).body.secret;
+  ({ tenantId, key } = await tenantWithKey(server.url, server.adminToken, "full"));
   await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
   await watchUntil(live, tenantId, (instance) => instance?.state === "running");
 }, 300_000);

@@ -4,7 +4,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { documents, jobs } from "../lib/db/schema";
 import { startTestServer, type TestServer } from "../testing";
-import { api, trpcLiveAs, watchUntil } from "../testing/http";
+import { api, tenantWithKey, trpcLiveAs, watchUntil } from "../testing/http";
 import { INGEST_JOB } from "./ingest-job";
 import { reconcileIngestions } from "./reconcile-ingestions";
 
@@ -16,18 +16,7 @@ let live: ReturnType<typeof trpcLiveAs>;
 beforeAll(async () => {
   server = await startTestServer();
   live = trpcLiveAs(server.url, server.adminToken);
-  tenantId = (
-    await api(server.url, "POST", "/tenants", {
-      token: server.adminToken,
-      body: { slug: "outage", name: "Outage", plan: "pro" },
-    })
-  ).body.id;
-  key = (
-    await api(server.url, "POST", `/tenants/${tenantId}/keys`, {
-      token: server.adminToken,
-      body: { name: "ingest", scopes: ["read", "write"] },
-    })
-  ).body.secret;
+  ({ tenantId, key } = await tenantWithKey(server.url, server.adminToken, "outage"));
   await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
   await watchUntil(live, tenantId, (instance) => instance?.state === "running");
 }, 180_000); // a loaded, shared machine starts slowly

@@ -4,7 +4,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, createTestDatabase, dropTestDatabase, testStoreKind } from "../testing";
-import { api } from "../testing/http";
+import { api, tenantWithKey } from "../testing/http";
 import { type ControlPlaneProcess, freePort, startControlPlaneProcess } from "../testing/process";
 
 async function until<T>(
@@ -69,15 +69,7 @@ describe("a backlog of accepted documents across restarts of the control plane",
     const token = (
       await api(url, "POST", "/auth/login", { body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD } })
     ).body.token;
-    const tenantId = (
-      await api(url, "POST", "/tenants", { token, body: { slug: "backlog", name: "Backlog", plan: "pro" } })
-    ).body.id;
-    const key = (
-      await api(url, "POST", `/tenants/${tenantId}/keys`, {
-        token,
-        body: { name: "k", scopes: ["read", "write"] },
-      })
-    ).body.secret;
+    const { tenantId, key } = await tenantWithKey(url, token, "backlog");
     await api(url, "POST", "/launch", { token, body: { tenantId } });
     await until(
       "instance running",

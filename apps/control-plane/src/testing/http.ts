@@ -100,3 +100,26 @@ export function watchUntil(
     );
   });
 }
+
+/**
+ * Creates a tenant over the API as `adminToken` and a read/write API key for it: what most
+ * ingestion tests start from.
+ */
+export async function tenantWithKey(
+  baseUrl: string,
+  adminToken: string,
+  slug: string,
+  plan: "starter" | "pro" | "enterprise" = "pro",
+): Promise<{ tenantId: string; key: string }> {
+  const tenant = await api(baseUrl, "POST", "/tenants", {
+    token: adminToken,
+    body: { slug, name: slug, plan },
+  });
+  if (tenant.status !== 201) throw new Error(`creating tenant ${slug}: ${JSON.stringify(tenant.body)}`);
+  const key = await api(baseUrl, "POST", `/tenants/${tenant.body.id}/keys`, {
+    token: adminToken,
+    body: { name: "ingest", scopes: ["read", "write"] },
+  });
+  if (key.status !== 201) throw new Error(`creating a key for ${slug}: ${JSON.stringify(key.body)}`);
+  return { tenantId: tenant.body.id, key: key.body.secret };
+}
