@@ -37,6 +37,11 @@ const STOP_GRACE_MS = 10_000;
  * loop was blocked): its failure says nothing about the instance.
  */
 const STALL_SLACK_MS = 1_000;
+/**
+ * How often re-adopted processes are checked for life. They are not our children, so their exit
+ * is no event: without this, a crash would wait for the next sweep (RECONCILE_INTERVAL_MS).
+ */
+const ADOPTED_WATCH_MS = 250;
 
 /**
  * Whether `pid` is one of our instance processes. A pid file can outlive its process (a reboot)
@@ -75,6 +80,9 @@ export class LocalRuntime implements InstanceRuntime {
   private readonly exitListeners = new Set<(tenantId: string) => void>();
   /** How each process this runtime started ends, by pid: the reason a crash is recorded with. */
   private readonly exits = new Map<number, Promise<string>>();
+  /** Processes found running that this runtime did not start (re-adopted), by pid: their tenant. */
+  private readonly adopted = new Map<number, string>();
+  private adoptedWatch: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly opts: {
@@ -189,6 +197,24 @@ export class LocalRuntime implements InstanceRuntime {
     this.exitListeners.add(listener);
   }
 
+  /** Reports the exit of a re-adopted process as a child's is reported (a signal-0 check each time). */
+  private watchAdopted(pid: number, tenantId: string): void {
+    if (this.exits.has(pid) || this.adopted.has(pid)) return;
+    this.adopted.set(pid, tenantId);
+    this.adoptedWatch ??= setInterval(() => {
+      for (const [watched, tenant] of this.adopted) {
+        if (isAlive(watched)) continue;
+        this.adopted.delete(watched);
+        for (const listener of this.exitListeners) listener(tenant);
+      }
+      if (this.adopted.size === 0 && this.adoptedWatch) {
+        clearInterval(this.adoptedWatch);
+        this.adoptedWatch = null;
+      }
+    }, ADOPTED_WATCH_MS);
+    this.adoptedWatch.unref();
+  }
+
   async observe(handle: InstanceHandle, tenantId: string): Promise<ObservedState> {
     const pid = Number(handle.ref);
     if (!isInstanceProcess(pid, this.instanceMain)) {
@@ -269,6 +295,7 @@ export class LocalRuntime implements InstanceRuntime {
       if (!entry.startsWith("ten_")) continue;
       const record = this.readPidFile(entry);
       if (record && isInstanceProcess(record.pid, this.instanceMain)) {
+        this.watchAdopted(record.pid, record.tenantId);
         found.push({
           tenantId: record.tenantId,
           ref: String(record.pid),

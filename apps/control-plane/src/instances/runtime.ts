@@ -51,8 +51,9 @@ export interface InstanceRuntime {
   /** Instances this driver can see, whether or not the store knows them: for adoption and orphan clean-up. */
   list(): Promise<(InstanceHandle & { tenantId: string })[]>;
   /**
-   * Calls `listener` as soon as an instance this driver started exits, so a crash is handled at
-   * once instead of at the next sweep. Drivers that cannot tell (ECS) do not implement it.
+   * Calls `listener` as soon as an instance this driver started exits (or, within a moment, one it
+   * re-adopted), so a crash is handled at once instead of at the next sweep. Drivers that cannot
+   * tell (ECS) do not implement it.
    */
   onExit?(listener: (tenantId: string) => void): void;
 }
