@@ -120,7 +120,8 @@ describe("SIGTERM with an ingestion job running", () => {
       expect(document).toMatchObject({ status: "ready", failureReason: null });
       expect(document.chunkCount).toBeGreaterThan(0);
     } finally {
-      await third.stop();
+      // SIGINT stops the instance too; SIGTERM would leave it running for a next control plane.
+      await third.stop("SIGINT");
     }
   }, 900_000);
 });
