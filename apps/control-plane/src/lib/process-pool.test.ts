@@ -1,3 +1,4 @@
+import { getPriority } from "node:os";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PoolTestTask } from "../testing/pool-test-worker";
@@ -44,6 +45,12 @@ describe("ProcessPool", () => {
     expect(first.value).toEqual({ bytes: new Uint8Array([1, 2, 3]) });
     expect(first.pid).not.toBe(process.pid);
     expect(second).toEqual({ value: "again", pid: first.pid });
+  });
+
+  it("runs its workers at a lower priority than the process serving requests (niceness 10)", async () => {
+    const { run } = createPool();
+    const { pid } = await run("t1", { op: "echo", value: 1 });
+    expect(getPriority(pid)).toBe(Math.min(19, getPriority() + 10));
   });
 
   it("rejects with what the task threw, and the worker serves the next task", async () => {

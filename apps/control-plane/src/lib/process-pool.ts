@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { getPriority, setPriority } from "node:os";
 import path from "node:path";
 import type { Logger } from "./logger";
 
@@ -85,6 +86,15 @@ const STARTUP_TIMEOUT_MS = 60_000;
 const MEMORY_POLL_MS = 50;
 const PAGE_BYTES = 4096;
 const HEAP_HEADROOM_MB = 128;
+/**
+ * Workers run this much nicer than the server (the scheduler gives nice 10 about a tenth of nice 0's weight):
+ * when cores are short, the serving event loop, the store and the instances go first and a
+ * tenant's files wait, instead of every request on the machine waiting behind them. An idle
+ * core still runs a worker at full speed.
+ */
+const WORKER_NICENESS = 10;
+/** The nicest a process can be (Linux). */
+const NICEST = 19;
 /** What V8 prints when a heap passes `--max-old-space-size` (the process then aborts). */
 const HEAP_EXHAUSTED = /heap out of memory|Reached heap limit|Allocation failed/i;
 
@@ -256,6 +266,13 @@ export class ProcessPool {
       serialization: "advanced",
       stdio: ["ignore", "ignore", "pipe", "ipc"],
     });
+    if (child.pid !== undefined) {
+      try {
+        setPriority(child.pid, Math.min(NICEST, getPriority() + WORKER_NICENESS));
+      } catch {
+        // not allowed here (a container may forbid it): the worker runs at the parent's priority
+      }
+    }
     let markReady!: () => void;
     let failStart!: (error: Error) => void;
     const isReady = new Promise<void>((resolve, reject) => {
