@@ -238,6 +238,58 @@ describe("running jobs", () => {
     expect(calls).toBe(1);
   });
 
+  it("takes turns across tenants: a backlog of one tenant does not make another's job wait behind it", async () => {
+    const tenantIds = [newId("tenant"), newId("tenant")] as const;
+    for (const id of tenantIds) {
+      await store.db.insert(tenants).values({ id, slug: `turn-${id.slice(-6)}`, name: id, plan: "starter" });
+    }
+    const [busy, small] = tenantIds;
+    const kind = uniqueKind();
+    const queue = newQueue();
+    const ran: string[] = [];
+    queue.register(kind, async (job) => {
+      ran.push(job.tenantId === busy ? "busy" : "small");
+    });
+    // All due before the worker starts: FIFO would run the busy tenant's six first.
+    const enqueued = [];
+    for (let i = 0; i < 6; i++) enqueued.push(await queue.enqueue({ kind, tenantId: busy, payload: { i } }));
+    for (let i = 0; i < 3; i++) enqueued.push(await queue.enqueue({ kind, tenantId: small, payload: { i } }));
+    queue.start(1);
+    for (const job of enqueued) await finished(queue, job.id);
+    // Round robin while both wait (the oldest job first), then the rest of the backlog.
+    expect(ran).toEqual(["busy", "small", "busy", "small", "busy", "small", "busy", "busy", "busy"]);
+  });
+
+  it("gives a worker slot to the tenant with fewer jobs running", async () => {
+    const tenantIds = [newId("tenant"), newId("tenant")] as const;
+    for (const id of tenantIds) {
+      await store.db.insert(tenants).values({ id, slug: `share-${id.slice(-6)}`, name: id, plan: "starter" });
+    }
+    const [busy, small] = tenantIds;
+    const kind = uniqueKind();
+    const queue = newQueue();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const running: string[] = [];
+    queue.register(kind, async (job) => {
+      running.push(job.tenantId === busy ? "busy" : "small");
+      await gate;
+    });
+    for (let i = 0; i < 5; i++) await queue.enqueue({ kind, tenantId: busy, payload: { i } });
+    const late = await queue.enqueue({ kind, tenantId: small, payload: {} });
+    queue.start(2);
+    // Two slots: one for each tenant, though the busy tenant's five are older.
+    await waitFor(
+      async () => running.length,
+      (n) => n >= 2,
+    );
+    expect(running.slice(0, 2).sort()).toEqual(["busy", "small"]);
+    release();
+    expect(await finished(queue, late.id)).toMatchObject({ status: "succeeded" });
+  });
+
   it("waits for runAfter before running a job", async () => {
     const kind = uniqueKind();
     const queue = newQueue();

@@ -127,6 +127,11 @@ function fromNow(ms: number): SQL {
   return sql`now() + ${`${Math.max(0, Math.round(ms))} milliseconds`}::interval`;
 }
 
+/** How many jobs of the job's tenant are running now (its share of the workers). */
+const TENANT_RUNNING = sql`(select count(*) from ${jobs} as peer where peer.tenant_id = ${jobs.tenantId} and peer.status = 'running')`;
+/** When a job of the job's tenant was last claimed (null: never), so turns go round. */
+const TENANT_LAST_CLAIMED = sql`(select max(peer.claimed_at) from ${jobs} as peer where peer.tenant_id = ${jobs.tenantId})`;
+
 /** Why a `running` job whose lease lapsed is being taken over or dead-lettered. */
 const LEASE_LAPSED = sql`'attempt ' || ${jobs.attempts} || ': its worker (' || coalesce(${jobs.lockedBy}, 'unknown') || ') stopped renewing the lease'`;
 
@@ -423,9 +428,12 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   }
 
   /**
-   * Atomically takes the oldest due job: queued, or running with a lapsed lease (its worker
-   * died). `FOR UPDATE SKIP LOCKED` lets concurrent claimers pass over each other's rows, so no
-   * job is claimed twice. A lapsed job already at its last attempt is left to `deadLetterAbandoned`.
+   * Atomically takes a due job: queued, or running with a lapsed lease (its worker died). Fair
+   * across tenants: the tenant with the fewest jobs running goes first, then the one served
+   * least recently (last claim), then the oldest due job; so one tenant's backlog never makes
+   * another's document wait behind all of it, whatever the concurrency. `FOR UPDATE SKIP
+   * LOCKED` lets concurrent claimers pass over each other's rows, so no job is claimed twice. A
+   * lapsed job already at its last attempt is left to `deadLetterAbandoned`.
    */
   private async claim(kinds: string[]): Promise<JobRow | null> {
     const due = this.db
@@ -441,7 +449,12 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
           this.claimableWhen,
         ),
       )
-      .orderBy(asc(jobs.runAfter), asc(jobs.createdAt))
+      .orderBy(
+        sql`${TENANT_RUNNING} asc`,
+        sql`${TENANT_LAST_CLAIMED} asc nulls first`,
+        asc(jobs.runAfter),
+        asc(jobs.createdAt),
+      )
       .limit(1)
       .for("update", { skipLocked: true });
     const [row] = await this.db
@@ -450,6 +463,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         status: "running",
         lockedBy: this.workerId,
         lockedUntil: fromNow(this.leaseMs),
+        claimedAt: sql`now()`,
         attempts: sql`${jobs.attempts} + 1`,
         lastError: sql`case when ${jobs.status} = 'running' then ${LEASE_LAPSED} else ${jobs.lastError} end`,
         updatedAt: sql`now()`,

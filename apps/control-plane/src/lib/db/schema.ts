@@ -260,10 +260,15 @@ export const jobs = pgTable(
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
+    /** When a worker last claimed it: which tenant was served last, for fair turns. */
+    claimedAt: timestamp("claimed_at", { withTimezone: true }),
   },
   (table) => [
     index("jobs_claim_idx").on(table.status, table.runAfter),
     index("jobs_tenant_idx").on(table.tenantId, table.createdAt),
+    // The claim's fairness looks up, per tenant, its running jobs and its latest claim.
+    index("jobs_tenant_running_idx").on(table.tenantId).where(sql`status = 'running'`),
+    index("jobs_tenant_claimed_idx").on(table.tenantId, table.claimedAt),
   ],
 );
 
