@@ -17,6 +17,18 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   return sorted[Math.max(0, index)] ?? Number.NaN;
 }
 
+/**
+ * What the machine's cores were shared with while a benchmark ran, for its results table. Set
+ * `BENCH_SHARED_WITH` (e.g. "3 other engineers' builds and tests") when the run was not alone on
+ * the machine; the load averages beside the timings show how busy it was either way.
+ */
+export function coresShared(cores: number): string {
+  const sharedWith = process.env.BENCH_SHARED_WITH?.trim();
+  return sharedWith
+    ? `${cores}, shared with ${sharedWith} while this ran (their load is in the load averages)`
+    : `${cores}, no other work started on the machine during the run (see the load averages)`;
+}
+
 export function fixed(value: number, digits: number): string {
   return Number.isFinite(value) ? value.toFixed(digits) : "n/a";
 }

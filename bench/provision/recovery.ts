@@ -27,7 +27,7 @@ import {
   freePort,
   startControlPlaneProcess,
 } from "@vdb/control-plane/testing/process";
-import { benchLog, requestJson } from "../lib";
+import { benchLog, coresShared, requestJson } from "../lib";
 
 const log = benchLog("provision");
 const POLL_MS = 20;
@@ -319,7 +319,7 @@ export function renderRecovery(results: RecoveryResults): string {
     "SIGTERM (a supervisor's restart, `STOP_INSTANCES_ON_EXIT=auto` leaves instances running) and a new",
     "process on the same port and DATA_DIR.",
     "",
-    `The machine (2 cores) is shared with 3 other helpers' builds and tests while this runs: load average`,
+    `Cores: ${coresShared(os.cpus().length)}. Load average`,
     `${results.uptimeBefore} before this part, ${results.uptimeAfter} after (1 / 5 / 15 min); each sample's`,
     "1-minute load is in the last column.",
     "",
