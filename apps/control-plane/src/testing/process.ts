@@ -86,20 +86,22 @@ export async function runControlPlaneToExit(
 
 /**
  * Runs `src/main.ts` as a real process (as `npm start` does) and resolves once it has printed
- * its URL, or rejects after `timeoutMs`.
+ * its URL, or rejects after `timeoutMs` — generous by default: a start (tsx, migrations) takes a
+ * few seconds alone and over a minute on a busy shared machine. A process that missed its start
+ * is killed, so a failed test leaves nothing running.
  */
 export async function startControlPlaneProcess(
   env: Record<string, string>,
-  timeoutMs = 20_000,
+  timeoutMs = 180_000,
 ): Promise<ControlPlaneProcess> {
   const port = Number(env.PORT ?? (await freePort()));
   const { child, output } = spawnControlPlane(controlPlaneEnv(env, port));
   const url = `http://127.0.0.1:${port}`;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no start within ${timeoutMs} ms:\n${output.stdout}\n${output.stderr}`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`no start within ${timeoutMs} ms:\n${output.stdout}\n${output.stderr}`));
+    }, timeoutMs);
     const check = () => {
       if (output.stdout.includes(`running at ${url}`)) {
         clearTimeout(timer);
