@@ -166,6 +166,34 @@ describe("ingestion end to end", () => {
     expect(got.body.chunks[0].text).toContain("billing");
   });
 
+  it("a document of hundreds of chunks is stored and read back whole and in order", async () => {
+    // More chunks than one INSERT (100) and one read (200) take: written and read back in pieces.
+    const text = Array.from({ length: 2_000 }, (_, i) => `Paragraph ${i} covers the ${i}th rule.`).join(
+      "\n\n",
+    );
+    const created = await api(server.url, "POST", "/docs", {
+      token: key,
+      body: { title: "Rulebook", text, chunkSize: 50, chunkOverlap: 0 },
+    });
+    expect(created.status).toBe(201);
+    expect((await settled(created.body.id)).at(-1)?.status).toBe("ready");
+    const got = await api(server.url, "GET", `/tenants/${tenantId}/documents/${created.body.id}`, {
+      token: key,
+    });
+    expect(got.status).toBe(200);
+    const chunkCount = got.body.chunkCount as number;
+    expect(chunkCount).toBeGreaterThan(200);
+    const chunks = got.body.chunks as { id: string; index: number; text: string }[];
+    expect(chunks.map((chunk) => chunk.index)).toEqual(Array.from({ length: chunkCount }, (_, i) => i));
+    expect(chunks.map((chunk) => chunk.id)).toEqual(
+      chunks.map((chunk) => `${created.body.id}:${chunk.index}`),
+    );
+    expect(chunks[0]?.text).toContain("Paragraph 0 ");
+    expect(chunks.at(-1)?.text).toContain("Paragraph 1999 ");
+    const seed = await api(server.url, "GET", `/docs/${created.body.id}`, { token: key });
+    expect(seed.body).toEqual(got.body);
+  });
+
   it("corrupt, empty, mislabelled and unsupported files fail with a reason, and the next job still runs", async () => {
     const pdf = await makePdf([["A real PDF."]]);
     const bad: [string, Uint8Array, RegExp][] = [

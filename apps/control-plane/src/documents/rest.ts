@@ -12,8 +12,11 @@ import {
 } from "@vdb/schemas/documents";
 import { DocumentId, TenantId } from "@vdb/schemas/ids";
 import { pageOf } from "@vdb/schemas/pagination";
+import type { Context, TypedResponse } from "hono";
+import type { JSONParsed } from "hono/utils/types";
 import { dataPlaneTenant } from "../data-plane/call-instance";
 import { ctxOf } from "../http/env";
+import { jsonInPieces } from "../lib/json-in-pieces";
 import { ERROR_RESPONSES, restApp } from "../rest/openapi";
 import {
   admitFileUpload,
@@ -141,6 +144,17 @@ const remove = createRoute({
   responses: { 200: jsonContent(z.object({ deleted: z.literal(true) }), "Deleted"), ...ERROR_RESPONSES },
 });
 
+/**
+ * The same JSON as `c.json(document)`, written a hundred chunks at a time with a turn of the event
+ * loop between (see `jsonInPieces`): a document's thousands of chunks must not hold this process,
+ * and every other tenant's requests, for the whole serialization.
+ */
+function documentWithChunksBody(c: Context, { chunks, ...document }: DocumentWithChunks) {
+  const body = c.body(jsonInPieces(document, "chunks", chunks), 200, { "content-type": "application/json" });
+  // Its bytes are `JSON.stringify` of the document: typed as the c.json it replaces.
+  return body as unknown as TypedResponse<JSONParsed<DocumentWithChunks>, 200, "json">;
+}
+
 export const documentsRest = restApp()
   .openapi(createText, async (c) => {
     const input = { ...c.req.valid("json"), tenantId: c.req.valid("param").tenantId };
@@ -154,10 +168,11 @@ export const documentsRest = restApp()
   .openapi(seedGet, async (c) => {
     const ctx = ctxOf(c);
     const tenantId = dataPlaneTenant(ctx, c.req.valid("query").tenantId);
-    return c.json(
-      await getDocument({ ctx, input: { tenantId, documentId: c.req.valid("param").documentId } }),
-      200,
-    );
+    const document = await getDocument({
+      ctx,
+      input: { tenantId, documentId: c.req.valid("param").documentId },
+    });
+    return documentWithChunksBody(c, document);
   })
   .openapi(upload, async (c) => {
     const input = { ...c.req.valid("json"), tenantId: c.req.valid("param").tenantId };
@@ -167,7 +182,9 @@ export const documentsRest = restApp()
     const input = { ...c.req.valid("query"), tenantId: c.req.valid("param").tenantId };
     return c.json(await listDocuments({ ctx: ctxOf(c), input }), 200);
   })
-  .openapi(get, async (c) => c.json(await getDocument({ ctx: ctxOf(c), input: c.req.valid("param") }), 200))
+  .openapi(get, async (c) =>
+    documentWithChunksBody(c, await getDocument({ ctx: ctxOf(c), input: c.req.valid("param") })),
+  )
   .openapi(ingest, async (c) =>
     c.json(await ingestDocument({ ctx: ctxOf(c), input: c.req.valid("param") }), 200),
   )

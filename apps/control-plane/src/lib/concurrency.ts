@@ -29,3 +29,12 @@ export function createLimiter(limit: number): Limiter {
     }
   };
 }
+
+/**
+ * Lets the event loop run everything already due (timers, sockets: other tenants' requests,
+ * `/health`) before the caller goes on. A chain of awaits on promises that resolve at once
+ * (PGlite runs in-process) never does this by itself.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
