@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../testing";
-import { api, trpcAs, trpcLiveAs, watchUntil } from "../testing/http";
+import { api, launchUntilRunning, trpcAs, trpcLiveAs, watchUntil } from "../testing/http";
 
 // The control plane reuses an instance token for minutes. Once its signing key is retired and the
 // instance has re-read the JWKS (here: it restarted), that token is refused: the data plane must
@@ -30,8 +30,7 @@ beforeAll(async () => {
       body: { name: "app", scopes: ["read", "write"] },
     })
   ).body.secret;
-  await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
-  await watchUntil(trpcLiveAs(server.url, server.adminToken), tenantId, (i) => i?.state === "running");
+  await launchUntilRunning(server.url, server.adminToken, tenantId);
 });
 afterAll(async () => server?.close());
 

@@ -123,3 +123,18 @@ export async function tenantWithKey(
   if (key.status !== 201) throw new Error(`creating a key for ${slug}: ${JSON.stringify(key.body)}`);
   return { tenantId: tenant.body.id, key: key.body.secret };
 }
+
+/**
+ * Launches a tenant's instance as `adminToken` and waits, through the live status subscription,
+ * until it runs; resolves with the running instance's URL.
+ */
+export async function launchUntilRunning(
+  baseUrl: string,
+  adminToken: string,
+  tenantId: string,
+): Promise<string> {
+  const launched = await api(baseUrl, "POST", "/launch", { token: adminToken, body: { tenantId } });
+  if (launched.status >= 300) throw new Error(`launching ${tenantId}: ${JSON.stringify(launched.body)}`);
+  const seen = await watchUntil(trpcLiveAs(baseUrl, adminToken), tenantId, (i) => i?.state === "running");
+  return seen.at(-1)!.url!;
+}

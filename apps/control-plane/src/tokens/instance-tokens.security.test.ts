@@ -2,7 +2,7 @@ import { jsonRequest } from "@vdb/http/testing";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../testing";
-import { api, trpcLiveAs, watchUntil } from "../testing/http";
+import { api, launchUntilRunning } from "../testing/http";
 
 let server: TestServer;
 let tenantId: string;
@@ -27,13 +27,7 @@ beforeAll(async () => {
       .id;
   tenantId = await create("revoking");
   otherTenantId = await create("revoking-other");
-  await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
-  const seen = await watchUntil(
-    trpcLiveAs(server.url, server.adminToken),
-    tenantId,
-    (i) => i?.state === "running",
-  );
-  instanceUrl = seen.at(-1)!.url!;
+  instanceUrl = await launchUntilRunning(server.url, server.adminToken, tenantId);
 }, 300_000);
 afterAll(async () => server?.close());
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../testing";
-import { api, trpcLiveAs, watchUntil } from "../testing/http";
+import { api, launchUntilRunning } from "../testing/http";
 
 // The three ways around a per-key limit an audit found (starter plan: 10 requests per second,
 // bursts of 20), each tried with a burst of 60 requests at once: all must meet 429s with a
@@ -19,13 +19,7 @@ beforeAll(async () => {
       body: { slug: "limited", name: "Limited", plan: "starter" },
     })
   ).body.id;
-  await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
-  const seen = await watchUntil(
-    trpcLiveAs(server.url, server.adminToken),
-    tenantId,
-    (i) => i?.state === "running",
-  );
-  instanceUrl = seen.at(-1)!.url!;
+  instanceUrl = await launchUntilRunning(server.url, server.adminToken, tenantId);
 }, 300_000);
 afterAll(async () => server?.close());
 
