@@ -1,3 +1,5 @@
+import os from "node:os";
+
 /** Small pieces every benchmark script uses: env options, logging, number formatting, JSON calls. */
 
 /** A positive whole number from an environment variable, else `fallback`. */
@@ -15,6 +17,15 @@ export function benchLog(name: string): (message: string) => void {
 export function percentile(sorted: ArrayLike<number>, p: number): number {
   const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
   return sorted[Math.max(0, index)] ?? Number.NaN;
+}
+
+/** The Date, Node and CPU rows every results table starts with (markdown table rows, one per line). */
+export function machineRows(date = new Date()): string {
+  return [
+    `| Date | ${date.toISOString()} |`,
+    `| Node | ${process.version} |`,
+    `| CPU | ${os.cpus()[0]?.model ?? "unknown"} |`,
+  ].join("\n");
 }
 
 /**

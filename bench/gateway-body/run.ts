@@ -14,7 +14,7 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import { startTestServer, type TestServer, testStoreKind } from "@vdb/control-plane/testing";
-import { benchLog, callJson, coresShared, fixed, positiveInt } from "../lib";
+import { benchLog, callJson, coresShared, fixed, machineRows, positiveInt } from "../lib";
 
 const RESULTS_FILE = new URL("./RESULTS.md", import.meta.url);
 const BODY_MB = positiveInt(process.env.BENCH_BODY_MB, 30);
@@ -205,9 +205,7 @@ const lines = [
   "",
   "| | |",
   "| --- | --- |",
-  `| Date | ${new Date().toISOString()} |`,
-  `| Node | ${process.version} |`,
-  `| CPU | ${os.cpus()[0]?.model ?? "?"} |`,
+  machineRows(),
   `| Cores | ${coresShared(os.cpus().length)} |`,
   `| Load average (1/5/15 min) | before ${load.join(" / ")}, after ${loadAfter.join(" / ")} |`,
   `| Store | ${testStoreKind()} |`,
