@@ -30,6 +30,20 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(ARTIFACTS_DIR, `${name}.png`), fullPage: true });
 }
 
+/**
+ * What a failed step saw, for the test log (CI shows only the log): the page's address, title and
+ * the start of its visible text, plus a screenshot under artifacts/ named `name`.
+ */
+export async function describePage(page: Page, name: string): Promise<string> {
+  try {
+    await screenshot(page, name.replace(/[^a-z0-9]+/gi, "-").slice(0, 80));
+    const text = await page.locator("body").innerText();
+    return `page at ${page.url()} ("${await page.title()}") showed:\n${text.slice(0, 1500)}`;
+  } catch (error) {
+    return `page at ${page.url()} could not be read: ${(error as Error).message}`;
+  }
+}
+
 export interface A11yReport {
   unlabelled: string[];
   landmarks: { header: number; nav: number; main: number };

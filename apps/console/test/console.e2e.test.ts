@@ -1,8 +1,14 @@
 import path from "node:path";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "@vdb/control-plane/testing";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accessibilityReport, focusRingOfFirstTabStop, launchChromium, screenshot } from "./browser";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  accessibilityReport,
+  describePage,
+  focusRingOfFirstTabStop,
+  launchChromium,
+  screenshot,
+} from "./browser";
 import { CONSOLE_ROOT, WIDGET_DIST_FOR_TESTS } from "./build-console";
 
 const DESKTOP = { width: 1280, height: 900 };
@@ -62,6 +68,22 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+});
+
+/**
+ * The steps build on each other (one browser page, one tenant), so after the first failure the
+ * rest would only time out one after another and bury it: they are skipped, and the failing step
+ * prints what the page showed.
+ */
+let firstFailure: string | undefined;
+beforeEach(({ task, skip, onTestFailed }) => {
+  if (firstFailure && task.name !== "never threw in the page") {
+    skip(`an earlier step failed: "${firstFailure}"`);
+  }
+  onTestFailed(async () => {
+    firstFailure ??= task.name;
+    console.error(await describePage(page, `failed-${task.name}`));
+  });
 });
 
 describe("the admin console, end to end in Chromium against a real control plane", () => {
@@ -232,6 +254,8 @@ describe("the admin console, end to end in Chromium against a real control plane
     await page.getByLabel("Action").fill("document.upload");
     await page.getByRole("button", { name: "Filter" }).click();
     await page.getByRole("cell", { name: "document.upload" }).first().waitFor();
+    // The unfiltered rows include uploads too: wait for the filtered list to replace them.
+    await page.getByRole("cell", { name: "api_key.create" }).first().waitFor({ state: "detached" });
     expect(await page.getByRole("cell", { name: "api_key.create" }).count()).toBe(0);
     await expectAccessible("audit");
     await screenshot(page, "11-audit-tenant");
