@@ -37,6 +37,7 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 export async function describePage(page: Page, name: string): Promise<string> {
   try {
     await screenshot(page, name.replace(/[^a-z0-9]+/gi, "-").slice(0, 80));
+    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text, as a person saw it, is the point
     const text = await page.locator("body").innerText();
     return `page at ${page.url()} ("${await page.title()}") showed:\n${text.slice(0, 1500)}`;
   } catch (error) {
