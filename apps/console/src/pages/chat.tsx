@@ -79,6 +79,14 @@ export function ChatPage() {
         patchTurn(id, () => ({ isStreaming: false, error: errorMessage(error) }));
         subscription.current?.unsubscribe();
       },
+      // On a "try again" refusal (SERVICE_UNAVAILABLE, INTERNAL_SERVER_ERROR…) tRPC's link does not
+      // call onError: it reconnects every few seconds, re-asking the question each time. An answer
+      // cannot resume, so the turn ends with the server's reason and the user asks again.
+      onConnectionStateChange: (state) => {
+        if (state.state !== "connecting" || !state.error) return;
+        patchTurn(id, () => ({ isStreaming: false, error: errorMessage(state.error) }));
+        subscription.current?.unsubscribe();
+      },
     });
   };
 

@@ -1,0 +1,65 @@
+import path from "node:path";
+import { startTestServer, type TestServer } from "@vdb/control-plane/testing";
+import { api } from "@vdb/control-plane/testing/http";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium, screenshot } from "./browser";
+import { CONSOLE_ROOT, WIDGET_DIST_FOR_TESTS } from "./build-console";
+
+let server: TestServer;
+let browser: Browser;
+let page: Page;
+let tenantId = "";
+const streamRequests: string[] = [];
+
+beforeAll(async () => {
+  // An instance that can never start (its model does not exist): it is wanted running, so the
+  // server refuses chat with SERVICE_UNAVAILABLE ("try again shortly"), the code tRPC's
+  // subscription link retries on its own.
+  server = await startTestServer({
+    env: {
+      CONSOLE_DIR: path.join(CONSOLE_ROOT, "dist"),
+      WIDGET_DIST_DIR: WIDGET_DIST_FOR_TESTS,
+      INSTANCE_MODEL: "no-such-model",
+    },
+  });
+  const tenant = await api(server.url, "POST", "/tenants", {
+    token: server.adminToken,
+    body: { slug: "no-answers", name: "No Answers", plan: "pro" },
+  });
+  expect(tenant.status).toBe(201);
+  tenantId = tenant.body.id;
+  const launched = await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
+  expect(launched.status).toBeLessThan(300);
+
+  browser = await launchChromium();
+  const context = await browser.newContext();
+  await context.addInitScript((token) => localStorage.setItem("vdb.session", token), server.adminToken);
+  page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  page.on("request", (request) => {
+    if (request.url().includes("/trpc/chat.stream")) streamRequests.push(request.url());
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe("the console's chat when the tenant's instance cannot answer", () => {
+  it("ends the turn with the server's reason after exactly one request", async () => {
+    await page.goto(`${server.url}/tenants/${tenantId}/chat`);
+    await page.getByLabel("Your question").fill("How many vacation days do we get?");
+    await page.getByRole("button", { name: "Ask" }).click();
+    const error = page.locator(".turn .field-error");
+    await error.waitFor();
+    expect(await error.textContent()).toMatch(/instance/i);
+    expect(await page.locator('.turn[data-streaming="true"]').count()).toBe(0);
+    // The link retries every few seconds when left alone; nothing more may be sent.
+    await page.waitForTimeout(5_000);
+    expect(streamRequests).toHaveLength(1);
+    expect(await page.getByRole("button", { name: "Ask" }).isEnabled()).toBe(true);
+    await screenshot(page, "chat-instance-unavailable");
+  });
+});
