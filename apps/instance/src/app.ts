@@ -8,6 +8,7 @@ import { INSTANCE_MAX_BODY_BYTES, MAX_BATCH } from "@vdb/schemas/instances";
 import { RevokedKeys, revokedKeysUrl } from "./auth/revoked-keys";
 import { createTokenVerifier, type TokenVerifier } from "./auth/token-verifier";
 import { chromaPassthrough } from "./chroma-api/passthrough";
+import { answerUnavailableWhileChromaRestarts } from "./chroma-availability";
 import { chromaClientFor } from "./collections/chroma-collections";
 import { createProviderRegistry } from "./collections/providers";
 import { collectionsRest } from "./collections/rest";
@@ -45,6 +46,8 @@ export interface InstanceAppOptions {
   verifier?: TokenVerifier;
   logger?: Logger;
   maxBodyBytes?: number;
+  /** Whether Chroma can answer now (false while the instance restarts its own); default: always. */
+  isChromaAvailable?: () => boolean;
 }
 
 /**
@@ -88,6 +91,7 @@ export function createInstanceApp(opts: InstanceAppOptions) {
     keywordIndexes: createKeywordIndexes({ dataDir: config.DATA_DIR, chromaUrl, writeLock, logger }),
     rateLimits: new TokenBuckets(),
     startedAt: Date.now(),
+    isChromaAvailable: opts.isChromaAvailable ?? (() => true),
   };
   const maxBodyBytes = opts.maxBodyBytes ?? INSTANCE_MAX_BODY_BYTES;
 
@@ -99,6 +103,7 @@ export function createInstanceApp(opts: InstanceAppOptions) {
       onStart: (c) => c.set("identity", null),
     }),
   );
+  app.use(answerUnavailableWhileChromaRestarts());
   app.use(limitBodySize(maxBodyBytes));
   // Chroma's API streams its bodies on whole and checks them as they pass (see passthrough).
   app.use(rejectUncleanInput({ skipBody: (path) => path.startsWith("/chroma/") }));

@@ -155,7 +155,14 @@ async function waitForHeartbeat(url: string, exited: Promise<unknown>, timeoutMs
   throw new Error(`Chroma did not answer ${url}/api/v2/heartbeat within ${timeoutMs} ms`);
 }
 
-/** Stops a Chroma a previous run left on this data directory (its pid file names it). */
+/**
+ * Ends a Chroma a previous run left on this data directory (its pid file names it): only the
+ * SIGKILL of an instance leaves one behind, and a new instance is waiting for its data directory.
+ *
+ * SIGKILL, not SIGTERM: `chroma run` took 1.9 s here to exit on SIGTERM, and Chroma's local store
+ * is built to survive a kill like any crash (records go to its SQLite write-ahead log before they
+ * are acknowledged; an HNSW index that lags the log catches up from it on the next start).
+ */
 async function reclaimStaleChroma(dataDir: string, logger?: Logger): Promise<void> {
   const pidFile = path.join(dataDir, PID_FILE);
   const pid = Number.parseInt(await readFile(pidFile, "utf8").catch(() => ""), 10);
@@ -164,13 +171,37 @@ async function reclaimStaleChroma(dataDir: string, logger?: Logger): Promise<voi
   const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
   const args = cmdline.split("\0");
   if (args.includes(chromaCliPath()) && args.includes(dataDir)) {
-    logger?.warn({ pid, path: dataDir }, "stopping a Chroma left over from a previous run");
-    process.kill(pid, "SIGTERM");
-    const deadline = Date.now() + 5_000;
-    while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-    if (isAlive(pid)) process.kill(pid, "SIGKILL");
+    logger?.warn({ pid, path: dataDir }, "killing a Chroma left over from a previous run");
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone already
+    }
+    // The kernel frees its files and port a moment later; a zombie (its parent, our killed
+    // predecessor, never reaped it) counts as gone: init reaps it.
+    const deadline = Date.now() + RECLAIM_WAIT_MS;
+    while (isRunning(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    if (isRunning(pid)) throw new Error(`A Chroma (pid ${pid}) still holds ${dataDir} after SIGKILL`);
   }
   await rm(pidFile, { force: true });
+}
+
+const RECLAIM_WAIT_MS = 2_000;
+
+/** Alive and not a zombie (a zombie holds no files or ports any more). */
+function isRunning(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  const stat = readFileOrEmpty(`/proc/${pid}/stat`);
+  // "pid (comm) S ...": the state letter follows the last ')'.
+  return stat === "" || stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+}
+
+function readFileOrEmpty(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
 }
 
 function isAlive(pid: number): boolean {

@@ -135,15 +135,30 @@ describe("the instance process", () => {
     expect(isAlive(instance.chromaPid)).toBe(false);
   });
 
-  it("keeps its data across restarts, and exits 1 when its Chroma dies", async () => {
+  it("keeps its data across restarts, and restarts its own Chroma in place when it dies", async () => {
     const instance = await startInstance();
-    const health = await instanceApi(instance.url, "GET", "/healthz", {
-      token: await issuer.mint({ tenant, scopes: ["read"] }),
-    });
+    const token = await issuer.mint({ tenant, scopes: ["read"] });
+    const health = await instanceApi(instance.url, "GET", "/healthz", { token });
     expect(health.body.counts).toEqual({ collections: 1, documents: 2 });
 
     process.kill(instance.chromaPid, "SIGKILL");
-    expect(await instance.exited).toBe(1);
+    // The same instance process answers throughout: 503 while Chroma restarts, then the data.
+    let search = await instanceApi(instance.url, "POST", "/search", { token, body: { query: "kept" } });
+    while (search.status !== 200 && instance.child.exitCode === null) {
+      expect(search.status, JSON.stringify(search.body)).toBe(503);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      search = await instanceApi(instance.url, "POST", "/search", { token, body: { query: "kept" } });
+    }
+    expect(search.status, JSON.stringify(search.body)).toBe(200);
+    expect(search.body.results.map((result: { id: string }) => result.id).sort()).toEqual(["a", "b"]);
+    expect(instance.child.exitCode).toBeNull();
+    const newChromaPid = Number(await readFile(path.join(dataDir, "chroma", "chroma.pid"), "utf8"));
+    expect(newChromaPid).not.toBe(instance.chromaPid);
+    expect(isAlive(newChromaPid)).toBe(true);
+
+    instance.child.kill("SIGTERM");
+    expect(await instance.exited).toBe(0);
+    expect(isAlive(newChromaPid)).toBe(false);
   });
 
   it("reclaims a Chroma orphaned by a SIGKILLed instance before starting its own", async () => {

@@ -1,9 +1,6 @@
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { serve } from "@hono/node-server";
-import { createEmbeddingProvider } from "@vdb/embeddings/create-provider";
-import { createInstanceApp } from "./app";
-import { type ChromaProcess, startChromaProcess } from "./chroma-process";
+import { ChromaSupervisor } from "./chroma-supervisor";
 import { loadInstanceConfig } from "./config";
 import { createLogger } from "./logger";
 
@@ -11,33 +8,29 @@ import { createLogger } from "./logger";
  * Starts one tenant's instance: its own Chroma (unless CHROMA_URL names one), the embedding
  * model, then the HTTP API. Exits 0 on SIGTERM/SIGINT after stopping Chroma.
  *
- * If its Chroma dies, the instance exits 1 rather than limp on: its supervisor (the local
- * runtime, ECS) restarts the pair, which is the only repair there is. Until then /healthz
- * reports `degraded`.
+ * Chroma starts first, before the rest of the instance's modules are even loaded, and comes up
+ * while they load and the model warms: a restart after a crash waits for the slowest of these,
+ * not for their sum.
+ *
+ * If its Chroma dies, the instance starts it again in place (at once, then with backoff if it
+ * keeps dying); meanwhile /healthz reports `degraded` and data requests get 503 + Retry-After.
+ * Only when every attempt failed does it exit 1, for its supervisor (the local runtime, ECS) to
+ * replace the pair.
  */
 async function main() {
   // Chroma's files (its child process inherits this) are the tenant's data: owner-only.
   process.umask(0o077);
   const config = loadInstanceConfig();
   const logger = createLogger(config.LOG_LEVEL, config.TENANT_ID);
-  const provider = createEmbeddingProvider({
-    model: config.MODEL_NAME,
-    dimension: config.DIMENSION,
-    openai: { apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL },
-    workers: config.EMBED_WORKERS,
-  });
-  // Load the offline model now (in the first worker thread), so the first request does not pay for it.
-  if (config.MODEL_NAME === "use-lite") await provider.embed(["warm-up"]);
 
   let stopping = false;
-  let chromaProcess: ChromaProcess | null = null;
-  let server: ReturnType<typeof serve> | null = null;
+  let chroma: ChromaSupervisor | null = null;
+  let closeRest: (() => Promise<unknown>) | null = null;
   const stop = async (reason: string, exitCode: number) => {
     if (stopping) return;
     stopping = true;
     logger.info({ reason }, "stopping");
-    server?.close();
-    await Promise.all([chromaProcess?.stop(), provider.close?.()]);
+    await Promise.all([chroma?.stop(), closeRest?.()]);
     process.exit(exitCode);
   };
 
@@ -46,15 +39,46 @@ async function main() {
   process.on("SIGTERM", () => void stop("SIGTERM", 0));
   process.on("SIGINT", () => void stop("SIGINT", 0));
 
-  if (!config.CHROMA_URL) {
-    chromaProcess = await startChromaProcess({
-      path: path.join(config.DATA_DIR, "chroma"),
-      logger,
-      onUnexpectedExit: () => void stop("Chroma exited", 1),
-    });
-  }
-  const chromaUrl = config.CHROMA_URL ?? chromaProcess!.url;
-  const app = createInstanceApp({ config, chromaUrl, provider, logger });
+  const chromaStarted = config.CHROMA_URL
+    ? Promise.resolve(null)
+    : ChromaSupervisor.start({
+        path: path.join(config.DATA_DIR, "chroma"),
+        logger,
+        onGiveUp: () => void stop("Chroma keeps exiting", 1),
+      });
+  // Not awaited yet: a failure surfaces below (and must not count as unhandled meanwhile).
+  chromaStarted.catch(() => undefined);
+
+  const [{ serve }, { createEmbeddingProvider }, { createInstanceApp }] = await Promise.all([
+    import("@hono/node-server"),
+    import("@vdb/embeddings/create-provider"),
+    import("./app"),
+  ]);
+  const provider = createEmbeddingProvider({
+    model: config.MODEL_NAME,
+    dimension: config.DIMENSION,
+    openai: { apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL },
+    workers: config.EMBED_WORKERS,
+  });
+  let server: ReturnType<typeof serve> | null = null;
+  closeRest = async () => {
+    server?.close();
+    await provider.close?.();
+  };
+  // Load the offline model now (in the first worker thread), so the first request does not pay for it.
+  const [started] = await Promise.all([
+    chromaStarted,
+    config.MODEL_NAME === "use-lite" ? provider.embed(["warm-up"]) : null,
+  ]);
+  chroma = started;
+  const chromaUrl = config.CHROMA_URL ?? chroma!.url;
+  const app = createInstanceApp({
+    config,
+    chromaUrl,
+    provider,
+    logger,
+    isChromaAvailable: () => chroma?.isAvailable() ?? true,
+  });
   server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info: AddressInfo) => {
     const host = config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST;
     // Printed whatever LOG_LEVEL says: supervisors read the URL (and chosen port) from it.
@@ -63,9 +87,7 @@ async function main() {
         url: `http://${host}:${info.port}`,
         port: info.port,
         pid: process.pid,
-        chroma: chromaProcess
-          ? { url: chromaProcess.url, pid: chromaProcess.pid }
-          : { url: config.CHROMA_URL },
+        chroma: chroma ? { url: chroma.url, pid: chroma.pid } : { url: config.CHROMA_URL },
         model: provider.name,
         dimension: provider.dimension,
       },

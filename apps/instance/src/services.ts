@@ -26,6 +26,11 @@ export interface InstanceServices {
   /** Each collection's BM25 index, kept in step with Chroma by every write path. */
   keywordIndexes: KeywordIndexes;
   startedAt: number;
+  /**
+   * False while the instance's own Chroma is being restarted after a crash (or could not be):
+   * requests are answered 503 with Retry-After at once instead of waiting on a dead port.
+   */
+  isChromaAvailable: () => boolean;
 }
 
 export interface WriteLock {

@@ -172,6 +172,8 @@ export async function startTestInstance(
     env?: Record<string, string>;
     provider?: EmbeddingProvider;
     maxBodyBytes?: number;
+    /** As the instance's main passes it: false while its Chroma restarts. */
+    isChromaAvailable?: () => boolean;
   } = {},
 ): Promise<TestInstance> {
   const chromaServer = opts.chromaUrl ? null : await startChroma();
@@ -201,6 +203,7 @@ export async function startTestInstance(
     provider,
     logger: createLogger(config.LOG_LEVEL, config.TENANT_ID),
     maxBodyBytes: opts.maxBodyBytes,
+    isChromaAvailable: opts.isChromaAvailable,
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const started = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(started));

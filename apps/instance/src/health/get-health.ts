@@ -12,14 +12,17 @@ export async function getHealth({ ctx }: { ctx: InstanceServices }): Promise<Ins
   const { config, provider } = ctx;
   let chroma: InstanceHealth["chroma"] = { heartbeat: false, version: null };
   let counts: InstanceHealth["counts"] = { collections: 0, documents: 0 };
-  try {
-    await withTimeout(ctx.chroma.heartbeat(), CHROMA_CHECK_TIMEOUT_MS);
-    const version = versions.get(ctx) ?? (await withTimeout(ctx.chroma.version(), CHROMA_CHECK_TIMEOUT_MS));
-    versions.set(ctx, version);
-    chroma = { heartbeat: true, version };
-    counts = await withTimeout(countAllDocuments(ctx.chroma), CHROMA_CHECK_TIMEOUT_MS);
-  } catch (error) {
-    ctx.logger.warn({ err: error }, "health check: Chroma is not answering");
+  // Restarting after a crash: nothing listens on its port yet, no need to ask.
+  if (ctx.isChromaAvailable()) {
+    try {
+      await withTimeout(ctx.chroma.heartbeat(), CHROMA_CHECK_TIMEOUT_MS);
+      const version = versions.get(ctx) ?? (await withTimeout(ctx.chroma.version(), CHROMA_CHECK_TIMEOUT_MS));
+      versions.set(ctx, version);
+      chroma = { heartbeat: true, version };
+      counts = await withTimeout(countAllDocuments(ctx.chroma), CHROMA_CHECK_TIMEOUT_MS);
+    } catch (error) {
+      ctx.logger.warn({ err: error }, "health check: Chroma is not answering");
+    }
   }
   return {
     status: chroma.heartbeat ? "ok" : "degraded",
