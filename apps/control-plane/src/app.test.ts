@@ -54,6 +54,36 @@ describe("operational endpoints", () => {
     expect((await fetch(`${server.url}/api/v1/docs/assets/..%2Fpackage.json`)).status).toBe(404);
   });
 
+  it("describes every REST route it serves in the OpenAPI document", async () => {
+    const doc = (await (await fetch(`${server.url}/api/v1/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const documented = new Set(
+      Object.entries(doc.paths).flatMap(([path, operations]) =>
+        Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
+      ),
+    );
+    // Not REST: the document and its viewer, the widget's script files, tRPC, the Chroma gateway
+    // (Chroma's own API) and the console's pages.
+    const notRest = /^\/(api\/v1\/(openapi\.json|docs$|docs\/assets\/)|widget(\.js|\/)|trpc\/|api\/v2\/)/;
+    const served = [
+      ...new Set(
+        server.app.routes
+          .filter((route) => route.method !== "ALL" && !notRest.test(route.path))
+          .map((route) => {
+            // The document's paths are relative to `/api/v1` unless a route names its own server.
+            const path = route.path.replace(/^\/api\/v1(?=\/)/, "").replace(/:(\w+)/g, "{$1}");
+            return `${route.method} ${path}`;
+          }),
+      ),
+    ];
+    expect(served.length).toBeGreaterThan(60);
+    expect(served.filter((route) => !documented.has(route))).toEqual([]);
+    // The multipart routes say what they take.
+    const files = doc.paths["/tenants/{tenantId}/documents/files"]?.post as any;
+    expect(Object.keys(files.requestBody.content)).toEqual(["multipart/form-data"]);
+  });
+
   it("lists the plans with their quotas", async () => {
     const plans = await api(server.url, "GET", "/plans");
     expect(Object.keys(plans.body)).toEqual(["starter", "pro", "enterprise"]);

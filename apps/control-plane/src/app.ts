@@ -12,8 +12,8 @@ import { UPLOAD_ROUTE_PREFIX, uploadRoutes } from "./blobs/upload-routes";
 import { chatRest } from "./chat/rest";
 import { serveConsole } from "./console/serve-console";
 import { dataPlaneRest } from "./data-plane/rest";
-import { DATABASE_CREATE_PATH, databasesRest } from "./databases/rest";
-import { documentsRest, MULTIPART_UPLOAD_PATH } from "./documents/rest";
+import { DATABASE_CREATE_PATH, databasesRest, documentSeedCreateRoute } from "./databases/rest";
+import { documentFileUploadRoute, documentsRest, MULTIPART_UPLOAD_PATH } from "./documents/rest";
 import { CHROMA_GATEWAY_PREFIX, chromaGateway } from "./gateway/chroma-gateway";
 import { authenticateRequest } from "./http/authenticate-request";
 import { type AppEnv, ctxOf, requestMetaOf } from "./http/env";
@@ -22,6 +22,7 @@ import { instancesRest } from "./instances/rest";
 import { keysRest } from "./keys/rest";
 import { pingStore } from "./lib/db/client";
 import { toAppError } from "./lib/errors";
+import { documentPlatformRoutes } from "./rest/platform-openapi";
 import type { Services } from "./services";
 import { tenantsRest } from "./tenants/rest";
 import { listRevokedKeys } from "./tokens/list-revoked-keys";
@@ -147,6 +148,9 @@ export function createApp(services: Services) {
   api.route("/", usageRest);
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   documentEmbedRoutes(api, services.config.publicUrl);
+  documentFileUploadRoute(api);
+  documentSeedCreateRoute(api);
+  documentPlatformRoutes(api, services.config.publicUrl);
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: { title: "VDB control plane", version: "1", description: API_DESCRIPTION },

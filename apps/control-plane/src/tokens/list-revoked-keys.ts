@@ -7,12 +7,13 @@ import { apiKeys } from "../lib/db/schema";
 export const RevokedKeysInput = z.strictObject({ tenant: TenantId });
 export type RevokedKeysInput = z.infer<typeof RevokedKeysInput>;
 
-export interface RevokedKeys {
-  tenant: string;
+export const RevokedKeys = z.object({
+  tenant: TenantId,
   /** Ids of the tenant's API keys revoked or expired within `windowSeconds`. */
-  keys: string[];
-  windowSeconds: number;
-}
+  keys: z.array(z.string()),
+  windowSeconds: z.number().int(),
+});
+export type RevokedKeys = z.infer<typeof RevokedKeys>;
 
 // Covers a token minted just before its key's revocation plus clock skew between machines.
 const WINDOW_MARGIN_SECONDS = 120;
