@@ -1,4 +1,5 @@
 import { AskQuestionInput, type ChatStreamEvent, type Citation } from "@vdb/schemas/chat";
+import { splitCitations } from "@vdb/schemas/citations";
 import { DEFAULT_COLLECTION } from "@vdb/schemas/instances";
 import type { Tenant } from "@vdb/schemas/tenants";
 import { type FormEvent, useEffect, useRef, useState } from "react";
@@ -6,7 +7,6 @@ import { useOutletContext } from "react-router";
 import { ChunkViewer } from "../components/chunk-viewer";
 import { CollectionField } from "../components/collection-field";
 import { Field, FormError } from "../components/field";
-import { splitCitations } from "../lib/citations";
 import { errorMessage } from "../lib/errors";
 import { trpc } from "../lib/trpc";
 import { type FieldErrors, validate } from "../lib/validate";

@@ -1,7 +1,7 @@
 import type { ChatMode } from "@vdb/schemas/chat";
 import type { Services } from "../services";
 import { chatConfigOf } from "./chat-config";
-import { extractiveAnswer, NOT_FOUND_ANSWER } from "./extractive-answer";
+import { type Audience, extractiveAnswer, notFoundAnswerFor } from "./extractive-answer";
 import { createOpenAIAnswerWriter } from "./openai-answer-writer";
 import type { Source } from "./retrieve-sources";
 
@@ -11,6 +11,8 @@ export interface AnswerInput {
   sources: Source[];
   /** Earlier turns of the session, oldest first. */
   history: { role: "user" | "assistant"; content: string }[];
+  /** The extractive writer words its intro for it; default "operator". */
+  audience?: Audience;
   signal?: AbortSignal;
 }
 
@@ -23,8 +25,8 @@ export interface AnswerWriter {
 /** Without a language model: the passages' own sentences, in one piece. */
 export const extractiveAnswerWriter: AnswerWriter = {
   mode: "extractive",
-  async *write({ question, sources }) {
-    yield extractiveAnswer(question, sources) ?? NOT_FOUND_ANSWER;
+  async *write({ question, sources, audience = "operator" }) {
+    yield extractiveAnswer(question, sources, audience) ?? notFoundAnswerFor(audience);
   },
 };
 

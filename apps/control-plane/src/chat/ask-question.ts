@@ -10,7 +10,7 @@ import { isForeignKeyViolation } from "../lib/errors";
 import { recordUsage } from "../usage/record-usage";
 import { answerWriterFor } from "./answer-writer";
 import { CitationRenumberer, withoutCitationMarkers } from "./citation-markers";
-import { NOT_FOUND_ANSWER } from "./extractive-answer";
+import { notFoundAnswerFor } from "./extractive-answer";
 import { retrieveSources, toCitation } from "./retrieve-sources";
 import { findSessionOrThrow } from "./to-chat";
 
@@ -100,13 +100,20 @@ export async function* streamAnswer({
     where: data.where,
   });
 
+  const audience = visitor ? "visitor" : "operator";
   let mode: ChatMode = "extractive";
-  let pieces: AsyncIterable<string> | string[] = [NOT_FOUND_ANSWER];
+  let pieces: AsyncIterable<string> | string[] = [notFoundAnswerFor(audience)];
   if (sources.length > 0) {
     const writer = answerWriterFor(ctx.services);
     mode = writer.mode;
     const history = existing ? await recentHistory(db, existing.id) : [];
-    pieces = writer.write({ question: data.message, sources, history, ...(signal ? { signal } : {}) });
+    pieces = writer.write({
+      question: data.message,
+      sources,
+      history,
+      audience,
+      ...(signal ? { signal } : {}),
+    });
   }
   const markers = new CitationRenumberer(sources.length);
   let answer = "";

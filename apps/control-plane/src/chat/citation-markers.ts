@@ -1,5 +1,7 @@
-/** `[1]`, `[2, 3]`: one or two digits, since there are at most 20 sources (so `[2024]` is left alone). */
-const MARKER = /([^\S\n]*)\[(\d{1,2}(?:\s*,\s*\d{1,2})*)\]/g;
+import { CITATION_LIST, citationNumbers } from "@vdb/schemas/citations";
+
+/** A marker (see `@vdb/schemas/citations`) with the spaces before it, dropped with it. */
+const MARKER = new RegExp(String.raw`([^\S\n]*)\[(${CITATION_LIST})\]`, "g");
 /** A marker that may still be arriving: held back until the next text shows whether it is one. */
 const OPEN_MARKER = /[^\S\n]*\[[\d,\s]{0,12}$/;
 
@@ -47,8 +49,7 @@ export class CitationRenumberer {
   #rewrite(text: string): string {
     return text.replace(MARKER, (_marker, space: string, list: string) => {
       const numbers = new Set<number>();
-      for (const part of list.split(",")) {
-        const source = Number(part.trim());
+      for (const source of citationNumbers(list)) {
         if (source < 1 || source > this.#sourceCount) continue;
         if (!this.#numbers.has(source)) this.#numbers.set(source, this.#numbers.size + 1);
         numbers.add(this.#numbers.get(source)!);

@@ -1,8 +1,17 @@
 import type { Source } from "./retrieve-sources";
 
+/** Who reads the answer: the tenant's own people (console, API) or a visitor of its site (widget). */
+export type Audience = "operator" | "visitor";
+
 export const NOT_FOUND_ANSWER = "I could not find this in your documents.";
 export const EXTRACTIVE_INTRO =
   "Extractive answer (no language model is configured): the most relevant sentences from your documents.";
+/** A visitor is not told how the site is configured, nor that the documents are theirs. */
+export const VISITOR_NOT_FOUND_ANSWER = "Sorry, I could not find an answer to that.";
+export const VISITOR_EXTRACTIVE_INTRO = "Here is what I found:";
+
+export const notFoundAnswerFor = (audience: Audience) =>
+  audience === "visitor" ? VISITOR_NOT_FOUND_ANSWER : NOT_FOUND_ANSWER;
 
 const MAX_SENTENCES = 3;
 const MAX_SENTENCE_CHARS = 400;
@@ -63,7 +72,11 @@ function clip(sentence: string): string {
  * extractiveAnswer("How many vacation days?", sources);
  * // "Extractive answer (…)\n\n- Employees get 30 vacation days per year. [1]"
  */
-export function extractiveAnswer(question: string, sources: Source[]): string | null {
+export function extractiveAnswer(
+  question: string,
+  sources: Source[],
+  audience: Audience = "operator",
+): string | null {
   const asked = termsOf(question);
   const candidates: { sentence: string; source: number; score: number; order: number }[] = [];
   let order = 0;
@@ -98,5 +111,6 @@ export function extractiveAnswer(question: string, sources: Source[]): string | 
     })
     .slice(0, MAX_SENTENCES);
   const lines = chosen.map((candidate) => `- ${clip(candidate.sentence)} [${candidate.source}]`);
-  return `${EXTRACTIVE_INTRO}\n\n${lines.join("\n")}`;
+  const intro = audience === "visitor" ? VISITOR_EXTRACTIVE_INTRO : EXTRACTIVE_INTRO;
+  return `${intro}\n\n${lines.join("\n")}`;
 }

@@ -27,10 +27,11 @@ function widgetIdOf(c: Context<AppEnv>): string | null {
 }
 
 /**
- * CORS for the embed routes, for allowed origins only: a page whose Origin the widget lists
- * (and only while it is enabled) gets `Access-Control-Allow-Origin` for itself; any other page
- * gets no CORS headers at all, so its browser cannot read a single answer. The routes check the
- * Origin again themselves: CORS only protects browsers' users, not the server.
+ * CORS for the embed routes: a page whose Origin the widget lists (and only while it is enabled)
+ * gets `Access-Control-Allow-Origin` for itself. Any other page may read refusals only (4xx/5xx
+ * error bodies: no token, no answer), so the site's developer sees why in the browser's console
+ * instead of an opaque CORS failure; its preflights are refused. The routes check the Origin
+ * again themselves: CORS only protects browsers' users, not the server.
  */
 const embedCors = createMiddleware<AppEnv>(async (c, next) => {
   const origin = normalizeOrigin(c.req.header("origin"));
@@ -44,10 +45,12 @@ const embedCors = createMiddleware<AppEnv>(async (c, next) => {
       if (!(error instanceof AppError)) throw error;
     }
   }
-  if (isAllowed && origin) {
+  const allowReading = () => {
+    if (!origin) return;
     c.header("Access-Control-Allow-Origin", origin);
     c.header("Access-Control-Expose-Headers", "Retry-After, X-Request-Id");
-  }
+  };
+  if (isAllowed) allowReading();
   c.header("Vary", "Origin");
   if (c.req.method === "OPTIONS") {
     if (!isAllowed) {
@@ -63,6 +66,7 @@ const embedCors = createMiddleware<AppEnv>(async (c, next) => {
     return c.body(null, 204);
   }
   await next();
+  if (!isAllowed && c.res.status >= 400) allowReading();
 });
 
 async function jsonBodyOf(c: Context<AppEnv>): Promise<Record<string, unknown>> {

@@ -6,6 +6,7 @@ import type { EmbedTokenResponse, VisitorConversation, Widget } from "@vdb/schem
 import { and, count, eq } from "drizzle-orm";
 import { decodeJwt, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { VISITOR_EXTRACTIVE_INTRO } from "../chat/extractive-answer";
 import { chatSessions, usageEvents } from "../lib/db/schema";
 import { ingestText, seedTenant, startTestServer, type TestServer } from "../testing";
 import { api, trpcAs, trpcLiveAs, watchUntil } from "../testing/http";
@@ -231,6 +232,9 @@ describe("a visitor on an allowed site", () => {
       citations: { title: string }[];
     };
     expect(answer.answer).toContain("30 days of paid vacation");
+    // Worded for a visitor of the site: nothing about how the platform is configured.
+    expect(answer.answer.split("\n")[0]).toBe(VISITOR_EXTRACTIVE_INTRO);
+    expect(answer.answer).not.toMatch(/language model|extractive/i);
     expect(answer.citations[0]?.title).toBe("Vacation policy");
 
     const [session] = await server.services.db
@@ -271,12 +275,13 @@ describe("a visitor on an allowed site", () => {
 });
 
 describe("refusals", () => {
-  it("an origin not on the list gets no token and no CORS headers", async () => {
+  it("an origin not on the list gets no token, only a refusal its page can read", async () => {
     const before = await writtenRows();
     const refused = await requestToken(widgetA.id, EVIL);
     expectError(refused, 403, "FORBIDDEN");
     expect(refused.body.error.message).toContain(EVIL);
-    expect(refused.headers.get("access-control-allow-origin")).toBeNull();
+    // Readable by that page (the site's developer sees why), and nothing else is in it.
+    expect(refused.headers.get("access-control-allow-origin")).toBe(EVIL);
     expect(refused.text).not.toMatch(/eyJ/); // no JWT anywhere in the answer
 
     const preflight = await call(`/embed/token?widgetId=${widgetA.id}`, {

@@ -44,7 +44,7 @@ export async function issueEmbedToken({
   if (!widget.enabled || !isOriginAllowed(widget.allowedOrigins, origin)) {
     throw new AppError({
       code: "FORBIDDEN",
-      message: `This widget is not available on ${origin}`,
+      message: `This widget is not available on ${origin}: its owner can add this origin to the widget's allowed origins (and enable the widget) in the VDB console`,
     });
   }
   limitWidgetRequest({ widgetId, plan: widget.plan, purpose: "token" });

@@ -1,4 +1,5 @@
 import type { Citation } from "@vdb/schemas/chat";
+import { splitCitations } from "@vdb/schemas/citations";
 import type { WidgetTheme } from "@vdb/schemas/widgets";
 import type { JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
@@ -44,18 +45,17 @@ function explain(error: unknown): string {
   return "The chat could not answer right now. Please try again in a moment.";
 }
 
-/** An answer's text with its `[n]` markers drawn as small numbered badges. */
+/** An answer's text with its `[n]` (and `[1, 2]`) markers drawn as small numbered badges. */
 function AnswerText({ text }: { text: string }) {
-  const parts = text.split(/\[(\d+)\]/);
   return (
     <>
-      {parts.map((part, index) =>
-        index % 2 === 1 ? (
-          <span class="cite" key={index} title={`Source ${part}`}>
-            {part}
+      {splitCitations(text).map((part, index) =>
+        part.kind === "citation" ? (
+          <span class="cite" key={index} title={`Source ${part.n}`}>
+            {part.n}
           </span>
         ) : (
-          part
+          part.text
         ),
       )}
     </>

@@ -16,4 +16,11 @@ describe("citation markers in an answer", () => {
     expect(splitCitations("no sources [here]")).toEqual([{ kind: "text", text: "no sources [here]" }]);
     expect(splitCitations("")).toEqual([]);
   });
+
+  it("takes only one- or two-digit numbers, as the server writes them", () => {
+    expect(splitCitations("In [2024] it changed [12]")).toEqual([
+      { kind: "text", text: "In [2024] it changed " },
+      { kind: "citation", n: 12 },
+    ]);
+  });
 });
