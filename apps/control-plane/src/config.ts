@@ -193,6 +193,12 @@ export const ConfigSchema = z.object({
    * with 429 and a Retry-After from the recent pace, so clients slow down instead of piling up.
    */
   INGEST_QUEUE_MAX_PER_TENANT: z.coerce.number().int().min(1).max(1_000_000).default(500),
+  /**
+   * `/embed` batches (64 chunks each) one ingestion keeps in flight to the tenant's instance: two
+   * keep both of its embedding threads busy while the control plane sends the next batch; memory
+   * stays at that many batches. 1 sends them one after another.
+   */
+  INGEST_EMBED_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
   /** The built admin console served at `/` (default: apps/console/dist of this checkout). */
   CONSOLE_DIR: z.string().min(1).default(DEFAULT_CONSOLE_DIR),
   /** Largest JSON body accepted on any route but the Chroma gateway's. */

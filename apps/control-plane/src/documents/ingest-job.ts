@@ -3,7 +3,7 @@ import { PLANS } from "@vdb/schemas/plans";
 import { and, eq, gte, sql } from "drizzle-orm";
 import { callInstance, InstanceNotRunningError, InstanceUnavailableError } from "../data-plane/call-instance";
 import { JobDeferredError, type JobHandler, PermanentJobError } from "../jobs/job-queue";
-import { yieldToEventLoop } from "../lib/concurrency";
+import { runInOrder, yieldToEventLoop } from "../lib/concurrency";
 import { workerCtx } from "../lib/context";
 import { chunks, documents, instances, tenants } from "../lib/db/schema";
 import type { Services } from "../services";
@@ -163,35 +163,44 @@ export function ingestHandler(services: Services): JobHandler {
         );
       }
       await reportProgress(resumeAt, pieces.length);
-      for (let start = resumeAt; start < pieces.length; start += EMBED_BATCH) {
-        signal.throwIfAborted();
-        const batch = pieces.slice(start, start + EMBED_BATCH);
-        const result = await callInstance(ctx, {
-          tenantId: document.tenantId,
-          scope: "write",
-          method: "POST",
-          path: "/embed",
-          body: {
-            collection: document.collection,
-            ids: batch.map((chunk) => `${documentId}:${chunk.index}`),
-            documents: batch.map((chunk) => chunk.text),
-            metadatas: batch.map((chunk) => chunkMetadata(document, chunk)),
-          },
-        });
-        if (result.status >= 400) {
-          const error = (result.body as { error?: { code?: string; message?: string } } | null)?.error;
-          const message = error?.message ?? `the instance answered ${result.status}`;
-          // The instance refused the input (quota, model mismatch): retrying cannot help.
-          if (result.status < 500 && result.status !== 409) throw new PermanentJobError(message);
-          // Its disk is full (507): retries would fail alike until an operator frees space.
-          if (result.status === 507)
-            throw new PermanentJobError(
-              `${message.replace(/[.\s]+$/, "")}. Re-ingest the document once space is freed.`,
-            );
-          throw new Error(message);
-        }
-        await reportProgress(start + batch.length, pieces.length);
-      }
+      // Up to INGEST_EMBED_CONCURRENCY batches in flight (the instance embeds them on separate
+      // threads); progress moves only over a gapless prefix, so a resume never skips a batch.
+      const batchCount = Math.ceil((pieces.length - resumeAt) / EMBED_BATCH);
+      await runInOrder(
+        batchCount,
+        services.config.INGEST_EMBED_CONCURRENCY,
+        async (batchIndex) => {
+          signal.throwIfAborted();
+          const start = resumeAt + batchIndex * EMBED_BATCH;
+          const batch = pieces.slice(start, start + EMBED_BATCH);
+          const result = await callInstance(ctx, {
+            tenantId: document.tenantId,
+            scope: "write",
+            method: "POST",
+            path: "/embed",
+            body: {
+              collection: document.collection,
+              ids: batch.map((chunk) => `${documentId}:${chunk.index}`),
+              documents: batch.map((chunk) => chunk.text),
+              metadatas: batch.map((chunk) => chunkMetadata(document, chunk)),
+            },
+          });
+          if (result.status >= 400) {
+            const error = (result.body as { error?: { code?: string; message?: string } } | null)?.error;
+            const message = error?.message ?? `the instance answered ${result.status}`;
+            // The instance refused the input (quota, model mismatch): retrying cannot help.
+            if (result.status < 500 && result.status !== 409) throw new PermanentJobError(message);
+            // Its disk is full (507): retries would fail alike until an operator frees space.
+            if (result.status === 507)
+              throw new PermanentJobError(
+                `${message.replace(/[.\s]+$/, "")}. Re-ingest the document once space is freed.`,
+              );
+            throw new Error(message);
+          }
+          return start + batch.length;
+        },
+        (_, doneThrough) => reportProgress(doneThrough, pieces.length),
+      );
       if (document.chunkCount > pieces.length) {
         // A re-ingest that yields fewer chunks: the old tail must not stay searchable.
         const stale = Array.from(
