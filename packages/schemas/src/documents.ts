@@ -120,6 +120,25 @@ export type CreatedUpload = z.infer<typeof CreatedUpload>;
 export const DocumentRef = z.strictObject({ tenantId: TenantId, documentId: DocumentId });
 export type DocumentRef = z.infer<typeof DocumentRef>;
 
+/** Chunks a page of `documents.get` holds unless it says: a few hundred kB of text at most. */
+export const DOCUMENT_CHUNKS_PAGE_DEFAULT = 100;
+export const DOCUMENT_CHUNKS_PAGE_MAX = 500;
+
+/**
+ * A document and one page of its chunks, in index order (tRPC `documents.get`). `limit: 0` reads
+ * the document and its progress only (what a status poll needs); `cursor` is the previous page's
+ * `nextCursor`.
+ */
+export const GetDocumentInput = DocumentRef.extend({
+  limit: z.coerce.number().int().min(0).max(DOCUMENT_CHUNKS_PAGE_MAX).default(DOCUMENT_CHUNKS_PAGE_DEFAULT),
+  cursor: z.string().min(1).max(200).optional(),
+});
+export type GetDocumentInput = z.input<typeof GetDocumentInput>;
+
+/** `nextCursor` is null when no chunk follows this page's last. */
+export const DocumentPage = Document.extend({ chunks: z.array(Chunk), nextCursor: z.string().nullable() });
+export type DocumentPage = z.infer<typeof DocumentPage>;
+
 export const ListDocumentsInput = PageInput.extend({
   tenantId: TenantId,
   status: DocumentStatus.optional(),

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../testing";
-import { api, trpcLiveAs, watchUntil } from "../testing/http";
+import { api, trpcAs, trpcLiveAs, watchUntil } from "../testing/http";
 import { makeDocx, makePdf } from "./parsing/fixtures";
 
 let server: TestServer;
@@ -192,6 +192,28 @@ describe("ingestion end to end", () => {
     expect(chunks.at(-1)?.text).toContain("Paragraph 1999 ");
     const seed = await api(server.url, "GET", `/docs/${created.body.id}`, { token: key });
     expect(seed.body).toEqual(got.body);
+
+    // tRPC pages it: 100 chunks unless asked, the next page from the cursor, none with limit 0.
+    const trpc = trpcAs(server.url, key);
+    const ref = { tenantId, documentId: created.body.id as string };
+    const first = await trpc.documents.get.query(ref);
+    expect(first.chunks.map((chunk) => chunk.index)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(first.nextCursor).not.toBeNull();
+    const paged = [...first.chunks];
+    for (let cursor = first.nextCursor; cursor !== null; ) {
+      const page = await trpc.documents.get.query({ ...ref, cursor, limit: 150 });
+      expect(page.chunks.length).toBeLessThanOrEqual(150);
+      paged.push(...page.chunks);
+      cursor = page.nextCursor;
+    }
+    expect(paged).toEqual(chunks);
+    const { chunks: _, ...document } = got.body;
+    const statusOnly = await trpc.documents.get.query({ ...ref, limit: 0 });
+    expect(statusOnly).toEqual({ ...document, chunks: [], nextCursor: null });
+    await expect(trpc.documents.get.query({ ...ref, cursor: "not-a-cursor" })).rejects.toThrow(
+      "cursor is not one this API returned",
+    );
+    await expect(trpc.documents.get.query({ ...ref, limit: 501 })).rejects.toThrow();
   });
 
   it("corrupt, empty, mislabelled and unsupported files fail with a reason, and the next job still runs", async () => {

@@ -3,6 +3,7 @@ import {
   CreateTextDocumentInput,
   CreateUploadInput,
   DocumentRef,
+  GetDocumentInput,
   IngestionStatusInput,
   ListDocumentsInput,
 } from "@vdb/schemas/documents";
@@ -10,7 +11,7 @@ import { verbCtx } from "../trpc/context";
 import { procedure } from "../trpc/trpc";
 import { createTextDocument, createUpload, ingestDocument } from "./create-documents";
 import { deleteDocument } from "./delete-document";
-import { getDocument } from "./get-document";
+import { getDocumentPage } from "./get-document";
 import { getIngestionStatus } from "./get-ingestion-status";
 import { listDocuments } from "./list-documents";
 import { watchDocument } from "./watch-document";
@@ -19,7 +20,10 @@ export const documentsRouter = {
   list: procedure
     .input(ListDocumentsInput)
     .query(({ ctx, input }) => listDocuments({ ctx: verbCtx(ctx), input })),
-  get: procedure.input(DocumentRef).query(({ ctx, input }) => getDocument({ ctx: verbCtx(ctx), input })),
+  /** The document and one page of its chunks (`limit`, default 100; 0 for the document alone). */
+  get: procedure
+    .input(GetDocumentInput)
+    .query(({ ctx, input }) => getDocumentPage({ ctx: verbCtx(ctx), input })),
   createText: procedure
     .input(CreateTextDocumentInput)
     .mutation(({ ctx, input }) => createTextDocument({ ctx: verbCtx(ctx), input })),

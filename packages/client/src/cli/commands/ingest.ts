@@ -190,9 +190,10 @@ async function ingestFile(
     const ref = { tenantId: tenant.id, documentId: document.id };
     await session.client.documents.ingest.mutate(ref);
     onStatus("queued");
-    const settled = await follow<Document | Omit<Document, "chunks">>({
+    const settled = await follow<Omit<Document, "chunks" | "nextCursor">>({
       subscribe: (handlers) => session.live.documents.onProgress.subscribe(ref, handlers),
-      poll: () => session.client.documents.get.query(ref),
+      // The document and its progress only: its chunks are not needed to follow it.
+      poll: () => session.client.documents.get.query({ ...ref, limit: 0 }),
       isDone: (current) => current.status === "ready" || current.status === "failed",
       onValue: (current) => onStatus(describeProgress(current)),
     });
