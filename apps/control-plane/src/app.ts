@@ -8,6 +8,7 @@ import { PLANS } from "@vdb/schemas/plans";
 import { auditRest } from "./audit/rest";
 import { authenticate, credentialFrom } from "./auth/authenticate";
 import { authRest } from "./auth/rest";
+import { backupsRest, IMPORT_PATH } from "./backups/rest";
 import { UPLOAD_ROUTE_PREFIX, uploadRoutes } from "./blobs/upload-routes";
 import { chatRest } from "./chat/rest";
 import { serveConsole } from "./console/serve-console";
@@ -51,7 +52,8 @@ export function createApp(services: Services) {
   const isStreamedUpload = (path: string) =>
     path.startsWith(UPLOAD_ROUTE_PREFIX) ||
     MULTIPART_UPLOAD_PATH.test(path) ||
-    DATABASE_CREATE_PATH.test(path);
+    DATABASE_CREATE_PATH.test(path) ||
+    IMPORT_PATH.test(path);
   app.use((c, next) =>
     c.req.path.startsWith(CHROMA_GATEWAY_PREFIX) || isStreamedUpload(c.req.path)
       ? next()
@@ -143,6 +145,7 @@ export function createApp(services: Services) {
   api.route("/", instancesRest);
   api.route("/", dataPlaneRest);
   api.route("/", documentsRest);
+  api.route("/", backupsRest);
   api.route("/", databasesRest);
   api.route("/", chatRest);
   api.route("/", usageRest);

@@ -1,5 +1,7 @@
 import { ApiKeyCache } from "./auth/api-key-cache";
 import { LoginThrottle } from "./auth/login-throttle";
+import { BACKUP_JOB, backupHandler } from "./backups/backup-job";
+import { RESTORE_JOB, restoreHandler } from "./backups/restore-job";
 import type { BlobStore } from "./blobs/blob-store";
 import { createBlobStore } from "./blobs/create-blob-store";
 import { DiskBlobStore } from "./blobs/disk-blob-store";
@@ -170,6 +172,8 @@ export async function createServices(
     },
   };
   jobs.register(INGEST_JOB, ingestHandler(services));
+  jobs.register(BACKUP_JOB, backupHandler(services));
+  jobs.register(RESTORE_JOB, restoreHandler(services));
   if (config.RUN_WORKER) {
     const reconcile = (scope: Parameters<typeof reconcileIngestions>[1]) =>
       reconcileIngestions(services, scope).catch((error: unknown) =>

@@ -19,6 +19,7 @@ export const ID_PREFIXES = {
   chatMessage: "msg",
   widget: "wid",
   database: "dbs",
+  backup: "bkp",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
@@ -71,3 +72,5 @@ export const DocumentId = idSchema("document");
 export type DocumentId = z.infer<typeof DocumentId>;
 export const JobId = idSchema("job");
 export type JobId = z.infer<typeof JobId>;
+export const BackupId = idSchema("backup");
+export type BackupId = z.infer<typeof BackupId>;

@@ -1,6 +1,7 @@
 import { PLANS } from "@vdb/schemas/plans";
 import { auditRouter } from "../audit/router";
 import { authRouter } from "../auth/router";
+import { backupsRouter } from "../backups/router";
 import { chatRouter } from "../chat/router";
 import { dataPlaneRouter } from "../data-plane/router";
 import { databasesRouter } from "../databases/router";
@@ -22,6 +23,7 @@ export const appRouter = router({
   tokens: tokensRouter,
   instances: instancesRouter,
   documents: documentsRouter,
+  backups: backupsRouter,
   databases: databasesRouter,
   dataPlane: dataPlaneRouter,
   chat: chatRouter,

@@ -1,6 +1,7 @@
 import type { SearchMode } from "@vdb/schemas/instances";
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   bigserial,
   boolean,
   index,
@@ -355,4 +356,31 @@ export const databases = pgTable(
     createdAt: createdAt(),
   },
   (table) => [uniqueIndex("databases_tenant_name_idx").on(table.tenantId, table.name)],
+);
+
+/**
+ * A tenant's backups (and imported exports). The snapshot itself is in the blob store under
+ * `tenants/<tenantId>/backups/<id>/`; its `manifest.json` is written last, and only then is the
+ * row `completed`: an interrupted backup is never listed as complete.
+ */
+export const backups = pgTable(
+  "backups",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    source: text("source", { enum: ["backup", "import"] }).notNull(),
+    status: text("status", { enum: ["running", "completed", "failed"] }).notNull(),
+    jobId: text("job_id"),
+    sizeBytes: bigint("size_bytes", { mode: "number" }),
+    counts: jsonb("counts")
+      .$type<{ collections: number; records: number; documents: number; chunks: number }>()
+      .notNull()
+      .default({ collections: 0, records: 0, documents: 0, chunks: 0 }),
+    failureReason: text("failure_reason"),
+    createdAt: createdAt(),
+    completedAt: timestamp("completed_at", { withTimezone: true }),
+  },
+  (table) => [index("backups_tenant_idx").on(table.tenantId, table.createdAt)],
 );

@@ -1,0 +1,50 @@
+import { type Backup, ListBackupsInput } from "@vdb/schemas/backups";
+import { and, desc, eq, lt, or, type SQL, sql } from "drizzle-orm";
+import { requireTenantScope } from "../auth/authorize";
+import type { Ctx } from "../lib/context";
+import { decodeCursor, toPage } from "../lib/cursor";
+import { backups, jobs } from "../lib/db/schema";
+import { toBackup } from "./to-backup";
+
+/** A tenant's backups, newest first, with time, size and record counts. */
+export async function listBackups({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: ListBackupsInput;
+}): Promise<{ items: Backup[]; nextCursor: string | null }> {
+  const { tenantId, limit, cursor } = ListBackupsInput.parse(input);
+  requireTenantScope(ctx.principal, tenantId, "read");
+  const after = decodeCursor(cursor);
+  const filters: SQL[] = [eq(backups.tenantId, tenantId)];
+  if (after) {
+    filters.push(
+      or(
+        lt(backups.createdAt, after.createdAt),
+        and(eq(backups.createdAt, after.createdAt), sql`${backups.id} < ${after.id}`),
+      ) as SQL,
+    );
+  }
+  const rows = await ctx.services.db
+    .select({
+      backup: backups,
+      job: {
+        status: jobs.status,
+        progressDone: jobs.progressDone,
+        progressTotal: jobs.progressTotal,
+        lastError: jobs.lastError,
+      },
+    })
+    .from(backups)
+    .leftJoin(jobs, eq(jobs.id, backups.jobId))
+    .where(and(...filters))
+    .orderBy(desc(backups.createdAt), desc(backups.id))
+    .limit(limit + 1);
+  const page = toPage(
+    rows.map((row) => ({ ...row, id: row.backup.id, createdAt: row.backup.createdAt })),
+    limit,
+    (row) => toBackup(row.backup, row.job),
+  );
+  return page;
+}

@@ -1,0 +1,51 @@
+import { AppError } from "@vdb/http/errors";
+import { type Restore, RestoreBackupInput } from "@vdb/schemas/backups";
+import { eq } from "drizzle-orm";
+import { requireTenantScope } from "../auth/authorize";
+import type { Ctx } from "../lib/context";
+import { tenants } from "../lib/db/schema";
+import { isRestoreActive, RESTORE_JOB } from "./restore-job";
+import { findBackupOrThrow, toBackup, toRestore } from "./to-backup";
+
+/**
+ * Queues a restore of a completed backup into its own tenant (replacing that tenant's data) or
+ * into `targetTenantId`, which the caller must administer too. One restore per tenant at a time.
+ */
+export async function restoreBackup({
+  ctx,
+  input,
+}: {
+  ctx: Ctx;
+  input: RestoreBackupInput;
+}): Promise<Restore> {
+  const { tenantId, backupId, targetTenantId } = RestoreBackupInput.parse(input);
+  const target = targetTenantId ?? tenantId;
+  requireTenantScope(ctx.principal, tenantId, "admin");
+  requireTenantScope(ctx.principal, target, "admin");
+  const { db, jobs } = ctx.services;
+  const { backup, job } = await findBackupOrThrow(db, tenantId, backupId);
+  if (toBackup(backup, job).status !== "completed") {
+    throw new AppError({ code: "CONFLICT", message: "Only a completed backup can be restored" });
+  }
+  const [exists] = await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, target)).limit(1);
+  if (!exists) throw new AppError({ code: "NOT_FOUND", message: "No such target tenant" });
+  if (await isRestoreActive(ctx.services, target)) {
+    throw new AppError({
+      code: "CONFLICT",
+      message: "A restore into this tenant is already queued or running",
+    });
+  }
+  const queued = await jobs.enqueue({
+    kind: RESTORE_JOB,
+    tenantId: target,
+    payload: {
+      backupId,
+      sourceTenantId: tenantId,
+      targetTenantId: target,
+      keepsIds: backup.source === "backup" && target === tenantId,
+    },
+    maxAttempts: 5,
+  });
+  jobs.nudge();
+  return toRestore(queued);
+}

@@ -1,0 +1,235 @@
+import { createHash } from "node:crypto";
+import { AppError } from "@vdb/http/errors";
+import type { ExportChunk, ExportDocument, ExportRecord } from "@vdb/schemas/backups";
+import { and, eq, inArray } from "drizzle-orm";
+import { type JobHandler, PermanentJobError } from "../jobs/job-queue";
+import type { JobSnapshot } from "../jobs/schemas";
+import { yieldToEventLoop } from "../lib/concurrency";
+import { workerCtx } from "../lib/context";
+import { chunks, documents, jobs } from "../lib/db/schema";
+import type { Services } from "../services";
+import { instanceDeferral } from "./backup-job";
+import { type Manifest, readManifest, readPart } from "./snapshot";
+import { type ChromaPage, STAGING_PREFIX, TenantChroma } from "./tenant-chroma";
+
+export const RESTORE_JOB = "restore";
+/** Records per upsert: well under Chroma's ~5,461 batch limit. */
+const WRITE_BATCH = 1_000;
+const INSERT_BATCH = 100;
+
+/** The staging collection for the backup's collection number `index`, fixed by the job. */
+export function stagingName(jobId: string, index: number): string {
+  return `${STAGING_PREFIX}${jobId.slice(4, 16)}-${index}`;
+}
+
+const ALPHABET = "0123456789abcdefghijkmnopqrstuvwxyz";
+
+/**
+ * A document's id in the tenant it is restored into: its own when a tenant gets its own backup
+ * back; otherwise a new id (ids are global), derived from the job and the old id so every attempt
+ * picks the same.
+ */
+function documentIdMap(job: JobSnapshot, keepsIds: boolean) {
+  return (id: string): string => {
+    if (keepsIds) return id;
+    const digest = createHash("sha256").update(`${job.id}:${id}`).digest();
+    let body = "";
+    for (let i = 0; i < 20; i++) body += ALPHABET[digest[i]! % ALPHABET.length];
+    return `doc_${body}`;
+  };
+}
+
+const CHUNK_ID = /^(doc_[0-9a-z]{20}):(\d+)$/;
+
+/**
+ * One restore attempt, crash-safe by construction:
+ *
+ * 1. **Stage**: each of the backup's collections is written into a fresh staging collection
+ *    (`vdb-restore-<job>-<n>`, upserts: a repeated attempt writes the same records again).
+ *    The tenant's data is untouched and keeps serving.
+ * 2. **Swap**: per collection, the tenant's one of that name is deleted and the staging one renamed
+ *    to it; the tenant's collections the backup does not have are deleted.
+ * 3. **Rows**: the tenant's document and chunk rows are replaced in one transaction.
+ *
+ * Killed in 1, the tenant's previous data is intact; killed in 2 or 3, the next attempt (the
+ * queue retries the job when its lease lapses) starts over from the immutable backup and finishes.
+ */
+export function restoreHandler(services: Services): JobHandler {
+  return async (job, { signal, reportProgress }) => {
+    const backupId = String(job.payload.backupId);
+    const sourceTenantId = String(job.payload.sourceTenantId);
+    const targetTenantId = String(job.payload.targetTenantId);
+    let manifest: Manifest;
+    try {
+      manifest = await readManifest(services.blobs, sourceTenantId, backupId);
+    } catch (error) {
+      if (error instanceof AppError && error.code === "NOT_FOUND")
+        throw new PermanentJobError("the backup no longer exists");
+      throw error;
+    }
+    try {
+      const chroma = new TenantChroma(workerCtx(services, job.id), targetTenantId);
+      // Ids are kept only when a tenant gets its own backup back; an import may hold ids in use.
+      const keepsIds = job.payload.keepsIds === true && sourceTenantId === targetTenantId;
+      const mapId = documentIdMap(job, keepsIds);
+      const mapRecordId = (id: string) => {
+        const match = CHUNK_ID.exec(id);
+        return match ? `${mapId(match[1]!)}:${match[2]}` : id;
+      };
+      const { collections } = manifest.header;
+      const total = manifest.header.counts.records;
+      await reportProgress(0, total);
+
+      // 1. Stage.
+      let existing = await chroma.listCollections();
+      let done = 0;
+      for (const [index, collection] of collections.entries()) {
+        const name = stagingName(job.id, index);
+        const staging =
+          existing.find((candidate) => candidate.name === name) ??
+          (await chroma.createCollection(name, collection.metadata, collection.configuration));
+        const parts = manifest.parts.filter(
+          (part) => part.kind === "records" && part.collection === collection.name,
+        );
+        for (const part of parts) {
+          const lines = (await readPart(services.blobs, part)) as ExportRecord[];
+          for (let start = 0; start < lines.length; start += WRITE_BATCH) {
+            signal.throwIfAborted();
+            const batch = lines.slice(start, start + WRITE_BATCH);
+            const page: ChromaPage = {
+              ids: batch.map((record) => mapRecordId(record.id)),
+              embeddings: batch.map((record) => record.embedding),
+              documents: batch.map((record) => record.document),
+              metadatas: batch.map((record) => {
+                const metadata = record.metadata;
+                if (metadata && typeof metadata.documentId === "string")
+                  return { ...metadata, documentId: mapId(metadata.documentId) };
+                return metadata;
+              }),
+            };
+            await chroma.upsert(staging.id, page);
+            done += batch.length;
+            await reportProgress(done, Math.max(total, done));
+          }
+        }
+      }
+
+      // 2. Swap.
+      existing = await chroma.listCollections();
+      const names = new Set(collections.map((collection) => collection.name));
+      const stagingNames = new Set(collections.map((_, index) => stagingName(job.id, index)));
+      for (const [index, collection] of collections.entries()) {
+        const staging = existing.find((candidate) => candidate.name === stagingName(job.id, index));
+        if (!staging) continue;
+        if (existing.some((candidate) => candidate.name === collection.name))
+          await chroma.deleteCollection(collection.name);
+        await chroma.renameCollection(staging.id, collection.name);
+      }
+      for (const collection of existing) {
+        // The tenant's collections the backup has not, and leftovers of earlier, failed restores
+        // (restores of one tenant never run side by side).
+        if (!names.has(collection.name) && !stagingNames.has(collection.name))
+          await chroma.deleteCollection(collection.name);
+      }
+
+      // 3. Rows.
+      await replaceRows(services, manifest, targetTenantId, keepsIds, mapId);
+    } catch (error) {
+      const deferral = instanceDeferral(error);
+      if (deferral) throw deferral;
+      throw error;
+    }
+  };
+}
+
+async function replaceRows(
+  services: Services,
+  manifest: Manifest,
+  tenantId: string,
+  keepsIds: boolean,
+  mapId: (id: string) => string,
+): Promise<void> {
+  const docs: ExportDocument[] = [];
+  const chunkLines: ExportChunk[] = [];
+  for (const part of manifest.parts) {
+    if (part.kind !== "control") continue;
+    for (const line of await readPart(services.blobs, part)) {
+      if (line.type === "document") docs.push(line);
+      else if (line.type === "chunk") chunkLines.push(line);
+    }
+  }
+  await services.db.transaction(async (tx) => {
+    // The original files stay where they are in the same tenant; another tenant gets none
+    // (its documents can be read and searched, not re-ingested from the file).
+    const blobKeys = new Map<string, string | null>();
+    if (keepsIds) {
+      const rows = await tx
+        .select({ id: documents.id, blobKey: documents.blobKey })
+        .from(documents)
+        .where(eq(documents.tenantId, tenantId));
+      for (const row of rows) blobKeys.set(row.id, row.blobKey);
+    }
+    await tx.delete(documents).where(eq(documents.tenantId, tenantId));
+    for (let start = 0; start < docs.length; start += INSERT_BATCH) {
+      if (start > 0) await yieldToEventLoop();
+      const values = docs.slice(start, start + INSERT_BATCH).map((doc) => {
+        const isSettled = doc.status === "ready" || doc.status === "failed";
+        return {
+          id: mapId(doc.id),
+          tenantId,
+          collection: doc.collection,
+          title: doc.title,
+          filename: doc.filename,
+          contentType: doc.contentType,
+          sizeBytes: doc.sizeBytes,
+          blobKey: blobKeys.get(doc.id) ?? null,
+          source: doc.source,
+          // A document caught mid-ingestion by the backup has no job here to finish it.
+          status: isSettled ? doc.status : ("failed" as const),
+          failureReason: isSettled
+            ? doc.failureReason
+            : "restored from a backup taken while it was being ingested; ingest it again",
+          chunkCount: doc.chunkCount,
+          chunkSize: doc.chunkSize,
+          chunkOverlap: doc.chunkOverlap,
+          metadata: doc.metadata,
+          createdAt: new Date(doc.createdAt),
+        };
+      });
+      await tx.insert(documents).values(values);
+    }
+    const known = new Set(docs.map((doc) => doc.id));
+    const rows = chunkLines.filter((chunk) => known.has(chunk.documentId));
+    for (let start = 0; start < rows.length; start += INSERT_BATCH) {
+      await yieldToEventLoop();
+      await tx.insert(chunks).values(
+        rows.slice(start, start + INSERT_BATCH).map((chunk) => ({
+          id: `${mapId(chunk.documentId)}:${chunk.index}`,
+          documentId: mapId(chunk.documentId),
+          tenantId,
+          index: chunk.index,
+          text: chunk.text,
+          tokenCount: chunk.tokenCount,
+          page: chunk.page,
+          heading: chunk.heading,
+        })),
+      );
+    }
+  });
+}
+
+/** Whether a restore into `tenantId` is queued or running (they never run side by side). */
+export async function isRestoreActive(services: Services, tenantId: string): Promise<boolean> {
+  const [row] = await services.db
+    .select({ id: jobs.id })
+    .from(jobs)
+    .where(
+      and(
+        eq(jobs.tenantId, tenantId),
+        eq(jobs.kind, RESTORE_JOB),
+        inArray(jobs.status, ["queued", "running"]),
+      ),
+    )
+    .limit(1);
+  return row !== undefined;
+}

@@ -1,0 +1,32 @@
+import type { TRPCRouterRecord } from "@trpc/server";
+import {
+  BackupRef,
+  CreateBackupInput,
+  ListBackupsInput,
+  RestoreBackupInput,
+  RestoreRef,
+} from "@vdb/schemas/backups";
+import { verbCtx } from "../trpc/context";
+import { procedure } from "../trpc/trpc";
+import { createBackup } from "./create-backup";
+import { deleteBackup } from "./delete-backup";
+import { getBackup } from "./get-backup";
+import { getRestore } from "./get-restore";
+import { listBackups } from "./list-backups";
+import { restoreBackup } from "./restore-backup";
+
+export const backupsRouter = {
+  create: procedure
+    .input(CreateBackupInput)
+    .mutation(({ ctx, input }) => createBackup({ ctx: verbCtx(ctx), input })),
+  list: procedure
+    .input(ListBackupsInput)
+    .query(({ ctx, input }) => listBackups({ ctx: verbCtx(ctx), input })),
+  get: procedure.input(BackupRef).query(({ ctx, input }) => getBackup({ ctx: verbCtx(ctx), input })),
+  delete: procedure.input(BackupRef).mutation(({ ctx, input }) => deleteBackup({ ctx: verbCtx(ctx), input })),
+  /** Into the backup's own tenant (replacing its data) or into `targetTenantId`. */
+  restore: procedure
+    .input(RestoreBackupInput)
+    .mutation(({ ctx, input }) => restoreBackup({ ctx: verbCtx(ctx), input })),
+  getRestore: procedure.input(RestoreRef).query(({ ctx, input }) => getRestore({ ctx: verbCtx(ctx), input })),
+} satisfies TRPCRouterRecord;
