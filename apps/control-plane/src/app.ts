@@ -8,7 +8,7 @@ import { PLANS } from "@vdb/schemas/plans";
 import { auditRest } from "./audit/rest";
 import { authenticate, credentialFrom } from "./auth/authenticate";
 import { authRest } from "./auth/rest";
-import { backupsRest, IMPORT_PATH } from "./backups/rest";
+import { backupImportRoute, backupsRest, IMPORT_PATH } from "./backups/rest";
 import { UPLOAD_ROUTE_PREFIX, uploadRoutes } from "./blobs/upload-routes";
 import { chatRest } from "./chat/rest";
 import { serveConsole } from "./console/serve-console";
@@ -152,6 +152,7 @@ export function createApp(services: Services) {
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   documentEmbedRoutes(api, services.config.publicUrl);
   documentFileUploadRoute(api);
+  backupImportRoute(api);
   documentSeedCreateRoute(api);
   documentPlatformRoutes(api, services.config.publicUrl);
   api.doc31("/openapi.json", {

@@ -113,7 +113,8 @@ beforeAll(async () => {
   ).body.secret;
   await launchUntilRunning(server.url, server.adminToken, a.tenantId);
   await launchUntilRunning(server.url, server.adminToken, b.tenantId);
-  for (const [title, text] of TEXTS) await ingestText(server, a.tenantId, title, text);
+  // A loaded shared machine can take a while to parse the first document.
+  for (const [title, text] of TEXTS) await ingestText(server, a.tenantId, title, text, 240_000);
   // A second collection, written with the stock client and vectors of its own.
   const notes = await chromaOf(a.key).createCollection({ name: "notes", embeddingFunction: null });
   await notes.add({
@@ -257,18 +258,14 @@ describe("backup and restore of a tenant", () => {
         const probe = lines.find((line) => line.type === "record" && line.collection === "default") as {
           embedding: number[];
         };
-        const mine = await (
-          await chromaOf(a.key).getCollection({ name: "default" })
-        ).query({
+        const mine = await (await chromaOf(a.key).getCollection({ name: "default" })).query({
           queryEmbeddings: [probe.embedding],
           nResults: 5,
         });
-        const theirs = await (await client.getCollection({ name: "default" })).query(
-          {
-            queryEmbeddings: [probe.embedding],
-            nResults: 5,
-          },
-        );
+        const theirs = await (await client.getCollection({ name: "default" })).query({
+          queryEmbeddings: [probe.embedding],
+          nResults: 5,
+        });
         expect(theirs.ids).toEqual(mine.ids);
       } finally {
         await chroma.stop();

@@ -1,10 +1,10 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { closeConnectionOnError } from "@vdb/http/app-defaults";
 import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
 import { Backup, ListBackupsInput, Restore, RestoreBackupInput } from "@vdb/schemas/backups";
 import { BackupId, JobId, TenantId } from "@vdb/schemas/ids";
 import { pageOf } from "@vdb/schemas/pagination";
-import { ctxOf } from "../http/env";
+import { type AppEnv, ctxOf } from "../http/env";
 import { ERROR_RESPONSES, restApp } from "../rest/openapi";
 import { createBackup } from "./create-backup";
 import { deleteBackup } from "./delete-backup";
@@ -97,6 +97,30 @@ const exportRoute = createRoute({
     ...ERROR_RESPONSES,
   },
 });
+
+const importRoute = createRoute({
+  method: "post",
+  path: "/tenants/{tenantId}/backups/import",
+  tags,
+  summary:
+    "Import an export file (the JSONL of …/export) as a completed backup of this tenant; restore it like any",
+  description: `The body is the file itself, streamed and checked line by line: the header line, then record,
+document and chunk lines. A file that fails a check is refused whole and nothing of it is kept.`,
+  security: SECURITY,
+  request: {
+    params: TenantParams,
+    body: { required: true, content: { "application/x-ndjson": { schema: z.string() } } },
+  },
+  responses: { 201: jsonContent(Backup, "The imported backup"), ...ERROR_RESPONSES },
+});
+
+/**
+ * Describes the import route in the OpenAPI document: it is served by a plain handler (below)
+ * that streams its body, so no generated validator may read the body first.
+ */
+export function backupImportRoute(api: OpenAPIHono<AppEnv>): void {
+  api.openAPIRegistry.registerPath(importRoute);
+}
 
 export const backupsRest = restApp()
   .openapi(create, async (c) =>

@@ -14,6 +14,8 @@ import { getBackup } from "./get-backup";
 import { getRestore } from "./get-restore";
 import { listBackups } from "./list-backups";
 import { restoreBackup } from "./restore-backup";
+import { watchBackup } from "./watch-backup";
+import { watchRestore } from "./watch-restore";
 
 export const backupsRouter = {
   create: procedure
@@ -29,4 +31,16 @@ export const backupsRouter = {
     .input(RestoreBackupInput)
     .mutation(({ ctx, input }) => restoreBackup({ ctx: verbCtx(ctx), input })),
   getRestore: procedure.input(RestoreRef).query(({ ctx, input }) => getRestore({ ctx: verbCtx(ctx), input })),
+  /** Live backup progress over SSE, until completed or failed. */
+  onProgress: procedure
+    .input(BackupRef)
+    .subscription(({ ctx, input, signal }) =>
+      watchBackup({ ctx: verbCtx(ctx), input, ...(signal ? { signal } : {}) }),
+    ),
+  /** Live restore progress over SSE, until it has finished. */
+  onRestoreProgress: procedure
+    .input(RestoreRef)
+    .subscription(({ ctx, input, signal }) =>
+      watchRestore({ ctx: verbCtx(ctx), input, ...(signal ? { signal } : {}) }),
+    ),
 } satisfies TRPCRouterRecord;

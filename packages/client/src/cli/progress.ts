@@ -90,3 +90,47 @@ export class FileProgress {
     this.#barShown = true;
   }
 }
+
+/**
+ * Progress of one job counted in records (a backup, a restore) on stderr: a bar redrawn in place
+ * on a terminal; elsewhere a line every `intervalMs` and at the end.
+ */
+export class RecordProgress {
+  readonly #stream: ProgressStream;
+  readonly #label: string;
+  readonly #intervalMs: number;
+  readonly #now: () => number;
+  #lastLineAt = Number.NEGATIVE_INFINITY;
+  #barShown = false;
+
+  constructor(
+    stream: ProgressStream,
+    label: string,
+    options: { intervalMs?: number; now?: () => number } = {},
+  ) {
+    this.#stream = stream;
+    this.#label = label;
+    this.#intervalMs = options.intervalMs ?? 5_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  update(done: number, total: number): void {
+    const ratio = total > 0 ? Math.min(1, done / total) : 0;
+    const counter = `${done.toLocaleString("en-US")}/${total.toLocaleString("en-US")} records`;
+    if (this.#stream.isTTY === true) {
+      const filled = Math.round(ratio * BAR_WIDTH);
+      const bar = `${"█".repeat(filled)}${"░".repeat(BAR_WIDTH - filled)}`;
+      this.#stream.write(`${CLEAR_LINE}${bar} ${Math.round(ratio * 100)}% ${this.#label}: ${counter}`);
+      this.#barShown = true;
+    } else if (this.#now() - this.#lastLineAt >= this.#intervalMs) {
+      this.#lastLineAt = this.#now();
+      this.#stream.write(`${this.#label}: ${counter}\n`);
+    }
+  }
+
+  /** Removes the bar. */
+  stop(): void {
+    if (this.#barShown) this.#stream.write(CLEAR_LINE);
+    this.#barShown = false;
+  }
+}

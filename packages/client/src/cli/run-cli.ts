@@ -8,6 +8,7 @@ import {
   type OptionSpec,
   type OptionValues,
 } from "./command";
+import { backupsCreate, backupsList, backupsRestore } from "./commands/backups";
 import { chat } from "./commands/chat";
 import { ingest } from "./commands/ingest";
 import { instancesGet } from "./commands/instances-get";
@@ -32,6 +33,9 @@ export const COMMANDS: readonly Command[] = [
   ingest,
   search,
   chat,
+  backupsCreate,
+  backupsList,
+  backupsRestore,
 ];
 
 /**
