@@ -2,7 +2,7 @@
  * bench/provision, second part: how long the data plane is down after a control-plane restart and
  * after an instance (or its Chroma) is killed with SIGKILL (issue 19).
  *
- * A real control plane (`src/main.ts` as `npm start` runs it, embedded PGlite in a fresh DATA_DIR,
+ * A real control plane (`src/main.ts` through tsx; its instances run compiled, as under `npm start`; embedded PGlite in a fresh DATA_DIR,
  * every timing default: RECONCILE_INTERVAL_MS 1000, the `hash` model so no model load muddies the
  * instance's start). Each measured tenant has an API key and one embedded record; "served" means
  * `POST /api/v1/search` with that key answered 200 with the record (polled every 20 ms).
@@ -14,8 +14,8 @@
  * - Instance kill -9 (×N, one tenant each so each is a first crash, restarted without backoff):
  *   once on instances this control plane started (its children: their exit is an event), once on
  *   instances it re-adopted after a restart (not its children: noticed by its sweep).
- * - Chroma kill -9 (×N, re-adopted instances, one tenant each): the instance exits when its Chroma
- *   dies, and is restarted like a killed one.
+ * - Chroma kill -9 (×N, re-adopted instances, one tenant each): the instance restarts its Chroma
+ *   in place (it answers 503 + Retry-After meanwhile); the instance process itself stays.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -311,7 +311,7 @@ export function renderRecovery(results: RecoveryResults): string {
   const lines = [
     "## Restarts and crashes (issue 19)",
     "",
-    "A real control plane (`src/main.ts`, as `npm start` runs it) on embedded PGlite in a fresh",
+    "A real control plane (`src/main.ts` through tsx; its instances run the compiled `apps/instance/dist`, as under `npm start`) on embedded PGlite in a fresh",
     "DATA_DIR, every timing at its default (`RECONCILE_INTERVAL_MS` 1000, `INSTANCE_HEALTHY_RESET_MS`,",
     "liveness and probe timeouts), instances on the `hash` model. “served” is the first",
     "`POST /api/v1/search` (tenant API key, polled every 20 ms) answering 200 with the tenant's record.",

@@ -15,14 +15,14 @@
  *
  * Env: BENCH_PROVISION_RUNS (default 10), BENCH_PIECE_RUNS (default 5), BENCH_RECOVERY_RUNS (default 5).
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { startTestServer, type TestServer, testStoreKind } from "@vdb/control-plane/testing";
 import { benchLog, percentile, positiveInt, requestJson } from "../lib";
 import { measureRecovery, renderRecovery } from "./recovery";
@@ -37,6 +37,7 @@ const POLL_MS = 20;
 const GOAL_MS = 1_500;
 const TICK_MS = 10; // USER_HZ: /proc/<pid>/stat start times are in 1/100 s
 const RESULTS_FILE = new URL("./RESULTS.md", import.meta.url);
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 /** Launches whose timings could not be read, repeated at most this many times per bench run. */
 const MAX_DISCARDED = 3;
 
@@ -68,7 +69,7 @@ const PHASES: Phase[] = [
   { key: "launchToSpawn", label: "launch → process spawned", of: (t) => t.spawn - t.launch },
   {
     key: "spawnToChroma",
-    label: "spawn → Chroma spawned (node + tsx + instance modules)",
+    label: "spawn → Chroma spawned (node + the instance's first modules)",
     of: (t) => t.chromaSpawn - t.spawn,
   },
   {
@@ -296,7 +297,11 @@ async function chromaAlone(cli: string): Promise<number> {
 async function importsOfInstanceMain(instanceMain: string, scratch: string): Promise<string> {
   const source = await readFile(instanceMain, "utf8");
   const resolve = createRequire(instanceMain).resolve;
-  const specifiers = [...source.matchAll(/^import\s+(?!type\b)[^;]*?from\s+"([^"]+)";/gm)].map((m) => m[1]!);
+  const specifiers = [
+    ...[...source.matchAll(/^import\s+(?!type\b)[^;]*?from\s+"([^"]+)";/gm)].map((m) => m[1]!),
+    // main.ts loads most of the instance with import() once Chroma is on its way.
+    ...[...source.matchAll(/import\("([^"]+)"\)/g)].map((m) => m[1]!),
+  ];
   const lines = specifiers.map((specifier) => {
     const resolved = specifier.startsWith(".")
       ? path.resolve(path.dirname(instanceMain), specifier)
@@ -395,7 +400,11 @@ function renderResults(input: {
     `| Cores | ${os.cpus().length} |`,
     `| Load average at start | ${input.loadAverage.map((v) => v.toFixed(2)).join(" / ")} (1 / 5 / 15 min) |`,
     `| Store | ${input.storeKind} |`,
-    "| Runtime | local (instance = `node --import tsx apps/instance/src/main.ts`, which spawns `chroma run`) |",
+    `| Runtime | local (instance = \`node ${input.warmup.timeline.instanceArgs
+      .slice(1)
+      .filter(Boolean)
+      .map((arg) => path.relative(REPO_ROOT, arg) || arg)
+      .join(" ")}\`, which spawns \`chroma run\`; built by \`node build.mjs\` at the start of the bench) |`,
     "| Instance model | `hash`, 64-d (the harness default: no model to load) |",
     `| Reconcile interval | **${RECONCILE_INTERVAL_MS} ms** (\`RECONCILE_INTERVAL_MS\`; default 1000 ms, harness 200 ms). A launch nudges the reconciler, so the spawn is immediate; the interval bounds how soon a healthy instance is *noticed* |`,
     `| Client | polls \`GET /api/v1/status/{tenantId}\` every ${POLL_MS} ms |`,
@@ -458,6 +467,11 @@ function renderResults(input: {
 
 async function main(): Promise<void> {
   const storeKind = testStoreKind();
+  // The compiled instance, as `npm start` builds it: the local runtime runs it when it is current.
+  execFileSync(process.execPath, ["build.mjs"], {
+    cwd: path.join(REPO_ROOT, "apps/instance"),
+    stdio: "inherit",
+  });
   const loadAverage = os.loadavg();
   log(`starting control plane (store: ${storeKind}, RECONCILE_INTERVAL_MS=${RECONCILE_INTERVAL_MS})`);
   const server = await startTestServer({ env: { RECONCILE_INTERVAL_MS: String(RECONCILE_INTERVAL_MS) } });
@@ -494,7 +508,10 @@ async function main(): Promise<void> {
 
   // The commands the runtime really ran: [node, cli, "run", …] and [node, "--import", "tsx", main].
   const chromaCli = warmup.timeline.chromaArgs[1];
-  const instanceMain = warmup.timeline.instanceArgs.find((arg) => arg.endsWith("main.ts"));
+  // The pieces load the instance's source through tsx, whichever build the runtime ran.
+  const instanceMain = warmup.timeline.instanceArgs
+    .find((arg) => /main\.(ts|mjs)$/.test(arg))
+    ?.replace(/dist\/main\.mjs$/, "src/main.ts");
   if (!chromaCli || !instanceMain)
     throw new Error("could not tell the commands from the instance's processes");
   log(`the pieces alone, ${PIECE_RUNS} times each`);

@@ -19,12 +19,16 @@ WORKDIR /app
 # The lockfile and workspace settings (which hold the overrides) alone first: the dependency
 # download layer stays cached until they change.
 COPY pnpm-lock.yaml pnpm-workspace.yaml ./
-RUN npx -y pnpm@10.34.9 fetch --prod
+RUN npx -y pnpm@10.34.9 fetch
 COPY . .
 # Production dependencies of the control plane and every workspace package it uses (instance,
 # embeddings, schemas), from that cache. `chroma --help` loads the native binding the local
 # runtime's instances need: a wrong glibc or platform fails the build, not the first instance.
-RUN npx -y pnpm@10.34.9 install --frozen-lockfile --offline --prod --filter "@vdb/control-plane..." \
+# First with the build tools (esbuild, a dev dependency) to compile dist/ of the control plane
+# and of the instances it runs, then again with --prod, which removes the dev dependencies.
+RUN npx -y pnpm@10.34.9 install --frozen-lockfile --offline --filter "@vdb/control-plane..." \
+  && npx -y pnpm@10.34.9 --filter @vdb/instance --filter @vdb/control-plane run build \
+  && npx -y pnpm@10.34.9 install --frozen-lockfile --offline --prod --filter "@vdb/control-plane..." \
   && apps/instance/node_modules/.bin/chroma --help > /dev/null
 
 FROM --platform=linux/amd64 ${NODE_IMAGE}
@@ -41,8 +45,6 @@ WORKDIR /app/apps/control-plane
 EXPOSE 8787
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8787) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# The TypeScript source runs through tsx (a production dependency), exactly as `npm start`. The
-# tsup bundle (`start:dist`) is not used: it inlines workspace packages but leaves their npm
-# dependencies as bare imports, which pnpm's isolated node_modules does not make resolvable from
-# apps/control-plane.
-CMD ["node", "--import", "tsx", "src/main.ts"]
+# The compiled build, exactly as `npm start` runs it (no TypeScript loader at run time); the local
+# runtime starts instances from apps/instance/dist the same way.
+CMD ["node", "dist/main.mjs"]

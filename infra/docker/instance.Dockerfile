@@ -19,11 +19,15 @@ WORKDIR /app
 # The lockfile and workspace settings (which hold the overrides) alone first: the dependency
 # download layer stays cached until they change.
 COPY pnpm-lock.yaml pnpm-workspace.yaml ./
-RUN npx -y pnpm@10.34.9 fetch --prod
+RUN npx -y pnpm@10.34.9 fetch
 COPY . .
 # Production dependencies of the instance and the workspace packages it uses, from that cache.
 # `chroma --help` loads the native binding: a wrong glibc or platform fails the build, not the task.
-RUN npx -y pnpm@10.34.9 install --frozen-lockfile --offline --prod --filter "@vdb/instance..." \
+# First with the build tools (esbuild, a dev dependency) to compile dist/, then again with --prod,
+# which removes the dev dependencies.
+RUN npx -y pnpm@10.34.9 install --frozen-lockfile --offline --filter "@vdb/instance..." \
+  && npx -y pnpm@10.34.9 --filter @vdb/instance run build \
+  && npx -y pnpm@10.34.9 install --frozen-lockfile --offline --prod --filter "@vdb/instance..." \
   && apps/instance/node_modules/.bin/chroma --help > /dev/null
 
 FROM --platform=linux/amd64 ${NODE_IMAGE}
@@ -41,7 +45,7 @@ WORKDIR /app/apps/instance
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# The TypeScript source runs through tsx (a production dependency), exactly as `pnpm start`: workspace
-# packages export source, not builds. No ENTRYPOINT of ours, so a command override (the ECS
-# runtime's data clean-up task runs `rm -rf -- /data/<tenantId>`) replaces this CMD.
-CMD ["node", "--import", "tsx", "src/main.ts"]
+# The compiled build (no TypeScript loader at run time), exactly as `pnpm start`. No ENTRYPOINT of
+# ours, so a command override (the ECS runtime's data clean-up task runs `rm -rf -- /data/<tenantId>`)
+# replaces this CMD.
+CMD ["node", "dist/main.mjs"]

@@ -1,10 +1,12 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { newId } from "@vdb/schemas/ids";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freeLoopbackPort } from "./chroma-process";
+import { INSTANCE_DIR, instanceEntry } from "./entry";
 import { createTestIssuer, INSTANCE_MAIN, instanceApi, type TestIssuer } from "./testing";
 
 interface RunningInstance {
@@ -17,24 +19,34 @@ interface RunningInstance {
 
 let issuer: TestIssuer;
 let dataDir: string;
+/** The compiled build, made as `pnpm --filter @vdb/instance build` makes dist/ (beside it). */
+const COMPILED_DIR = path.join(INSTANCE_DIR, "dist-test");
 const tenant = newId("tenant");
 const started: ChildProcess[] = [];
 
 beforeAll(async () => {
   issuer = await createTestIssuer();
   dataDir = await mkdtemp(path.join(os.tmpdir(), "vdb-instance-"));
+  await promisify(execFile)(process.execPath, ["build.mjs", "--outdir", COMPILED_DIR], { cwd: INSTANCE_DIR });
 });
 afterAll(async () => {
   for (const child of started)
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   await issuer?.close();
   await rm(dataDir, { recursive: true, force: true });
+  await rm(COMPILED_DIR, { recursive: true, force: true });
 });
 
-/** `node --import tsx src/main.ts` as a runtime starts it; resolves on its `instance listening` line. */
-async function startInstance(env: Record<string, string> = {}): Promise<RunningInstance> {
+/**
+ * `node --import tsx src/main.ts` (or the given `node` arguments, the compiled build's) as a
+ * runtime starts it; resolves on its `instance listening` line.
+ */
+async function startInstance(
+  env: Record<string, string> = {},
+  args = ["--import", "tsx", INSTANCE_MAIN],
+): Promise<RunningInstance> {
   const port = await freeLoopbackPort();
-  const child = spawn(process.execPath, ["--import", "tsx", INSTANCE_MAIN], {
+  const child = spawn(process.execPath, args, {
     env: {
       ...process.env,
       TENANT_ID: tenant,
@@ -180,15 +192,22 @@ describe("the instance process", () => {
     expect(isAlive(second.chromaPid)).toBe(false);
   });
 
-  it("embeds with use-lite in worker threads, loaded through tsx as in production, and stops them on SIGTERM", async () => {
+  it("runs compiled (no tsx): embeds with use-lite in worker threads, searches, and stops them on SIGTERM", async () => {
+    const entry = instanceEntry(COMPILED_DIR);
+    expect(entry).toMatchObject({ isCompiled: true, args: [path.join(COMPILED_DIR, "main.mjs")] });
     const useLiteTenant = newId("tenant");
-    const instance = await startInstance({
-      TENANT_ID: useLiteTenant,
-      DATA_DIR: path.join(dataDir, "use-lite"),
-      MODEL_NAME: "use-lite",
-      DIMENSION: "512",
-      EMBED_WORKERS: "2",
-    });
+    const instance = await startInstance(
+      {
+        TENANT_ID: useLiteTenant,
+        DATA_DIR: path.join(dataDir, "use-lite"),
+        MODEL_NAME: "use-lite",
+        DIMENSION: "512",
+        EMBED_WORKERS: "2",
+      },
+      entry.args,
+    );
+    const cmdline = (await readFile(`/proc/${instance.child.pid}/cmdline`, "utf8")).split("\0");
+    expect(cmdline.some((arg) => arg.includes("tsx"))).toBe(false);
     const token = await issuer.mint({ tenant: useLiteTenant, scopes: ["write"] });
     const health = await instanceApi(instance.url, "GET", "/healthz", { token });
     expect(health.body).toMatchObject({ status: "ok", model: "use-lite", dimension: 512 });

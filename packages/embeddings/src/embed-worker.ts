@@ -20,3 +20,7 @@ export async function embedTask(task: EmbedTask): Promise<EmbedResult> {
   }
   return provider.embed(task.texts);
 }
+
+// Piscina runs a module's default export: the compiled build bundles this file as the worker
+// entry itself (dist/embed-worker.mjs); from source, embed-worker.mjs registers tsx first.
+export default embedTask;

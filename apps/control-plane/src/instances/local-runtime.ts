@@ -9,9 +9,9 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import path from "node:path";
+import { INSTANCE_DIR, type InstanceEntry, instanceEntry, instanceScripts } from "@vdb/instance/entry";
 import type { Logger } from "../lib/logger";
 import { isPidAlive as isAlive } from "../lib/process-identity";
 import {
@@ -47,12 +47,13 @@ const ADOPTED_WATCH_MS = 250;
  * Whether `pid` is one of our instance processes. A pid file can outlive its process (a reboot)
  * and the pid be reused by something else, which we must never adopt, signal or count.
  */
-function isInstanceProcess(pid: number, instanceMain: string): boolean {
+function isInstanceProcess(pid: number, scripts: string[]): boolean {
   if (!isAlive(pid)) return false;
   const cmdline = `/proc/${pid}/cmdline`;
   if (!existsSync("/proc/self/cmdline")) return true; // no procfs: trust the pid file
   try {
-    return readFileSync(cmdline, "utf8").split("\0").includes(instanceMain);
+    const args = readFileSync(cmdline, "utf8").split("\0");
+    return scripts.some((script) => args.includes(script));
   } catch {
     return false;
   }
@@ -73,8 +74,10 @@ function canListen(port: number): Promise<boolean> {
  */
 export class LocalRuntime implements InstanceRuntime {
   readonly kind = "local" as const;
-  private readonly instanceMain: string;
-  private readonly instanceDir: string;
+  /** The compiled build when it is current, else the source through tsx (see instanceEntry). */
+  private readonly entry: InstanceEntry;
+  /** Scripts an instance of ours runs, compiled or not (one re-adopted may predate a build). */
+  private readonly instanceScripts: string[];
   private readonly reserved = new Set<number>();
   private starting: Promise<unknown> = Promise.resolve();
   private readonly exitListeners = new Set<(tenantId: string) => void>();
@@ -93,9 +96,14 @@ export class LocalRuntime implements InstanceRuntime {
       probeTimeoutMs?: number;
     },
   ) {
-    const pkg = createRequire(import.meta.url).resolve("@vdb/instance/package.json");
-    this.instanceDir = path.dirname(pkg);
-    this.instanceMain = path.join(this.instanceDir, "src", "main.ts");
+    this.entry = instanceEntry();
+    this.instanceScripts = instanceScripts();
+    opts.logger.info(
+      { script: this.entry.script, isCompiled: this.entry.isCompiled },
+      this.entry.isCompiled
+        ? "instances run the compiled build"
+        : "instances run from source (no current build)",
+    );
   }
 
   private tenantDir(tenantId: string): string {
@@ -146,8 +154,8 @@ export class LocalRuntime implements InstanceRuntime {
     const port = await this.allocatePort();
     const log = openSync(path.join(dir, "instance.log"), "a");
     try {
-      const child = spawn(process.execPath, ["--import", "tsx", this.instanceMain], {
-        cwd: this.instanceDir,
+      const child = spawn(process.execPath, this.entry.args, {
+        cwd: INSTANCE_DIR,
         env: {
           ...process.env,
           ...spec.env,
@@ -217,7 +225,7 @@ export class LocalRuntime implements InstanceRuntime {
 
   async observe(handle: InstanceHandle, tenantId: string): Promise<ObservedState> {
     const pid = Number(handle.ref);
-    if (!isInstanceProcess(pid, this.instanceMain)) {
+    if (!isInstanceProcess(pid, this.instanceScripts)) {
       // A child of ours that died is reported by its exit event an instant later (when Node
       // reaps it); re-adopted processes are not our children and tell nothing.
       const exited = this.exits.get(pid);
@@ -261,7 +269,7 @@ export class LocalRuntime implements InstanceRuntime {
 
   async stop(handle: InstanceHandle, opts: { force?: boolean } = {}): Promise<void> {
     const pid = Number(handle.ref);
-    if (!isInstanceProcess(pid, this.instanceMain)) return;
+    if (!isInstanceProcess(pid, this.instanceScripts)) return;
     // The instance is its own process group's leader: signal the group, so its Chroma goes too.
     const signal = (name: NodeJS.Signals) => {
       try {
@@ -294,7 +302,7 @@ export class LocalRuntime implements InstanceRuntime {
     for (const entry of readdirSync(this.opts.dataDir)) {
       if (!entry.startsWith("ten_")) continue;
       const record = this.readPidFile(entry);
-      if (record && isInstanceProcess(record.pid, this.instanceMain)) {
+      if (record && isInstanceProcess(record.pid, this.instanceScripts)) {
         this.watchAdopted(record.pid, record.tenantId);
         found.push({
           tenantId: record.tenantId,

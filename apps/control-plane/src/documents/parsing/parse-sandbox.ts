@@ -23,11 +23,11 @@ export type ParseSandboxOptions = {
   logger: Logger;
 };
 
-// Source checkouts (and tests) run the worker's TypeScript through tsx; the bundle (tsup) builds
-// it beside dist/main.js.
+// Source checkouts (and tests) run the worker's TypeScript through tsx; the compiled build (build.mjs)
+// bundles it beside dist/main.mjs.
 const WORKER_FILE = import.meta.url.endsWith(".ts")
   ? fileURLToPath(new URL("./parse-worker.ts", import.meta.url))
-  : fileURLToPath(new URL("./parse-worker.js", import.meta.url));
+  : fileURLToPath(new URL("./parse-worker.mjs", import.meta.url));
 
 /**
  * Parsing and chunking, never on the serving event loop: each file is read in a child process

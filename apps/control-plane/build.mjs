@@ -1,0 +1,18 @@
+// `pnpm --filter @vdb/control-plane build`: dist/main.mjs (what `npm start` and the Docker image
+// run) and the entries of the processes and threads it starts (see infra/scripts/node-dist.mjs).
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+import { buildNodeDist } from "../../infra/scripts/node-dist.mjs";
+
+await buildNodeDist(esbuild, {
+  appDir: fileURLToPath(new URL(".", import.meta.url)),
+  entries: {
+    main: "src/main.ts",
+    // A separate ingestion worker process (`node dist/worker.mjs`).
+    worker: "src/worker.ts",
+    // The parse sandbox's child processes (documents/parsing/parse-sandbox.ts).
+    "parse-worker": "src/documents/parsing/parse-worker.ts",
+    // @vdb/embeddings' worker threads, if this process embeds with a CPU model.
+    "embed-worker": "../../packages/embeddings/src/embed-worker.ts",
+  },
+});

@@ -1,0 +1,68 @@
+import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+
+/**
+ * apps/instance, found through the package (not this file's place: the control plane's build
+ * bundles this file into apps/control-plane/dist).
+ */
+const INSTANCE_DIR = path.dirname(
+  realpathSync(createRequire(import.meta.url).resolve("@vdb/instance/package.json")),
+);
+/** The sources a build is made of: this package's and the workspace packages it bundles. */
+const SOURCE_DIRS = [
+  "src",
+  "../../packages/embeddings/src",
+  "../../packages/http/src",
+  "../../packages/schemas/src",
+];
+
+export interface InstanceEntry {
+  /** Arguments to `node` that start an instance. */
+  args: string[];
+  /** The script in `args`: what a process's command line shows (to recognise ours). */
+  script: string;
+  isCompiled: boolean;
+}
+
+/**
+ * How to start an instance process: the compiled build (`dist/main.mjs`, made by
+ * `pnpm --filter @vdb/instance build`) when there is one at least as new as every source file it
+ * is made of, else the TypeScript through tsx (a fresh clone, or sources edited since the build).
+ * The build starts faster and holds less memory (bench/provision/RESULTS.md).
+ *
+ * @example
+ * const entry = instanceEntry();
+ * spawn(process.execPath, entry.args, { cwd: INSTANCE_DIR });
+ */
+export function instanceEntry(distDir = path.join(INSTANCE_DIR, "dist")): InstanceEntry {
+  const compiled = path.join(distDir, "main.mjs");
+  const stamp = path.join(distDir, "BUILT");
+  if (existsSync(compiled) && existsSync(stamp)) {
+    const builtAt = statSync(stamp).mtimeMs;
+    const newest = Math.max(...SOURCE_DIRS.map((dir) => newestMtime(path.resolve(INSTANCE_DIR, dir))));
+    if (newest <= builtAt) return { args: [compiled], script: compiled, isCompiled: true };
+  }
+  return { args: ["--import", "tsx", SOURCE_MAIN], script: SOURCE_MAIN, isCompiled: false };
+}
+
+/** `src/main.ts`: the instance from source. */
+export const SOURCE_MAIN = path.join(INSTANCE_DIR, "src", "main.ts");
+
+/** Every script an instance process may run (a re-adopted one may predate a build). */
+export function instanceScripts(distDir = path.join(INSTANCE_DIR, "dist")): string[] {
+  return [SOURCE_MAIN, path.join(distDir, "main.mjs")];
+}
+
+export { INSTANCE_DIR };
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    // Tests are not in the build: editing one leaves it current.
+    if (!entry.isFile() || !/\.(ts|mjs|js|json)$/.test(entry.name) || /\.test\.ts$/.test(entry.name))
+      continue;
+    newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
