@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FileProgress } from "./progress";
+import { FileProgress, RecordProgress } from "./progress";
 
 function fakeStream(isTTY: boolean, columns = 80) {
   const writes: string[] = [];
@@ -47,5 +47,31 @@ describe("FileProgress", () => {
     progress.complete("a.md", "ready, 10 chunks");
     progress.stop();
     expect(writes).toEqual(["[0/2] files done; a.md 5/10 chunks\n", "[1/2] a.md: ready, 10 chunks\n"]);
+  });
+});
+
+describe("RecordProgress", () => {
+  it("on a terminal: one bar redrawn in place with the percentage and counts, cleared at the end", () => {
+    const { writes, stream } = fakeStream(true);
+    const progress = new RecordProgress(stream, "backup of acme");
+    progress.update(0, 4_000);
+    progress.update(1_000, 4_000);
+    expect(writes.at(-1)).toBe(
+      `\r\x1b[2K${"█".repeat(6)}${"░".repeat(18)} 25% backup of acme: 1,000/4,000 records`,
+    );
+    progress.stop();
+    expect(writes.at(-1)).toBe("\r\x1b[2K");
+  });
+
+  it("elsewhere: a plain line at most every interval", () => {
+    const { writes, stream } = fakeStream(false);
+    let now = 0;
+    const progress = new RecordProgress(stream, "restore into acme", { intervalMs: 1_000, now: () => now });
+    progress.update(10, 100);
+    progress.update(20, 100);
+    now = 1_500;
+    progress.update(90, 100);
+    progress.stop();
+    expect(writes).toEqual(["restore into acme: 10/100 records\n", "restore into acme: 90/100 records\n"]);
   });
 });
