@@ -132,6 +132,18 @@ export const ConfigSchema = z.object({
    */
   INSTANCE_LIVENESS_FAILURES: z.coerce.number().int().min(1).max(1_000).default(3),
   INSTANCE_LIVENESS_TIMEOUT_MS: z.coerce.number().int().min(100).default(120_000),
+  /**
+   * A running dedicated instance that has had no data-plane request (REST, tRPC, the Chroma
+   * gateway, chat, the widget, ingestion) for this long is put to sleep: stopped, its data kept,
+   * state `sleeping`; the next request wakes it. Unset: each plan's own (`sleepAfterIdleMs` in
+   * packages/schemas/src/plans.ts: Starter 15 min, the others never); 0: no instance ever sleeps.
+   */
+  INSTANCE_SLEEP_AFTER_IDLE_MS: z.coerce.number().int().min(0).optional(),
+  /**
+   * How long a request for a sleeping instance waits for it to wake before it is answered 503
+   * with a Retry-After (it keeps waking meanwhile).
+   */
+  INSTANCE_WAKE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   /** After this long running healthy, an instance's crash count (and so its restart backoff) starts again from zero. */
   INSTANCE_HEALTHY_RESET_MS: z.coerce.number().int().min(1_000).default(600_000),
   /**

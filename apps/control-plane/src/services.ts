@@ -11,6 +11,7 @@ import { INGEST_JOB, ingestHandler } from "./documents/ingest-job";
 import { ParseSandbox } from "./documents/parsing/parse-sandbox";
 import { reconcileIngestions } from "./documents/reconcile-ingestions";
 import { createRuntime } from "./instances/create-runtime";
+import { InstanceActivity } from "./instances/instance-activity";
 import { Reconciler } from "./instances/reconciler";
 import type { InstanceRuntime } from "./instances/runtime";
 import { JobQueue } from "./jobs/job-queue";
@@ -34,6 +35,8 @@ export interface Services {
   metrics: Metrics;
   runtime: InstanceRuntime;
   reconciler: Reconciler;
+  /** Each tenant's last data-plane activity (what idle instances are put to sleep by). */
+  activity: InstanceActivity;
   blobs: BlobStore;
   /** Durable background jobs; this process works them when RUN_WORKER (see worker.ts otherwise). */
   jobs: JobQueue;
@@ -130,7 +133,12 @@ export async function createServices(
   const usage = new UsageRecorder({ db: store.db, logger });
   usage.start();
   const runtime = await createRuntime(config, logger);
-  const reconciler = new Reconciler(store, runtime, config, logger, opts.now ? { now: opts.now } : {});
+  const activity = new InstanceActivity(store.db, logger, opts.now);
+  activity.start();
+  const reconciler = new Reconciler(store, runtime, config, logger, {
+    activity,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   reconciler.start();
   // A tenant's jobs wait while its instance is down: take them up the moment it runs again.
   reconciler.on("change", (instance) => {
@@ -147,6 +155,7 @@ export async function createServices(
     metrics: createMetrics(),
     runtime,
     reconciler,
+    activity,
     blobs,
     uploadSecret,
     loginThrottle: new LoginThrottle({
@@ -163,6 +172,7 @@ export async function createServices(
       await jobs.stop(config.SHUTDOWN_GRACE_MS);
       await parser.close();
       await reconciler.stop();
+      await activity.stop();
       if (runtime.kind === "local" && stopInstances) {
         await Promise.all((await runtime.list()).map((handle) => runtime.stop(handle)));
       }

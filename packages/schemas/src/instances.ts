@@ -326,7 +326,11 @@ export type InstanceHealth = z.infer<typeof InstanceHealth>;
 export const InstanceLiveness = z.object({ status: z.enum(["ok", "degraded"]) });
 export type InstanceLiveness = z.infer<typeof InstanceLiveness>;
 
-/** What the control plane wants an instance to be, and what it observes it is. */
+/**
+ * What the control plane wants an instance to be, and what it observes it is. `sleeping`: meant
+ * to run but stopped after a quiet spell (its data kept); the first data-plane request wakes it
+ * (`waking` until it answers, then `running`). An explicit stop is `stopped` and nothing wakes it.
+ */
 export const DesiredInstanceState = z.enum(["running", "stopped", "deleted"]);
 export type DesiredInstanceState = z.infer<typeof DesiredInstanceState>;
 export const InstanceState = z.enum([
@@ -335,6 +339,8 @@ export const InstanceState = z.enum([
   "running",
   "stopping",
   "stopped",
+  "sleeping",
+  "waking",
   "failed",
   "deleted",
 ]);

@@ -19,8 +19,19 @@ export const PlanQuotas = z.object({
 });
 export type PlanQuotas = z.infer<typeof PlanQuotas>;
 
+/** A plan's other settings, beside its quotas. */
+export interface PlanSettings {
+  title: string;
+  /**
+   * How long a dedicated instance may go without a data-plane request before it is put to sleep
+   * (stopped, data kept; the next request wakes it); 0: never. The control plane's
+   * INSTANCE_SLEEP_AFTER_IDLE_MS, when set, overrides it for every plan.
+   */
+  sleepAfterIdleMs: number;
+}
+
 /** The one table of plans and their quotas; every quota check reads it from here. */
-export const PLANS: Record<Plan, PlanQuotas & { title: string }> = {
+export const PLANS: Record<Plan, PlanQuotas & PlanSettings> = {
   starter: {
     title: "Starter",
     maxDocuments: 10_000,
@@ -28,6 +39,7 @@ export const PLANS: Record<Plan, PlanQuotas & { title: string }> = {
     requestsPerSecond: 10,
     maxApiKeys: 10,
     maxUploadBytes: 10 * 1024 * 1024,
+    sleepAfterIdleMs: 15 * 60_000,
   },
   pro: {
     title: "Pro",
@@ -36,6 +48,7 @@ export const PLANS: Record<Plan, PlanQuotas & { title: string }> = {
     requestsPerSecond: 100,
     maxApiKeys: 100,
     maxUploadBytes: 50 * 1024 * 1024,
+    sleepAfterIdleMs: 0,
   },
   enterprise: {
     title: "Enterprise",
@@ -44,5 +57,6 @@ export const PLANS: Record<Plan, PlanQuotas & { title: string }> = {
     requestsPerSecond: 1_000,
     maxApiKeys: 1_000,
     maxUploadBytes: 200 * 1024 * 1024,
+    sleepAfterIdleMs: 0,
   },
 };

@@ -14,12 +14,20 @@ import { canWrite, useSession } from "../lib/session";
 import { trpc } from "../lib/trpc";
 import { useSubscription } from "../lib/use-subscription";
 
-const TRANSITIONAL = new Set(["pending", "starting", "stopping"]);
+const TRANSITIONAL = new Set(["pending", "starting", "stopping", "waking"]);
 
-/** Launch is offered unless the instance is already meant to run (a failed one may be relaunched). */
+/**
+ * Launch is offered unless the instance is already meant to run (a failed one may be relaunched,
+ * a sleeping one woken).
+ */
 function isLaunchable(instance: Instance | null): boolean {
   if (instance === null) return true;
-  return instance.desiredState !== "running" || instance.state === "failed" || instance.state === "deleted";
+  return (
+    instance.desiredState !== "running" ||
+    instance.state === "failed" ||
+    instance.state === "sleeping" ||
+    instance.state === "deleted"
+  );
 }
 
 export function OverviewPage() {
@@ -69,7 +77,9 @@ export function OverviewPage() {
               {instance && TRANSITIONAL.has(instance.state) ? (
                 <span className="spinner" aria-hidden="true" />
               ) : null}
-              {instance && instance.desiredState !== instance.state ? (
+              {instance?.state === "sleeping" ? (
+                <span className="muted small">idle, data kept: the next request wakes it</span>
+              ) : instance && instance.desiredState !== instance.state ? (
                 <span className="muted small">→ {instance.desiredState}</span>
               ) : null}
             </div>
@@ -118,7 +128,7 @@ export function OverviewPage() {
                   onClick={() => launch.mutate()}
                   disabled={!canLaunch || launch.isPending}
                 >
-                  {launch.isPending ? "Launching…" : "Launch"}
+                  {launch.isPending ? "Launching…" : instance?.state === "sleeping" ? "Wake" : "Launch"}
                 </button>
                 <button
                   type="button"

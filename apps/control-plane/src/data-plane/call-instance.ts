@@ -7,6 +7,7 @@ import { eq } from "drizzle-orm";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { requireTenantScope } from "../auth/authorize";
+import { awaitAwake, isAsleep } from "../instances/await-awake";
 import type { Ctx } from "../lib/context";
 import { instances } from "../lib/db/schema";
 import type { Services } from "../services";
@@ -102,15 +103,24 @@ export class InstanceNotRunningError extends AppError {
   /** The instance's state, or "none" when the tenant has none. */
   readonly state: string;
 
-  constructor(opts: { message: string; isStarting: boolean; state?: string }) {
-    super({ code: opts.isStarting ? "SERVICE_UNAVAILABLE" : "CONFLICT", message: opts.message });
+  constructor(opts: { message: string; isStarting: boolean; state?: string; retryAfterSeconds?: number }) {
+    super({
+      code: opts.isStarting ? "SERVICE_UNAVAILABLE" : "CONFLICT",
+      message: opts.message,
+      ...(opts.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: opts.retryAfterSeconds }),
+    });
     this.isStarting = opts.isStarting;
     this.state = opts.state ?? (opts.isStarting ? "starting" : "stopped");
   }
 }
 
+/** Seconds a caller is told to wait (Retry-After) when a waking instance is not up in time. */
+const WAKE_RETRY_AFTER_SECONDS = 5;
+
 async function runningInstanceUrl(services: Services, tenantId: string): Promise<string> {
   const row = await instanceLocation(services, tenantId);
+  if (row && row.state === "running" && row.url) return row.url;
+  if (row && isAsleep(row.state, row.desiredState)) return awokenInstanceUrl(services, tenantId);
   if (!row)
     throw new InstanceNotRunningError({
       message: "This tenant has no instance; launch one first",
@@ -126,6 +136,30 @@ async function runningInstanceUrl(services: Services, tenantId: string): Promise
     });
   }
   return row.url;
+}
+
+/**
+ * The tenant's sleeping (or waking) instance, once it runs: woken now if no one has yet, waited
+ * for up to INSTANCE_WAKE_TIMEOUT_MS; past that, a 503 with a Retry-After (it goes on waking).
+ */
+async function awokenInstanceUrl(services: Services, tenantId: string): Promise<string> {
+  const outcome = await awaitAwake(services, tenantId);
+  if (outcome.kind === "running") return outcome.url;
+  if (outcome.kind === "timed-out") {
+    throw new InstanceNotRunningError({
+      message: `The tenant's instance is waking up and was not ready within ${services.config.INSTANCE_WAKE_TIMEOUT_MS / 1000} s; try again shortly`,
+      isStarting: true,
+      state: "waking",
+      retryAfterSeconds: WAKE_RETRY_AFTER_SECONDS,
+    });
+  }
+  const isStarting = outcome.desiredState === "running";
+  throw new InstanceNotRunningError({
+    message: `The tenant's instance is ${outcome.state}${isStarting ? "; try again shortly" : "; launch it first"}`,
+    isStarting,
+    state: outcome.state,
+    ...(isStarting ? { retryAfterSeconds: WAKE_RETRY_AFTER_SECONDS } : {}),
+  });
 }
 
 /**
@@ -170,6 +204,16 @@ export async function forwardToInstance(ctx: Ctx, request: ForwardRequest): Prom
   requireTenantScope(ctx.principal, request.tenantId, request.scope);
   const { services } = ctx;
   await limitTenantRequest(ctx.principal, request.tenantId, services);
+  const done = services.activity.begin(request.tenantId);
+  try {
+    return await forwardToRunning(ctx, request);
+  } finally {
+    done();
+  }
+}
+
+async function forwardToRunning(ctx: Ctx, request: ForwardRequest): Promise<InstanceReply> {
+  const { services } = ctx;
   const url = `${await runningInstanceUrl(services, request.tenantId)}${request.path}`;
   const send = async (token: string): Promise<InstanceReply> => {
     try {
@@ -221,7 +265,10 @@ export interface OpenRequest {
 export async function openOnInstance(ctx: Ctx, request: OpenRequest): Promise<UpstreamStream> {
   requireTenantScope(ctx.principal, request.tenantId, request.scope);
   const { services } = ctx;
+  // A streamed answer's end is not seen here: the activity is its start (and the wake's end).
+  services.activity.touch(request.tenantId);
   const url = `${await runningInstanceUrl(services, request.tenantId)}${request.path}`;
+  services.activity.touch(request.tenantId);
   const isReplayable = !(request.body instanceof Readable);
   const send = async (token: string): Promise<UpstreamStream> => {
     try {

@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { limitBodySize } from "@vdb/http/app-defaults";
-import { AppError, toAppError } from "@vdb/http/errors";
+import { AppError, retryAfterOf, toAppError } from "@vdb/http/errors";
 import { assertCleanJsonBytes, assertCleanRequestLine, checkedJsonStream } from "@vdb/http/input-hygiene";
 import { chromaScope } from "@vdb/schemas/chroma-api";
 import { PLANS } from "@vdb/schemas/plans";
@@ -113,6 +113,8 @@ export function chromaGateway(opts: { maxBodyBytes: number }) {
   gateway.onError((error, c) => {
     const { status, body } = toChromaError(error);
     if (status >= 500) c.get("logger").error({ err: error }, "Chroma gateway request failed");
+    const retryAfter = retryAfterOf(error);
+    if (retryAfter !== null) c.header("Retry-After", String(retryAfter));
     if (toAppError(error).code === "PAYLOAD_TOO_LARGE") {
       body.message = `${body.message}: send smaller batches (GET ${PRE_FLIGHT_PATH} gives a safe max_batch_size)`;
     }

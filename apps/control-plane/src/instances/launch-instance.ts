@@ -83,6 +83,10 @@ export async function launchInstance({
     });
     return row!;
   });
+  // A launch wakes a sleeping instance, as a request would.
+  if (instance.state === "sleeping" && (await reconciler.wake(data.tenantId))) {
+    return { ...toInstance(instance), state: "waking" };
+  }
   reconciler.nudge();
   return toInstance(instance);
 }

@@ -1,12 +1,13 @@
 import { EventEmitter } from "node:events";
 import type { Instance } from "@vdb/schemas/instances";
 import { PLANS } from "@vdb/schemas/plans";
-import { eq, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import type { Config } from "../config";
 import { createLimiter, type Limiter } from "../lib/concurrency";
 import type { Database, Store } from "../lib/db/client";
-import { instances, tenants } from "../lib/db/schema";
+import { instances, jobs, tenants } from "../lib/db/schema";
 import type { Logger } from "../lib/logger";
+import type { InstanceActivity } from "./instance-activity";
 import { Liveness } from "./liveness";
 import {
   type InstanceHandle,
@@ -72,6 +73,8 @@ export interface ReconcilerEvents {
 export interface ReconcilerOptions {
   /** The clock decisions are made by (backoff, start timeout, healthy period); tests move it. */
   now?: () => number;
+  /** This process's record of data-plane activity, beside the store's (what idle instances sleep by). */
+  activity?: InstanceActivity;
 }
 
 /**
@@ -95,6 +98,9 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   private readonly probeLimit: Limiter = createLimiter(PROBE_CONCURRENCY);
   private readonly liveness: Liveness;
   private readonly now: () => number;
+  private readonly activity: InstanceActivity | null;
+  /** When this reconciler began: a restarted control plane gives every instance a full idle period. */
+  private readonly startedAt: number;
   private wakeTimer: NodeJS.Timeout | null = null;
   private wakeAt = Number.POSITIVE_INFINITY;
 
@@ -109,6 +115,8 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     this.setMaxListeners(0);
     this.limit = createLimiter(config.RECONCILE_CONCURRENCY);
     this.now = opts.now ?? Date.now;
+    this.activity = opts.activity ?? null;
+    this.startedAt = this.now();
     this.liveness = new Liveness({
       failures: config.INSTANCE_LIVENESS_FAILURES,
       timeoutMs: config.INSTANCE_LIVENESS_TIMEOUT_MS,
@@ -202,10 +210,12 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
       .innerJoin(tenants, eq(tenants.id, instances.tenantId));
     const live = await this.runtime.list();
     const wanted = new Set(rows.map((row) => row.instance.tenantId));
+    const withJobs = await this.tenantsWithJobs(rows);
     for (const { instance, plan } of rows) {
       if (busy.has(instance.tenantId)) continue;
       const handles = live.filter((handle) => handle.tenantId === instance.tenantId);
-      this.track(instance.tenantId, () => this.reconcile(instance, plan, handles));
+      const hasJobs = withJobs.has(instance.tenantId);
+      this.track(instance.tenantId, () => this.reconcile(instance, plan, handles, hasJobs));
     }
     for (const orphan of live) {
       if (wanted.has(orphan.tenantId) || busy.has(orphan.tenantId)) continue;
@@ -217,6 +227,80 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
         }),
       );
     }
+  }
+
+  /**
+   * Of the tenants whose instance sleeps or may be put to sleep, those with ingestion queued or
+   * under way: their jobs need the instance, so it is woken (or kept awake) for them.
+   */
+  private async tenantsWithJobs(
+    rows: { instance: InstanceRow; plan: keyof typeof PLANS }[],
+  ): Promise<Set<string>> {
+    const candidates = rows
+      .filter(
+        ({ instance, plan }) =>
+          instance.desiredState === "running" &&
+          (instance.state === "sleeping" || (instance.state === "running" && this.isIdle(instance, plan))),
+      )
+      .map(({ instance }) => instance.tenantId);
+    if (candidates.length === 0) return new Set();
+    const found = await this.db
+      .selectDistinct({ tenantId: jobs.tenantId })
+      .from(jobs)
+      .where(
+        and(
+          inArray(jobs.status, ["queued", "running"]),
+          isNotNull(jobs.tenantId),
+          inArray(jobs.tenantId, candidates),
+        ),
+      );
+    return new Set(found.map((row) => row.tenantId as string));
+  }
+
+  /** How long an instance may go unused before it sleeps (0: never). */
+  private sleepAfterMs(plan: keyof typeof PLANS): number {
+    return this.config.INSTANCE_SLEEP_AFTER_IDLE_MS ?? PLANS[plan].sleepAfterIdleMs;
+  }
+
+  /**
+   * Whether a running instance has gone unused for its plan's idle time: no data-plane call
+   * recorded (by this process or, through the store, another) since then, none in flight here,
+   * and it has been running (and this reconciler watching) at least that long.
+   */
+  private isIdle(row: InstanceRow, plan: keyof typeof PLANS): boolean {
+    const idleMs = this.sleepAfterMs(plan);
+    if (idleMs <= 0 || this.activity?.isBusy(row.tenantId)) return false;
+    const lastUsed = Math.max(
+      row.lastActiveAt?.getTime() ?? 0,
+      this.activity?.lastActiveAt(row.tenantId) ?? 0,
+      row.stateChangedAt.getTime(),
+      this.startedAt,
+    );
+    return this.now() - lastUsed >= idleMs;
+  }
+
+  /**
+   * Wakes a sleeping instance (the first data-plane request for it, or a launch): `waking` until
+   * it answers, then `running`. Only one caller wins the change; the others wait on the same
+   * start. False when it was not sleeping.
+   */
+  async wake(tenantId: string): Promise<boolean> {
+    const [row] = await this.db
+      .update(instances)
+      .set({ state: "waking", updatedAt: sql`clock_timestamp()`, stateChangedAt: sql`clock_timestamp()` })
+      .where(
+        and(
+          eq(instances.tenantId, tenantId),
+          eq(instances.state, "sleeping"),
+          eq(instances.desiredState, "running"),
+        ),
+      )
+      .returning();
+    if (!row) return false;
+    this.logger.info({ tenantId, from: "sleeping", to: "waking" }, "instance state");
+    this.emit("change", toInstance(row));
+    this.nudge();
+    return true;
   }
 
   private track(tenantId: string, work: () => Promise<void>): void {
@@ -237,6 +321,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     row: InstanceRow,
     plan: keyof typeof PLANS,
     live: (InstanceHandle & { tenantId: string })[],
+    hasJobs: boolean,
   ): Promise<void> {
     // Re-adopt: prefer the recorded process; else one the runtime sees for this tenant. Twins go.
     let handle: InstanceHandle | null =
@@ -289,6 +374,16 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     }
 
     // desired: running
+    if (row.state === "sleeping") {
+      if (handle) {
+        // A sleep cut short (the control plane stopped mid-way): finish it.
+        const live = handle;
+        await this.limit(() => this.runtime.stop(live));
+        row = await this.update(row, { handleRef: null, url: null });
+      }
+      if (hasJobs) await this.wake(row.tenantId);
+      return;
+    }
     const env = this.instanceEnv(row, plan);
     if (handle) {
       const live = handle;
@@ -298,6 +393,10 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
         this.probed(row.tenantId, "answered", sentAt);
         const drift = envDrift(row.launchEnv, env);
         if (drift.length === 0) {
+          if (row.state === "running" && !hasJobs && this.isIdle(row, plan)) {
+            await this.sleep(row, live);
+            return;
+          }
           await this.keepRunning(row, observed.url, env);
           return;
         }
@@ -322,12 +421,13 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
         await this.limit(() => this.runtime.stop(live, { force: true }));
         row = await this.fail(row, dead);
       } else if (observed.state === "starting" || observed.state === "unresponsive") {
-        const startedAt = row.state === "starting" ? row.stateChangedAt.getTime() : this.now();
+        const isStarting = row.state === "starting" || row.state === "waking";
+        const startedAt = isStarting ? row.stateChangedAt.getTime() : this.now();
         if (this.now() - startedAt > this.config.INSTANCE_START_TIMEOUT_MS) {
           await this.limit(() => this.runtime.stop(live, { force: true }));
           await this.fail(row, `not healthy ${this.config.INSTANCE_START_TIMEOUT_MS} ms after starting`);
-        } else if (row.state !== "starting" || row.url !== observed.url) {
-          await this.update(row, { state: "starting", url: observed.url });
+        } else if (!isStarting || row.url !== observed.url) {
+          await this.update(row, { state: isStarting ? row.state : "starting", url: observed.url });
         }
         this.wakeIn(STARTING_PROBE_MS);
         return;
@@ -345,7 +445,8 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     try {
       const started = await this.limit(() => this.runtime.start({ tenantId: row.tenantId, env }));
       await this.update(row, {
-        state: "starting",
+        // A woken instance reads `waking` until it answers, so its waiting callers can tell.
+        state: row.state === "waking" ? "waking" : "starting",
         handleRef: started.ref,
         url: started.url,
         launchEnv: env,
@@ -405,6 +506,16 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   private probed(tenantId: string, outcome: "answered" | "stalled", sentAt: number): void {
     if (outcome === "answered") this.liveness.answered(tenantId, sentAt);
     this.emit("probe", { tenantId, outcome, missed: 0 });
+  }
+
+  /** Puts an idle instance to sleep: stopped, its data kept, `sleeping` until a request wakes it. */
+  private async sleep(row: InstanceRow, live: InstanceHandle): Promise<void> {
+    this.logger.info({ tenantId: row.tenantId }, "instance idle: putting it to sleep");
+    this.liveness.forget(row.tenantId);
+    // Recorded first, so requests from now on wake it rather than reach a process that is going.
+    row = await this.update(row, { state: "sleeping", lastError: null, nextAttemptAt: null });
+    await this.limit(() => this.runtime.stop(live));
+    await this.update(row, { handleRef: null, url: null });
   }
 
   /** Marks the instance failed and schedules the next start with exponential backoff. */

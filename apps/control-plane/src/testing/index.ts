@@ -88,6 +88,8 @@ export async function startTestServer(
     VDB_ADMIN_EMAIL: ADMIN_EMAIL,
     VDB_ADMIN_PASSWORD: ADMIN_PASSWORD,
     AUTH_POLL_INTERVAL_MS: "200",
+    // Tests that move the clock must not put instances to sleep unless they are about sleeping.
+    INSTANCE_SLEEP_AFTER_IDLE_MS: "0",
     ...opts.env,
     PORT: String(port),
   });

@@ -169,7 +169,17 @@ export const instances = pgTable(
     runtime: text("runtime", { enum: ["local", "ecs"] }).notNull(),
     desiredState: text("desired_state", { enum: ["running", "stopped", "deleted"] }).notNull(),
     state: text("state", {
-      enum: ["pending", "starting", "running", "stopping", "stopped", "failed", "deleted"],
+      enum: [
+        "pending",
+        "starting",
+        "running",
+        "stopping",
+        "stopped",
+        "sleeping",
+        "waking",
+        "failed",
+        "deleted",
+      ],
     }).notNull(),
     model: text("model").notNull(),
     dimension: integer("dimension").notNull(),
@@ -180,6 +190,11 @@ export const instances = pgTable(
     /** The environment the running process was started with; null until a start (or for rows from before 0006). */
     launchEnv: jsonb("launch_env").$type<Record<string, string>>(),
     nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }),
+    /**
+     * The last data-plane request (any surface) or ingestion for this tenant, as flushed by the
+     * control planes every few seconds: what the reconciler measures idleness from.
+     */
+    lastActiveAt: timestamp("last_active_at", { withTimezone: true }),
     stateChangedAt: timestamp("state_changed_at", { withTimezone: true }).notNull().defaultNow(),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
