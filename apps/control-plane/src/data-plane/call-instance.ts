@@ -183,6 +183,11 @@ export interface ForwardRequest {
   /** Path and query on the instance, e.g. `/search` or `/chroma/api/v2/version`. */
   path: string;
   body?: string;
+  /**
+   * False for a look that should not keep the instance awake (the console's periodic record
+   * count); it still wakes a sleeping one. Default true.
+   */
+  countsAsUse?: boolean;
 }
 
 /** An instance's answer, read whole: its status, content type and body text. */
@@ -204,7 +209,7 @@ export async function forwardToInstance(ctx: Ctx, request: ForwardRequest): Prom
   requireTenantScope(ctx.principal, request.tenantId, request.scope);
   const { services } = ctx;
   await limitTenantRequest(ctx.principal, request.tenantId, services);
-  const done = services.activity.begin(request.tenantId);
+  const done = request.countsAsUse === false ? () => {} : services.activity.begin(request.tenantId);
   try {
     return await forwardToRunning(ctx, request);
   } finally {
@@ -301,7 +306,14 @@ export async function openOnInstance(ctx: Ctx, request: OpenRequest): Promise<Up
 /** `forwardToInstance` for JSON calls: the instance's status and parsed body. */
 export async function callInstance(
   ctx: Ctx,
-  opts: { tenantId: string; scope: Scope; method: "GET" | "POST" | "DELETE"; path: string; body?: unknown },
+  opts: {
+    tenantId: string;
+    scope: Scope;
+    method: "GET" | "POST" | "DELETE";
+    path: string;
+    body?: unknown;
+    countsAsUse?: boolean;
+  },
 ): Promise<{ status: number; body: unknown }> {
   const { body, ...rest } = opts;
   const reply = await forwardToInstance(ctx, {

@@ -1,0 +1,111 @@
+import path from "node:path";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "@vdb/control-plane/testing";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium, screenshot } from "./browser";
+import { CONSOLE_ROOT, WIDGET_DIST_FOR_TESTS } from "./build-console";
+
+const IDLE_MS = 600_000;
+
+let server: TestServer;
+let browser: Browser;
+let page: Page;
+// The control plane's clock: moved past the idle time (and back) instead of waiting it out.
+let offsetMs = 0;
+const pageErrors: string[] = [];
+
+async function call(method: string, pathname: string, token: string, body?: unknown) {
+  const res = await fetch(`${server.url}/api/v1${pathname}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+beforeAll(async () => {
+  server = await startTestServer({
+    env: {
+      CONSOLE_DIR: path.join(CONSOLE_ROOT, "dist"),
+      WIDGET_DIST_DIR: WIDGET_DIST_FOR_TESTS,
+      INSTANCE_SLEEP_AFTER_IDLE_MS: String(IDLE_MS),
+    },
+    now: () => Date.now() + offsetMs,
+  });
+  browser = await launchChromium();
+  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  page.on("pageerror", (error) => pageErrors.push(error.message));
+  page.setDefaultTimeout(60_000);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe("the console shows an instance sleeping and waking, live", () => {
+  it("running → sleeping when idle → waking on a search → running, without a reload", async () => {
+    const tenant = await call("POST", "/tenants", server.adminToken, {
+      slug: "sleepy",
+      name: "Sleepy",
+      plan: "starter",
+    });
+    const tenantId = tenant.body.id as string;
+    const key = await call("POST", `/tenants/${tenantId}/keys`, server.adminToken, {
+      name: "e2e",
+      scopes: ["read", "write"],
+    });
+    await call("POST", "/launch", server.adminToken, { tenantId });
+
+    await page.goto(`${server.url}/login`);
+    await page.getByLabel("Email").fill(ADMIN_EMAIL);
+    await page.getByLabel("Password").fill(ADMIN_PASSWORD);
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.waitForURL("**/tenants");
+    await page.goto(`${server.url}/tenants/${tenantId}`);
+    await page.locator('.instance-state [data-status="running"]').waitFor({ timeout: 90_000 });
+    await page.evaluate(() => {
+      (window as unknown as { __noReload: boolean }).__noReload = true;
+    });
+    const embedded = await call("POST", "/embed", key.body.secret, {
+      ids: ["a"],
+      documents: ["A record kept while the instance sleeps."],
+    });
+    expect(embedded.status).toBe(200);
+
+    offsetMs = IDLE_MS + 1_000;
+    try {
+      await page.locator('.instance-state [data-status="sleeping"]').waitFor();
+    } finally {
+      offsetMs = 0;
+    }
+    await page.getByText("the next request wakes it").waitFor();
+    await page.getByRole("button", { name: "Wake" }).waitFor();
+    await screenshot(page, "sleep-01-sleeping");
+
+    // Hold the instance's start until the console has shown `waking`: it passes by quickly otherwise.
+    const { runtime } = server.services;
+    const start = runtime.start;
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    runtime.start = async (spec) => {
+      await held;
+      return start.call(runtime, spec);
+    };
+    let searched: Promise<{ status: number }> | null = null;
+    try {
+      searched = call("POST", "/search", key.body.secret, { query: "a record", nResults: 1 });
+      await page.locator('.instance-state [data-status="waking"]').waitFor();
+      await screenshot(page, "sleep-02-waking");
+    } finally {
+      runtime.start = start;
+      release();
+    }
+    await page.locator('.instance-state [data-status="running"]').waitFor({ timeout: 90_000 });
+    expect((await searched).status).toBe(200);
+    expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
+    expect(pageErrors).toEqual([]);
+  });
+});
