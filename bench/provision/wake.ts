@@ -13,8 +13,11 @@
  *
  * Env: BENCH_WAKE_RUNS (default 10), BENCH_LAUNCH_RUNS (default 10).
  */
-import { writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { startTestServer, type TestServer, testStoreKind } from "@vdb/control-plane/testing";
 import { benchLog, callJson, coresShared, machineRows, positiveInt, requestJson } from "../lib";
 
@@ -27,6 +30,20 @@ const IDLE_MS = 2_000;
 const POLL_MS = 20;
 const GOAL_MS = 2_000;
 const RESULTS_FILE = new URL("./WAKE-RESULTS.md", import.meta.url);
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** The command line of the tenant's running instance process (which entry the runtime started). */
+async function instanceCommand(server: TestServer, tenantId: string): Promise<string> {
+  const record = JSON.parse(
+    await readFile(path.join(server.config.DATA_DIR, "instances", tenantId, "instance.json"), "utf8"),
+  ) as { pid: number };
+  const args = (await readFile(`/proc/${record.pid}/cmdline`, "utf8")).split("\0").filter(Boolean);
+  return args
+    .map((arg) =>
+      path.relative(REPO_ROOT, arg).startsWith("..") ? path.basename(arg) : path.relative(REPO_ROOT, arg),
+    )
+    .join(" ");
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -174,6 +191,7 @@ function render(input: {
   loadEnd: number[];
   wakes: WakeRun[];
   launches: number[];
+  command: string;
 }): string {
   const { wakes, launches } = input;
   const med = median(wakes.map((w) => w.total));
@@ -193,7 +211,7 @@ function render(input: {
     `| Load average at start | ${input.loadStart.map((v) => v.toFixed(2)).join(" / ")} (1 / 5 / 15 min) |`,
     `| Load average at end | ${input.loadEnd.map((v) => v.toFixed(2)).join(" / ")} |`,
     `| Store | ${input.storeKind} |`,
-    "| Runtime | local (the instance process the local runtime spawns, which spawns `chroma run`) |",
+    `| Runtime | local: the instance is \`${input.command}\` (built by \`node build.mjs\` at the start of the bench), which spawns \`chroma run\` |`,
     "| Instance model | `hash`, 64-d (the harness default: no model to load), 4 records |",
     `| Sleep | \`INSTANCE_SLEEP_AFTER_IDLE_MS\` = ${IDLE_MS} ms: the instance goes to sleep by itself between runs |`,
     `| Reconcile interval | ${RECONCILE_INTERVAL_MS} ms (as run.ts; a wake nudges the reconciler, the interval bounds how soon a healthy instance is noticed) |`,
@@ -254,6 +272,11 @@ function render(input: {
 
 async function main(): Promise<void> {
   const storeKind = testStoreKind();
+  // The compiled instance, as `npm start` builds it: the local runtime runs it when it is current.
+  execFileSync(process.execPath, ["build.mjs"], {
+    cwd: path.join(REPO_ROOT, "apps/instance"),
+    stdio: "inherit",
+  });
   const loadStart = os.loadavg();
   log(`starting control plane (store: ${storeKind}, idle ${IDLE_MS} ms)`);
   const server = await startTestServer({
@@ -264,6 +287,7 @@ async function main(): Promise<void> {
   });
   const wakes: WakeRun[] = [];
   const launches: number[] = [];
+  let command = "unknown";
   try {
     const tenant = await tenantWithKey(server, `bench-wake-${Date.now().toString(36)}`);
     await callJson(`${server.url}/api/v1/launch`, {
@@ -271,6 +295,7 @@ async function main(): Promise<void> {
       body: { tenantId: tenant.tenantId },
     });
     await pollStatus(server, tenant.tenantId, (state) => state === "running");
+    command = await instanceCommand(server, tenant.tenantId);
     await callJson(`${server.url}/api/v1/embed`, {
       token: tenant.key,
       body: { ids: DOCUMENTS.map((_, i) => `doc-${i}`), documents: DOCUMENTS },
@@ -299,7 +324,7 @@ async function main(): Promise<void> {
   }
   await writeFile(
     RESULTS_FILE,
-    render({ date: new Date(), storeKind, loadStart, loadEnd: os.loadavg(), wakes, launches }),
+    render({ date: new Date(), storeKind, loadStart, loadEnd: os.loadavg(), wakes, launches, command }),
   );
   const med = median(wakes.map((w) => w.total));
   log(
