@@ -3,6 +3,7 @@ import { Navigate, Route, Routes, useLocation } from "react-router";
 import { ErrorMessage, Loading } from "./components/feedback";
 import { Layout } from "./components/layout";
 import { useSession } from "./lib/session";
+import { AccountPage } from "./pages/account";
 import { AuditPage } from "./pages/audit";
 import { ChatPage } from "./pages/chat";
 import { DocumentsPage } from "./pages/documents";
@@ -51,6 +52,7 @@ export function App() {
         <Route index element={<Navigate to="/tenants" replace />} />
         <Route path="tenants" element={<TenantsPage />} />
         <Route path="audit" element={<AuditPage />} />
+        <Route path="account" element={<AccountPage />} />
         <Route path="tenants/:tenantId" element={<TenantLayout />}>
           <Route index element={<OverviewPage />} />
           <Route path="keys" element={<KeysPage />} />

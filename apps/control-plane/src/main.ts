@@ -24,8 +24,10 @@ async function main() {
           ? "PGlite in memory (nothing is kept)"
           : `PGlite in ${config.DATA_DIR}/pglite`;
     const login = admin.password
-      ? `  Log in as:   ${admin.email} / ${admin.password}   (shown once; change it after logging in)`
-      : `  Log in as:   ${admin.email} (${admin.created ? "password from VDB_ADMIN_PASSWORD" : "password set at first start, or VDB_ADMIN_PASSWORD"})`;
+      ? `  Log in as:   ${admin.email} / ${admin.password}   (shown once; change it in the console: Account)`
+      : admin.created
+        ? `  Log in as:   ${admin.email} (password from VDB_ADMIN_PASSWORD)`
+        : `  Log in as:   ${admin.email} (password from the first start; VDB_ADMIN_PASSWORD applies only then; lost it? npm run reset-password -- ${admin.email})`;
     process.stdout.write(
       [
         "",

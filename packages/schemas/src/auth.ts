@@ -34,6 +34,21 @@ export const Password = z
 export const LoginInput = z.object({ email: Email, password: z.string().min(1).max(200) });
 export type LoginInput = z.infer<typeof LoginInput>;
 
+export const ChangePasswordInput = z
+  .object({ currentPassword: z.string().min(1).max(200), newPassword: Password })
+  .refine((input) => input.newPassword !== input.currentPassword, {
+    message: "must differ from the current password",
+    path: ["newPassword"],
+  });
+export type ChangePasswordInput = z.infer<typeof ChangePasswordInput>;
+
+export const PasswordChanged = z.object({
+  ok: z.literal(true),
+  /** The user's other sessions, ended by the change (this one stays). */
+  endedSessions: z.number().int(),
+});
+export type PasswordChanged = z.infer<typeof PasswordChanged>;
+
 export const Membership = z.object({ tenantId: TenantId, role: TenantRole });
 export type Membership = z.infer<typeof Membership>;
 

@@ -39,6 +39,9 @@ export function Layout() {
             {who}
             {isOperator ? <span className="badge badge-info role-badge">operator</span> : null}
           </span>
+          <NavLink to="/account" className="account-link">
+            Account
+          </NavLink>
           <button type="button" className="secondary small-button" onClick={() => void signOut()}>
             Log out
           </button>

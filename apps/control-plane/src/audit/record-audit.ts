@@ -11,7 +11,15 @@ export interface AuditInput {
 }
 
 /** Writes one audit entry, in the caller's transaction so it lands if and only if the change does. */
-export async function recordAudit({ ctx, db, input }: { ctx: Ctx; db: Database; input: AuditInput }) {
+export async function recordAudit({
+  ctx,
+  db,
+  input,
+}: {
+  ctx: Pick<Ctx, "principal" | "request">;
+  db: Database;
+  input: AuditInput;
+}) {
   const principal = ctx.principal;
   await db.insert(auditLog).values({
     id: newId("audit"),

@@ -1,9 +1,18 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
-import { CreateUserInput, LoginInput, Principal, Session, User } from "@vdb/schemas/auth";
+import {
+  ChangePasswordInput,
+  CreateUserInput,
+  LoginInput,
+  PasswordChanged,
+  Principal,
+  Session,
+  User,
+} from "@vdb/schemas/auth";
 import { ctxOf } from "../http/env";
 import { ERROR_RESPONSES, restApp } from "../rest/openapi";
 import { createUser } from "../users/create-user";
+import { changePassword } from "./change-password";
 import { getMe } from "./get-me";
 import { login } from "./login";
 import { logout } from "./logout";
@@ -36,6 +45,18 @@ const meRoute = createRoute({
   responses: { 200: jsonContent(Principal, "The caller"), ...ERROR_RESPONSES },
 });
 
+const passwordRoute = createRoute({
+  method: "post",
+  path: "/auth/password",
+  tags,
+  summary: "Change your own password (session token); your other sessions end",
+  description: `The current password is checked like a login (wrong ones are throttled the same way). Operators who
+lost theirs reset it on the server: \`npm run reset-password -- <email>\` (see the README).`,
+  security: SECURITY,
+  request: jsonBody(ChangePasswordInput),
+  responses: { 200: jsonContent(PasswordChanged, "Changed"), ...ERROR_RESPONSES },
+});
+
 const createUserRoute = createRoute({
   method: "post",
   path: "/users",
@@ -52,6 +73,15 @@ export const authRest = restApp()
     c.json(await logout({ ctx: ctxOf(c), input: { token: c.get("credential") ?? "" } }), 200),
   )
   .openapi(meRoute, async (c) => c.json(await getMe({ ctx: ctxOf(c) }), 200))
+  .openapi(passwordRoute, async (c) =>
+    c.json(
+      await changePassword({
+        ctx: ctxOf(c),
+        input: { ...c.req.valid("json"), sessionToken: c.get("credential") ?? "" },
+      }),
+      200,
+    ),
+  )
   .openapi(createUserRoute, async (c) =>
     c.json(await createUser({ ctx: ctxOf(c), input: c.req.valid("json") }), 201),
   );

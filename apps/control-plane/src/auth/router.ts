@@ -1,7 +1,8 @@
 import type { TRPCRouterRecord } from "@trpc/server";
-import { LoginInput } from "@vdb/schemas/auth";
+import { ChangePasswordInput, LoginInput } from "@vdb/schemas/auth";
 import { verbCtx } from "../trpc/context";
 import { procedure } from "../trpc/trpc";
+import { changePassword } from "./change-password";
 import { getMe } from "./get-me";
 import { login } from "./login";
 import { logout } from "./logout";
@@ -12,4 +13,9 @@ export const authRouter = {
     logout({ ctx: verbCtx(ctx), input: { token: ctx.credential ?? "" } }),
   ),
   me: procedure.query(({ ctx }) => getMe({ ctx: verbCtx(ctx) })),
+  changePassword: procedure
+    .input(ChangePasswordInput)
+    .mutation(({ ctx, input }) =>
+      changePassword({ ctx: verbCtx(ctx), input: { ...input, sessionToken: ctx.credential ?? "" } }),
+    ),
 } satisfies TRPCRouterRecord;
