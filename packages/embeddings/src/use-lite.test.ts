@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { EmbeddingConfigError } from "./errors";
 import { createUseLiteProvider, loadUseLiteModel } from "./use-lite";
-import { encodeForWindow, USE_LITE_MAX_TOKENS } from "./use-lite-tokens";
+import {
+  encodeForWindow,
+  encodeWithVocabulary,
+  USE_LITE_MAX_TOKENS,
+  useLiteTokenWindow,
+} from "./use-lite-tokens";
 
 const dot = (a: number[], b: number[]) => a.reduce((sum, value, index) => sum + value * (b[index] ?? 0), 0);
 
@@ -99,6 +104,23 @@ describe("use-lite's input window (real model)", () => {
       const ours = encodeForWindow(model, text);
       expect(ours.ids).toEqual(library.slice(0, USE_LITE_MAX_TOKENS));
       expect(ours.truncated).toBe(library.length > USE_LITE_MAX_TOKENS);
+    }
+  });
+
+  it("the vocabulary alone (no model loaded) tokenizes as the model does, and tells what fits", async () => {
+    const model = await loadUseLiteModel();
+    const window = await useLiteTokenWindow();
+    expect(window.maxTokens).toBe(USE_LITE_MAX_TOKENS);
+    for (const text of [
+      "The cat sat on the mat",
+      " leading and  double  spaces ",
+      "Ünïcödé, 中文, emoji 🙂 and ﬁ ligatures",
+      "x".repeat(300),
+      long.slice(0, 1_500),
+      long,
+    ]) {
+      expect(await encodeWithVocabulary(text)).toEqual(encodeForWindow(model, text));
+      expect(window.fits(text)).toBe(!encodeForWindow(model, text).truncated);
     }
   });
 

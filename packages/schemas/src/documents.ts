@@ -35,6 +35,12 @@ export const Document = z.object({
   /** Why ingestion failed, in words a person can act on. */
   failureReason: z.string().nullable(),
   chunkCount: z.number().int(),
+  /**
+   * Chunks the embedding model read only the start of (longer than its input window): their
+   * tail is not in their vector, though keyword search still finds it. Chunks are cut to fit the
+   * window of a model whose tokenizer the control plane knows (`use-lite`), so this stays 0 for it.
+   */
+  truncatedChunks: z.number().int(),
   chunkSize: z.number().int(),
   chunkOverlap: z.number().int(),
   metadata: z.record(z.string(), z.unknown()),

@@ -5,7 +5,7 @@ import { callInstance, InstanceNotRunningError, InstanceUnavailableError } from 
 import { JobDeferredError, type JobHandler, PermanentJobError } from "../jobs/job-queue";
 import { runInOrder, yieldToEventLoop } from "../lib/concurrency";
 import { workerCtx } from "../lib/context";
-import { chunks, documents, instances, tenants } from "../lib/db/schema";
+import { chunks, databases, documents, instances, tenants } from "../lib/db/schema";
 import type { Services } from "../services";
 import { recordUsage } from "../usage/record-usage";
 import type { TextChunk } from "./parsing/chunk-text";
@@ -33,6 +33,30 @@ function chunkMetadata(document: typeof documents.$inferSelect, chunk: TextChunk
   if (chunk.page !== undefined) metadata.page = chunk.page;
   if (chunk.heading !== undefined) metadata.heading = chunk.heading;
   return metadata;
+}
+
+/**
+ * The embedding model of a collection as the control plane knows it: the named database's that
+ * owns it, else the tenant instance's own (a collection created on the instance directly with
+ * another model is not known here; its truncation is still counted from `/embed`'s answer).
+ */
+async function collectionModel(
+  services: Services,
+  tenantId: string,
+  collection: string,
+): Promise<string | null> {
+  const [database] = await services.db
+    .select({ model: databases.model })
+    .from(databases)
+    .where(and(eq(databases.tenantId, tenantId), eq(databases.name, collection)))
+    .limit(1);
+  if (database) return database.model;
+  const [instance] = await services.db
+    .select({ model: instances.model })
+    .from(instances)
+    .where(eq(instances.tenantId, tenantId))
+    .limit(1);
+  return instance?.model ?? null;
 }
 
 /**
@@ -93,6 +117,7 @@ export function ingestHandler(services: Services): JobHandler {
     await setStatus("processing", { failureReason: null });
     try {
       if (!document.blobKey) throw new PermanentJobError("the document has no file");
+      const embeddingModel = await collectionModel(services, document.tenantId, document.collection);
       const bytes = await services.blobs.get(document.blobKey);
       // In a sandboxed process under a deadline and memory cap: a hostile file fails itself only.
       const { chunks: pieces } = await services.parser.parseAndChunk(
@@ -104,6 +129,7 @@ export function ingestHandler(services: Services): JobHandler {
           maxBytes: PLANS[plan].maxUploadBytes,
           chunkSize: document.chunkSize,
           chunkOverlap: document.chunkOverlap,
+          ...(embeddingModel ? { embeddingModel } : {}),
         },
         signal,
       );
@@ -162,6 +188,9 @@ export function ingestHandler(services: Services): JobHandler {
           `the ${PLANS[plan].title} plan holds at most ${maxRecords} chunks; this document's ${pieces.length} would exceed it (${stored} stored). Nothing of it was stored.`,
         );
       }
+      // Counted per batch, so a resumed attempt keeps what the batches before it found.
+      if (resumeAt === 0)
+        await db.update(documents).set({ truncatedChunks: 0 }).where(eq(documents.id, documentId));
       await reportProgress(resumeAt, pieces.length);
       // Up to INGEST_EMBED_CONCURRENCY batches in flight (the instance embeds them on separate
       // threads); progress moves only over a gapless prefix, so a resume never skips a batch.
@@ -197,9 +226,26 @@ export function ingestHandler(services: Services): JobHandler {
               );
             throw new Error(message);
           }
-          return start + batch.length;
+          const truncated = (result.body as { truncated?: unknown } | null)?.truncated;
+          return {
+            doneThrough: start + batch.length,
+            truncated: Array.isArray(truncated) ? truncated.length : 0,
+          };
         },
-        (_, doneThrough) => reportProgress(doneThrough, pieces.length),
+        async (_, { doneThrough, truncated }) => {
+          if (truncated > 0) {
+            // The model read only the start of these chunks: said on the document, not dropped silently.
+            services.logger.warn(
+              { documentId, truncated, model: embeddingModel },
+              "chunks longer than the embedding model's input window were embedded from their start only",
+            );
+            await db
+              .update(documents)
+              .set({ truncatedChunks: sql`${documents.truncatedChunks} + ${truncated}` })
+              .where(eq(documents.id, documentId));
+          }
+          await reportProgress(doneThrough, pieces.length);
+        },
       );
       if (document.chunkCount > pieces.length) {
         // A re-ingest that yields fewer chunks: the old tail must not stay searchable.

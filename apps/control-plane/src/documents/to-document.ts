@@ -22,6 +22,7 @@ export function toDocument(
     status: row.status,
     failureReason: row.failureReason,
     chunkCount: row.chunkCount,
+    truncatedChunks: row.truncatedChunks,
     chunkSize: row.chunkSize,
     chunkOverlap: row.chunkOverlap,
     metadata: row.metadata,

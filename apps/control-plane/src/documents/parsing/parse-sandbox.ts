@@ -9,6 +9,11 @@ export type ParseAndChunkInput = Omit<ParseDocumentInput, "bytes"> & {
   bytes: Uint8Array;
   chunkSize: number;
   chunkOverlap: number;
+  /**
+   * The model that will embed the chunks: one whose input window is known here (`use-lite`)
+   * gets chunks it reads whole (see `fitChunksToWindow`).
+   */
+  embeddingModel?: string;
 };
 
 export type ParsedChunks = { title: string; chunks: TextChunk[] };

@@ -221,6 +221,8 @@ export const documents = pgTable(
     status: text("status", { enum: ["uploading", "queued", "processing", "ready", "failed"] }).notNull(),
     failureReason: text("failure_reason"),
     chunkCount: integer("chunk_count").notNull().default(0),
+    /** Chunks the model embedded from their start only (longer than its input window); see ingest-job. */
+    truncatedChunks: integer("truncated_chunks").notNull().default(0),
     chunkSize: integer("chunk_size").notNull(),
     chunkOverlap: integer("chunk_overlap").notNull(),
     metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),

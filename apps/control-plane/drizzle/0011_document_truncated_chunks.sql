@@ -1,0 +1,1 @@
+ALTER TABLE "documents" ADD COLUMN "truncated_chunks" integer DEFAULT 0 NOT NULL;
