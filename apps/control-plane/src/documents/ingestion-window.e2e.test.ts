@@ -71,5 +71,6 @@ describe("ingestion fits chunks to the embedding model's input window (use-lite)
     // The whole text's vector holds only its travel rules: the query about the quokkas is far closer
     // to the piece that holds them.
     expect(fitted.score).toBeGreaterThan(truncated.score);
-  });
+    // The model loads in the instance's embedding threads on first use: slow on a loaded machine.
+  }, 240_000);
 });
