@@ -30,24 +30,28 @@ export async function getDocument({
   requireTenantScope(ctx.principal, tenantId, "read");
   const { db } = ctx.services;
   const row = await findDocumentOrThrow(db, tenantId, documentId);
-  // One snapshot across the pages: a re-ingest committing meanwhile is seen whole or not at all.
-  const chunkRows = await db.transaction(
-    async (tx) => {
-      const all: (typeof chunks.$inferSelect)[] = [];
-      for (;;) {
-        const page = await tx
-          .select()
-          .from(chunks)
-          .where(and(eq(chunks.documentId, documentId), gt(chunks.index, all.at(-1)?.index ?? -1)))
-          .orderBy(asc(chunks.index))
-          .limit(CHUNKS_PER_READ);
-        all.push(...page);
-        if (page.length < CHUNKS_PER_READ) return all;
-        await yieldToEventLoop();
-      }
-    },
-    { isolationLevel: "repeatable read", accessMode: "read only" },
-  );
+  const readAll = async (tx: Pick<typeof db, "select">) => {
+    const all: (typeof chunks.$inferSelect)[] = [];
+    for (;;) {
+      const page = await tx
+        .select()
+        .from(chunks)
+        .where(and(eq(chunks.documentId, documentId), gt(chunks.index, all.at(-1)?.index ?? -1)))
+        .orderBy(asc(chunks.index))
+        .limit(CHUNKS_PER_READ);
+      all.push(...page);
+      if (page.length < CHUNKS_PER_READ) return all;
+      await yieldToEventLoop();
+    }
+  };
+  // On PostgreSQL one snapshot across the pages: a re-ingest committing meanwhile is seen whole or
+  // not at all. Embedded PGlite would hold every other query of the process for the whole read
+  // (it runs one transaction at a time), and writes a document's chunk rows statement by statement
+  // anyway (see ingest-job): there the pages are read one by one.
+  const chunkRows =
+    ctx.services.store.kind === "pglite"
+      ? await readAll(db)
+      : await db.transaction(readAll, { isolationLevel: "repeatable read", accessMode: "read only" });
   return { ...toDocument(row, await ingestionProgress(db, documentId)), chunks: chunkRows.map(toChunk) };
 }
 

@@ -136,12 +136,18 @@ export function ingestHandler(services: Services): JobHandler {
       if (pieces.length === 0)
         throw new DocumentParseError({ kind: "no_text", reason: "no text found in the file" });
 
-      await db.transaction(async (tx) => {
+      // On PostgreSQL one transaction: a reader sees the old chunks or the new ones, never a mix,
+      // and other statements go on beside it. Embedded PGlite runs one transaction at a time and
+      // makes every other query wait for it, however long: a 2,000-chunk document's inserts held
+      // /health, API-key checks and other tenants' requests for up to a second (bench/isolation).
+      // There each statement commits alone; while the document is `processing` its chunk rows may
+      // be part old, part new, and a re-run upserts them all again.
+      const writeChunkRows = async (tx: Pick<typeof db, "delete" | "insert">) => {
         await tx
           .delete(chunks)
           .where(and(eq(chunks.documentId, documentId), gte(chunks.index, pieces.length)));
         for (let start = 0; start < pieces.length; start += INSERT_BATCH) {
-          // Still one transaction: other statements wait for it, but the loop serves meanwhile.
+          // The loop serves other work between statements.
           if (start > 0) await yieldToEventLoop();
           const rows = pieces.slice(start, start + INSERT_BATCH).map((chunk) => ({
             id: `${documentId}:${chunk.index}`,
@@ -166,7 +172,9 @@ export function ingestHandler(services: Services): JobHandler {
               },
             });
         }
-      });
+      };
+      if (services.store.kind === "pglite") await writeChunkRows(db);
+      else await db.transaction(writeChunkRows);
 
       const ctx = workerCtx(services, job.id);
       // Resume where a previous attempt got to: its batches are already in the instance.
