@@ -200,7 +200,7 @@ ${machineRows()}
 | Store | ${testStoreKind()} |
 | Model | ${MODEL} (${DIMENSION}-d) |
 | Corpus | one text document of ${TARGET_CHUNKS} paragraphs (~40 tokens each), chunkSize 50, overlap 0: one chunk per paragraph |
-| Pipeline | \`POST /api/v1/docs\` → the job → parse → chunk → chunk rows → \`/embed\` in batches of ${EMBED_BATCH}, one after another → Chroma → \`ready\`, as the client sees it (polling the document listing every 25 ms) |
+| Pipeline | \`POST /api/v1/docs\` → the job → parse → chunk → chunk rows → \`/embed\` in batches of ${EMBED_BATCH}, two in flight (\`INGEST_EMBED_CONCURRENCY\`, default 2) → Chroma → \`ready\`, as the client sees it (polling the document listing every 25 ms) |
 | Compared | the instance with \`EMBED_WORKERS=1\` (one embedding thread: the single-thread baseline) and with the default, one per core (\`EMBED_WORKERS=${ALL_CORES}\`); ${ROUNDS} rounds, the order alternating; a fresh control plane and instance for each ingestion |
 | Embedding only | the same chunk texts, same batches of ${EMBED_BATCH}, one after another, on this script's thread; after the same warm-up |
 
