@@ -20,7 +20,10 @@ export function documentPlatformRoutes(api: OpenAPIHono<AppEnv>, publicUrl: stri
       tags: ["Plans"],
       summary: "The plans and their quotas (no credential needed)",
       responses: {
-        200: jsonContent(z.record(Plan, PlanQuotas.extend({ title: z.string() })), "Every plan by name"),
+        200: jsonContent(
+          z.record(Plan, PlanQuotas.extend({ title: z.string(), sleepAfterIdleMs: z.number().int() })),
+          "Every plan by name: its quotas, title and idle time before its instances sleep (0: never)",
+        ),
       },
     }),
     createRoute({

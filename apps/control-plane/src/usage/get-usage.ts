@@ -1,4 +1,4 @@
-import { PLANS } from "@vdb/schemas/plans";
+import { PLANS, PlanQuotas } from "@vdb/schemas/plans";
 import {
   resolveUsageRange,
   UsageKind,
@@ -66,7 +66,8 @@ export async function getUsage({
     totals[kind] = (totals[kind] ?? 0) + row.quantity;
     return { date: row.date, kind, quantity: row.quantity };
   });
-  const { title: _title, ...quotas } = PLANS[tenant.plan];
+  // The quotas only (PlanQuotas strips the plan's other settings, such as its sleep time).
+  const quotas = PlanQuotas.parse(PLANS[tenant.plan]);
   return { tenantId: tenant.id, plan: tenant.plan, quotas, from, to, days, totals };
 }
 
