@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { testStoreKind } from "./testing";
 import { api } from "./testing/http";
-import { startControlPlaneProcess } from "./testing/process";
+import { freePort, runControlPlaneToExit, startControlPlaneProcess } from "./testing/process";
 
 // The README's run command on embedded defaults: PGlite files under DATA_DIR.
 describe.runIf(testStoreKind() === "pglite")("starting the control plane on embedded defaults", () => {
@@ -40,5 +41,31 @@ describe.runIf(testStoreKind() === "pglite")("starting the control plane on embe
     const tenants = await api(second.url, "GET", "/tenants", { token: again.body.token });
     expect(tenants.body.items.map((t: { slug: string }) => t.slug)).toEqual(["kept"]);
     await second.stop();
+  });
+});
+
+describe.runIf(testStoreKind() === "pglite")("starting on a port that is taken", () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "vdb-port-"));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it("exits 1 saying which port and how to choose another, without a stack trace", {
+    timeout: 300_000,
+  }, async () => {
+    const port = await freePort();
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(port, "127.0.0.1", resolve));
+    try {
+      const run = await runControlPlaneToExit(
+        { DATA_DIR: dataDir, DATABASE_URL: "", PORT: String(port), HOST: "127.0.0.1" },
+        240_000,
+      );
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
+      expect(run.stderr).toContain(`PORT=${port + 1} npm start`);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+      expect(run.stdout).not.toContain("running at");
+    } finally {
+      await new Promise<void>((resolve) => squatter.close(() => resolve()));
+    }
   });
 });

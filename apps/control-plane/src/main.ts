@@ -43,6 +43,18 @@ async function main() {
     services.logger.info({ url, port: info.port, store: services.store.kind }, "control plane listening");
   });
 
+  // A port that cannot be taken is the user's to fix: say which and how, not a stack trace.
+  server.once("error", (error: NodeJS.ErrnoException) => {
+    const reason =
+      error.code === "EADDRINUSE"
+        ? `port ${config.PORT} on ${config.HOST} is already in use (another VDB, or another program); choose another with PORT, e.g. PORT=${config.PORT + 1} npm start`
+        : error.code === "EACCES"
+          ? `port ${config.PORT} needs privileges this process lacks; choose one above 1023 with PORT`
+          : error.message;
+    process.stderr.write(`VDB control plane failed to start: ${reason}\n`);
+    void services.close({ stopInstances: false }).finally(() => process.exit(1));
+  });
+
   exitOnSignals({
     logger: services.logger,
     graceMs: config.SHUTDOWN_GRACE_MS,
