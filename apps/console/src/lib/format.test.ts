@@ -5,6 +5,7 @@ import {
   formatCompact,
   formatDateTime,
   formatDuration,
+  formatIngestion,
   formatPercent,
   formatRelative,
   formatScore,
@@ -53,5 +54,13 @@ describe("formatting", () => {
   it("turns a picked day into the end of that day in UTC", () => {
     expect(endOfDayIso("2030-01-31")).toBe("2030-01-31T23:59:59.000Z");
     expect(endOfDayIso("31/01/2030")).toBeUndefined();
+  });
+});
+
+describe("formatIngestion", () => {
+  it("says queued, then parsing while no chunk is counted, then chunks embedded of all", () => {
+    expect(formatIngestion(null)).toBe("Queued for ingestion…");
+    expect(formatIngestion({ done: 0, total: 0 })).toBe("Parsing…");
+    expect(formatIngestion({ done: 64, total: 1200 })).toBe("Ingesting: 64 of 1,200 chunks");
   });
 });

@@ -77,3 +77,13 @@ export function formatDuration(seconds: number | null | undefined): string {
   if (seconds < 2 * 3600) return `${Math.round(seconds / 60)} min`;
   return `${Math.round(seconds / 3600)} h`;
 }
+
+/**
+ * A document's ingestion as the upload list says it: queued (no progress yet), being parsed (no
+ * chunk counted yet), or how many of its chunks are embedded and stored.
+ */
+export function formatIngestion(progress: { done: number; total: number } | null): string {
+  if (!progress) return "Queued for ingestion…";
+  if (progress.total === 0) return "Parsing…";
+  return `Ingesting: ${formatNumber(progress.done)} of ${formatNumber(progress.total)} chunks`;
+}

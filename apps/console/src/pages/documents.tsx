@@ -19,7 +19,7 @@ import { ProgressBar } from "../components/progress-bar";
 import { StatusBadge } from "../components/status-badge";
 import { TableScroll } from "../components/table-scroll";
 import { errorMessage } from "../lib/errors";
-import { formatBytes, formatDateTime, formatDuration, formatNumber } from "../lib/format";
+import { formatBytes, formatDateTime, formatDuration, formatIngestion, formatNumber } from "../lib/format";
 import { canWrite, useSession } from "../lib/session";
 import { trpc } from "../lib/trpc";
 import { putFile, uploadUrlFor } from "../lib/upload";
@@ -243,9 +243,7 @@ function UploadRow({
       : item.stage === "uploading"
         ? `Uploading ${Math.round(item.uploaded * 100)}%`
         : item.stage === "ingesting"
-          ? item.progress
-            ? `Ingesting: ${item.progress.done} of ${item.progress.total} chunks`
-            : "Queued for ingestion…"
+          ? formatIngestion(item.progress)
           : item.stage === "ready"
             ? "Ready"
             : "Failed";
