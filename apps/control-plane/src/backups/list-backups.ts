@@ -4,7 +4,7 @@ import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
 import { decodeCursor, toPage } from "../lib/cursor";
 import { backups, jobs } from "../lib/db/schema";
-import { toBackup } from "./to-backup";
+import { BACKUP_WITH_JOB, toBackup } from "./to-backup";
 
 /** A tenant's backups, newest first, with time, size and record counts. */
 export async function listBackups({
@@ -27,15 +27,7 @@ export async function listBackups({
     );
   }
   const rows = await ctx.services.db
-    .select({
-      backup: backups,
-      job: {
-        status: jobs.status,
-        progressDone: jobs.progressDone,
-        progressTotal: jobs.progressTotal,
-        lastError: jobs.lastError,
-      },
-    })
+    .select(BACKUP_WITH_JOB)
     .from(backups)
     .leftJoin(jobs, eq(jobs.id, backups.jobId))
     .where(and(...filters))

@@ -6,6 +6,17 @@ import type { Database } from "../lib/db/client";
 import { backups, jobs } from "../lib/db/schema";
 
 type BackupRow = typeof backups.$inferSelect;
+
+/** What `toBackup` reads: a backup row and its job's state (select it with a left join on jobs). */
+export const BACKUP_WITH_JOB = {
+  backup: backups,
+  job: {
+    status: jobs.status,
+    progressDone: jobs.progressDone,
+    progressTotal: jobs.progressTotal,
+    lastError: jobs.lastError,
+  },
+};
 type JobFields = { status: string; progressDone: number; progressTotal: number; lastError: string | null };
 
 /**
@@ -31,15 +42,7 @@ export function toBackup(row: BackupRow, job: JobFields | null): Backup {
 /** The tenant's backup with its job's state; NOT_FOUND for another tenant's (ids cannot be probed). */
 export async function findBackupOrThrow(db: Database, tenantId: string, backupId: string) {
   const [found] = await db
-    .select({
-      backup: backups,
-      job: {
-        status: jobs.status,
-        progressDone: jobs.progressDone,
-        progressTotal: jobs.progressTotal,
-        lastError: jobs.lastError,
-      },
-    })
+    .select(BACKUP_WITH_JOB)
     .from(backups)
     .leftJoin(jobs, eq(jobs.id, backups.jobId))
     .where(and(eq(backups.id, backupId), eq(backups.tenantId, tenantId)))
