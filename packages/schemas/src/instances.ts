@@ -331,9 +331,11 @@ export type InstanceLiveness = z.infer<typeof InstanceLiveness>;
  * to run but stopped after a quiet spell (its data kept); the first data-plane request wakes it
  * (`waking` until it answers, then `running`). An explicit stop is `stopped` and nothing wakes it.
  */
-export const DesiredInstanceState = z.enum(["running", "stopped", "deleted"]);
+export const DESIRED_INSTANCE_STATES = ["running", "stopped", "deleted"] as const;
+export const DesiredInstanceState = z.enum(DESIRED_INSTANCE_STATES);
 export type DesiredInstanceState = z.infer<typeof DesiredInstanceState>;
-export const InstanceState = z.enum([
+/** The store's column takes exactly these (see `lib/db/schema.ts` in the control plane). */
+export const INSTANCE_STATES = [
   "pending",
   "starting",
   "running",
@@ -343,7 +345,8 @@ export const InstanceState = z.enum([
   "waking",
   "failed",
   "deleted",
-]);
+] as const;
+export const InstanceState = z.enum(INSTANCE_STATES);
 export type InstanceState = z.infer<typeof InstanceState>;
 
 /** A tenant's instance as the control plane reports it. */

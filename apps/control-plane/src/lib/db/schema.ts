@@ -1,4 +1,4 @@
-import type { SearchMode } from "@vdb/schemas/instances";
+import { DESIRED_INSTANCE_STATES, INSTANCE_STATES, type SearchMode } from "@vdb/schemas/instances";
 import { sql } from "drizzle-orm";
 import {
   bigint,
@@ -167,20 +167,8 @@ export const instances = pgTable(
       .primaryKey()
       .references(() => tenants.id, { onDelete: "cascade" }),
     runtime: text("runtime", { enum: ["local", "ecs"] }).notNull(),
-    desiredState: text("desired_state", { enum: ["running", "stopped", "deleted"] }).notNull(),
-    state: text("state", {
-      enum: [
-        "pending",
-        "starting",
-        "running",
-        "stopping",
-        "stopped",
-        "sleeping",
-        "waking",
-        "failed",
-        "deleted",
-      ],
-    }).notNull(),
+    desiredState: text("desired_state", { enum: DESIRED_INSTANCE_STATES }).notNull(),
+    state: text("state", { enum: INSTANCE_STATES }).notNull(),
     model: text("model").notNull(),
     dimension: integer("dimension").notNull(),
     handleRef: text("handle_ref"),
