@@ -20,6 +20,19 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
 }
 
 /** The Date, Node and CPU rows every results table starts with (markdown table rows, one per line). */
+/** The middle of `values` (the mean of the two middle ones for an even count); NaN for none. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Milliseconds for a table cell: whole, or "n/a" when not measured. */
+export function ms(value: number): string {
+  return Number.isFinite(value) ? String(Math.round(value)) : "n/a";
+}
+
 export function machineRows(date = new Date()): string {
   return [
     `| Date | ${date.toISOString()} |`,

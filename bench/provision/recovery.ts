@@ -27,7 +27,7 @@ import {
   freePort,
   startControlPlaneProcess,
 } from "@vdb/control-plane/testing/process";
-import { benchLog, coresShared, requestJson } from "../lib";
+import { benchLog, coresShared, median, ms, requestJson } from "../lib";
 
 const log = benchLog("provision");
 const POLL_MS = 20;
@@ -260,15 +260,6 @@ const LABELS: Record<RecoveryKind, string> = {
 
 export const RESTART_GOAL_OVER_START_MS = 2_000;
 export const KILL_GOAL_MS = 3_000;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-const ms = (value: number) => (Number.isFinite(value) ? String(Math.round(value)) : "n/a");
 
 /** The markdown section RESULTS.md gets for this part. */
 export function renderRecovery(results: RecoveryResults): string {

@@ -24,7 +24,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { startTestServer, type TestServer, testStoreKind } from "@vdb/control-plane/testing";
-import { benchLog, percentile, positiveInt, requestJson } from "../lib";
+import { benchLog, median, ms, percentile, positiveInt, requestJson } from "../lib";
 import { measureRecovery, renderRecovery } from "./recovery";
 
 const log = benchLog("provision");
@@ -103,17 +103,6 @@ function quantile(values: number[], p: number): number {
     [...values].sort((a, b) => a - b),
     p,
   );
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function ms(value: number): string {
-  return Number.isFinite(value) ? String(Math.round(value)) : "n/a";
 }
 
 /** Field 22 of /proc/<pid>/stat: when the process started, in ticks since boot. */

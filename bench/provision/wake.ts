@@ -19,7 +19,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startTestServer, type TestServer, testStoreKind } from "@vdb/control-plane/testing";
-import { benchLog, callJson, coresShared, machineRows, positiveInt, requestJson } from "../lib";
+import { benchLog, callJson, coresShared, machineRows, median, ms, positiveInt, requestJson } from "../lib";
 
 const log = benchLog("provision:wake");
 
@@ -46,17 +46,6 @@ async function instanceCommand(server: TestServer, tenantId: string): Promise<st
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function ms(value: number): string {
-  return Number.isFinite(value) ? String(Math.round(value)) : "n/a";
-}
 
 interface WakeRun {
   /** Request sent → 200 received. */
