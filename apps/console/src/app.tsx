@@ -9,6 +9,7 @@ import { ChatPage } from "./pages/chat";
 import { DocumentsPage } from "./pages/documents";
 import { KeysPage } from "./pages/keys";
 import { LoginPage } from "./pages/login";
+import { MembersPage } from "./pages/members";
 import { NotFoundPage } from "./pages/not-found";
 import { OverviewPage } from "./pages/overview";
 import { SearchPage } from "./pages/search";
@@ -61,6 +62,7 @@ export function App() {
           <Route path="chat" element={<ChatPage />} />
           <Route path="widget" element={<WidgetsPage />} />
           <Route path="usage" element={<UsagePage />} />
+          <Route path="members" element={<MembersPage />} />
           <Route path="audit" element={<AuditPage />} />
         </Route>
         <Route path="*" element={<NotFoundPage />} />

@@ -80,6 +80,42 @@ export type CreateUserInput = z.infer<typeof CreateUserInput>;
 export const AddMemberInput = z.object({ tenantId: TenantId, userId: UserId, role: TenantRole });
 export type AddMemberInput = z.infer<typeof AddMemberInput>;
 
+/** A person with a role on a tenant, as the tenant's Members screen lists them. */
+export const Member = z.object({
+  userId: UserId,
+  email: z.string(),
+  name: z.string(),
+  role: TenantRole,
+  addedAt: z.iso.datetime(),
+});
+export type Member = z.infer<typeof Member>;
+
+export const ListMembersInput = z.object({ tenantId: TenantId });
+export type ListMembersInput = z.infer<typeof ListMembersInput>;
+
+export const InviteMemberInput = z.object({
+  tenantId: TenantId,
+  email: Email,
+  /** Only used when the email has no account yet; default: the part before the @. */
+  name: z.string().trim().min(1).max(100).optional(),
+  role: TenantRole,
+});
+export type InviteMemberInput = z.infer<typeof InviteMemberInput>;
+
+export const InvitedMember = z.object({
+  member: Member,
+  temporaryPassword: z
+    .string()
+    .nullable()
+    .describe(
+      "Set only when the invite created a new account: shown once, never stored in clear. Hand it to the person; they log in and change it on the Account page. Null when the email already had an account.",
+    ),
+});
+export type InvitedMember = z.infer<typeof InvitedMember>;
+
+export const RemoveMemberInput = z.object({ tenantId: TenantId, userId: UserId });
+export type RemoveMemberInput = z.infer<typeof RemoveMemberInput>;
+
 /** Who is calling: a console user or a tenant's API key. */
 export const Principal = z.discriminatedUnion("kind", [
   z.object({

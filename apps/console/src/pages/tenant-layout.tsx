@@ -1,6 +1,7 @@
 import { PLANS } from "@vdb/schemas/plans";
 import { Link, NavLink, Outlet } from "react-router";
 import { QueryView } from "../components/feedback";
+import { canWrite, useSession } from "../lib/session";
 import { useTenant, useTenantId } from "../lib/use-tenant";
 
 const TABS = [
@@ -11,6 +12,7 @@ const TABS = [
   { to: "chat", label: "Chat" },
   { to: "widget", label: "Widget" },
   { to: "usage", label: "Usage" },
+  { to: "members", label: "Members", needsAdmin: true },
   { to: "audit", label: "Audit log" },
 ];
 
@@ -18,6 +20,8 @@ const TABS = [
 export function TenantLayout() {
   const tenantId = useTenantId();
   const tenant = useTenant();
+  const { me } = useSession();
+  const isAdmin = canWrite(me, tenantId);
   return (
     <QueryView query={tenant} label="Loading tenant…">
       {(data) => (
@@ -35,7 +39,7 @@ export function TenantLayout() {
             </p>
           </div>
           <nav className="tabs" aria-label="Tenant sections">
-            {TABS.map((tab) => (
+            {TABS.filter((tab) => isAdmin || !tab.needsAdmin).map((tab) => (
               <NavLink key={tab.label} to={`/tenants/${tenantId}/${tab.to}`} end={tab.end ?? false}>
                 {tab.label}
               </NavLink>

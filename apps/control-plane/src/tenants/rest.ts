@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { AppError } from "@vdb/http/errors";
 import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
-import { Membership, TenantRole } from "@vdb/schemas/auth";
+import { InvitedMember, InviteMemberInput, Member, Membership, TenantRole } from "@vdb/schemas/auth";
 import { TenantId, UserId } from "@vdb/schemas/ids";
 import { pageOf } from "@vdb/schemas/pagination";
 import { Plan } from "@vdb/schemas/plans";
@@ -12,11 +12,15 @@ import { addMember } from "./add-member";
 import { createTenant } from "./create-tenant";
 import { deleteTenant } from "./delete-tenant";
 import { getTenant } from "./get-tenant";
+import { inviteMember } from "./invite-member";
+import { listMembers } from "./list-members";
 import { listTenants } from "./list-tenants";
+import { removeMember } from "./remove-member";
 import { changeTenantPlan, renameTenant } from "./update-tenant";
 
 const tags = ["Tenants"];
 const TenantParams = z.object({ tenantId: TenantId });
+const MemberParams = TenantParams.extend({ userId: UserId });
 const UpdateTenantBody = z
   .strictObject({ plan: Plan.optional(), name: TenantName.optional() })
   .refine((body) => body.plan !== undefined || body.name !== undefined, {
@@ -83,13 +87,46 @@ const setMember = createRoute({
   method: "put",
   path: "/tenants/{tenantId}/members/{userId}",
   tags,
-  summary: "Give a user a role on the tenant (owner or operator)",
+  summary:
+    "Give a user a role on the tenant, or change it (admins; granting or changing the owner role: owner or operator)",
   security: SECURITY,
   request: {
-    params: TenantParams.extend({ userId: UserId }),
+    params: MemberParams,
     ...jsonBody(z.strictObject({ role: TenantRole })),
   },
   responses: { 200: jsonContent(Membership, "The membership"), ...ERROR_RESPONSES },
+});
+
+const listMembersRoute = createRoute({
+  method: "get",
+  path: "/tenants/{tenantId}/members",
+  tags,
+  summary: "List the tenant's members with their roles (admins, owners, operators)",
+  security: SECURITY,
+  request: { params: TenantParams },
+  responses: { 200: jsonContent(z.object({ items: z.array(Member) }), "The members"), ...ERROR_RESPONSES },
+});
+
+const inviteMemberRoute = createRoute({
+  method: "post",
+  path: "/tenants/{tenantId}/members",
+  tags,
+  summary:
+    "Invite a person by email: a new email gets an account with a temporary password returned once (admins; the owner role: owner or operator)",
+  security: SECURITY,
+  request: { params: TenantParams, ...jsonBody(InviteMemberInput.omit({ tenantId: true }).strict()) },
+  responses: { 201: jsonContent(InvitedMember, "The new member"), ...ERROR_RESPONSES },
+});
+
+const removeMemberRoute = createRoute({
+  method: "delete",
+  path: "/tenants/{tenantId}/members/{userId}",
+  tags,
+  summary:
+    "Take a person's role on the tenant away; their account stays (admins; an owner: owner or operator)",
+  security: SECURITY,
+  request: { params: MemberParams },
+  responses: { 200: jsonContent(z.object({ removed: z.literal(true) }), "Removed"), ...ERROR_RESPONSES },
 });
 
 export const tenantsRest = restApp()
@@ -126,4 +163,16 @@ export const tenantsRest = restApp()
       await addMember({ ctx: ctxOf(c), input: { tenantId, userId, role: c.req.valid("json").role } }),
       200,
     );
-  });
+  })
+  .openapi(listMembersRoute, async (c) =>
+    c.json(await listMembers({ ctx: ctxOf(c), input: c.req.valid("param") }), 200),
+  )
+  .openapi(inviteMemberRoute, async (c) =>
+    c.json(
+      await inviteMember({ ctx: ctxOf(c), input: { ...c.req.valid("json"), ...c.req.valid("param") } }),
+      201,
+    ),
+  )
+  .openapi(removeMemberRoute, async (c) =>
+    c.json(await removeMember({ ctx: ctxOf(c), input: c.req.valid("param") }), 200),
+  );

@@ -1,5 +1,5 @@
 import type { TRPCRouterRecord } from "@trpc/server";
-import { AddMemberInput } from "@vdb/schemas/auth";
+import { AddMemberInput, InviteMemberInput, ListMembersInput, RemoveMemberInput } from "@vdb/schemas/auth";
 import {
   ChangeTenantPlanInput,
   CreateTenantInput,
@@ -13,7 +13,10 @@ import { addMember } from "./add-member";
 import { createTenant } from "./create-tenant";
 import { deleteTenant } from "./delete-tenant";
 import { getTenant } from "./get-tenant";
+import { inviteMember } from "./invite-member";
+import { listMembers } from "./list-members";
 import { listTenants } from "./list-tenants";
+import { removeMember } from "./remove-member";
 import { changeTenantPlan, renameTenant } from "./update-tenant";
 
 export const tenantsRouter = {
@@ -34,4 +37,13 @@ export const tenantsRouter = {
   addMember: procedure
     .input(AddMemberInput)
     .mutation(({ ctx, input }) => addMember({ ctx: verbCtx(ctx), input })),
+  listMembers: procedure
+    .input(ListMembersInput)
+    .query(({ ctx, input }) => listMembers({ ctx: verbCtx(ctx), input })),
+  inviteMember: procedure
+    .input(InviteMemberInput)
+    .mutation(({ ctx, input }) => inviteMember({ ctx: verbCtx(ctx), input })),
+  removeMember: procedure
+    .input(RemoveMemberInput)
+    .mutation(({ ctx, input }) => removeMember({ ctx: verbCtx(ctx), input })),
 } satisfies TRPCRouterRecord;
