@@ -113,4 +113,18 @@ describe("a tenant owner manages the tenant's members in the console", () => {
       .map((entry: { action: string }) => entry.action);
     expect(actions).toEqual(["member.remove", "member.set", "member.invite"]);
   });
+
+  it("shows who did what in the tenant's audit log: emails beside the ids", async () => {
+    await page
+      .getByRole("navigation", { name: "Tenant sections" })
+      .getByRole("link", { name: "Audit log" })
+      .click();
+    const removal = page.getByRole("row").filter({ hasText: "member.remove" });
+    await removal.waitFor();
+    expect(await removal.getByTestId("audit-actor").textContent()).toContain(OWNER);
+    // The removed person's account still exists, so the target is named too.
+    expect(await removal.getByTestId("audit-target").textContent()).toContain(INVITEE);
+    expect(await removal.getByTestId("audit-target").textContent()).toContain(inviteeId);
+    await screenshot(page, "audit-named");
+  });
 });

@@ -10,8 +10,12 @@ export const AuditEntry = z.object({
   tenantId: z.string().nullable(),
   actorType: ActorType,
   actorId: z.string().nullable(),
+  /** Who `actorId` is: a user's email or an API key's name; null for the system or a deleted one. */
+  actorName: z.string().nullable(),
   action: z.string(),
   targetId: z.string().nullable(),
+  /** What `targetId` names, when it is a user (email) or an API key (name) that still exists. */
+  targetName: z.string().nullable(),
   metadata: z.record(z.string(), z.unknown()),
   ip: z.string().nullable(),
   userAgent: z.string().nullable(),

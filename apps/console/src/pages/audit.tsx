@@ -14,7 +14,9 @@ import { type FieldErrors, validate } from "../lib/validate";
 const KNOWN_ACTIONS = [
   "tenant.create",
   "tenant.delete",
+  "member.invite",
   "member.set",
+  "member.remove",
   "api_key.create",
   "api_key.revoke",
   "instance.create",
@@ -143,13 +145,19 @@ export function AuditPage() {
                           <td>
                             <code>{entry.action}</code>
                           </td>
-                          <td title={entry.actorType}>
-                            <IdOrDash
-                              value={entry.actorId ?? (entry.actorType === "system" ? "system" : null)}
+                          <td title={entry.actorType} data-testid="audit-actor">
+                            <Named
+                              name={entry.actorName ?? (entry.actorType === "system" ? "system" : null)}
+                              id={entry.actorId}
+                              kind={entry.actorType === "apiKey" ? "key" : null}
                             />
                           </td>
-                          <td>
-                            <IdOrDash value={entry.targetId} />
+                          <td data-testid="audit-target">
+                            <Named
+                              name={entry.targetName}
+                              id={entry.targetId}
+                              kind={entry.targetId?.startsWith("key_") ? "key" : null}
+                            />
                           </td>
                           {routeTenant ? null : (
                             <td>
@@ -181,6 +189,22 @@ export function AuditPage() {
         </QueryView>
       </section>
     </>
+  );
+}
+
+/** Who or what an entry names: the email or key name first, its id beside it (ids stay searchable). */
+function Named({ name, id, kind }: { name: string | null; id: string | null; kind: "key" | null }) {
+  if (!name) return <IdOrDash value={id} />;
+  return (
+    <span className="named">
+      <span>{kind === "key" ? `key “${name}”` : name}</span>
+      {id ? (
+        <>
+          {" "}
+          <code className="id muted small">{id}</code>
+        </>
+      ) : null}
+    </span>
   );
 }
 

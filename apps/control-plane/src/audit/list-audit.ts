@@ -1,13 +1,49 @@
 import { type AuditEntry, ListAuditInput } from "@vdb/schemas/audit";
-import { and, desc, eq, lt, or, type SQL, sql } from "drizzle-orm";
+import { ID_PREFIXES } from "@vdb/schemas/ids";
+import { and, desc, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import type { z } from "zod";
 import { requireOperator, requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
 import { decodeCursor, toPage } from "../lib/cursor";
-import { auditLog } from "../lib/db/schema";
+import type { Database } from "../lib/db/client";
+import { apiKeys, auditLog, users } from "../lib/db/schema";
 
-function toAuditEntry(row: typeof auditLog.$inferSelect): AuditEntry {
-  return { ...row, createdAt: row.createdAt.toISOString() };
+type AuditRow = typeof auditLog.$inferSelect;
+
+/**
+ * Names for the user and API-key ids on a page of entries (emails, key names), in two queries
+ * whatever the page size. Keys are looked up within the entry's own tenant only, so a tenant's
+ * log never names another tenant's key. A deleted user falls back to the email the entry recorded.
+ */
+async function nameIds(
+  db: Database,
+  rows: AuditRow[],
+): Promise<(row: AuditRow, id: string | null) => string | null> {
+  const ids = rows.flatMap((row) => [row.actorId, row.targetId]).filter((id): id is string => id !== null);
+  const userIds = [...new Set(ids.filter((id) => id.startsWith(`${ID_PREFIXES.user}_`)))];
+  const keyIds = [...new Set(ids.filter((id) => id.startsWith(`${ID_PREFIXES.apiKey}_`)))];
+  const [userRows, keyRows] = await Promise.all([
+    userIds.length > 0
+      ? db.select({ id: users.id, email: users.email }).from(users).where(inArray(users.id, userIds))
+      : [],
+    keyIds.length > 0
+      ? db
+          .select({ id: apiKeys.id, tenantId: apiKeys.tenantId, name: apiKeys.name })
+          .from(apiKeys)
+          .where(inArray(apiKeys.id, keyIds))
+      : [],
+  ]);
+  const emails = new Map(userRows.map((user) => [user.id, user.email]));
+  const keys = new Map(keyRows.map((key) => [key.id, key]));
+  return (row, id) => {
+    if (!id) return null;
+    const email = emails.get(id);
+    if (email) return email;
+    const key = keys.get(id);
+    if (key) return key.tenantId === row.tenantId ? key.name : null;
+    const recorded = row.metadata.email;
+    return id === row.targetId && typeof recorded === "string" ? recorded : null;
+  };
 }
 
 /** Newest first. A tenant's admins read its entries; only operators read across tenants. */
@@ -39,5 +75,11 @@ export async function listAudit({
     .where(and(...filters))
     .orderBy(desc(auditLog.createdAt), desc(auditLog.id))
     .limit(limit + 1);
-  return toPage(rows, limit, toAuditEntry);
+  const nameOf = await nameIds(ctx.services.db, rows.slice(0, limit));
+  return toPage(rows, limit, (row) => ({
+    ...row,
+    actorName: nameOf(row, row.actorId),
+    targetName: nameOf(row, row.targetId),
+    createdAt: row.createdAt.toISOString(),
+  }));
 }
