@@ -4,6 +4,7 @@ import { answerErrorsAsJson, limitBodySize, serveApiDocs } from "@vdb/http/app-d
 import { rejectUncleanInput } from "@vdb/http/input-hygiene";
 import { requestContext } from "@vdb/http/request-context";
 import { TokenBuckets } from "@vdb/http/token-buckets";
+import { CHROMA_NAMESPACE } from "@vdb/schemas/chroma-api";
 import { INSTANCE_MAX_BODY_BYTES, MAX_BATCH } from "@vdb/schemas/instances";
 import { RevokedKeys, revokedKeysUrl } from "./auth/revoked-keys";
 import { createTokenVerifier, type TokenVerifier } from "./auth/token-verifier";
@@ -12,12 +13,14 @@ import { answerUnavailableWhileChromaRestarts } from "./chroma-availability";
 import { chromaClientFor } from "./collections/chroma-collections";
 import { createProviderRegistry } from "./collections/providers";
 import { collectionsRest } from "./collections/rest";
-import type { InstanceConfig } from "./config";
+import { type InstanceConfig, servesOf } from "./config";
 import { documentsRest } from "./documents/rest";
 import { healthRest } from "./health/rest";
 import type { InstanceEnv } from "./http/env";
 import { createKeywordIndexes } from "./keyword/keyword-indexes";
 import { createLogger, type Logger } from "./logger";
+import { OPEN_GATE } from "./pool/tenant-gate";
+import { createTenantScopes } from "./pool/tenant-scopes";
 import { createWriteLock, type InstanceServices } from "./services";
 
 const API_DESCRIPTION = `One tenant's vector store. Authenticate with \`Authorization: Bearer <instance token>\`
@@ -60,18 +63,32 @@ export interface InstanceAppOptions {
  */
 export function createInstanceApp(opts: InstanceAppOptions) {
   const { config } = opts;
-  const logger = opts.logger ?? createLogger(config.LOG_LEVEL, config.TENANT_ID);
-  const revokedKeys = new RevokedKeys({
-    url: revokedKeysUrl(config.JWKS_URL, config.TENANT_ID),
-    refreshMs: config.REVOCATION_REFRESH_MS,
-    logger,
-  });
+  const serves = servesOf(config);
+  const logger = opts.logger ?? createLogger(config.LOG_LEVEL, config.TENANT_ID ?? config.POOL_ID);
+  // One list of revoked keys per tenant served (a pool's tenants each have theirs).
+  const revokedKeysByTenant = new Map<string, RevokedKeys>();
+  const revokedKeys = (tenantId: string): RevokedKeys => {
+    let found = revokedKeysByTenant.get(tenantId);
+    if (!found) {
+      found = new RevokedKeys({
+        url: revokedKeysUrl(config.JWKS_URL, tenantId),
+        refreshMs: config.REVOCATION_REFRESH_MS,
+        logger,
+      });
+      revokedKeysByTenant.set(tenantId, found);
+    }
+    return found;
+  };
   const chromaUrl = opts.chromaUrl.replace(/\/$/, "");
   const writeLock = createWriteLock();
   const services: InstanceServices = {
     config,
     chroma: chromaClientFor(opts.chromaUrl),
     chromaUrl,
+    chromaNamespace: CHROMA_NAMESPACE,
+    gate: OPEN_GATE,
+    ownsCollection: null,
+    scopedTo: async () => services,
     provider: opts.provider,
     providers: createProviderRegistry({
       defaultProvider: opts.provider,
@@ -83,8 +100,8 @@ export function createInstanceApp(opts: InstanceAppOptions) {
       createTokenVerifier({
         jwksUrl: config.JWKS_URL,
         issuer: config.TOKEN_ISSUER,
-        tenantId: config.TENANT_ID,
-        isKeyRevoked: (keyId) => revokedKeys.isRevoked(keyId),
+        serves,
+        isKeyRevoked: (keyId, tenantId) => revokedKeys(tenantId).isRevoked(keyId),
       }),
     logger,
     writeLock,
@@ -93,6 +110,7 @@ export function createInstanceApp(opts: InstanceAppOptions) {
     startedAt: Date.now(),
     isChromaAvailable: opts.isChromaAvailable ?? (() => true),
   };
+  if (serves.kind === "pool") services.scopedTo = createTenantScopes(services);
   const maxBodyBytes = opts.maxBodyBytes ?? INSTANCE_MAX_BODY_BYTES;
 
   const app = new OpenAPIHono<InstanceEnv>();
@@ -119,7 +137,11 @@ export function createInstanceApp(opts: InstanceAppOptions) {
   });
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
-    info: { title: `VDB instance (${config.TENANT_ID})`, version: "1", description: API_DESCRIPTION },
+    info: {
+      title: serves.kind === "pool" ? `VDB pool (${serves.poolId})` : `VDB instance (${serves.tenantId})`,
+      version: "1",
+      description: API_DESCRIPTION,
+    },
   });
   serveApiDocs(app, "VDB instance API");
 

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import path from "node:path";
-import { TenantId } from "@vdb/schemas/ids";
+import { PoolId, TenantId } from "@vdb/schemas/ids";
 import { Plan } from "@vdb/schemas/plans";
 import { z } from "zod";
 
@@ -14,7 +14,19 @@ const optional = z
  * definition inject exactly these; a test keeps `infra/` in sync with this schema).
  */
 export const InstanceConfigSchema = z.object({
-  TENANT_ID: TenantId,
+  /** The one tenant a dedicated instance serves (or POOL_ID: a pool, serving many). */
+  TENANT_ID: optional.pipe(TenantId.optional()),
+  /**
+   * Pool mode (the shared tier): the instance serves every tenant whose token names this pool,
+   * each in its own Chroma tenant/database namespace, with MAX_DOCS and PLAN applying per tenant.
+   */
+  POOL_ID: optional.pipe(PoolId.optional()),
+  /**
+   * Pool mode: requests of one tenant running here at once; more wait their turn (up to
+   * POOL_TENANT_QUEUE of them, then 429), so one busy tenant cannot take every slot of its pool.
+   */
+  POOL_TENANT_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(4),
+  POOL_TENANT_QUEUE: z.coerce.number().int().min(0).max(10_000).default(64),
   PLAN: Plan.default("starter"),
   /** Embedding model: `use-lite` | `hash` | `openai:<model>` | `transformers:<dir>`. */
   MODEL_NAME: z.string().min(1).default("use-lite"),
@@ -47,11 +59,25 @@ export const InstanceConfigSchema = z.object({
 
 export type InstanceConfig = z.infer<typeof InstanceConfigSchema>;
 
+/** Whom an instance serves: one tenant (dedicated) or the tenants placed in a pool. */
+export type Serves = { kind: "tenant"; tenantId: string } | { kind: "pool"; poolId: string };
+
+export function servesOf(config: InstanceConfig): Serves {
+  if (config.POOL_ID) return { kind: "pool", poolId: config.POOL_ID };
+  return { kind: "tenant", tenantId: config.TENANT_ID! };
+}
+
 /** The environment variables an instance reads: what a runtime must provide (or may). */
 export const INSTANCE_ENV_VARS = Object.keys(InstanceConfigSchema.shape) as (keyof InstanceConfig)[];
 
 export function loadInstanceConfig(env: Record<string, string | undefined> = process.env): InstanceConfig {
-  const parsed = InstanceConfigSchema.safeParse(env);
+  const parsed = InstanceConfigSchema.refine(
+    (config) => (config.TENANT_ID === undefined) !== (config.POOL_ID === undefined),
+    {
+      message: "set exactly one of TENANT_ID (a dedicated instance) and POOL_ID (a pool)",
+      path: ["TENANT_ID"],
+    },
+  ).safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
     throw new Error(`Invalid instance configuration:\n${lines.join("\n")}`);

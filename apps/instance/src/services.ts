@@ -6,6 +6,7 @@ import type { ProviderRegistry } from "./collections/providers";
 import type { InstanceConfig } from "./config";
 import type { KeywordIndexes } from "./keyword/keyword-indexes";
 import type { Logger } from "./logger";
+import type { TenantGate } from "./pool/tenant-gate";
 
 /** Everything a request handler or verb of the instance may use. */
 export interface InstanceServices {
@@ -13,6 +14,23 @@ export interface InstanceServices {
   chroma: ChromaClient;
   /** Base URL of the same Chroma, for the raw passthrough. */
   chromaUrl: string;
+  /**
+   * Chroma's API prefix of the caller's namespace: `default_tenant/default_database` on a
+   * dedicated instance, the tenant's own on a pool (see pool/tenant-scopes).
+   */
+  chromaNamespace: string;
+  /** Pool mode: the tenant's share of the pool's request slots; open on a dedicated instance. */
+  gate: TenantGate;
+  /**
+   * Pool mode: whether a collection id or name in a Chroma path is the caller's own (Chroma does
+   * not check ids against the path's namespace). Null on a dedicated instance: all are its own.
+   */
+  ownsCollection: ((idOrName: string) => Promise<boolean>) | null;
+  /**
+   * These services narrowed to a verified caller's tenant: the same on a dedicated instance, the
+   * tenant's own namespace, locks and limits on a pool. Handlers see the result (requireScope).
+   */
+  scopedTo: (tenantId: string) => Promise<InstanceServices>;
   /** The instance's default model (`MODEL_NAME`): new collections use it unless told otherwise. */
   provider: EmbeddingProvider;
   /** Every model a collection here may use, the default included. */

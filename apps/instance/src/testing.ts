@@ -14,7 +14,7 @@ import type { EmbeddingProvider } from "@vdb/embeddings/provider";
 import { jsonRequest } from "@vdb/http/testing";
 import type { Scope } from "@vdb/schemas/auth";
 import { newId } from "@vdb/schemas/ids";
-import { instanceAudience } from "@vdb/schemas/tokens";
+import { instanceAudience, poolAudience } from "@vdb/schemas/tokens";
 import type { ChromaClient } from "chromadb";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { createInstanceApp, type InstanceApp } from "./app";
@@ -73,6 +73,8 @@ export interface MintOptions {
   issuer?: string;
   /** The `key` claim: the API key the token was minted with (none by default). */
   keyId?: string;
+  /** The `pool` claim: a token for a shared-tier tenant, audience the pool's unless told otherwise. */
+  pool?: string;
 }
 
 export interface TestIssuer {
@@ -125,10 +127,11 @@ export async function createTestIssuer(
         tenant: mint.tenant,
         scope: mint.scopes.join(" "),
         ...(mint.keyId ? { key: mint.keyId } : {}),
+        ...(mint.pool ? { pool: mint.pool } : {}),
       })
         .setProtectedHeader({ alg: "ES256", kid })
         .setIssuer(mint.issuer ?? issuer)
-        .setAudience(mint.audience ?? instanceAudience(mint.tenant))
+        .setAudience(mint.audience ?? (mint.pool ? poolAudience(mint.pool) : instanceAudience(mint.tenant)))
         .setSubject("key_test")
         .setJti(crypto.randomUUID())
         .setIssuedAt()
@@ -146,7 +149,7 @@ export async function createTestIssuer(
 export interface TestInstance {
   url: string;
   app: InstanceApp;
-  config: InstanceConfig;
+  config: InstanceConfig & { TENANT_ID: string };
   chroma: ChromaClient;
   provider: EmbeddingProvider;
   issuer: TestIssuer;
@@ -182,7 +185,7 @@ export async function startTestInstance(
   // The instance's own files (its keyword indexes) in a directory of its own, unless told where.
   const ownDataDir = opts.env?.DATA_DIR ? null : await mkdtemp(path.join(os.tmpdir(), "vdb-instance-"));
   const config = loadInstanceConfig({
-    TENANT_ID: newId("tenant"),
+    ...(opts.env?.POOL_ID ? {} : { TENANT_ID: newId("tenant") }),
     MODEL_NAME: "hash",
     DIMENSION: "64",
     JWKS_URL: issuer.jwksUrl,
@@ -201,7 +204,7 @@ export async function startTestInstance(
     config,
     chromaUrl,
     provider,
-    logger: createLogger(config.LOG_LEVEL, config.TENANT_ID),
+    logger: createLogger(config.LOG_LEVEL, config.TENANT_ID ?? config.POOL_ID),
     maxBodyBytes: opts.maxBodyBytes,
     isChromaAvailable: opts.isChromaAvailable,
   });
@@ -212,11 +215,12 @@ export async function startTestInstance(
   return {
     url: `http://127.0.0.1:${port}`,
     app,
-    config,
+    // A pool's harness (startTestPool) does not expose this type.
+    config: config as InstanceConfig & { TENANT_ID: string },
     chroma,
     provider,
     issuer,
-    token: (scopes = ["admin"]) => issuer.mint({ tenant: config.TENANT_ID, scopes }),
+    token: (scopes = ["admin"]) => issuer.mint({ tenant: config.TENANT_ID!, scopes }),
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -226,6 +230,32 @@ export async function startTestInstance(
       await chromaServer?.stop();
       if (ownDataDir) await rm(ownDataDir, { recursive: true, force: true });
     },
+  };
+}
+
+export interface TestPool extends Omit<TestInstance, "config" | "token"> {
+  config: InstanceConfig & { POOL_ID: string };
+  /** A valid token of `tenant` placed in this pool. */
+  token(tenant: string, scopes?: Scope[]): Promise<string>;
+}
+
+/**
+ * A pool instance (the shared tier) in-process, like startTestInstance: any tenant's token for
+ * this pool passes, each tenant in its own Chroma namespace.
+ *
+ * @example
+ * const pool = await startTestPool();
+ * const token = await pool.token(newId("tenant"), ["write"]);
+ */
+export async function startTestPool(
+  opts: Omit<Parameters<typeof startTestInstance>[0] & object, "env"> & { env?: Record<string, string> } = {},
+): Promise<TestPool> {
+  const poolId = newId("pool");
+  const instance = await startTestInstance({ ...opts, env: { ...opts.env, POOL_ID: poolId } });
+  return {
+    ...instance,
+    config: { ...instance.config, POOL_ID: poolId },
+    token: (tenant, scopes = ["admin"]) => instance.issuer.mint({ tenant, scopes, pool: poolId }),
   };
 }
 

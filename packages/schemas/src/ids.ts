@@ -20,6 +20,7 @@ export const ID_PREFIXES = {
   widget: "wid",
   database: "dbs",
   backup: "bkp",
+  pool: "pol",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
@@ -74,3 +75,5 @@ export const JobId = idSchema("job");
 export type JobId = z.infer<typeof JobId>;
 export const BackupId = idSchema("backup");
 export type BackupId = z.infer<typeof BackupId>;
+export const PoolId = idSchema("pool");
+export type PoolId = z.infer<typeof PoolId>;

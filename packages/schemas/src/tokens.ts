@@ -45,6 +45,14 @@ export function instanceAudience(tenantId: string): string {
   return `vdb:instance:${tenantId}`;
 }
 
+/**
+ * The audience of tokens for a shared-tier tenant: its pool, which serves many tenants. Such a
+ * token also carries `pool` (the same id) and `tenant`, the one namespace it reaches there.
+ */
+export function poolAudience(poolId: string): string {
+  return `vdb:pool:${poolId}`;
+}
+
 export const SigningKeyStatus = z.enum(["active", "previous", "retired"]);
 export type SigningKeyStatus = z.infer<typeof SigningKeyStatus>;
 

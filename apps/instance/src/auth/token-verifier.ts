@@ -1,7 +1,9 @@
 import { AppError } from "@vdb/http/errors";
 import { Scope } from "@vdb/schemas/auth";
-import { instanceAudience } from "@vdb/schemas/tokens";
+import { TenantId } from "@vdb/schemas/ids";
+import { instanceAudience, poolAudience } from "@vdb/schemas/tokens";
 import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from "jose";
+import type { Serves } from "../config";
 
 /** Who called, as proven by an instance token. */
 export interface TokenIdentity {
@@ -20,24 +22,26 @@ export type TokenVerifier = (token: string) => Promise<TokenIdentity>;
  * when a token names an unknown `kid`, so signing keys rotate without restarting instances).
  *
  * @example
- * const verify = createTokenVerifier({ jwksUrl, issuer, tenantId: "ten_…" });
+ * const verify = createTokenVerifier({ jwksUrl, issuer, serves: { kind: "tenant", tenantId: "ten_…" } });
  * const { scopes } = await verify(bearerToken);
  */
 export function createTokenVerifier(opts: {
   jwksUrl: string;
   issuer: string;
-  tenantId: string;
+  /** The tenant whose tokens pass, or the pool whose tokens pass (each naming its tenant). */
+  serves: Serves;
   /** A key set to use instead of fetching `jwksUrl` (tests). */
   keys?: JWTVerifyGetKey;
-  /** Whether the API key a token names was revoked (checked on every use, remembered or not). */
-  isKeyRevoked?: (keyId: string) => Promise<boolean>;
+  /** Whether the tenant's API key a token names was revoked (checked on every use, remembered or not). */
+  isKeyRevoked?: (keyId: string, tenant: string) => Promise<boolean>;
 }): TokenVerifier {
   // 15 s, not jose's 5 s: a busy control plane answering slowly is not an outage. The key set is
   // re-read at least every minute (jose keeps it 10 minutes by default), so a retired signing key
   // stops verifying here within about two (this minute plus the verified-token memory below).
   const keys =
     opts.keys ?? createRemoteJWKSet(new URL(opts.jwksUrl), { timeoutDuration: 15_000, cacheMaxAge: 60_000 });
-  const audience = instanceAudience(opts.tenantId);
+  const { serves } = opts;
+  const audience = serves.kind === "pool" ? poolAudience(serves.poolId) : instanceAudience(serves.tenantId);
   // Verified tokens are remembered for at most a minute (never past their expiry): an ES256
   // verification per request would cost more than the search it guards. A retired signing key
   // therefore stops working here within a minute.
@@ -46,7 +50,7 @@ export function createTokenVerifier(opts: {
     const now = Date.now();
     const hit = verified.get(token);
     const identity = hit && hit.until > now ? hit.identity : await verifyAndRemember(token, now);
-    if (identity.keyId && (await opts.isKeyRevoked?.(identity.keyId))) {
+    if (identity.keyId && (await opts.isKeyRevoked?.(identity.keyId, identity.tenant))) {
       throw new AppError({
         code: "UNAUTHORIZED",
         message: "Token was issued with an API key that has been revoked",
@@ -72,15 +76,11 @@ export function createTokenVerifier(opts: {
     } catch (error) {
       throw tokenError(error);
     }
-    // The audience already names the tenant; the claim is checked too so a token minted with a
-    // mismatched pair is refused rather than trusted on one of the two.
-    if (payload.tenant !== opts.tenantId) {
-      throw new AppError({ code: "UNAUTHORIZED", message: "Token is for another tenant" });
-    }
+    const tenant = tokenTenant(payload);
     const scopes = typeof payload.scope === "string" ? payload.scope.split(" ") : [];
     return {
       value: {
-        tenant: opts.tenantId,
+        tenant,
         subject: typeof payload.sub === "string" ? payload.sub : null,
         keyId: typeof payload.key === "string" ? payload.key : null,
         scopes: scopes.flatMap((scope) => {
@@ -90,6 +90,28 @@ export function createTokenVerifier(opts: {
       },
       expiresAt: payload.exp,
     };
+  }
+
+  /**
+   * The tenant a verified token is for. A dedicated instance's audience already names the
+   * tenant; the claim is checked too so a token minted with a mismatched pair is refused rather
+   * than trusted on one of the two. A pool's audience names the pool: the `pool` claim must say
+   * the same, and the `tenant` claim (signed by the control plane, which places tenants) is the
+   * one namespace the caller reaches.
+   */
+  function tokenTenant(payload: Record<string, unknown>): string {
+    if (serves.kind === "tenant") {
+      if (payload.tenant !== serves.tenantId) {
+        throw new AppError({ code: "UNAUTHORIZED", message: "Token is for another tenant" });
+      }
+      return serves.tenantId;
+    }
+    if (payload.pool !== serves.poolId) {
+      throw new AppError({ code: "UNAUTHORIZED", message: "Token is for another pool" });
+    }
+    const tenant = TenantId.safeParse(payload.tenant);
+    if (!tenant.success) throw new AppError({ code: "UNAUTHORIZED", message: "Token names no tenant" });
+    return tenant.data;
   }
 }
 

@@ -39,11 +39,14 @@ async function presentIds(
   collectionId: string,
   ids: string[],
 ): Promise<Set<string>> {
-  const response = await fetch(`${services.chromaUrl}${CHROMA_NAMESPACE}/collections/${collectionId}/get`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ ids, include: [] }),
-  });
+  const response = await fetch(
+    `${services.chromaUrl}${services.chromaNamespace}/collections/${collectionId}/get`,
+    {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ids, include: [] }),
+    },
+  );
   if (!response.ok) return new Set(); // an unknown collection: Chroma will answer the write itself
   const found = (await response.json()) as { ids?: string[] };
   return new Set(found.ids ?? []);
@@ -88,9 +91,18 @@ export const chromaPassthrough = new Hono<InstanceEnv>().all(`${PREFIX}/api/v2/*
       message: `${c.req.method} ${path} is not offered by this instance`,
     });
   }
-  await requireScope(scope)(c, async () => {});
+  let response: Response | undefined;
+  await requireScope(scope)(c, async () => {
+    response = await passOn(c, path);
+  });
+  return response!;
+});
+
+/** The Chroma call, in the caller's namespace, once its token and scope were checked. */
+async function passOn(c: Context<InstanceEnv>, path: string): Promise<Response> {
   const services = c.get("services");
-  const url = `${services.chromaUrl}${path}${new URL(c.req.url).search}`;
+  await assertOwnCollection(services, path);
+  const url = `${services.chromaUrl}${inNamespace(services, path)}${new URL(c.req.url).search}`;
 
   // A collection deleted or changed through Chroma's API: drop the handles the routes cache.
   if (c.req.method === "DELETE" || c.req.method === "PUT") forgetCollection(services.chroma);
@@ -109,7 +121,7 @@ export const chromaPassthrough = new Hono<InstanceEnv>().all(`${PREFIX}/api/v2/*
       throw streamed?.flaw() ?? error;
     });
     if (c.req.method === "DELETE") await dropDeletedKeywordIndexes(services);
-    return response;
+    return services.ownsCollection && describesCollections(path) ? asSeenByCaller(response) : response;
   }
   const body = Buffer.from(await c.req.arrayBuffer());
   assertCleanJsonBytes(body);
@@ -123,7 +135,58 @@ export const chromaPassthrough = new Hono<InstanceEnv>().all(`${PREFIX}/api/v2/*
     }
     return writeThroughKeywordIndex(services, recordWrite, request, () => forwardToChroma(c, url, body));
   });
-});
+}
+
+/**
+ * A path of the caller's view of Chroma (the gateway's `default_tenant/default_database`) in its
+ * actual namespace: the same on a dedicated instance, the tenant's own on a pool.
+ */
+function inNamespace(services: InstanceServices, path: string): string {
+  if (services.chromaNamespace === CHROMA_NAMESPACE || !path.startsWith(`${CHROMA_NAMESPACE}/`)) return path;
+  return `${services.chromaNamespace}${path.slice(CHROMA_NAMESPACE.length)}`;
+}
+
+/** `…/collections`, `…/collections/{x}` and `…/collections/{x}/fork`: answers describing collections. */
+function describesCollections(path: string): boolean {
+  if (!path.startsWith(`${CHROMA_NAMESPACE}/collections`)) return false;
+  const rest = path.slice(`${CHROMA_NAMESPACE}/collections`.length).split("/").filter(Boolean);
+  return rest.length <= 1 || (rest.length === 2 && rest[1] === "fork");
+}
+
+/**
+ * A pool's collection descriptions name the tenant's real namespace; Chroma's clients build the
+ * paths of later calls from them, so they are shown as the gateway's `default_tenant` /
+ * `default_database`, which is what the caller asked for.
+ */
+async function asSeenByCaller(response: Response): Promise<Response> {
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return new Response(text, { status: response.status, headers: response.headers });
+  }
+  const renamed = (value: unknown): unknown =>
+    value && typeof value === "object" && "tenant" in value && "database" in value
+      ? { ...value, tenant: "default_tenant", database: "default_database" }
+      : value;
+  const shown = Array.isArray(body) ? body.map(renamed) : renamed(body);
+  return new Response(JSON.stringify(shown), { status: response.status, headers: response.headers });
+}
+
+/**
+ * On a pool, a path naming a collection (`…/collections/{id or name}/…`) must name one of the
+ * caller's own: Chroma resolves ids whatever namespace the path says. Unknown ones are 404, as
+ * Chroma answers a collection that does not exist, so a neighbour's ids cannot be probed.
+ */
+async function assertOwnCollection(services: InstanceServices, path: string): Promise<void> {
+  if (!services.ownsCollection || !path.startsWith(`${CHROMA_NAMESPACE}/collections/`)) return;
+  const rest = path.slice(`${CHROMA_NAMESPACE}/collections/`.length).split("/").filter(Boolean);
+  if (rest[0] === "by-id") rest.shift();
+  const named = rest[0] === undefined ? undefined : decodeURIComponent(rest[0]);
+  if (named === undefined || (await services.ownsCollection(named))) return;
+  throw new AppError({ code: "NOT_FOUND", message: `Collection [${named}] does not exist` });
+}
 
 /**
  * The request's body as a stream, with its length when the caller gave one; none for GET/HEAD.

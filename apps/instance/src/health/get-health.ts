@@ -26,7 +26,8 @@ export async function getHealth({ ctx }: { ctx: InstanceServices }): Promise<Ins
   }
   return {
     status: chroma.heartbeat ? "ok" : "degraded",
-    tenantId: config.TENANT_ID,
+    // Unset only on a pool asked without a token, whose answer shows just the status.
+    tenantId: config.TENANT_ID ?? "",
     plan: config.PLAN,
     model: provider.name,
     dimension: provider.dimension,

@@ -40,7 +40,8 @@ const health = createRoute({
 export const healthRest = restApp().openapi(health, async (c) => {
   const services = c.get("services");
   const named = c.req.valid("query").tenant;
-  if (named !== undefined && named !== services.config.TENANT_ID) {
+  // A pool's supervisor names the pool, whose row it reconciles like a tenant's.
+  if (named !== undefined && named !== (services.config.TENANT_ID ?? services.config.POOL_ID)) {
     throw new AppError({ code: "NOT_FOUND", message: "Not this tenant's instance" });
   }
   const header = c.req.header("authorization");
@@ -51,7 +52,9 @@ export const healthRest = restApp().openapi(health, async (c) => {
     }
     c.set("identity", await services.verifier(token));
   }
-  const report = await getHealth({ ctx: services });
+  const identity = c.get("identity");
+  // With a token, the details are the caller's: on a pool, its own namespace's counts.
+  const report = await getHealth({ ctx: identity ? await services.scopedTo(identity.tenant) : services });
   const body = header ? report : { status: report.status };
   return report.status === "ok" ? c.json(body, 200) : c.json(body, 503);
 });

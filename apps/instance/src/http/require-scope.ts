@@ -53,9 +53,11 @@ export function requireScope(needed: Scope) {
     if (!token) {
       throw new AppError({ code: "UNAUTHORIZED", message: "Authorization header must be 'Bearer <token>'" });
     }
-    const services = c.get("services");
-    const identity = await services.verifier(token);
+    const identity = await c.get("services").verifier(token);
     c.set("identity", identity);
+    // From here on, every handler works in the caller's namespace only (a pool's tenant).
+    const services = await c.get("services").scopedTo(identity.tenant);
+    c.set("services", services);
     limitDirectCaller(c, identity);
     if (!isScopeGranted(identity.scopes, needed)) {
       throw new AppError({
@@ -63,6 +65,11 @@ export function requireScope(needed: Scope) {
         message: `This token lacks the "${needed}" scope (it has: ${identity.scopes.join(", ") || "none"})`,
       });
     }
-    await next();
+    const leave = await services.gate.enter();
+    try {
+      await next();
+    } finally {
+      leave();
+    }
   });
 }

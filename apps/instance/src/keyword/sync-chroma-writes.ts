@@ -31,10 +31,12 @@ export async function writeThroughKeywordIndex(
   forward: () => Promise<Response>,
 ): Promise<Response> {
   const { keywordIndexes } = services;
+  // The caller's namespace (its own on a pool), from `/api/v2/tenants/{t}/databases/{d}`.
+  const [tenant, database] = services.chromaNamespace.split("/").filter((_, i) => i === 4 || i === 6);
   const collection: ChromaCollectionRef = {
     id: target.collectionId,
-    tenant: "default_tenant",
-    database: "default_database",
+    tenant: decodeURIComponent(tenant!),
+    database: decodeURIComponent(database!),
   };
   const isFiltered = Boolean(request.where || request.where_document);
   if (target.action === "delete" && !request.ids && !isFiltered) {
