@@ -119,6 +119,8 @@ export const ExportDocument = z.object({
   status: z.enum(["uploading", "queued", "processing", "ready", "failed"]),
   failureReason: z.string().nullable(),
   chunkCount: z.number().int(),
+  /** Chunks the embedding model had to cut; absent in exports made before it was recorded. */
+  truncatedChunks: z.number().int().min(0).default(0),
   chunkSize: z.number().int(),
   chunkOverlap: z.number().int(),
   metadata: z.record(z.string(), z.unknown()),

@@ -177,6 +177,7 @@ async function writeControlRows(services: Services, tenantId: string, writer: Pa
             status: row.status,
             failureReason: row.failureReason,
             chunkCount: row.chunkCount,
+            truncatedChunks: row.truncatedChunks,
             chunkSize: row.chunkSize,
             chunkOverlap: row.chunkOverlap,
             metadata: row.metadata,

@@ -1,7 +1,9 @@
 import { startChroma } from "@vdb/instance/testing";
 import { ExportHeader, ExportLine } from "@vdb/schemas/backups";
 import { ChromaClient } from "chromadb";
+import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { documents } from "../lib/db/schema";
 import { ingestText, startTestServer, type TestServer } from "../testing";
 import { api, launchUntilRunning, tenantWithKey } from "../testing/http";
 
@@ -131,7 +133,24 @@ beforeAll(async () => {
       { kind: "note", n: 3 },
     ],
   });
+  // What an ingestion records when the embedding model had to cut chunks (a collection made with
+  // a model of a shorter window): set on one document, as the ingestion would have.
+  await server.services.db
+    .update(documents)
+    .set({ truncatedChunks: 2 })
+    .where(and(eq(documents.tenantId, a.tenantId), eq(documents.title, "Parking")));
 }, STARTUP_TIMEOUT_MS);
+
+/** Each document's title and truncated-chunk count, as the documents list shows them. */
+async function truncations(tenantId: string): Promise<Record<string, number>> {
+  const listed = await api(server.url, "GET", `/tenants/${tenantId}/documents`, { token: server.adminToken });
+  return Object.fromEntries(
+    listed.body.items.map((doc: { title: string; truncatedChunks: number }) => [
+      doc.title,
+      doc.truncatedChunks,
+    ]),
+  );
+}
 afterAll(async () => server?.close());
 
 describe("backup and restore of a tenant", () => {
@@ -140,6 +159,8 @@ describe("backup and restore of a tenant", () => {
     async () => {
       const countsBefore = await chromaCounts(a.key);
       expect(countsBefore).toEqual({ default: TEXTS.length, notes: 3 });
+      const truncationsBefore = await truncations(a.tenantId);
+      expect(truncationsBefore.Parking).toBe(2);
       const resultsBefore = await topTens(a.tenantId);
 
       const backup = await backUp(a.tenantId);
@@ -170,6 +191,7 @@ describe("backup and restore of a tenant", () => {
         token: server.adminToken,
       });
       expect(after.body.items).toHaveLength(TEXTS.length);
+      expect(await truncations(a.tenantId)).toEqual(truncationsBefore);
       const notes = await chromaOf(a.key).getCollection({ name: "notes" });
       const note = await notes.get({ ids: ["n1", "n3"], include: ["embeddings", "documents", "metadatas"] });
       expect(note.documents).toEqual(["first note", "third note"]);
@@ -199,6 +221,8 @@ describe("backup and restore of a tenant", () => {
       expect(docsB.body.items.map((doc: { title: string }) => doc.title).sort()).toEqual(
         docsA.body.items.map((doc: { title: string }) => doc.title).sort(),
       );
+      expect(await truncations(b.tenantId)).toEqual(await truncations(a.tenantId));
+      expect((await truncations(b.tenantId)).Parking).toBe(2);
       // New ids in the new tenant, and its chunks read back whole.
       const one = docsB.body.items[0];
       expect(docsA.body.items.map((doc: { id: string }) => doc.id)).not.toContain(one.id);

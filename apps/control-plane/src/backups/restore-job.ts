@@ -259,6 +259,8 @@ async function replaceRows(
             ? doc.failureReason
             : "restored from a backup taken while it was being ingested; ingest it again",
           chunkCount: doc.chunkCount,
+          // Parts written before backups carried it have none: the line was stored as it came.
+          truncatedChunks: doc.truncatedChunks ?? 0,
           chunkSize: doc.chunkSize,
           chunkOverlap: doc.chunkOverlap,
           metadata: doc.metadata,
