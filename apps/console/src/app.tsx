@@ -6,6 +6,7 @@ import { useSession } from "./lib/session";
 import { AccountPage } from "./pages/account";
 import { AuditPage } from "./pages/audit";
 import { ChatPage } from "./pages/chat";
+import { DataPage } from "./pages/data";
 import { DocumentsPage } from "./pages/documents";
 import { KeysPage } from "./pages/keys";
 import { LoginPage } from "./pages/login";
@@ -58,6 +59,7 @@ export function App() {
           <Route index element={<OverviewPage />} />
           <Route path="keys" element={<KeysPage />} />
           <Route path="documents" element={<DocumentsPage />} />
+          <Route path="data" element={<DataPage />} />
           <Route path="search" element={<SearchPage />} />
           <Route path="chat" element={<ChatPage />} />
           <Route path="widget" element={<WidgetsPage />} />

@@ -265,6 +265,32 @@ export const DeleteRequest = z
   });
 export type DeleteRequest = z.input<typeof DeleteRequest>;
 
+/** Records of a collection as stored, for browsing: by ids, by metadata filter, a page at a time. */
+export const GetRecordsRequest = z.strictObject({
+  collection: CollectionName.default(DEFAULT_COLLECTION),
+  ids: z.array(DocumentId).min(1).max(1_000).optional(),
+  where: WhereFilter.optional(),
+  limit: z.number().int().min(1).max(1_000).default(20),
+  offset: z.number().int().min(0).default(0),
+});
+export type GetRecordsRequest = z.input<typeof GetRecordsRequest>;
+
+export const StoredRecord = z.object({
+  id: z.string(),
+  document: z.string().nullable(),
+  metadata: Metadata.nullable(),
+});
+export type StoredRecord = z.infer<typeof StoredRecord>;
+
+export const GetRecordsResponse = z.object({
+  collection: z.string(),
+  /** In Chroma's order (insertion order), `limit` at most, from `offset`. */
+  records: z.array(StoredRecord),
+  /** Every record in the collection, whatever the filter (Chroma cannot count a filtered set). */
+  count: z.number().int(),
+});
+export type GetRecordsResponse = z.infer<typeof GetRecordsResponse>;
+
 export const DeleteResponse = z.object({
   collection: z.string(),
   deleted: z.number().int(),

@@ -12,19 +12,11 @@ import { useOutletContext } from "react-router";
 import { CollectionField } from "../components/collection-field";
 import { EmptyState, ErrorMessage } from "../components/feedback";
 import { Field } from "../components/field";
+import { MetadataFilter } from "../components/metadata-filter";
 import { formatScore } from "../lib/format";
 import { trpc } from "../lib/trpc";
 import { type FieldErrors, validate } from "../lib/validate";
-import {
-  buildWhere,
-  type Combinator,
-  type Condition,
-  emptyCondition,
-  OPERATOR_LABELS,
-  OPERATORS,
-  type Operator,
-  type ValueType,
-} from "../lib/where-builder";
+import { buildWhere, type Combinator, type Condition } from "../lib/where-builder";
 
 const SEARCH_MODES: { value: SearchMode; label: string }[] = [
   { value: "hybrid", label: "Hybrid (meaning + words)" },
@@ -66,8 +58,6 @@ export function SearchPage() {
     setErrors({});
     search.mutate(result.data);
   };
-  const setCondition = (index: number, patch: Partial<Condition>) =>
-    setConditions((current) => current.map((c, i) => (i === index ? { ...c, ...patch } : c)));
 
   return (
     <div className="stack">
@@ -123,51 +113,14 @@ export function SearchPage() {
               )}
             </Field>
           </div>
-          <fieldset className="filter-builder">
-            <legend>Metadata filter</legend>
-            {conditions.length > 1 ? (
-              <div className="field inline-field">
-                <label htmlFor="combinator">Match</label>
-                <select
-                  id="combinator"
-                  value={combinator}
-                  onChange={(e) => setCombinator(e.target.value === "$or" ? "$or" : "$and")}
-                >
-                  <option value="$and">all conditions</option>
-                  <option value="$or">any condition</option>
-                </select>
-              </div>
-            ) : null}
-            {conditions.length === 0 ? (
-              <p className="muted small">No filter: every record may match.</p>
-            ) : null}
-            {conditions.map((condition, index) => (
-              <ConditionRow
-                key={index}
-                index={index}
-                condition={condition}
-                error={conditionErrors[index]}
-                onChange={(patch) => setCondition(index, patch)}
-                onRemove={() => setConditions((current) => current.filter((_, i) => i !== index))}
-              />
-            ))}
-            <div className="actions">
-              <button
-                type="button"
-                className="secondary small-button"
-                onClick={() => setConditions((current) => [...current, emptyCondition()])}
-              >
-                Add condition
-              </button>
-            </div>
-            {built.ok && built.where ? (
-              <details className="where-preview">
-                <summary>Filter as JSON</summary>
-                <pre>{JSON.stringify(built.where, null, 2)}</pre>
-              </details>
-            ) : null}
-            {errors.where ? <p className="field-error">{errors.where}</p> : null}
-          </fieldset>
+          <MetadataFilter
+            conditions={conditions}
+            onConditionsChange={setConditions}
+            combinator={combinator}
+            onCombinatorChange={setCombinator}
+            conditionErrors={conditionErrors}
+            error={errors.where}
+          />
           <div className="form-actions">
             <button type="submit" disabled={search.isPending}>
               {search.isPending ? "Searching…" : "Search"}
@@ -177,68 +130,6 @@ export function SearchPage() {
       </section>
       {search.error ? <ErrorMessage title="Search failed" error={search.error} /> : null}
       {search.data ? <SearchResults response={search.data} /> : null}
-    </div>
-  );
-}
-
-function ConditionRow({
-  index,
-  condition,
-  error,
-  onChange,
-  onRemove,
-}: {
-  index: number;
-  condition: Condition;
-  error: string | undefined;
-  onChange: (patch: Partial<Condition>) => void;
-  onRemove: () => void;
-}) {
-  const n = index + 1;
-  const isList = condition.operator === "$in" || condition.operator === "$nin";
-  return (
-    <div className={`condition${error ? " has-error" : ""}`}>
-      <input
-        aria-label={`Condition ${n} field`}
-        placeholder="field"
-        value={condition.field}
-        onChange={(e) => onChange({ field: e.target.value })}
-      />
-      <select
-        aria-label={`Condition ${n} operator`}
-        value={condition.operator}
-        onChange={(e) => onChange({ operator: e.target.value as Operator })}
-      >
-        {OPERATORS.map((operator) => (
-          <option key={operator} value={operator}>
-            {OPERATOR_LABELS[operator]}
-          </option>
-        ))}
-      </select>
-      <input
-        aria-label={`Condition ${n} value`}
-        placeholder={isList ? "a, b, c" : "value"}
-        value={condition.value}
-        onChange={(e) => onChange({ value: e.target.value })}
-      />
-      <select
-        aria-label={`Condition ${n} type`}
-        value={condition.type}
-        onChange={(e) => onChange({ type: e.target.value as ValueType })}
-      >
-        <option value="string">text</option>
-        <option value="number">number</option>
-        <option value="boolean">true/false</option>
-      </select>
-      <button
-        type="button"
-        className="danger-ghost small-button"
-        onClick={onRemove}
-        aria-label={`Remove condition ${n}`}
-      >
-        Remove
-      </button>
-      {error ? <p className="field-error condition-error">{error}</p> : null}
     </div>
   );
 }

@@ -8,6 +8,7 @@ const TABS = [
   { to: "", label: "Overview", end: true },
   { to: "keys", label: "API keys" },
   { to: "documents", label: "Documents" },
+  { to: "data", label: "Data" },
   { to: "search", label: "Search" },
   { to: "chat", label: "Chat" },
   { to: "widget", label: "Widget" },

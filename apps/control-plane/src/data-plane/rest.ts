@@ -6,6 +6,8 @@ import {
   DeleteResponse,
   EmbedRequest,
   EmbedResponse,
+  GetRecordsRequest,
+  GetRecordsResponse,
   SearchRequest,
   SearchResponse,
 } from "@vdb/schemas/instances";
@@ -55,6 +57,13 @@ const remove = dataRoute(
   DeleteResponse,
 );
 
+const records = dataRoute(
+  "/records",
+  "A page of a collection's records with text and metadata, by ids and/or metadata filter (`limit`, `offset`); `count` is the collection's total",
+  GetRecordsRequest,
+  GetRecordsResponse,
+);
+
 export const dataPlaneRest = restApp()
   .openapi(embed, async (c) => {
     const input = {
@@ -83,6 +92,15 @@ export const dataPlaneRest = restApp()
       namedTenant: c.req.valid("query").tenantId,
       scope: "write",
       path: "/delete",
+      body: c.req.valid("json"),
+    } as const;
+    return replyResponse(c, (await dataPlaneForward(ctxOf(c), input)).reply) as never;
+  })
+  .openapi(records, async (c) => {
+    const input = {
+      namedTenant: c.req.valid("query").tenantId,
+      scope: "read",
+      path: "/records",
       body: c.req.valid("json"),
     } as const;
     return replyResponse(c, (await dataPlaneForward(ctxOf(c), input)).reply) as never;

@@ -2,8 +2,9 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { TenantRef } from "@vdb/schemas/tenants";
 import { verbCtx } from "../trpc/context";
 import { procedure } from "../trpc/trpc";
+import { deleteRecords, getRecords } from "./browse-records";
 import { listCollections } from "./list-collections";
-import { SearchTenantInput } from "./schemas";
+import { DeleteRecordsInput, GetRecordsInput, SearchTenantInput } from "./schemas";
 import { searchTenant } from "./search-tenant";
 
 /** The data plane for console users (API keys use REST `/api/v1/search` or the gateway). */
@@ -14,4 +15,10 @@ export const dataPlaneRouter = {
   collections: procedure
     .input(TenantRef)
     .query(({ ctx, input }) => listCollections({ ctx: verbCtx(ctx), input })),
+  records: procedure
+    .input(GetRecordsInput)
+    .query(({ ctx, input }) => getRecords({ ctx: verbCtx(ctx), input })),
+  deleteRecords: procedure
+    .input(DeleteRecordsInput)
+    .mutation(({ ctx, input }) => deleteRecords({ ctx: verbCtx(ctx), input })),
 } satisfies TRPCRouterRecord;

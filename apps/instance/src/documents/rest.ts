@@ -5,6 +5,8 @@ import {
   DeleteResponse,
   EmbedRequest,
   EmbedResponse,
+  GetRecordsRequest,
+  GetRecordsResponse,
   SearchRequest,
   SearchResponse,
 } from "@vdb/schemas/instances";
@@ -12,6 +14,7 @@ import { requireScope } from "../http/require-scope";
 import { ERROR_RESPONSES, restApp } from "../rest/openapi";
 import { deleteDocuments } from "./delete-documents";
 import { embedDocuments } from "./embed-documents";
+import { getRecords } from "./get-records";
 import { searchDocuments } from "./search-documents";
 
 const tags = ["Documents"];
@@ -66,6 +69,20 @@ const remove = createRoute({
   },
 });
 
+const records = createRoute({
+  method: "post",
+  path: "/records",
+  tags,
+  summary: "A page of a collection's records (text and metadata) by ids and/or metadata filter; needs read",
+  security: SECURITY,
+  middleware: [requireScope("read")] as const,
+  request: jsonBody(GetRecordsRequest),
+  responses: {
+    200: jsonContent(GetRecordsResponse, "The records, and the collection's count"),
+    ...ERROR_RESPONSES,
+  },
+});
+
 export const documentsRest = restApp()
   .openapi(embed, async (c) =>
     c.json(await embedDocuments({ ctx: c.get("services"), input: c.req.valid("json") }), 200),
@@ -75,4 +92,7 @@ export const documentsRest = restApp()
   )
   .openapi(remove, async (c) =>
     c.json(await deleteDocuments({ ctx: c.get("services"), input: c.req.valid("json") }), 200),
+  )
+  .openapi(records, async (c) =>
+    c.json(await getRecords({ ctx: c.get("services"), input: c.req.valid("json") }), 200),
   );
