@@ -1,85 +1,32 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { ChromaClient } from "chromadb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, createTestDatabase, dropTestDatabase, testStoreKind } from "../testing";
-import { api } from "../testing/http";
-import { type ControlPlaneProcess, freePort, startControlPlaneProcess } from "../testing/process";
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from "../testing";
+import { adminSession, api, launchUntilRunning, tenantWithKey, until } from "../testing/http";
+import { type RestartablePlane, restartablePlane } from "../testing/process";
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const RECORDS = 30_000;
 const DIMENSION = 64;
-
-async function until<T>(
-  what: string,
-  read: () => Promise<T>,
-  ok: (value: T) => boolean,
-  timeoutMs = 180_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: gave up; last ${JSON.stringify(value)}`);
-    await sleep(20);
-  }
-}
-
-async function killHard(plane: ControlPlaneProcess) {
-  plane.child.kill("SIGKILL");
-  await new Promise((resolve) => plane.child.once("exit", resolve));
-}
+/** Each wait below: a loaded shared machine moves 30,000 records slowly. */
+const WAIT = { timeoutMs: 180_000, everyMs: 20 };
 
 describe("kill -9 of the control plane during a backup and during a restore", () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), "vdb-backup-crash-"));
-  let databaseUrl = "";
-  let env: Record<string, string>;
-  let plane: ControlPlaneProcess | null = null;
+  let plane: RestartablePlane;
 
   beforeAll(async () => {
-    // PGlite on disk survives the crash like PostgreSQL does.
-    if (testStoreKind() === "postgres") databaseUrl = await createTestDatabase("postgres");
-    env = {
-      DATA_DIR: dataDir,
-      DATABASE_URL: databaseUrl,
-      PORT: String(await freePort()),
-      VDB_ADMIN_EMAIL: ADMIN_EMAIL,
-      VDB_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      INSTANCE_MODEL: "hash",
+    plane = await restartablePlane("backup-crash", {
       INSTANCE_DIMENSION: String(DIMENSION),
-      RECONCILE_INTERVAL_MS: "200",
-      JOB_LEASE_MS: "2000",
       STOP_INSTANCES_ON_EXIT: "true",
-    };
+    });
   });
-  afterAll(async () => {
-    await plane?.stop();
-    if (databaseUrl) await dropTestDatabase(databaseUrl);
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => plane?.dispose());
 
   it("an interrupted backup is never complete and finishes whole after a restart; so does a restore", async () => {
-    plane = await startControlPlaneProcess(env);
-    const url = plane.url;
-    const token = (
-      await api(url, "POST", "/auth/login", { body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD } })
-    ).body.token;
-    const tenantId = (
-      await api(url, "POST", "/tenants", { token, body: { slug: "crash", name: "Crash", plan: "pro" } })
-    ).body.id;
-    const key = (
-      await api(url, "POST", `/tenants/${tenantId}/keys`, {
-        token,
-        body: { name: "k", scopes: ["read", "write"] },
-      })
-    ).body.secret;
-    await api(url, "POST", "/launch", { token, body: { tenantId } });
-    await until(
-      "instance running",
-      () => api(url, "GET", `/status/${tenantId}`, { token }),
-      (r) => r.body.state === "running",
-    );
+    const { url } = await plane.start();
+    const token = await adminSession(url, ADMIN_EMAIL, ADMIN_PASSWORD);
+    const { tenantId, key } = await tenantWithKey(url, token, "crash");
+    await launchUntilRunning(url, token, tenantId);
     const chroma = () => {
       const { hostname, port } = new URL(url);
       return new ChromaClient({ host: hostname, port: Number(port), headers: { "x-chroma-token": key } });
@@ -104,13 +51,22 @@ describe("kill -9 of the control plane during a backup and during a restore", ()
       "backup under way",
       () => api(url, "GET", `/tenants/${tenantId}/backups/${backupId}`, { token }),
       (r) => (r.body.progress?.done ?? 0) > 0 || r.body.status !== "running",
+      WAIT,
     );
     expect(midway.body.status).toBe("running"); // interrupted for real, not after the fact
-    await killHard(plane);
-    const manifest = path.join(dataDir, "blobs", "tenants", tenantId, "backups", backupId, "manifest.json");
+    await plane.killHard();
+    const manifest = path.join(
+      plane.dataDir,
+      "blobs",
+      "tenants",
+      tenantId,
+      "backups",
+      backupId,
+      "manifest.json",
+    );
     expect(existsSync(manifest)).toBe(false);
 
-    plane = await startControlPlaneProcess(env);
+    await plane.start();
     const first = await api(url, "GET", `/tenants/${tenantId}/backups/${backupId}`, { token });
     if (first.body.status === "completed") expect(first.body.counts.records).toBe(RECORDS);
     else expect(first.body.status).toBe("running");
@@ -118,6 +74,7 @@ describe("kill -9 of the control plane during a backup and during a restore", ()
       "backup finished after the restart",
       () => api(url, "GET", `/tenants/${tenantId}/backups/${backupId}`, { token }),
       (r) => r.body.status !== "running",
+      WAIT,
     );
     expect(done.body).toMatchObject({ status: "completed", counts: { collections: 1, records: RECORDS } });
     expect(existsSync(manifest)).toBe(true);
@@ -133,13 +90,15 @@ describe("kill -9 of the control plane during a backup and during a restore", ()
       "restore under way",
       () => api(url, "GET", `/tenants/${tenantId}/restores/${restore.body.id}`, { token }),
       (r) => r.body.progress.done > 0 || !["queued", "running"].includes(r.body.status),
+      WAIT,
     );
-    await killHard(plane);
-    plane = await startControlPlaneProcess(env);
+    await plane.killHard();
+    await plane.start();
     const restored = await until(
       "restore finished after the restart",
       () => api(url, "GET", `/tenants/${tenantId}/restores/${restore.body.id}`, { token }),
       (r) => !["queued", "running"].includes(r.body.status),
+      WAIT,
     );
     expect(restored.body).toMatchObject({ status: "succeeded", lastError: null });
     const names = (await chroma().listCollections()).map((collection) => collection.name).sort();

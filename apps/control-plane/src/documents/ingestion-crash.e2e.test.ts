@@ -1,27 +1,7 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, createTestDatabase, dropTestDatabase, testStoreKind } from "../testing";
-import { api } from "../testing/http";
-import { type ControlPlaneProcess, freePort, startControlPlaneProcess } from "../testing/process";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until<T>(
-  what: string,
-  read: () => Promise<T>,
-  ok: (value: T) => boolean,
-  timeoutMs = 90_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: gave up; last ${JSON.stringify(value)}`);
-    await sleep(50);
-  }
-}
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from "../testing";
+import { adminSession, api, launchUntilRunning, tenantWithKey, until } from "../testing/http";
+import { type RestartablePlane, restartablePlane } from "../testing/process";
 
 /** 1,000 paragraphs of ~35 tokens: with chunkSize 50 and no overlap, one chunk each. */
 const TEXT = Array.from(
@@ -31,55 +11,23 @@ const TEXT = Array.from(
 ).join("\n\n");
 
 describe("kill -9 of the control plane in the middle of an ingestion", () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), "vdb-crash-"));
-  let databaseUrl = "";
-  let env: Record<string, string>;
-  let plane: ControlPlaneProcess | null = null;
+  let plane: RestartablePlane;
 
   beforeAll(async () => {
-    // PGlite on disk survives the crash like PostgreSQL does.
-    if (testStoreKind() === "postgres") databaseUrl = await createTestDatabase("postgres");
-    env = {
-      DATA_DIR: dataDir,
-      DATABASE_URL: databaseUrl,
-      PORT: String(await freePort()),
-      VDB_ADMIN_EMAIL: ADMIN_EMAIL,
-      VDB_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    plane = await restartablePlane("crash", {
       // A real model, so embedding 1,000 chunks takes long enough to be interrupted.
       INSTANCE_MODEL: "use-lite",
       INSTANCE_DIMENSION: "512",
-      RECONCILE_INTERVAL_MS: "200",
-      JOB_LEASE_MS: "2000",
       STOP_INSTANCES_ON_EXIT: "true",
-    };
+    });
   });
-  afterAll(async () => {
-    await plane?.stop();
-    if (databaseUrl) await dropTestDatabase(databaseUrl);
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => plane?.dispose());
 
   it("after a restart the job completes with exactly 1,000 chunks in Chroma: none lost, none duplicated", async () => {
-    plane = await startControlPlaneProcess(env);
-    const url = plane.url;
-    const token = (
-      await api(url, "POST", "/auth/login", { body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD } })
-    ).body.token;
-    const tenantId = (
-      await api(url, "POST", "/tenants", { token, body: { slug: "crash", name: "Crash", plan: "pro" } })
-    ).body.id;
-    const key = (
-      await api(url, "POST", `/tenants/${tenantId}/keys`, {
-        token,
-        body: { name: "k", scopes: ["read", "write"] },
-      })
-    ).body.secret;
-    await api(url, "POST", "/launch", { token, body: { tenantId } });
-    await until(
-      "instance running",
-      () => api(url, "GET", `/status/${tenantId}`, { token }),
-      (r) => r.body.state === "running",
-    );
+    const { url } = await plane.start();
+    const token = await adminSession(url, ADMIN_EMAIL, ADMIN_PASSWORD);
+    const { tenantId, key } = await tenantWithKey(url, token, "crash");
+    await launchUntilRunning(url, token, tenantId);
 
     const created = await api(url, "POST", "/docs", {
       token: key,
@@ -93,15 +41,14 @@ describe("kill -9 of the control plane in the middle of an ingestion", () => {
       (r) => (r.body.progress?.done ?? 0) > 0 || r.body.status === "ready",
     );
     expect(midway.body.status).not.toBe("ready"); // interrupted for real, not after the fact
-    plane.child.kill("SIGKILL");
-    await new Promise((resolve) => plane!.child.once("exit", resolve));
+    await plane.killHard();
 
-    plane = await startControlPlaneProcess(env);
+    await plane.start();
     const done = await until(
       "ingestion finished after restart",
       () => api(url, "GET", `/docs/${documentId}`, { token: key }),
       (r) => r.body.status === "ready" || r.body.status === "failed",
-      180_000,
+      { timeoutMs: 180_000 },
     );
     expect(done.body).toMatchObject({ status: "ready", chunkCount: 1_000 });
     expect(done.body.chunks).toHaveLength(1_000);

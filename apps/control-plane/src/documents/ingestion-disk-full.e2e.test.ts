@@ -2,10 +2,9 @@ import { execFileSync } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../testing";
-import { api, tenantWithKey, trpcLiveAs, watchUntil } from "../testing/http";
+import { api, tenantWithKey, trpcLiveAs, until, watchUntil } from "../testing/http";
 import { reconcileIngestions } from "./reconcile-ingestions";
 
 /**
@@ -53,16 +52,6 @@ let server: TestServer;
 let live: ReturnType<typeof trpcLiveAs>;
 let tenantId: string;
 let key: string;
-
-async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: gave up; last ${JSON.stringify(value)}`);
-    await sleep(100);
-  }
-}
 
 const getDoc = (id: string) => api(server.url, "GET", `/tenants/${tenantId}/documents/${id}`, { token: key });
 const settled = (id: string) =>

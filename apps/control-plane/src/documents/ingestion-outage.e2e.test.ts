@@ -4,7 +4,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { documents, jobs } from "../lib/db/schema";
 import { startTestServer, type TestServer } from "../testing";
-import { api, tenantWithKey, trpcLiveAs, watchUntil } from "../testing/http";
+import { api, tenantWithKey, trpcLiveAs, until, watchUntil } from "../testing/http";
 import { INGEST_JOB } from "./ingest-job";
 import { reconcileIngestions } from "./reconcile-ingestions";
 
@@ -21,16 +21,6 @@ beforeAll(async () => {
   await watchUntil(live, tenantId, (instance) => instance?.state === "running");
 }, 180_000); // a loaded, shared machine starts slowly
 afterAll(async () => server?.close());
-
-async function until<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: gave up; last ${JSON.stringify(value)}`);
-    await sleep(50);
-  }
-}
 
 const jobOf = async (documentId: string) => {
   const [job] = await server.services.db

@@ -1,26 +1,7 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, createTestDatabase, dropTestDatabase, testStoreKind } from "../testing";
-import { api, tenantWithKey } from "../testing/http";
-import { type ControlPlaneProcess, freePort, startControlPlaneProcess } from "../testing/process";
-
-async function until<T>(
-  what: string,
-  read: () => Promise<T>,
-  ok: (value: T) => boolean,
-  timeoutMs = 120_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: gave up; last ${JSON.stringify(value)}`);
-    await sleep(100);
-  }
-}
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from "../testing";
+import { adminSession, api, launchUntilRunning, tenantWithKey, until } from "../testing/http";
+import { type RestartablePlane, restartablePlane } from "../testing/process";
 
 type Listed = { id: string; status: string; chunkCount: number; failureReason: string | null };
 
@@ -36,46 +17,19 @@ const textOf = (n: number) =>
   ).join("\n\n");
 
 describe("a backlog of accepted documents across restarts of the control plane", () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), "vdb-restarts-"));
-  let databaseUrl = "";
-  let env: Record<string, string>;
-  let plane: ControlPlaneProcess | null = null;
+  let plane: RestartablePlane;
 
   beforeAll(async () => {
-    if (testStoreKind() === "postgres") databaseUrl = await createTestDatabase("postgres");
-    env = {
-      DATA_DIR: dataDir,
-      DATABASE_URL: databaseUrl,
-      PORT: String(await freePort()),
-      VDB_ADMIN_EMAIL: ADMIN_EMAIL,
-      VDB_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      INSTANCE_MODEL: "hash",
-      INSTANCE_DIMENSION: "64",
-      RECONCILE_INTERVAL_MS: "200",
-      JOB_LEASE_MS: "2000",
-      // Each restart also stops and restarts the tenant's instance: the outage the jobs must wait out.
-      STOP_INSTANCES_ON_EXIT: "true",
-    };
+    // Each restart also stops and restarts the tenant's instance: the outage the jobs must wait out.
+    plane = await restartablePlane("restarts", { STOP_INSTANCES_ON_EXIT: "true" });
   });
-  afterAll(async () => {
-    await plane?.stop();
-    if (databaseUrl) await dropTestDatabase(databaseUrl);
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => plane?.dispose());
 
   it("survives three restarts: every document ready, each with as many chunks as Chroma holds for it", async () => {
-    plane = await startControlPlaneProcess(env, START_TIMEOUT_MS);
-    const url = plane.url;
-    const token = (
-      await api(url, "POST", "/auth/login", { body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD } })
-    ).body.token;
+    const { url } = await plane.start(START_TIMEOUT_MS);
+    const token = await adminSession(url, ADMIN_EMAIL, ADMIN_PASSWORD);
     const { tenantId, key } = await tenantWithKey(url, token, "backlog");
-    await api(url, "POST", "/launch", { token, body: { tenantId } });
-    await until(
-      "instance running",
-      () => api(url, "GET", `/status/${tenantId}`, { token }),
-      (r) => r.body.state === "running",
-    );
+    await launchUntilRunning(url, token, tenantId);
 
     for (let n = 0; n < DOCUMENTS; n++) {
       const created = await api(url, "POST", "/docs", {
@@ -89,9 +43,9 @@ describe("a backlog of accepted documents across restarts of the control plane",
         return (await api(url, "GET", `/tenants/${tenantId}/documents?limit=100`, { token: key })).body
           .items as Listed[];
       } catch (error) {
-        const exited = plane?.child.exitCode;
+        const { child, output } = plane.current;
         throw new Error(
-          `listing failed (control plane exit code ${exited}):\n${plane?.output().slice(-4000)}`,
+          `listing failed (control plane exit code ${child.exitCode}):\n${output().slice(-4000)}`,
           {
             cause: error,
           },
@@ -105,14 +59,14 @@ describe("a backlog of accepted documents across restarts of the control plane",
     expect(ready.filter((doc) => doc.status === "ready").length).toBeLessThan(DOCUMENTS); // a backlog, for real
     for (let restart = 1; restart <= 3; restart++) {
       await plane.stop();
-      plane = await startControlPlaneProcess(env, START_TIMEOUT_MS);
+      await plane.start(START_TIMEOUT_MS);
     }
 
     const settled = await until(
       "every document settled",
       list,
       (items) => items.every((doc) => doc.status === "ready" || doc.status === "failed"),
-      240_000,
+      { timeoutMs: 240_000 },
     );
     expect(settled.filter((doc) => doc.status !== "ready")).toEqual([]);
     expect(settled).toHaveLength(DOCUMENTS);

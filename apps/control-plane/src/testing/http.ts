@@ -138,3 +138,29 @@ export async function launchUntilRunning(
   const seen = await watchUntil(trpcLiveAs(baseUrl, adminToken), tenantId, (i) => i?.state === "running");
   return seen.at(-1)!.url!;
 }
+
+/**
+ * Polls `read` until `ok` holds and resolves with that value; past `timeoutMs` it rejects with
+ * `what` and the last value read, so a failing wait says where it stood.
+ */
+export async function until<T>(
+  what: string,
+  read: () => Promise<T>,
+  ok: (value: T) => boolean,
+  { timeoutMs = 120_000, everyMs = 50 }: { timeoutMs?: number; everyMs?: number } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: gave up; last ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/** Logs in as the test admin (`ADMIN_EMAIL`) and returns the session token. */
+export async function adminSession(baseUrl: string, email: string, password: string): Promise<string> {
+  const session = await api(baseUrl, "POST", "/auth/login", { body: { email, password } });
+  if (session.status !== 200) throw new Error(`logging in as ${email}: ${JSON.stringify(session.body)}`);
+  return session.body.token;
+}

@@ -1,9 +1,17 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { testInstancePorts } from "./index";
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  createTestDatabase,
+  dropTestDatabase,
+  testInstancePorts,
+  testStoreKind,
+} from "./index";
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../main.ts");
 
@@ -124,5 +132,81 @@ export async function startControlPlaneProcess(
         child.once("exit", () => resolve());
         child.kill(signal);
       }),
+  };
+}
+
+/**
+ * A control plane that a test stops, kills and starts again as a real process on the same data
+ * directory, store and port (running instances fetch the JWKS from that URL): the set-up of the
+ * restart and crash tests. On PGlite the store lives in `dataDir` and survives a kill -9 as
+ * PostgreSQL does; on PostgreSQL a fresh database is made for it.
+ */
+export interface RestartablePlane {
+  readonly dataDir: string;
+  readonly env: Record<string, string>;
+  /** The process running now; throws when none is. */
+  readonly current: ControlPlaneProcess;
+  start(timeoutMs?: number): Promise<ControlPlaneProcess>;
+  /** SIGKILL: no shutdown code runs, as in a crash or an OOM kill. */
+  killHard(): Promise<void>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Stops it and removes its data directory and database. */
+  dispose(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Makes a `RestartablePlane` with the test admin, the hash model (64-d), a fast reconciler and
+ * short job leases; `env` adds to or overrides those.
+ */
+export async function restartablePlane(
+  name: string,
+  env: Record<string, string> = {},
+): Promise<RestartablePlane> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), `vdb-${name}-`));
+  const databaseUrl = testStoreKind() === "postgres" ? await createTestDatabase("postgres") : "";
+  const fullEnv: Record<string, string> = {
+    DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl,
+    PORT: String(await freePort()),
+    VDB_ADMIN_EMAIL: ADMIN_EMAIL,
+    VDB_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    INSTANCE_MODEL: "hash",
+    INSTANCE_DIMENSION: "64",
+    RECONCILE_INTERVAL_MS: "200",
+    JOB_LEASE_MS: "2000",
+    ...env,
+  };
+  let running: ControlPlaneProcess | null = null;
+  const stop = async (signal?: NodeJS.Signals) => {
+    const plane = running;
+    running = null;
+    await plane?.stop(signal);
+  };
+  return {
+    dataDir,
+    env: fullEnv,
+    get current() {
+      if (!running) throw new Error(`the ${name} control plane is not running`);
+      return running;
+    },
+    async start(timeoutMs = 240_000) {
+      if (running) throw new Error(`the ${name} control plane is already running`);
+      running = await startControlPlaneProcess(fullEnv, timeoutMs);
+      return running;
+    },
+    async killHard() {
+      const plane = running;
+      running = null;
+      if (!plane || plane.child.exitCode !== null || plane.child.signalCode !== null) return;
+      const exited = new Promise((resolve) => plane.child.once("exit", resolve));
+      plane.child.kill("SIGKILL");
+      await exited;
+    },
+    stop,
+    async dispose(signal) {
+      await stop(signal);
+      if (databaseUrl) await dropTestDatabase(databaseUrl);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
