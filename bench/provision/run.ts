@@ -19,11 +19,11 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { startTestServer, type TestServer, testStoreKind } from "@vdb/control-plane/testing";
+import { freePort } from "@vdb/control-plane/testing/process";
 import { benchLog, median, ms, percentile, positiveInt, requestJson } from "../lib";
 import { measureRecovery, renderRecovery } from "./recovery";
 
@@ -230,17 +230,6 @@ function timeToExit(command: string, args: string[], cwd: string): Promise<numbe
     child.once("exit", (code) => {
       if (code === 0) resolve(performance.now() - started);
       else reject(new Error(`${command} ${args.join(" ")} exited with ${code}`));
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
     });
   });
 }

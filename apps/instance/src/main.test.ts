@@ -5,7 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { newId } from "@vdb/schemas/ids";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freeLoopbackPort } from "./chroma-process";
+import { freeLoopbackPort, isAlive } from "./chroma-process";
 import { INSTANCE_DIR, instanceEntry } from "./entry";
 import { createTestIssuer, INSTANCE_MAIN, instanceApi, type TestIssuer } from "./testing";
 
@@ -89,15 +89,6 @@ async function startInstance(
     });
   });
   return { child, url: line.url, chromaPid: line.chroma.pid, chromaUrl: line.chroma.url, exited };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Local addresses listening on `port`, from /proc/net/tcp (hex, little-endian IPv4). */

@@ -33,15 +33,6 @@ function pidOf(server: TestServer, tenantId: string): number {
   return JSON.parse(readFileSync(file, "utf8")).pid;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe("a tenant's instance, end to end", () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -266,10 +257,10 @@ describe("a tenant's instance, end to end", () => {
       (await api(server.url, "DELETE", `/tenants/${tenantId}`, { token: server.adminToken })).status,
     ).toBe(200);
     const deadline = Date.now() + 20_000;
-    while ((isAlive(pid) || existsSync(dataDir)) && Date.now() < deadline) {
+    while ((isPidAlive(pid) || existsSync(dataDir)) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    expect(isAlive(pid)).toBe(false);
+    expect(isPidAlive(pid)).toBe(false);
     expect(existsSync(dataDir)).toBe(false);
     expect((await server.services.runtime.list()).map((handle) => handle.tenantId)).not.toContain(tenantId);
   });
@@ -398,7 +389,7 @@ describe("control-plane restart", () => {
     });
     const pid = pidOf(first, tenantId);
     await first.close();
-    expect(isAlive(pid)).toBe(true);
+    expect(isPidAlive(pid)).toBe(true);
 
     const second = await startTestServer({ databaseUrl, env: { ...env, STOP_INSTANCES_ON_EXIT: "true" } });
     try {
