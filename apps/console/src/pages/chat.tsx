@@ -6,8 +6,10 @@ import { type FormEvent, useEffect, useRef, useState } from "react";
 import { useOutletContext } from "react-router";
 import { ChunkViewer } from "../components/chunk-viewer";
 import { CollectionField } from "../components/collection-field";
+import { CopyButton } from "../components/copy-button";
 import { Field, FormError } from "../components/field";
 import { errorMessage } from "../lib/errors";
+import { curlCommand } from "../lib/snippets";
 import { trpc } from "../lib/trpc";
 import { type FieldErrors, validate } from "../lib/validate";
 
@@ -19,6 +21,13 @@ interface Turn {
   mode: "llm" | "extractive" | null;
   isStreaming: boolean;
   error: string | null;
+}
+
+/** The question being typed, else the last one asked, as `POST /api/v1/chat` with an API key. */
+function chatCurl(message: string, lastQuestion: string | undefined, collection: string): string | null {
+  const question = message.trim() || lastQuestion;
+  if (!question) return null;
+  return curlCommand(window.location.origin, "/chat", { message: question, collection: collection.trim() });
 }
 
 export function ChatPage() {
@@ -33,6 +42,7 @@ export function ChatPage() {
   useEffect(() => () => subscription.current?.unsubscribe(), []);
 
   const isStreaming = turns.some((turn) => turn.isStreaming);
+  const curl = chatCurl(message, turns.at(-1)?.question, collection);
   const patchTurn = (id: string, patch: (turn: Turn) => Partial<Turn>) =>
     setTurns((current) => current.map((turn) => (turn.id === id ? { ...turn, ...patch(turn) } : turn)));
 
@@ -185,6 +195,7 @@ export function ChatPage() {
             <button type="submit" disabled={isStreaming}>
               {isStreaming ? "Answering…" : "Ask"}
             </button>
+            {curl ? <CopyButton text={curl} label="Copy as curl" /> : null}
           </div>
           <FormError message={errors.form} />
         </form>

@@ -4,6 +4,7 @@ import { type ApiKey, CreateApiKeyInput, type CreatedApiKey } from "@vdb/schemas
 import type { Tenant } from "@vdb/schemas/tenants";
 import { type FormEvent, useState } from "react";
 import { useOutletContext } from "react-router";
+import { CodeSnippets } from "../components/code-snippets";
 import { ConfirmDialog } from "../components/confirm-dialog";
 import { CopyButton } from "../components/copy-button";
 import { EmptyState, ErrorMessage, QueryView } from "../components/feedback";
@@ -153,6 +154,13 @@ function SecretOnce({ apiKey, onDismiss }: { apiKey: CreatedApiKey; onDismiss: (
         />
         <CopyButton text={apiKey.secret} label="Copy secret" />
       </div>
+      <h3>Try it</h3>
+      <p className="muted small">
+        Put the secret in <code>VDB_API_KEY</code> (the code reads it from there, never inline), then run:
+      </p>
+      <CodeSnippets
+        target={{ origin: window.location.origin, tenantId: apiKey.tenantId, scopes: apiKey.scopes }}
+      />
       <button type="button" className="secondary small-button" onClick={onDismiss}>
         I have stored it — hide
       </button>

@@ -10,10 +10,12 @@ import type { Tenant } from "@vdb/schemas/tenants";
 import { type FormEvent, useState } from "react";
 import { useOutletContext } from "react-router";
 import { CollectionField } from "../components/collection-field";
+import { CopyButton } from "../components/copy-button";
 import { EmptyState, ErrorMessage } from "../components/feedback";
 import { Field } from "../components/field";
 import { MetadataFilter } from "../components/metadata-filter";
 import { formatScore } from "../lib/format";
+import { curlCommand } from "../lib/snippets";
 import { trpc } from "../lib/trpc";
 import { type FieldErrors, validate } from "../lib/validate";
 import { buildWhere, type Combinator, type Condition } from "../lib/where-builder";
@@ -40,6 +42,18 @@ export function SearchPage() {
   });
 
   const built = buildWhere(conditions, combinator);
+  const body = {
+    query: query.trim() === "" ? undefined : query,
+    collection: collection.trim(),
+    nResults: Number(nResults),
+    mode,
+    ...(built.ok && built.where ? { where: built.where } : {}),
+  };
+  // The same search over REST with an API key (which implies the tenant), as typed so far.
+  const curl =
+    built.ok && SearchRequest.safeParse(body).success
+      ? curlCommand(window.location.origin, "/search", body)
+      : null;
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (!built.ok) {
@@ -47,13 +61,7 @@ export function SearchPage() {
       return;
     }
     setConditionErrors({});
-    const result = validate(SearchRequest, {
-      query: query.trim() === "" ? undefined : query,
-      collection: collection.trim(),
-      nResults: Number(nResults),
-      mode,
-      ...(built.where ? { where: built.where } : {}),
-    });
+    const result = validate(SearchRequest, body);
     if (!result.ok) return setErrors(result.errors);
     setErrors({});
     search.mutate(result.data);
@@ -125,6 +133,7 @@ export function SearchPage() {
             <button type="submit" disabled={search.isPending}>
               {search.isPending ? "Searching…" : "Search"}
             </button>
+            {curl ? <CopyButton text={curl} label="Copy as curl" /> : null}
           </div>
         </form>
       </section>

@@ -1,0 +1,111 @@
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "@vdb/control-plane/testing";
+import { api, trpcLiveAs, watchUntil } from "@vdb/control-plane/testing/http";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium, screenshot } from "./browser";
+import { CONSOLE_ROOT, WIDGET_DIST_FOR_TESTS } from "./build-console";
+
+const run = promisify(execFile);
+
+let server: TestServer;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let tenantId = "";
+let secret = "";
+
+/** Runs copied shell code as a user would paste it into bash, with the key exported. */
+async function runInShell(code: string): Promise<string> {
+  const { stdout } = await run("bash", ["-c", code], { env: { ...process.env, VDB_API_KEY: secret } });
+  return stdout;
+}
+
+beforeAll(async () => {
+  server = await startTestServer({
+    env: { CONSOLE_DIR: path.join(CONSOLE_ROOT, "dist"), WIDGET_DIST_DIR: WIDGET_DIST_FOR_TESTS },
+  });
+  tenantId = (
+    await api(server.url, "POST", "/tenants", {
+      token: server.adminToken,
+      body: { slug: "snippets", name: "Snippets", plan: "pro" },
+    })
+  ).body.id;
+  await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
+  await watchUntil(trpcLiveAs(server.url, server.adminToken), tenantId, (i) => i?.state === "running");
+  await api(server.url, "POST", `/embed?tenantId=${tenantId}`, {
+    token: server.adminToken,
+    body: { ids: ["parking"], documents: ["Parking is free in garage B for all staff."] },
+  });
+  browser = await launchChromium();
+  context = await browser.newContext();
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
+  page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  await page.goto(`${server.url}/login`);
+  await page.getByLabel("Email").fill(ADMIN_EMAIL);
+  await page.getByLabel("Password").fill(ADMIN_PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.waitForURL("**/tenants");
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
+
+describe("copy-paste code in the console", () => {
+  it("shows curl, TypeScript and Python snippets for a new key, with this server's address and no secret", async () => {
+    await page.goto(`${server.url}/tenants/${tenantId}/keys`);
+    await page.getByLabel("Key name").fill("snippet key");
+    await page.getByLabel("write").check();
+    await page.getByRole("button", { name: "Create key" }).click();
+    secret = await page.getByTestId("key-secret").inputValue();
+    const curl = (await page.getByTestId("snippet-curl").textContent()) ?? "";
+    expect(curl).toContain(`${server.url}/api/v1/search`);
+    expect(curl).not.toContain(secret);
+    await page.getByRole("tab", { name: "TypeScript (@vdb/client)" }).click();
+    const typescript = (await page.getByTestId("snippet-typescript").textContent()) ?? "";
+    expect(typescript).toContain(`url: "${server.url}"`);
+    expect(typescript).toContain(tenantId);
+    await page.getByRole("tab", { name: "Python (chromadb)" }).click();
+    const python = (await page.getByTestId("snippet-python").textContent()) ?? "";
+    expect(python).toContain(`port=${new URL(server.url).port}`);
+    expect(python).not.toContain(secret);
+    await screenshot(page, "key-snippets");
+
+    // The curl snippet runs as pasted, once the placeholder line holds the secret.
+    await page.getByRole("tab", { name: "curl" }).click();
+    await page.getByRole("button", { name: "Copy code" }).click();
+    const copied = await clipboard();
+    expect(copied).toBe(curl);
+    const output = await runInShell(copied.replace("<the secret above>", secret));
+    expect(output).toContain('"hello-1"');
+    expect(output).toContain('"results"');
+  });
+
+  it("copies a search from the playground as curl that returns the same hits", async () => {
+    await page.goto(`${server.url}/tenants/${tenantId}/search`);
+    await page.getByLabel("Query").fill("where do I park?");
+    await page.getByRole("button", { name: "Copy as curl" }).click();
+    const copied = await clipboard();
+    expect(copied).toContain(`${server.url}/api/v1/search`);
+    const answer = JSON.parse(await runInShell(copied));
+    expect(answer.results.map((hit: { id: string }) => hit.id)).toContain("parking");
+  });
+
+  it("copies a chat question as curl that gets an answer with citations", async () => {
+    await page.goto(`${server.url}/tenants/${tenantId}/chat`);
+    await page.getByLabel("Your question").fill("Is parking free?");
+    await page.getByRole("button", { name: "Copy as curl" }).click();
+    const copied = await clipboard();
+    expect(copied).toContain(`${server.url}/api/v1/chat`);
+    const answer = JSON.parse(await runInShell(copied));
+    expect(answer.citations.length).toBeGreaterThan(0);
+    expect(answer.answer.length).toBeGreaterThan(0);
+  });
+});
