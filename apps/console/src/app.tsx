@@ -5,6 +5,7 @@ import { Layout } from "./components/layout";
 import { useSession } from "./lib/session";
 import { AccountPage } from "./pages/account";
 import { AuditPage } from "./pages/audit";
+import { BackupsPage } from "./pages/backups";
 import { ChatPage } from "./pages/chat";
 import { DataPage } from "./pages/data";
 import { DocumentsPage } from "./pages/documents";
@@ -65,6 +66,7 @@ export function App() {
           <Route path="widget" element={<WidgetsPage />} />
           <Route path="usage" element={<UsagePage />} />
           <Route path="members" element={<MembersPage />} />
+          <Route path="backups" element={<BackupsPage />} />
           <Route path="audit" element={<AuditPage />} />
         </Route>
         <Route path="*" element={<NotFoundPage />} />

@@ -1,6 +1,8 @@
 const TONES: Record<string, string> = {
   running: "success",
   ready: "success",
+  completed: "success",
+  succeeded: "success",
   active: "success",
   starting: "info",
   waking: "info",

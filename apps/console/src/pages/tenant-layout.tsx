@@ -14,6 +14,7 @@ const TABS = [
   { to: "widget", label: "Widget" },
   { to: "usage", label: "Usage" },
   { to: "members", label: "Members", needsAdmin: true },
+  { to: "backups", label: "Backups" },
   { to: "audit", label: "Audit log" },
 ];
 
