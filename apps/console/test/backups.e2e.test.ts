@@ -55,10 +55,8 @@ function holdRecordParts(method: "put" | "get"): () => void {
   const held = new Promise<void>((resolve) => {
     release = resolve;
   });
-  // biome-ignore lint/suspicious/noExplicitAny: the same arguments are passed through
   (blobs as any)[method] = async (key: string, ...rest: any[]) => {
     if (key.includes("/records-")) await held;
-    // biome-ignore lint/suspicious/noExplicitAny: as above
     return (original as any).call(blobs, key, ...rest);
   };
   return () => {
