@@ -4,9 +4,8 @@ import { eq } from "drizzle-orm";
 import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
 import { instances } from "../lib/db/schema";
+import { watchChanges } from "../lib/watch-changes";
 import { toInstance } from "./to-instance";
-
-const POLL_MS = 1_000;
 
 /**
  * Yields the tenant's instance now and at every change until `signal` aborts (null: no
@@ -25,42 +24,20 @@ export async function* watchInstance({
   const { tenantId } = TenantRef.parse(input);
   requireTenantScope(ctx.principal, tenantId, "read");
   const { db, reconciler } = ctx.services;
-  const queue: (Instance | null)[] = [];
-  let wake: (() => void) | null = null;
-  const onChange = (instance: Instance) => {
-    if (instance.tenantId !== tenantId) return;
-    queue.push(instance);
-    wake?.();
-  };
-  const read = async () => {
-    const [row] = await db.select().from(instances).where(eq(instances.tenantId, tenantId)).limit(1);
-    return row ? toInstance(row) : null;
-  };
-  const onAbort = () => wake?.();
-  reconciler.on("change", onChange);
-  signal?.addEventListener("abort", onAbort);
-  try {
-    queue.push(await read());
-    let last = "";
-    while (!signal?.aborted) {
-      if (queue.length === 0) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, POLL_MS).unref();
-        });
-        wake = null;
-        if (signal?.aborted) break;
-        if (queue.length === 0) queue.push(await read());
-      }
-      for (const instance of queue.splice(0)) {
-        const key = instance ? `${instance.state}|${instance.url}|${instance.updatedAt}` : "none";
-        if (key === last) continue;
-        last = key;
-        yield instance;
-      }
-    }
-  } finally {
-    reconciler.off("change", onChange);
-    signal?.removeEventListener("abort", onAbort);
-  }
+  yield* watchChanges<Instance | null>({
+    read: async () => {
+      const [row] = await db.select().from(instances).where(eq(instances.tenantId, tenantId)).limit(1);
+      return row ? toInstance(row) : null;
+    },
+    // The reconciler's events carry the instance: every state is seen, however quickly they pass.
+    subscribe: (notify) => {
+      const onChange = (instance: Instance) => {
+        if (instance.tenantId === tenantId) notify(instance);
+      };
+      reconciler.on("change", onChange);
+      return () => reconciler.off("change", onChange);
+    },
+    key: (instance) => (instance ? `${instance.state}|${instance.url}|${instance.updatedAt}` : "none"),
+    ...(signal ? { signal } : {}),
+  });
 }

@@ -11,7 +11,7 @@ import { jobs, tenants } from "../lib/db/schema";
 import { createLogger } from "../lib/logger";
 import { createTestDatabase, dropTestDatabase, testStoreKind } from "../testing";
 import {
-  JobAbortedError,
+  type JobAbortedError,
   JobDeferredError,
   JobQueue,
   type JobQueueOptions,
@@ -334,7 +334,7 @@ describe("transactions", () => {
   });
 });
 
-describe("retry, cancel, list", () => {
+describe("retry, list", () => {
   it("retry() puts a dead job back in the queue with its attempts reset", async () => {
     const kind = uniqueKind();
     const queue = newQueue();
@@ -353,33 +353,6 @@ describe("retry, cancel, list", () => {
 
     await expect(queue.retry(job.id)).rejects.toMatchObject({ code: "CONFLICT" });
     await expect(queue.retry(newId("job"))).rejects.toMatchObject({ code: "NOT_FOUND" });
-  });
-
-  it("cancel() fails a running job as cancelled and aborts its handler", async () => {
-    const kind = uniqueKind();
-    const queue = newQueue();
-    let abortReason: unknown;
-    let isRunning = false;
-    queue.register(kind, async (_job, { signal }) => {
-      isRunning = true;
-      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
-      abortReason = signal.reason;
-      throw signal.reason;
-    });
-    queue.start();
-    const job = await queue.enqueue({ kind, payload: {} });
-    await waitFor(
-      async () => isRunning,
-      (value) => value,
-    );
-
-    const cancelled = await queue.cancel(job.id);
-    expect(cancelled).toMatchObject({ status: "failed", lastError: "cancelled" });
-    expect(abortReason).toBeInstanceOf(JobAbortedError);
-    expect((abortReason as JobAbortedError).reason).toBe("cancelled");
-    await sleep(100);
-    expect(await queue.get(job.id)).toMatchObject({ status: "failed", lastError: "cancelled", attempts: 1 });
-    await expect(queue.cancel(job.id)).rejects.toMatchObject({ code: "CONFLICT" });
   });
 
   it("lists a tenant's jobs newest first, page by page, filtered by status", async () => {
@@ -403,70 +376,6 @@ describe("retry, cancel, list", () => {
     expect((await queue.list({ tenantId, status: "succeeded" })).items).toEqual([]);
     expect((await queue.list({ tenantId, status: "queued" })).items).toHaveLength(3);
     await expect(queue.list({ cursor: "garbage" })).rejects.toBeInstanceOf(AppError);
-  });
-});
-
-describe("watch", () => {
-  it("yields every change of a job run by this queue until it is finished", async () => {
-    const kind = uniqueKind();
-    const queue = newQueue();
-    queue.register(kind, async (_job, { reportProgress }) => {
-      for (let done = 1; done <= 3; done++) {
-        await sleep(30);
-        await reportProgress(done, 3);
-      }
-    });
-    const job = await queue.enqueue({ kind, payload: {} });
-
-    const seen: JobSnapshot[] = [];
-    const watching = (async () => {
-      for await (const snapshot of queue.watch(job.id)) seen.push(snapshot);
-    })();
-    queue.start();
-    await watching;
-
-    expect(seen[0]).toMatchObject({ status: "queued" });
-    expect(seen.at(-1)).toMatchObject({ status: "succeeded", progress: { done: 3, total: 3 } });
-    const progress = seen.filter((s) => s.status === "running").map((s) => s.progress.done);
-    expect(progress).toEqual([0, 1, 2, 3]);
-  });
-
-  it("sees, by polling, a job another process runs", async () => {
-    const kind = uniqueKind();
-    const worker = newQueue();
-    const watcher = newQueue({ db: otherProcess.db, pollMs: 30 });
-    worker.register(kind, async (_job, { reportProgress }) => {
-      for (let done = 1; done <= 4; done++) {
-        await reportProgress(done, 4);
-        await sleep(120);
-      }
-    });
-    const job = await worker.enqueue({ kind, payload: {} });
-    const seen: JobSnapshot[] = [];
-    const controller = new AbortController();
-    const watching = (async () => {
-      for await (const snapshot of watcher.watch(job.id, controller.signal)) seen.push(snapshot);
-    })();
-    worker.start();
-    await watching;
-
-    expect(seen.at(-1)).toMatchObject({ status: "succeeded", progress: { done: 4, total: 4 } });
-    const done = seen.map((s) => s.progress.done);
-    expect(done).toEqual([...done].sort((a, b) => a - b));
-    expect(new Set(done).size).toBeGreaterThanOrEqual(3); // intermediate progress was stored, not only the end
-  });
-
-  it("ends when its signal aborts, and throws NOT_FOUND for an unknown job", async () => {
-    const queue = newQueue();
-    const job = await queue.enqueue({ kind: uniqueKind(), payload: {} }); // no handler: stays queued
-    const controller = new AbortController();
-    const seen: JobSnapshot[] = [];
-    setTimeout(() => controller.abort(), 100);
-    for await (const snapshot of queue.watch(job.id, controller.signal)) seen.push(snapshot);
-    expect(seen).toMatchObject([{ status: "queued" }]);
-
-    const missing = queue.watch(newId("job"));
-    await expect(missing.next()).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 });
 

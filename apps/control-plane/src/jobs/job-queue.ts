@@ -37,20 +37,18 @@ export class JobDeferredError extends Error {
 
 /** The reason a handler's `signal` aborts: this worker no longer owns the job. */
 export class JobAbortedError extends Error {
-  constructor(readonly reason: "lease-lost" | "cancelled" | "shutdown") {
+  constructor(readonly reason: "lease-lost" | "shutdown") {
     super(
       reason === "lease-lost"
-        ? "the job's lease was lost (it lapsed and another worker took the job, or it was cancelled)"
-        : reason === "cancelled"
-          ? "the job was cancelled"
-          : "the worker is shutting down; the job goes back to the queue",
+        ? "the job's lease was lost (it lapsed and another worker took the job, or its row changed)"
+        : "the worker is shutting down; the job goes back to the queue",
     );
     this.name = "JobAbortedError";
   }
 }
 
 export interface JobContext {
-  /** Aborts when this worker loses the job (lease lost, cancelled, shutdown): stop and throw. */
+  /** Aborts when this worker loses the job (lease lost, shutdown): stop and throw. */
   signal: AbortSignal;
   /** Records progress; throttled writes, but the latest value is always stored. */
   reportProgress(done: number, total: number): Promise<void>;
@@ -140,12 +138,6 @@ function errorMessage(error: unknown): string {
   return message.length > MAX_ERROR_LENGTH ? `${message.slice(0, MAX_ERROR_LENGTH - 1)}…` : message;
 }
 
-function changeKey(job: JobSnapshot): string {
-  return [job.status, job.attempts, job.progress.done, job.progress.total, job.lastError, job.runAfter].join(
-    "|",
-  );
-}
-
 /**
  * A durable job queue on the `jobs` table, safe with any number of workers in any number of
  * processes on one PostgreSQL (or on PGlite, in one process). A worker claims a job with a
@@ -159,7 +151,6 @@ function changeKey(job: JobSnapshot): string {
  * queue.register("ingest", async (job, { signal, reportProgress }) => { … });
  * queue.start(2);
  * const job = await queue.enqueue({ kind: "ingest", tenantId, payload: { documentId } });
- * for await (const snapshot of queue.watch(job.id)) console.log(snapshot.status, snapshot.progress);
  */
 export class JobQueue extends EventEmitter<JobQueueEvents> {
   readonly workerId: string;
@@ -314,85 +305,6 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     this.publish("progress", job);
     this.nudge();
     return job;
-  }
-
-  /**
-   * Cancels a queued or running job: it becomes `failed` with "cancelled" as its error (the
-   * table has no separate state for it). A handler running here is aborted at once; one in
-   * another process at its next heartbeat.
-   */
-  async cancel(id: string): Promise<JobSnapshot> {
-    const [row] = await this.db
-      .update(jobs)
-      .set({
-        status: "failed",
-        lastError: "cancelled",
-        lockedUntil: null,
-        finishedAt: sql`now()`,
-        updatedAt: sql`now()`,
-      })
-      .where(and(eq(jobs.id, id), inArray(jobs.status, ["queued", "running"])))
-      .returning();
-    if (!row) throw await this.notAllowed(id, "cancelled", "it has already finished");
-    const run = this.active.get(id);
-    if (run) this.abandon(run, "cancelled");
-    const job = toJobSnapshot(row);
-    this.publish("finished", job);
-    return job;
-  }
-
-  /**
-   * Yields the job now and at every change until it is finished (or `signal` aborts). Changes
-   * made by this queue arrive at once; a poll every `pollMs` catches other processes' changes.
-   */
-  async *watch(id: string, signal?: AbortSignal): AsyncGenerator<JobSnapshot> {
-    const pending: JobSnapshot[] = [];
-    let wake: (() => void) | null = null;
-    const onChange = (job: JobSnapshot) => {
-      if (job.id !== id) return;
-      pending.push(job);
-      wake?.();
-    };
-    const onAbort = () => wake?.();
-    this.on("progress", onChange);
-    this.on("finished", onChange);
-    signal?.addEventListener("abort", onAbort);
-    try {
-      const first = await this.get(id);
-      if (!first) throw new AppError({ code: "NOT_FOUND", message: `No job ${id}` });
-      pending.unshift(first);
-      let lastKey = "";
-      while (!signal?.aborted) {
-        if (pending.length === 0) {
-          let poll: NodeJS.Timeout | undefined;
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            poll = setTimeout(resolve, this.pollMs);
-          });
-          clearTimeout(poll);
-          wake = null;
-          if (signal?.aborted) break;
-          // While this queue runs the job its events are complete, and fresher than the stored
-          // progress (writes are throttled): a poll now could step back.
-          if (pending.length === 0 && !this.active.has(id)) {
-            const polled = await this.get(id);
-            if (!polled) return; // deleted with its tenant
-            pending.push(polled);
-          }
-        }
-        for (const job of pending.splice(0)) {
-          const key = changeKey(job);
-          if (key === lastKey) continue;
-          lastKey = key;
-          yield job;
-          if (isTerminalJobStatus(job.status)) return;
-        }
-      }
-    } finally {
-      this.off("progress", onChange);
-      this.off("finished", onChange);
-      signal?.removeEventListener("abort", onAbort);
-    }
   }
 
   private schedule(delayMs: number): void {
