@@ -1,4 +1,10 @@
-import { AskQuestionInput, type ChatStreamEvent, type Citation } from "@vdb/schemas/chat";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import {
+  AskQuestionInput,
+  type ChatSessionWithMessages,
+  type ChatStreamEvent,
+  type Citation,
+} from "@vdb/schemas/chat";
 import { splitCitations } from "@vdb/schemas/citations";
 import { DEFAULT_COLLECTION } from "@vdb/schemas/instances";
 import type { Tenant } from "@vdb/schemas/tenants";
@@ -7,8 +13,11 @@ import { useOutletContext } from "react-router";
 import { ChunkViewer } from "../components/chunk-viewer";
 import { CollectionField } from "../components/collection-field";
 import { CopyButton } from "../components/copy-button";
+import { EmptyState, ErrorMessage, QueryView } from "../components/feedback";
 import { Field, FormError } from "../components/field";
+import { Pager, useCursorPages } from "../components/pager";
 import { errorMessage } from "../lib/errors";
+import { formatRelative } from "../lib/format";
 import { curlCommand } from "../lib/snippets";
 import { trpc } from "../lib/trpc";
 import { type FieldErrors, validate } from "../lib/validate";
@@ -21,6 +30,29 @@ interface Turn {
   mode: "llm" | "extractive" | null;
   isStreaming: boolean;
   error: string | null;
+}
+
+/** A stored conversation as the playground's turns: each question with the answer that followed it. */
+function turnsOf(session: ChatSessionWithMessages): Turn[] {
+  const turns: Turn[] = [];
+  for (const message of session.messages) {
+    if (message.role === "user") {
+      turns.push({
+        id: message.id,
+        question: message.content,
+        answer: "",
+        citations: [],
+        mode: null,
+        isStreaming: false,
+        error: null,
+      });
+    } else {
+      const last = turns.at(-1);
+      if (last)
+        Object.assign(last, { answer: message.content, citations: message.citations, mode: message.mode });
+    }
+  }
+  return turns;
 }
 
 /** The question being typed, else the last one asked, as `POST /api/v1/chat` with an API key. */
@@ -42,6 +74,16 @@ export function ChatPage() {
   useEffect(() => () => subscription.current?.unsubscribe(), []);
 
   const isStreaming = turns.some((turn) => turn.isStreaming);
+  const queryClient = useQueryClient();
+  const reopen = useMutation({
+    mutationFn: (id: string) => trpc.chat.sessions.get.query({ tenantId: tenant.id, sessionId: id }),
+    onSuccess: (session) => {
+      subscription.current?.unsubscribe();
+      setTurns(turnsOf(session));
+      setSessionId(session.id);
+      setOpened(null);
+    },
+  });
   const curl = chatCurl(message, turns.at(-1)?.question, collection);
   const patchTurn = (id: string, patch: (turn: Turn) => Partial<Turn>) =>
     setTurns((current) => current.map((turn) => (turn.id === id ? { ...turn, ...patch(turn) } : turn)));
@@ -76,6 +118,7 @@ export function ChatPage() {
         if (data.type === "token") patchTurn(id, (turn) => ({ answer: turn.answer + data.text }));
         else {
           setSessionId(data.sessionId);
+          void queryClient.invalidateQueries({ queryKey: ["chat.sessions.list", tenant.id] });
           patchTurn(id, () => ({
             answer: data.answer,
             citations: data.citations,
@@ -200,6 +243,13 @@ export function ChatPage() {
           <FormError message={errors.form} />
         </form>
       </section>
+      <ChatHistory
+        tenantId={tenant.id}
+        currentId={sessionId}
+        isBusy={isStreaming || reopen.isPending}
+        onOpen={(id) => reopen.mutate(id)}
+      />
+      {reopen.error ? <ErrorMessage title="Could not open the conversation" error={reopen.error} /> : null}
       <ChunkViewer
         tenantId={tenant.id}
         documentId={opened?.documentId ?? null}
@@ -211,6 +261,66 @@ export function ChatPage() {
         <p className="muted">This source was stored through the API, not as a document: {opened.snippet}</p>
       ) : null}
     </div>
+  );
+}
+
+/** The tenant's past conversations (console, API and widget visitors'), most recent first. */
+function ChatHistory({
+  tenantId,
+  currentId,
+  isBusy,
+  onOpen,
+}: {
+  tenantId: string;
+  currentId: string | null;
+  isBusy: boolean;
+  onOpen: (sessionId: string) => void;
+}) {
+  const pages = useCursorPages(tenantId);
+  const sessions = useQuery({
+    queryKey: ["chat.sessions.list", tenantId, pages.cursor],
+    queryFn: () =>
+      trpc.chat.sessions.list.query({
+        tenantId,
+        limit: 10,
+        ...(pages.cursor ? { cursor: pages.cursor } : {}),
+      }),
+    placeholderData: keepPreviousData,
+  });
+  return (
+    <section className="panel" aria-labelledby="history-title">
+      <h2 id="history-title">Past conversations</h2>
+      <QueryView query={sessions} label="Loading conversations…">
+        {(page) =>
+          page.items.length === 0 ? (
+            <EmptyState>No conversations yet.</EmptyState>
+          ) : (
+            <>
+              <ul className="history">
+                {page.items.map((session) => (
+                  <li key={session.id} data-session-id={session.id}>
+                    <button
+                      type="button"
+                      className="link-button"
+                      disabled={isBusy}
+                      aria-current={session.id === currentId ? "true" : undefined}
+                      onClick={() => onOpen(session.id)}
+                    >
+                      {session.title}
+                    </button>{" "}
+                    <span className="muted small">
+                      {formatRelative(session.updatedAt)}
+                      {session.widgetId ? " · widget visitor" : ""}
+                    </span>
+                  </li>
+                ))}
+              </ul>
+              <Pager label="Conversations" pages={pages} nextCursor={page.nextCursor} />
+            </>
+          )
+        }
+      </QueryView>
+    </section>
   );
 }
 
