@@ -46,7 +46,8 @@ const SNAPSHOT_DELAY_MS = 1_000;
 /** Records read per Chroma `get` while verifying ids or rebuilding. */
 const ID_PAGE = 5_000;
 const DOCUMENT_PAGE = 1_000;
-const FORMAT = 1;
+/** 2: the compact BM25 index (1 was minisearch's JSON, rebuilt from Chroma when met). */
+const FORMAT = 2;
 
 interface Entry {
   index: KeywordIndex;
@@ -86,8 +87,8 @@ export function createKeywordIndexes(opts: {
     try {
       const header = JSON.parse(text.slice(0, newline)) as SnapshotHeader;
       const body = text.slice(newline + 1);
-      if (header.format !== FORMAT || header.collectionId !== collection.id)
-        return "saved index is another's";
+      if (header.format !== FORMAT) return "saved index is of another format";
+      if (header.collectionId !== collection.id) return "saved index is another's";
       if (header.sha256 !== sha256(body)) return "saved index is corrupt";
       const index = KeywordIndex.fromJSON(body);
       if (index.size !== header.count) return "saved index is corrupt";
