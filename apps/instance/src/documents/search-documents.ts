@@ -92,32 +92,25 @@ export async function searchDocuments({
 
   const depth = Math.max(FUSION_DEPTH, input.nResults);
   const fields = input.include.filter((field) => field !== "distances");
+  const isFiltered = Boolean(input.where || input.whereDocument);
+  // Both rankings are ids and scores only: the fields of the few hits fused into the answer are
+  // read afterwards, in one round trip (rows for 100 hits of each ranking cost Chroma and this
+  // process more than that round trip does). The keyword ranking runs while the query is embedded.
   const keywordRanking = keywordHits(ctx, collection, input, depth);
-  // Every round trip to Chroma starts as early as it can: the keyword ranking is known long before
-  // the query is embedded, and so are the rows of the only hits the vector ranking may lack. A
-  // hit at keyword rank r has r − 1 hits fused ahead of it (each keyword hit above it scores
-  // more), so only the keyword ranking's first nResults can make the answer without the vectors.
-  const [[byVector, queryEmbedding, queryTruncated], byKeyword, keywordRows] = await Promise.all([
+  const [[byVector, queryEmbedding, queryTruncated], byKeyword] = await Promise.all([
     queryVector(ctx, collection, input).then(
       async ({ vector, queryTruncated }) =>
         [
           await vectorHits(ctx, collection, vector, input, {
             nResults: depth,
-            include: [...fields, "distances"],
+            // A filtered search reads its candidates' rows anyway (exactly ranked, or Chroma's).
+            include: isFiltered ? [...fields, "distances"] : ["distances"],
           }),
           vector,
           queryTruncated,
         ] as const,
     ),
     keywordRanking,
-    keywordRanking.then(({ ranked }) =>
-      readRows(
-        ctx,
-        collection,
-        ranked.slice(0, input.nResults).map((hit) => hit.id),
-        fields.includes("embeddings") ? fields : [...fields, "embeddings"],
-      ),
-    ),
   ]);
   const fused = new Map<string, { score: number; vector: number | null; keyword: number | null }>();
   const entry = (id: string) => {
@@ -147,23 +140,40 @@ export async function searchDocuments({
   const onlyByVector = new Set(best.filter(([, fusedHit]) => fusedHit.keyword === null).map(([id]) => id));
   const keywordScores = new Map<string, number>();
   for (const match of byKeyword.all) if (onlyByVector.has(match.id)) keywordScores.set(match.id, match.score);
+  // A hit only the keyword ranking found needs its embedding for its distance; the others, their
+  // fields, unless the vector ranking brought them (a filtered one does).
+  const rowsKnown = new Map(isFiltered ? byVector.map((hit) => [hit.id, hit]) : []);
+  const needsEmbedding = best.filter(([, fusedHit]) => fusedHit.vector === null).map(([id]) => id);
+  const needsFields = best
+    .filter(([id, fusedHit]) => fusedHit.vector !== null && fields.length > 0 && !rowsKnown.has(id))
+    .map(([id]) => id);
+  const [embeddedRows, fieldRows] = await Promise.all([
+    readRows(
+      ctx,
+      collection,
+      needsEmbedding,
+      fields.includes("embeddings") ? fields : [...fields, "embeddings"],
+    ),
+    readRows(ctx, collection, needsFields, fields),
+  ]);
   const space = spaceOf(collection);
   const results = best.flatMap(([id, fusedHit]) => {
-    let row: Row | undefined;
     let distance: number;
+    let row: Row | undefined;
     if (fusedHit.vector === null) {
-      const keywordRow = keywordRows.get(id);
-      if (!keywordRow) return []; // deleted meanwhile
-      const { embedding, ...rest } = keywordRow;
-      row = fields.includes("embeddings") ? keywordRow : rest;
+      const embeddedRow = embeddedRows.get(id);
+      if (!embeddedRow) return []; // deleted meanwhile
+      const { embedding, ...rest } = embeddedRow;
+      row = fields.includes("embeddings") ? embeddedRow : rest;
       distance = chromaDistance(space, queryEmbedding, embedding ?? []);
     } else {
-      const { distance: vectorDistance, ...rest } = byVector[fusedHit.vector - 1]!;
-      row = rest;
-      distance = vectorDistance!;
+      distance = byVector[fusedHit.vector - 1]!.distance!;
+      row = fields.length === 0 ? { id } : (rowsKnown.get(id) ?? fieldRows.get(id));
+      if (!row) return []; // deleted meanwhile
     }
+    const { distance: _distance, ...fieldsOfRow } = row;
     const hit: SearchHit = {
-      ...row,
+      ...fieldsOfRow,
       ...(wantsDistances ? { distance } : {}),
       score: fusedHit.score,
       vectorScore: similarityOf(distance),

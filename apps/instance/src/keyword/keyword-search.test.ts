@@ -216,6 +216,37 @@ describe("search modes", () => {
     }
   });
 
+  it("a hybrid hit carries the record's fields and distance, whichever ranking found it", async () => {
+    // Every record holds "entry", so fused hits come from deep in both rankings (below nResults).
+    const search = (mode: string, nResults: number, include: string[]) =>
+      call("POST", "/search", { collection: "modes", query: "entry hotel", mode, nResults, include });
+    const include = ["documents", "metadatas", "distances", "embeddings"];
+    const hybrid = await search("hybrid", 3, include);
+    expect(hybrid.status).toBe(200);
+    const vector = await search("vector", 8, include);
+    const byId = new Map(
+      (vector.body.results as (Hit & { embedding: number[] })[]).map((hit) => [hit.id, hit]),
+    );
+    const hits = hybrid.body.results as (Hit & { embedding: number[] })[];
+    expect(hits).toHaveLength(3);
+    expect(hits.some((hit) => hit.ranks!.vector! > 3 || hit.ranks!.keyword! > 3)).toBe(true);
+    for (const hit of hits) {
+      const same = byId.get(hit.id)!;
+      expect(hit).toMatchObject({
+        document: same.document,
+        metadata: same.metadata,
+        embedding: same.embedding,
+      });
+      expect(hit.distance).toBeCloseTo(same.distance!, 6);
+    }
+    // Without fields, ids and scores alone.
+    const bare = await search("hybrid", 3, []);
+    expect(bare.body.results.map((hit: Hit) => Object.keys(hit).sort())).toEqual(
+      hits.map(() => ["id", "keywordScore", "ranks", "score", "vectorScore"]),
+    );
+    expect(bare.body.results.map((hit: Hit) => hit.id)).toEqual(hits.map((hit) => hit.id));
+  });
+
   it("vector mode ranks by distance, as before", async () => {
     const res = await call("POST", "/search", {
       collection: "modes",
