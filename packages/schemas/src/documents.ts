@@ -113,6 +113,17 @@ export const CreateUploadInput = UploadFields.refine((input) => input.chunkOverl
 });
 export type CreateUploadInput = z.input<typeof CreateUploadInput>;
 
+/** A multipart upload's settings, shared by all its files (each file names and sizes itself). */
+export const FileUploadSettings = UploadFields.pick({
+  tenantId: true,
+  collection: true,
+  chunkSize: true,
+  chunkOverlap: true,
+}).refine((input) => input.chunkOverlap < input.chunkSize, {
+  message: "chunkOverlap must be smaller than chunkSize",
+  path: ["chunkOverlap"],
+});
+
 export const UploadTarget = z.object({
   url: z.string(),
   method: z.literal("PUT"),

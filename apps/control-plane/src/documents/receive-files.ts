@@ -52,7 +52,7 @@ function tooLargeFile(plan: Plan): AppError {
  * blob store (as `tenants/<tenant>/documents/<new id>`), cut off with PAYLOAD_TOO_LARGE as soon
  * as it passes the plan's size per file; other parts are short text fields. On any failure the
  * files already stored are deleted and the rest of the body is not read: nothing is left behind.
- * Call `admitFileUpload` (create-documents) first, so nobody's body is read before they are known to be allowed.
+ * Call `admitFileUpload` (document-admission) first, so nobody's body is read before they are known to be allowed.
  */
 export async function receiveFiles({
   ctx,

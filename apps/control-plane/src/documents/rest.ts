@@ -18,16 +18,14 @@ import { dataPlaneTenant } from "../data-plane/call-instance";
 import { type AppEnv, ctxOf } from "../http/env";
 import { jsonInPieces } from "../lib/json-in-pieces";
 import { ERROR_RESPONSES, restApp } from "../rest/openapi";
-import {
-  admitFileUpload,
-  createFromFiles,
-  createTextDocument,
-  createUpload,
-  ingestDocument,
-} from "./create-documents";
+import { createFromFiles } from "./create-from-files";
+import { createTextDocument } from "./create-text-document";
+import { createUpload } from "./create-upload";
 import { deleteDocument } from "./delete-document";
+import { admitFileUpload } from "./document-admission";
 import { getDocument } from "./get-document";
 import { getIngestionStatus } from "./get-ingestion-status";
+import { ingestDocument } from "./ingest-document";
 import { listDocuments } from "./list-documents";
 import { receiveFiles } from "./receive-files";
 

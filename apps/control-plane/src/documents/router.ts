@@ -9,10 +9,12 @@ import {
 } from "@vdb/schemas/documents";
 import { verbCtx } from "../trpc/context";
 import { procedure } from "../trpc/trpc";
-import { createTextDocument, createUpload, ingestDocument } from "./create-documents";
+import { createTextDocument } from "./create-text-document";
+import { createUpload } from "./create-upload";
 import { deleteDocument } from "./delete-document";
 import { getDocumentPage } from "./get-document";
 import { getIngestionStatus } from "./get-ingestion-status";
+import { ingestDocument } from "./ingest-document";
 import { listDocuments } from "./list-documents";
 import { watchDocument } from "./watch-document";
 
