@@ -117,6 +117,12 @@ export const ConfigSchema = z.object({
   /** Embedding model and dimension of new instances (see packages/embeddings). */
   INSTANCE_MODEL: z.string().min(1).default("use-lite"),
   INSTANCE_DIMENSION: z.coerce.number().int().min(1).max(8_192).default(512),
+  /**
+   * Shared-tier tenants one pool instance serves; a launch that finds every pool this full makes
+   * a new pool. Each tenant is a Chroma namespace there (about 120 ms to load on its first query
+   * after a restart, resident after: see bench/density).
+   */
+  POOL_TENANTS_MAX: z.coerce.number().int().min(1).max(100_000).default(500),
   /** How often the reconciler drives instances towards their desired state. */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   /** Instances one reconciler pass works on at once: a slow stop or start holds up only its own. */

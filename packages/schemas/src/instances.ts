@@ -378,6 +378,10 @@ export type InstanceState = z.infer<typeof InstanceState>;
 /** A tenant's instance as the control plane reports it. */
 export const Instance = z.object({
   tenantId: TenantId,
+  /** `dedicated`: the tenant's own instance; `shared`: the pool it is placed in (see `poolId`). */
+  tier: z.enum(["shared", "dedicated"]),
+  /** The pool serving a shared-tier tenant (its state and URL are the pool's); null when dedicated. */
+  poolId: z.string().nullable(),
   runtime: z.enum(["local", "ecs"]),
   desiredState: DesiredInstanceState,
   state: InstanceState,

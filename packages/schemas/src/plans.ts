@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-export const Plan = z.enum(["starter", "pro", "enterprise"]);
+export const Plan = z.enum(["free", "starter", "pro", "enterprise"]);
 export type Plan = z.infer<typeof Plan>;
 
 export const PlanQuotas = z.object({
@@ -19,9 +19,18 @@ export const PlanQuotas = z.object({
 });
 export type PlanQuotas = z.infer<typeof PlanQuotas>;
 
+/**
+ * Where a plan's tenants live: `dedicated`, an instance (and Chroma) of their own; `shared`, a
+ * namespace of their own in a pool instance serving many tenants (one process and one Chroma for
+ * up to POOL_TENANTS_MAX of them). The same APIs either way.
+ */
+export const Tier = z.enum(["shared", "dedicated"]);
+export type Tier = z.infer<typeof Tier>;
+
 /** A plan's other settings, beside its quotas. */
 export interface PlanSettings {
   title: string;
+  tier: Tier;
   /**
    * How long a dedicated instance may go without a data-plane request before it is put to sleep
    * (stopped, data kept; the next request wakes it); 0: never. The control plane's
@@ -32,8 +41,20 @@ export interface PlanSettings {
 
 /** The one table of plans and their quotas; every quota check reads it from here. */
 export const PLANS: Record<Plan, PlanQuotas & PlanSettings> = {
+  free: {
+    title: "Free",
+    tier: "shared",
+    maxDocuments: 1_000,
+    maxCollections: 3,
+    requestsPerSecond: 5,
+    maxApiKeys: 3,
+    maxUploadBytes: 5 * 1024 * 1024,
+    // A pool never sleeps: it serves many tenants, and a pool tenant costs little while idle.
+    sleepAfterIdleMs: 0,
+  },
   starter: {
     title: "Starter",
+    tier: "dedicated",
     maxDocuments: 10_000,
     maxCollections: 5,
     requestsPerSecond: 10,
@@ -43,6 +64,7 @@ export const PLANS: Record<Plan, PlanQuotas & PlanSettings> = {
   },
   pro: {
     title: "Pro",
+    tier: "dedicated",
     maxDocuments: 1_000_000,
     maxCollections: 50,
     requestsPerSecond: 100,
@@ -52,6 +74,7 @@ export const PLANS: Record<Plan, PlanQuotas & PlanSettings> = {
   },
   enterprise: {
     title: "Enterprise",
+    tier: "dedicated",
     maxDocuments: 50_000_000,
     maxCollections: 1_000,
     requestsPerSecond: 1_000,

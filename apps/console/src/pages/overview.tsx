@@ -53,8 +53,11 @@ export function OverviewPage() {
 
   const isRunning = instance?.state === "running";
   const canLaunch = isLaunchable(instance);
-  const canStop = instance !== null && instance.desiredState === "running" && instance.state !== "deleted";
-  const canDelete = instance !== null && instance.desiredState !== "deleted";
+  // A pool serves other tenants too: it is not stopped or deleted for one of them.
+  const isOwnInstance = instance?.tier !== "shared";
+  const canStop =
+    isOwnInstance && instance !== null && instance.desiredState === "running" && instance.state !== "deleted";
+  const canDelete = isOwnInstance && instance !== null && instance.desiredState !== "deleted";
 
   return (
     <div className="grid-2">
@@ -85,6 +88,16 @@ export function OverviewPage() {
             </div>
             {instance ? (
               <dl className="details">
+                <dt>Tier</dt>
+                <dd>
+                  {instance.tier === "shared" ? (
+                    <>
+                      shared: pool <code>{instance.poolId}</code>
+                    </>
+                  ) : (
+                    "dedicated"
+                  )}
+                </dd>
                 <dt>URL</dt>
                 <dd>
                   {instance.url ? (

@@ -2,21 +2,20 @@ import { Readable } from "node:stream";
 import { AppError } from "@vdb/http/errors";
 import { createUpstreamClient, type UpstreamStream } from "@vdb/http/upstream-client";
 import type { Scope } from "@vdb/schemas/auth";
-import { instanceAudience } from "@vdb/schemas/tokens";
-import { eq } from "drizzle-orm";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { requireTenantScope } from "../auth/authorize";
 import { awaitAwake, isAsleep } from "../instances/await-awake";
+import { servingInstance, tokenAddress } from "../instances/serving-instance";
 import type { Ctx } from "../lib/context";
-import { instances } from "../lib/db/schema";
 import type { Services } from "../services";
 import { limitTenantRequest } from "../usage/rate-limit";
 
 const TOKEN_TTL_SECONDS = 300;
 const REQUEST_TIMEOUT_MS = 60_000;
 
-type Location = { state: string; desiredState: string; url: string | null };
+/** Where a tenant's calls go: its own instance, or (poolId set) the pool it is placed in. */
+type Location = { state: string; desiredState: string; url: string | null; poolId: string | null };
 const LOCATION_TTL_MS = 1_000;
 const locationCaches = new WeakMap<Services, Map<string, { location: Location | null; at: number }>>();
 
@@ -29,19 +28,27 @@ async function instanceLocation(services: Services, tenantId: string): Promise<L
   let cache = locationCaches.get(services);
   if (!cache) {
     const fresh = new Map<string, { location: Location | null; at: number }>();
-    services.reconciler.on("change", (instance) => fresh.delete(instance.tenantId));
+    services.reconciler.on("change", (instance) => {
+      // A pool's change concerns every tenant placed in it.
+      if (instance.poolId) fresh.clear();
+      else fresh.delete(instance.tenantId);
+    });
     locationCaches.set(services, fresh);
     cache = fresh;
   }
   const hit = cache.get(tenantId);
   if (hit && Date.now() - hit.at < LOCATION_TTL_MS) return hit.location;
-  const [row] = await services.db
-    .select({ state: instances.state, desiredState: instances.desiredState, url: instances.url })
-    .from(instances)
-    .where(eq(instances.tenantId, tenantId))
-    .limit(1);
-  cache.set(tenantId, { location: row ?? null, at: Date.now() });
-  return row ?? null;
+  const serving = await servingInstance(services.db, tenantId);
+  const location = serving
+    ? {
+        state: serving.row.state,
+        desiredState: serving.row.desiredState,
+        url: serving.row.url,
+        poolId: serving.poolId,
+      }
+    : null;
+  cache.set(tenantId, { location, at: Date.now() });
+  return location;
 }
 
 // Instance tokens reused across requests until a minute before they expire: signing per
@@ -54,13 +61,15 @@ async function instanceToken(services: Services, tenantId: string, scope: Scope)
     cache = new Map();
     tokenCaches.set(services, cache);
   }
-  const key = `${tenantId}|${scope}`;
+  // A shared-tier tenant's token is for its pool: the pool is part of what the token addresses.
+  const poolId = (await instanceLocation(services, tenantId))?.poolId ?? null;
+  const key = `${tenantId}|${poolId ?? ""}|${scope}`;
   const cached = cache.get(key);
   if (cached && cached.expiresAt - Date.now() > 60_000) return cached.token;
   const { token } = await services.signingKeys.sign(
     {
       iss: services.config.publicUrl,
-      aud: instanceAudience(tenantId),
+      ...tokenAddress(tenantId, poolId),
       sub: "control-plane",
       tenant: tenantId,
       scope,
@@ -72,7 +81,10 @@ async function instanceToken(services: Services, tenantId: string, scope: Scope)
 }
 
 function forgetInstanceToken(services: Services, tenantId: string, scope: Scope): void {
-  tokenCaches.get(services)?.delete(`${tenantId}|${scope}`);
+  const cache = tokenCaches.get(services);
+  for (const key of cache?.keys() ?? []) {
+    if (key.startsWith(`${tenantId}|`) && key.endsWith(`|${scope}`)) cache!.delete(key);
+  }
 }
 
 /** The tenant the data-plane call is for: an API key's own, or the one a user names. */

@@ -4,8 +4,9 @@ import { and, eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit";
 import { requireTenantScope } from "../auth/authorize";
 import { callInstance } from "../data-plane/call-instance";
+import { servingInstance } from "../instances/serving-instance";
 import type { Ctx } from "../lib/context";
-import { databases, documents, instances } from "../lib/db/schema";
+import { databases, documents } from "../lib/db/schema";
 import { findDatabaseOrThrow } from "./to-database";
 
 /**
@@ -35,7 +36,7 @@ export async function deleteDatabase({
       message: "A document is being ingested into this database; delete it when that ends",
     });
   }
-  const [instance] = await db.select().from(instances).where(eq(instances.tenantId, tenantId)).limit(1);
+  const instance = await servingInstance(db, tenantId);
   if (instance) {
     const result = await callInstance(ctx, {
       tenantId,

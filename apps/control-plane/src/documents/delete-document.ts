@@ -4,8 +4,9 @@ import { eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit";
 import { requireTenantScope } from "../auth/authorize";
 import { callInstance } from "../data-plane/call-instance";
+import { servingInstance } from "../instances/serving-instance";
 import type { Ctx } from "../lib/context";
-import { documents, instances } from "../lib/db/schema";
+import { documents } from "../lib/db/schema";
 import { findDocumentOrThrow } from "./to-document";
 
 /**
@@ -29,7 +30,7 @@ export async function deleteDocument({
       message: "The document is being ingested; delete it when that ends",
     });
   }
-  const [instance] = await db.select().from(instances).where(eq(instances.tenantId, tenantId)).limit(1);
+  const instance = await servingInstance(db, tenantId);
   if (instance && document.chunkCount > 0) {
     const result = await callInstance(ctx, {
       tenantId,

@@ -2,10 +2,11 @@ import { AppError } from "@vdb/http/errors";
 import { PLANS } from "@vdb/schemas/plans";
 import { and, eq, gte, sql } from "drizzle-orm";
 import { callInstance, InstanceNotRunningError, InstanceUnavailableError } from "../data-plane/call-instance";
+import { servingInstance } from "../instances/serving-instance";
 import { JobDeferredError, type JobHandler, PermanentJobError } from "../jobs/job-queue";
 import { runInOrder, yieldToEventLoop } from "../lib/concurrency";
 import { workerCtx } from "../lib/context";
-import { chunks, databases, documents, instances, tenants } from "../lib/db/schema";
+import { chunks, databases, documents, tenants } from "../lib/db/schema";
 import type { Services } from "../services";
 import { recordUsage } from "../usage/record-usage";
 import type { TextChunk } from "./parsing/chunk-text";
@@ -51,12 +52,7 @@ async function collectionModel(
     .where(and(eq(databases.tenantId, tenantId), eq(databases.name, collection)))
     .limit(1);
   if (database) return database.model;
-  const [instance] = await services.db
-    .select({ model: instances.model })
-    .from(instances)
-    .where(eq(instances.tenantId, tenantId))
-    .limit(1);
-  return instance?.model ?? null;
+  return (await servingInstance(services.db, tenantId))?.row.model ?? null;
 }
 
 /**
@@ -73,11 +69,7 @@ async function instanceDeferral(
   if (!(error instanceof InstanceUnavailableError || error instanceof InstanceNotRunningError)) return null;
   let state = error.state;
   if (state === "unreachable") {
-    const [row] = await services.db
-      .select({ state: instances.state, desiredState: instances.desiredState })
-      .from(instances)
-      .where(eq(instances.tenantId, tenantId))
-      .limit(1);
+    const row = (await servingInstance(services.db, tenantId))?.row;
     if (row?.state === "running" && row.desiredState === "running") return null;
     state = row ? (row.desiredState === "running" ? row.state : "stopping") : "none";
   }

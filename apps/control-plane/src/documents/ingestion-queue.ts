@@ -1,8 +1,9 @@
 import { AppError } from "@vdb/http/errors";
 import type { IngestionStatus } from "@vdb/schemas/documents";
 import { and, count, eq, gt, inArray, min, sql } from "drizzle-orm";
+import { servingInstance } from "../instances/serving-instance";
 import type { Database } from "../lib/db/client";
-import { instances, jobs } from "../lib/db/schema";
+import { jobs } from "../lib/db/schema";
 import { INGEST_JOB } from "./ingest-job";
 
 /** How far back finished ingestions count towards the pace. */
@@ -38,11 +39,8 @@ export async function measureIngestionQueue(
           gt(jobs.finishedAt, sql`now() - ${`${PACE_WINDOW_MINUTES} minutes`}::interval`),
         ),
       ),
-    db
-      .select({ state: instances.state, desiredState: instances.desiredState })
-      .from(instances)
-      .where(eq(instances.tenantId, tenantId))
-      .limit(1),
+    // The tenant's own instance, or its pool.
+    servingInstance(db, tenantId).then((serving) => (serving ? [serving.row] : [])),
   ]);
   const queued = byStatus.find((row) => row.status === "queued")?.n ?? 0;
   const processing = byStatus.find((row) => row.status === "running")?.n ?? 0;

@@ -5,7 +5,7 @@ import { eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit";
 import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
-import { instances } from "../lib/db/schema";
+import { instances, poolPlacements } from "../lib/db/schema";
 import { toInstance } from "./to-instance";
 
 async function setDesiredState(
@@ -21,8 +21,21 @@ async function setDesiredState(
       .set({ desiredState: desired, updatedAt: new Date() })
       .where(eq(instances.tenantId, tenantId))
       .returning();
-    if (!updated)
+    if (!updated) {
+      const [placed] = await tx
+        .select()
+        .from(poolPlacements)
+        .where(eq(poolPlacements.tenantId, tenantId))
+        .limit(1);
+      if (placed) {
+        throw new AppError({
+          code: "CONFLICT",
+          message:
+            "This tenant is on the shared tier: its pool serves other tenants and is not stopped or deleted for one",
+        });
+      }
       throw new AppError({ code: "NOT_FOUND", message: "This tenant has no instance; launch one first" });
+    }
     await recordAudit({
       ctx,
       db: tx,

@@ -173,8 +173,10 @@ describe("EcsRuntime.start: errors", () => {
   });
 
   it("refuses what is not a tenant id, or an env naming another tenant, before calling ECS", async () => {
-    await expect(runtime().start({ tenantId: "../../etc", env: {} })).rejects.toThrow(/not a tenant id/);
-    await expect(runtime().destroyData("ten_x; rm -rf /")).rejects.toThrow(/not a tenant id/);
+    await expect(runtime().start({ tenantId: "../../etc", env: {} })).rejects.toThrow(
+      /not a tenant or pool id/,
+    );
+    await expect(runtime().destroyData("ten_x; rm -rf /")).rejects.toThrow(/not a tenant or pool id/);
     await expect(
       runtime().start({ tenantId: TENANT, env: { TENANT_ID: "ten_abcdefghij0123456789" } }),
     ).rejects.toThrow(/does not match/);

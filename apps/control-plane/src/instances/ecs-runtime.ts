@@ -11,7 +11,7 @@ import {
   StopTaskCommand,
   type Task,
 } from "@aws-sdk/client-ecs";
-import { TenantId } from "@vdb/schemas/ids";
+import { checkInstanceId, identityEnvName } from "./pools";
 import {
   type InstanceHandle,
   type InstanceRuntime,
@@ -126,13 +126,14 @@ export class EcsRuntime implements InstanceRuntime {
 
   async start(spec: InstanceSpec): Promise<InstanceHandle> {
     const tenantId = checkTenantId(spec.tenantId);
-    if (spec.env.TENANT_ID !== undefined && spec.env.TENANT_ID !== tenantId) {
-      throw new Error(`instance env TENANT_ID "${spec.env.TENANT_ID}" does not match tenant ${tenantId}`);
+    const idName = identityEnvName(tenantId);
+    if (spec.env[idName] !== undefined && spec.env[idName] !== tenantId) {
+      throw new Error(`instance env ${idName} "${spec.env[idName]}" does not match ${tenantId}`);
     }
     const env: Record<string, string> = {};
     for (const [name, value] of Object.entries(spec.env)) if (!DRIVER_ENV.has(name)) env[name] = value;
     Object.assign(env, {
-      TENANT_ID: tenantId,
+      [idName]: tenantId,
       PORT: String(this.opts.port),
       // Inside its own ENI: reachable only through the security group, never from the internet.
       HOST: "0.0.0.0",
@@ -186,7 +187,7 @@ export class EcsRuntime implements InstanceRuntime {
       tenantId,
       // Exec form, no shell; the tenant id was validated above, so the path cannot escape dataDir.
       command: ["rm", "-rf", "--", dir],
-      environment: [{ name: "TENANT_ID", value: tenantId }],
+      environment: [{ name: identityEnvName(tenantId), value: tenantId }],
     });
     const stopped = await this.waitUntilStopped(task.taskArn!, this.opts.cleanupTimeoutMs ?? 600_000);
     if (!stopped) {
@@ -410,16 +411,20 @@ export class EcsRuntime implements InstanceRuntime {
   }
 }
 
+/** A tenant's id or a pool's (pools run as instances too): it names an EFS directory. */
 function checkTenantId(tenantId: string): string {
-  const parsed = TenantId.safeParse(tenantId);
-  if (!parsed.success) throw new Error(`not a tenant id: ${JSON.stringify(tenantId)}`);
-  return parsed.data;
+  return checkInstanceId(tenantId);
 }
 
 function tenantOf(task: Task): string | null {
   const fromGroup = task.group?.startsWith(GROUP_PREFIX) ? task.group.slice(GROUP_PREFIX.length) : undefined;
   const candidate = fromGroup ?? task.tags?.find((tag) => tag.key === ECS_TENANT_TAG)?.value;
-  return candidate && TenantId.safeParse(candidate).success ? candidate : null;
+  if (!candidate) return null;
+  try {
+    return checkInstanceId(candidate);
+  } catch {
+    return null;
+  }
 }
 
 /** RunTask failures that go away with time: no capacity in the cluster / AZ, agent busy. */

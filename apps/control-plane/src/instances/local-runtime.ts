@@ -14,6 +14,7 @@ import path from "node:path";
 import { INSTANCE_DIR, type InstanceEntry, instanceEntry, instanceScripts } from "@vdb/instance/entry";
 import type { Logger } from "../lib/logger";
 import { isPidAlive as isAlive } from "../lib/process-identity";
+import { checkInstanceId } from "./pools";
 import {
   type InstanceHandle,
   type InstanceRuntime,
@@ -107,8 +108,7 @@ export class LocalRuntime implements InstanceRuntime {
   }
 
   private tenantDir(tenantId: string): string {
-    if (!/^ten_[0-9a-z]+$/.test(tenantId)) throw new Error(`not a tenant id: ${tenantId}`);
-    return path.join(this.opts.dataDir, tenantId);
+    return path.join(this.opts.dataDir, checkInstanceId(tenantId));
   }
 
   private readPidFile(tenantId: string): PidFile | null {
@@ -300,7 +300,7 @@ export class LocalRuntime implements InstanceRuntime {
     if (!existsSync(this.opts.dataDir)) return [];
     const found: (InstanceHandle & { tenantId: string })[] = [];
     for (const entry of readdirSync(this.opts.dataDir)) {
-      if (!entry.startsWith("ten_")) continue;
+      if (!entry.startsWith("ten_") && !entry.startsWith("pol_")) continue;
       const record = this.readPidFile(entry);
       if (record && isInstanceProcess(record.pid, this.instanceScripts)) {
         this.watchAdopted(record.pid, record.tenantId);

@@ -9,6 +9,7 @@ import { instances, jobs, tenants } from "../lib/db/schema";
 import type { Logger } from "../lib/logger";
 import type { InstanceActivity } from "./instance-activity";
 import { Liveness } from "./liveness";
+import { identityEnvName, SHARED_PLAN } from "./pools";
 import {
   type InstanceHandle,
   type InstanceRuntime,
@@ -204,10 +205,19 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     // Taken before reading: an instance whose work ends while we read is left to the next
     // sweep, since what we read of it may predate what that work did.
     const busy = new Set(this.inFlight.keys());
-    const rows = await this.db
+    const joined = await this.db
       .select({ instance: instances, plan: tenants.plan })
       .from(instances)
-      .innerJoin(tenants, eq(tenants.id, instances.tenantId));
+      .leftJoin(tenants, eq(tenants.id, instances.tenantId));
+    // A pool is no tenant's: it runs on the shared tier's plan. A dedicated row whose tenant is
+    // gone (deleted without its row, which delete-tenant removes) is deleted like an instance.
+    const rows = joined.map(({ instance, plan }) =>
+      plan
+        ? { instance, plan }
+        : instance.kind === "pool"
+          ? { instance, plan: SHARED_PLAN }
+          : { instance: { ...instance, desiredState: "deleted" as const }, plan: SHARED_PLAN },
+    );
     const live = await this.runtime.list();
     const wanted = new Set(rows.map((row) => row.instance.tenantId));
     const withJobs = await this.tenantsWithJobs(rows);
@@ -268,6 +278,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
    * and it has been running (and this reconciler watching) at least that long.
    */
   private isIdle(row: InstanceRow, plan: keyof typeof PLANS): boolean {
+    if (row.kind === "pool") return false; // its tenants' requests are not counted on it; it serves many
     const idleMs = this.sleepAfterMs(plan);
     if (idleMs <= 0 || this.activity?.isBusy(row.tenantId)) return false;
     const lastUsed = Math.max(
@@ -559,7 +570,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   private instanceEnv(row: InstanceRow, plan: keyof typeof PLANS): Record<string, string> {
     const issuer = this.config.publicUrl;
     return {
-      TENANT_ID: row.tenantId,
+      [identityEnvName(row.tenantId)]: row.tenantId,
       PLAN: plan,
       MODEL_NAME: row.model,
       DIMENSION: String(row.dimension),

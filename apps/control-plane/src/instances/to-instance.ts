@@ -3,9 +3,16 @@ import type { instances } from "../lib/db/schema";
 
 export type InstanceRow = typeof instances.$inferSelect;
 
-export function toInstance(row: InstanceRow): Instance {
+/**
+ * An instance row as its tenant sees it; a pool's row seen by a tenant placed in it
+ * (`placedTenantId`) is that tenant's instance on the shared tier.
+ */
+export function toInstance(row: InstanceRow, placedTenantId?: string): Instance {
+  const isPool = row.kind === "pool";
   return {
-    tenantId: row.tenantId,
+    tenantId: placedTenantId ?? row.tenantId,
+    tier: isPool ? "shared" : "dedicated",
+    poolId: isPool ? row.tenantId : null,
     runtime: row.runtime,
     desiredState: row.desiredState,
     state: row.state,

@@ -1,10 +1,9 @@
 import type { Instance } from "@vdb/schemas/instances";
 import { TenantRef } from "@vdb/schemas/tenants";
-import { eq } from "drizzle-orm";
 import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
-import { instances } from "../lib/db/schema";
 import { watchChanges } from "../lib/watch-changes";
+import { servingInstance } from "./serving-instance";
 import { toInstance } from "./to-instance";
 
 /**
@@ -26,13 +25,15 @@ export async function* watchInstance({
   const { db, reconciler } = ctx.services;
   yield* watchChanges<Instance | null>({
     read: async () => {
-      const [row] = await db.select().from(instances).where(eq(instances.tenantId, tenantId)).limit(1);
-      return row ? toInstance(row) : null;
+      const serving = await servingInstance(db, tenantId);
+      return serving ? toInstance(serving.row, tenantId) : null;
     },
     // The reconciler's events carry the instance: every state is seen, however quickly they pass.
+    // A pool's change is read again: it may be the pool this tenant is placed in.
     subscribe: (notify) => {
       const onChange = (instance: Instance) => {
         if (instance.tenantId === tenantId) notify(instance);
+        else if (instance.poolId) notify();
       };
       reconciler.on("change", onChange);
       return () => reconciler.off("change", onChange);

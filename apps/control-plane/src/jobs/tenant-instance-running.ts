@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { instances, jobs } from "../lib/db/schema";
+import { instances, jobs, poolPlacements } from "../lib/db/schema";
 
 /**
  * The queue's `claimableWhen`: a tenant's job is claimed only while the tenant's instance is
@@ -10,7 +10,8 @@ import { instances, jobs } from "../lib/db/schema";
  */
 export const TENANT_INSTANCE_RUNNING = sql`(${jobs.tenantId} is null or exists (
   select 1 from ${instances}
-  where ${instances.tenantId} = ${jobs.tenantId}
+  where (${instances.tenantId} = ${jobs.tenantId}
+      or ${instances.tenantId} = (select ${poolPlacements.poolId} from ${poolPlacements} where ${poolPlacements.tenantId} = ${jobs.tenantId}))
     and ${instances.state} = 'running'
     and ${instances.desiredState} = 'running'
 ))`;

@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { errorResponses, jsonContent } from "@vdb/http/openapi";
-import { Plan, PlanQuotas } from "@vdb/schemas/plans";
+import { Plan, PlanQuotas, Tier } from "@vdb/schemas/plans";
 import { UPLOAD_ROUTE_PREFIX } from "../blobs/upload-routes";
 import type { AppEnv } from "../http/env";
 import { RevokedKeys } from "../tokens/list-revoked-keys";
@@ -21,7 +21,10 @@ export function documentPlatformRoutes(api: OpenAPIHono<AppEnv>, publicUrl: stri
       summary: "The plans and their quotas (no credential needed)",
       responses: {
         200: jsonContent(
-          z.record(Plan, PlanQuotas.extend({ title: z.string(), sleepAfterIdleMs: z.number().int() })),
+          z.record(
+            Plan,
+            PlanQuotas.extend({ title: z.string(), tier: Tier, sleepAfterIdleMs: z.number().int() }),
+          ),
           "Every plan by name: its quotas, title and idle time before its instances sleep (0: never)",
         ),
       },

@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit";
 import { requireTenantOwner } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
-import { authInvalidations, tenants } from "../lib/db/schema";
+import { authInvalidations, instances, tenants } from "../lib/db/schema";
 import { findTenantOrThrow } from "./to-tenant";
 
 /**
@@ -22,6 +22,8 @@ export async function deleteTenant({
   await ctx.services.db.transaction(async (tx) => {
     const row = await findTenantOrThrow(tx, tenantId);
     await tx.delete(tenants).where(eq(tenants.id, tenantId));
+    // Not a cascade (instance rows also hold pools): the reconciler then stops the orphaned process.
+    await tx.delete(instances).where(eq(instances.tenantId, tenantId));
     await tx.insert(authInvalidations).values({ tenantId });
     await recordAudit({
       ctx,

@@ -1,6 +1,7 @@
 import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import { type ApiResponse, type JsonRequestOptions, jsonRequest } from "@vdb/http/testing";
 import type { Instance } from "@vdb/schemas/instances";
+import type { Plan } from "@vdb/schemas/plans";
 import { EventSource } from "eventsource";
 import type { AppRouter } from "../trpc/router";
 
@@ -109,7 +110,7 @@ export async function tenantWithKey(
   baseUrl: string,
   adminToken: string,
   slug: string,
-  plan: "starter" | "pro" | "enterprise" = "pro",
+  plan: Plan = "pro",
 ): Promise<{ tenantId: string; key: string }> {
   const tenant = await api(baseUrl, "POST", "/tenants", {
     token: adminToken,

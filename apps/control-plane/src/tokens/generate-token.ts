@@ -2,12 +2,11 @@ import { AppError } from "@vdb/http/errors";
 import { isScopeGranted } from "@vdb/schemas/auth";
 import { newId } from "@vdb/schemas/ids";
 import type { CreatedApiKey } from "@vdb/schemas/keys";
-import { GenerateTokenInput, type InstanceToken, instanceAudience } from "@vdb/schemas/tokens";
-import { eq } from "drizzle-orm";
+import { GenerateTokenInput, type InstanceToken } from "@vdb/schemas/tokens";
 import { requirePrincipal, requireTenantScope, scopesOn } from "../auth/authorize";
+import { servingInstance, tokenAddress } from "../instances/serving-instance";
 import { insertApiKey } from "../keys/create-api-key";
 import type { Ctx } from "../lib/context";
-import { instances } from "../lib/db/schema";
 import { findTenantOrThrow } from "../tenants/to-tenant";
 
 /**
@@ -46,12 +45,15 @@ export async function generateToken({
     await findTenantOrThrow(services.db, data.tenantId);
   }
 
-  const audience = instanceAudience(data.tenantId);
+  // A shared-tier tenant's token is for its pool (which reads the namespace from `tenant`).
+  const serving = await servingInstance(services.db, data.tenantId);
+  const address = tokenAddress(data.tenantId, serving?.poolId ?? null);
+  const audience = address.aud;
   const ttlSeconds = Math.min(data.ttlSeconds, services.config.INSTANCE_TOKEN_MAX_TTL_SECONDS);
   const { token } = await services.signingKeys.sign(
     {
       iss: services.config.publicUrl,
-      aud: audience,
+      ...address,
       sub: principal.kind === "user" ? principal.userId : principal.keyId,
       tenant: data.tenantId,
       scope: scopes.join(" "),
@@ -60,11 +62,7 @@ export async function generateToken({
     },
     ttlSeconds,
   );
-  const [instance] = await services.db
-    .select({ state: instances.state, url: instances.url })
-    .from(instances)
-    .where(eq(instances.tenantId, data.tenantId))
-    .limit(1);
+  const instance = serving?.row;
   return {
     token,
     tokenType: "Bearer",

@@ -20,7 +20,7 @@ export const tenants = pgTable("tenants", {
   id: text("id").primaryKey(),
   slug: text("slug").notNull().unique(),
   name: text("name").notNull(),
-  plan: text("plan", { enum: ["starter", "pro", "enterprise"] }).notNull(),
+  plan: text("plan", { enum: ["free", "starter", "pro", "enterprise"] }).notNull(),
   createdAt: createdAt(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
@@ -160,12 +160,19 @@ export const usageEvents = pgTable(
  * (`state`, set only by the reconciler), plus the runtime handle needed to find it again
  * after a control-plane restart.
  */
+/**
+ * Instances the reconciler runs: a dedicated tenant's (`kind` dedicated, keyed by its tenant id)
+ * and pools (`kind` pool, keyed by a pool id `pol_…`) serving shared-tier tenants. No foreign key
+ * to tenants, since a pool is no tenant's: deleting a tenant deletes its instance row itself.
+ */
 export const instances = pgTable(
   "instances",
   {
-    tenantId: text("tenant_id")
-      .primaryKey()
-      .references(() => tenants.id, { onDelete: "cascade" }),
+    /** The tenant's id, or the pool's. */
+    tenantId: text("tenant_id").primaryKey(),
+    kind: text("kind", { enum: ["dedicated", "pool"] })
+      .notNull()
+      .default("dedicated"),
     runtime: text("runtime", { enum: ["local", "ecs"] }).notNull(),
     desiredState: text("desired_state", { enum: DESIRED_INSTANCE_STATES }).notNull(),
     state: text("state", { enum: INSTANCE_STATES }).notNull(),
@@ -188,6 +195,19 @@ export const instances = pgTable(
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [index("instances_updated_idx").on(table.updatedAt)],
+);
+
+/** Which pool a shared-tier tenant lives in (its namespace there is named by its tenant id). */
+export const poolPlacements = pgTable(
+  "pool_placements",
+  {
+    tenantId: text("tenant_id")
+      .primaryKey()
+      .references(() => tenants.id, { onDelete: "cascade" }),
+    poolId: text("pool_id").notNull(),
+    createdAt: createdAt(),
+  },
+  (table) => [index("pool_placements_pool_idx").on(table.poolId)],
 );
 
 /** An uploaded or posted document; its text lives in `chunks` and, embedded, in the tenant's instance. */

@@ -1,0 +1,149 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Instance } from "@vdb/schemas/instances";
+import { ChromaClient } from "chromadb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createTestDatabase,
+  dropTestDatabase,
+  startTestServer,
+  type TestServer,
+  testStoreKind,
+} from "../testing";
+import { api, launchUntilRunning, tenantWithKey } from "../testing/http";
+
+/**
+ * The shared tier through the control plane: free-plan tenants are placed in pool instances
+ * (real processes, POOL_TENANTS_MAX of them per pool), reach only their own namespace from every
+ * surface, and their pools are re-adopted by a restarted control plane.
+ */
+describe("shared-tier tenants live in pools", () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "vdb-pools-"));
+  let databaseUrl = "";
+  let server: TestServer;
+  const tenants: { tenantId: string; key: string }[] = [];
+  let dedicated: { tenantId: string; key: string };
+  const starts: string[] = [];
+
+  const start = async () => {
+    server = await startTestServer({
+      databaseUrl,
+      env: { DATA_DIR: dataDir, POOL_TENANTS_MAX: "2", ...(port ? { PORT: port } : {}) },
+    });
+    port = new URL(server.url).port;
+    const { runtime } = server.services;
+    const startInstance = runtime.start.bind(runtime);
+    runtime.start = (spec) => {
+      starts.push(spec.tenantId);
+      return startInstance(spec);
+    };
+  };
+  let port = "";
+
+  const status = async (tenantId: string): Promise<Instance> =>
+    (await api(server.url, "GET", `/status/${tenantId}`, { token: server.adminToken })).body;
+  const search = (key: string, query: string) =>
+    api(server.url, "POST", "/search", { token: key, body: { query, nResults: 10, mode: "keyword" } });
+
+  beforeAll(async () => {
+    // PGlite on disk (in dataDir) survives the restart; PostgreSQL gets a database of its own.
+    if (testStoreKind() === "postgres") databaseUrl = await createTestDatabase("postgres");
+    await start();
+    for (const name of ["alpha", "bravo", "charlie"]) {
+      tenants.push(await tenantWithKey(server.url, server.adminToken, `pool-${name}`, "free"));
+    }
+    dedicated = await tenantWithKey(server.url, server.adminToken, "dedicated-delta", "starter");
+    for (const { tenantId } of [...tenants, dedicated]) {
+      await launchUntilRunning(server.url, server.adminToken, tenantId);
+    }
+  }, 180_000);
+  afterAll(async () => {
+    await server?.close();
+    if (databaseUrl) await dropTestDatabase(databaseUrl);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("places two tenants per pool and a third in a new pool; the dedicated tenant has its own instance", async () => {
+    const [a, b, c] = await Promise.all(tenants.map(({ tenantId }) => status(tenantId)));
+    expect(a).toMatchObject({ tier: "shared", state: "running", tenantId: tenants[0]!.tenantId });
+    expect(a!.poolId).toMatch(/^pol_/);
+    expect(b!.poolId).toBe(a!.poolId);
+    expect(c!.poolId).toMatch(/^pol_/);
+    expect(c!.poolId).not.toBe(a!.poolId);
+    expect(a!.url).toBe(b!.url);
+    expect(await status(dedicated.tenantId)).toMatchObject({
+      tier: "dedicated",
+      poolId: null,
+      state: "running",
+    });
+    // Two pool processes and one dedicated: one start each.
+    expect(starts.sort()).toEqual([a!.poolId, c!.poolId, dedicated.tenantId].sort());
+  });
+
+  it("each tenant writes and searches its own namespace over REST, whoever shares its pool", async () => {
+    for (const [i, { key }] of [...tenants, dedicated].entries()) {
+      const res = await api(server.url, "POST", "/embed", {
+        token: key,
+        body: {
+          ids: ["doc-1", `own-${i}`],
+          documents: [`shared words of tenant${i}`, `private note of tenant${i}`],
+        },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.count).toBe(2);
+    }
+    for (const [i, { key }] of [...tenants, dedicated].entries()) {
+      const res = await search(key, "shared words private note tenant0 tenant1 tenant2 tenant3");
+      expect(res.status).toBe(200);
+      const texts = res.body.results.map((hit: { document: string }) => hit.document).sort();
+      expect(texts).toEqual([`private note of tenant${i}`, `shared words of tenant${i}`]);
+    }
+  });
+
+  it("the stock chromadb client through the gateway sees only the key's own namespace; a neighbour's collection id is not found", async () => {
+    const client = (key: string) => {
+      const { hostname, port } = new URL(server.url);
+      return new ChromaClient({ host: hostname, port: Number(port), headers: { "x-chroma-token": key } });
+    };
+    const a = client(tenants[0]!.key);
+    const b = client(tenants[1]!.key);
+    const own = await a.getOrCreateCollection({ name: "gw-pool", embeddingFunction: null });
+    await own.add({ ids: ["a1"], embeddings: [new Array(64).fill(0.5)], documents: ["alpha via gateway"] });
+    expect(await own.count()).toBe(1);
+    expect((await b.listCollections()).map((c) => c.name)).toEqual(["default"]);
+    const headers = { "x-chroma-token": tenants[1]!.key, "content-type": "application/json" };
+    const ns = "/api/v2/tenants/default_tenant/databases/default_database";
+    for (const [method, pathTail, body] of [
+      ["POST", `/collections/${own.id}/get`, {}],
+      ["GET", `/collections/${own.id}/count`, undefined],
+      ["POST", `/collections/${own.id}/delete`, { ids: ["a1"] }],
+    ] as const) {
+      const res = await fetch(`${server.url}${ns}${pathTail}`, {
+        method,
+        headers,
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      expect(res.status, pathTail).toBe(404);
+    }
+    expect(await own.count()).toBe(1);
+  });
+
+  it("a shared tenant's pool is not stopped or deleted for it", async () => {
+    const res = await api(server.url, "POST", `/stop/${tenants[0]!.tenantId}`, { token: server.adminToken });
+    expect(res.status).toBe(409);
+    expect((await status(tenants[0]!.tenantId)).state).toBe("running");
+  });
+
+  it("a restarted control plane re-adopts the pools (no new process) and every tenant finds its records", async () => {
+    await server.close({ stopInstances: false });
+    starts.length = 0;
+    await start();
+    for (const [i, { key }] of [...tenants, dedicated].entries()) {
+      const res = await search(key, `tenant${i}`);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.results.map((hit: { id: string }) => hit.id).sort()).toEqual(["doc-1", `own-${i}`]);
+    }
+    expect(starts).toEqual([]);
+  });
+});
