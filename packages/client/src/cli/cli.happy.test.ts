@@ -134,9 +134,9 @@ describe("vdb, from a new tenant to search", { timeout: 60_000 }, () => {
     const found = await runVdb(["search", "rotate API keys password manager", "-n", "2"], withKey());
     expect(found.code).toBe(0);
     const [first] = found.stdout.split("\n\n");
-    // Hybrid by default: the fused score, the hit's similarity, BM25 score and place in both rankings.
+    // Hybrid by default: the score (fused) it is ordered by, the hit's similarity, BM25 score and place in both rankings.
     expect(first).toMatch(
-      /^1\. guide\.md · Security {2}\(fused 0\.\d{4}; similarity -?\d\.\d{3}; bm25 \d+\.\d{2}; vector #\d+, keyword #1\)\n {3}doc_\w+:0\n {3}.*password manager/,
+      /^1\. guide\.md · Security {2}\(score 0\.\d{4} fused; similarity -?\d\.\d{3}; bm25 \d+\.\d{2}; vector #\d+, keyword #1\)\n {3}doc_\w+:0\n {3}.*password manager/,
     );
     const byKeyword = await runVdb(
       ["search", "rotate password manager", "--mode", "keyword", "--json"],
@@ -149,7 +149,7 @@ describe("vdb, from a new tenant to search", { timeout: 60_000 }, () => {
       ["search", "rotate password manager", "--mode", "vector", "-n", "1"],
       withKey(),
     );
-    expect(byVector.stdout).toMatch(/^1\. .* {2}\(similarity -?\d\.\d{3}\)\n/);
+    expect(byVector.stdout).toMatch(/^1\. .* {2}\(score -?\d\.\d{3} similarity\)\n/);
 
     const narrowed = await runVdb(
       ["search", "password", "--tenant", "acme", "--where", '{"title":"notes.txt"}', "--json"],

@@ -1,4 +1,4 @@
-import type { Session } from "./session";
+import type { CliEnvironment, Session } from "./session";
 
 /** One `--flag` of a command, as `node:util` `parseArgs` takes it, plus what help shows. */
 export interface OptionSpec {
@@ -16,6 +16,7 @@ export interface CommandInput {
   args: string[];
   values: OptionValues;
   session: Session;
+  env: CliEnvironment;
 }
 
 export interface Command {

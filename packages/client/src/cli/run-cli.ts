@@ -16,6 +16,7 @@ import { instancesLaunch } from "./commands/instances-launch";
 import { keysCreate } from "./commands/keys-create";
 import { keysList } from "./commands/keys-list";
 import { keysRevoke } from "./commands/keys-revoke";
+import { password } from "./commands/password";
 import { search } from "./commands/search";
 import { tenantsCreate } from "./commands/tenants-create";
 import { tenantsList } from "./commands/tenants-list";
@@ -36,6 +37,7 @@ export const COMMANDS: readonly Command[] = [
   backupsCreate,
   backupsList,
   backupsRestore,
+  password,
 ];
 
 /**
@@ -105,7 +107,7 @@ export async function runCli(argv: string[], env: CliEnvironment, streams: Strea
       command.prefers,
       streams,
     );
-    return (await command.run({ args, values, session })) ?? 0;
+    return (await command.run({ args, values, session, env })) ?? 0;
   } catch (error) {
     return fail(error, command, session?.url);
   }

@@ -15,6 +15,9 @@ export interface CliEnvironment {
   VDB_URL?: string | undefined;
   VDB_API_KEY?: string | undefined;
   VDB_SESSION_TOKEN?: string | undefined;
+  /** `vdb password` reads both from the environment, never from the command line (`ps`, history). */
+  VDB_CURRENT_PASSWORD?: string | undefined;
+  VDB_NEW_PASSWORD?: string | undefined;
 }
 
 /** Where stdout and stderr go (real streams, or fakes in tests). */

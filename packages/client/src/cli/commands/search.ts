@@ -74,17 +74,17 @@ export const search: Command = {
 };
 
 /**
- * What ranked the hit: its similarity to the query (1 − distance) and its BM25 score, as the mode
- * has them, and in hybrid the fused score it is ordered by and its rank in each ranking.
+ * What ranked the hit, in the API's and the console's words: `score` (what results are ordered by,
+ * higher first) with what it is in this mode, and in hybrid beside it the hit's similarity
+ * (`vectorScore`, 1 − distance), BM25 (`keywordScore`) and rank in each ranking.
  */
 function scoresOf(hit: SearchHit, mode: SearchResponse["mode"]): string {
-  const parts: string[] = [];
-  if (mode === "hybrid") parts.push(`fused ${hit.score.toFixed(4)}`);
+  if (mode === "vector") return `  (score ${hit.score.toFixed(3)} similarity)`;
+  if (mode === "keyword") return `  (score ${hit.score.toFixed(2)} bm25)`;
+  const parts = [`score ${hit.score.toFixed(4)} fused`];
   if (typeof hit.vectorScore === "number") parts.push(`similarity ${hit.vectorScore.toFixed(3)}`);
   if (typeof hit.keywordScore === "number") parts.push(`bm25 ${hit.keywordScore.toFixed(2)}`);
-  if (mode === "hybrid" && hit.ranks) {
-    parts.push(`vector #${hit.ranks.vector ?? "-"}, keyword #${hit.ranks.keyword ?? "-"}`);
-  }
+  if (hit.ranks) parts.push(`vector #${hit.ranks.vector ?? "-"}, keyword #${hit.ranks.keyword ?? "-"}`);
   return `  (${parts.join("; ")})`;
 }
 
