@@ -2,6 +2,7 @@ import { ApiKeyCache } from "./auth/api-key-cache";
 import { LoginThrottle } from "./auth/login-throttle";
 import { BACKUP_JOB, backupHandler } from "./backups/backup-job";
 import { RESTORE_JOB, restoreHandler } from "./backups/restore-job";
+import { BackupScheduler } from "./backups/schedule-backups";
 import type { BlobStore } from "./blobs/blob-store";
 import { createBlobStore } from "./blobs/create-blob-store";
 import { DiskBlobStore } from "./blobs/disk-blob-store";
@@ -44,6 +45,8 @@ export interface Services {
   parser: ParseSandbox;
   /** Buffered usage metering for hot paths (search); flushed every second and on close. */
   usage: UsageRecorder;
+  /** The plans' scheduled backups (run every minute where RUN_WORKER; `runOnce` for a pass now). */
+  backupSchedule: BackupScheduler;
   /** Failed-login budgets per email and per client address. */
   loginThrottle: LoginThrottle;
   /** Signs the disk store's upload URLs (also checked by the upload route). */
@@ -145,6 +148,7 @@ export async function createServices(
     if (instance.state === "running") jobs.nudge();
   });
   let ingestionReconcileTimer: NodeJS.Timeout | null = null;
+  const backupSchedule = new BackupScheduler({ db: store.db, jobs, blobs }, logger, opts.now);
   const services: Services = {
     config,
     logger,
@@ -166,8 +170,10 @@ export async function createServices(
     jobs,
     parser,
     usage,
+    backupSchedule,
     async close({ stopInstances = config.STOP_INSTANCES_ON_EXIT !== "false" } = {}) {
       if (ingestionReconcileTimer) clearInterval(ingestionReconcileTimer);
+      await backupSchedule.stop();
       // Running jobs get the grace period, then go back to the queue (resumed after a restart).
       await jobs.stop(config.SHUTDOWN_GRACE_MS);
       await parser.close();
@@ -197,6 +203,7 @@ export async function createServices(
     await reconcile({ reviveOutageDeadLetters: true });
     ingestionReconcileTimer = setInterval(() => void reconcile({}), INGESTION_RECONCILE_MS);
     ingestionReconcileTimer.unref();
+    backupSchedule.start();
     jobs.start(config.WORKER_CONCURRENCY);
   }
   return services;

@@ -21,8 +21,11 @@ export type BackupCounts = z.infer<typeof BackupCounts>;
 export const Backup = z.object({
   id: BackupId,
   tenantId: TenantId,
-  /** `import`: made from an uploaded export file rather than from the tenant's data. */
-  source: z.enum(["backup", "import"]),
+  /**
+   * `backup`: taken on request; `scheduled`: taken by the plan's schedule (and pruned by it);
+   * `import`: made from an uploaded export file rather than from the tenant's data.
+   */
+  source: z.enum(["backup", "scheduled", "import"]),
   status: BackupStatus,
   /** Bytes in the blob store, once completed. */
   sizeBytes: z.number().int().nullable(),

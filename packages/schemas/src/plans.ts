@@ -37,7 +37,16 @@ export interface PlanSettings {
    * INSTANCE_SLEEP_AFTER_IDLE_MS, when set, overrides it for every plan.
    */
   sleepAfterIdleMs: number;
+  /**
+   * Scheduled backups: one every `backupEveryMs` (0: none), counted from the tenant's creation
+   * and then from its last scheduled backup; the newest `backupsKept` completed ones are kept,
+   * older ones deleted. Backups taken by hand are never deleted by the schedule.
+   */
+  backupEveryMs: number;
+  backupsKept: number;
 }
+
+const DAY_MS = 24 * 60 * 60_000;
 
 /** The one table of plans and their quotas; every quota check reads it from here. */
 export const PLANS: Record<Plan, PlanQuotas & PlanSettings> = {
@@ -51,6 +60,8 @@ export const PLANS: Record<Plan, PlanQuotas & PlanSettings> = {
     maxUploadBytes: 5 * 1024 * 1024,
     // A pool never sleeps: it serves many tenants, and a pool tenant costs little while idle.
     sleepAfterIdleMs: 0,
+    backupEveryMs: 0,
+    backupsKept: 0,
   },
   starter: {
     title: "Starter",
@@ -61,6 +72,8 @@ export const PLANS: Record<Plan, PlanQuotas & PlanSettings> = {
     maxApiKeys: 10,
     maxUploadBytes: 10 * 1024 * 1024,
     sleepAfterIdleMs: 15 * 60_000,
+    backupEveryMs: 0,
+    backupsKept: 0,
   },
   pro: {
     title: "Pro",
@@ -71,6 +84,8 @@ export const PLANS: Record<Plan, PlanQuotas & PlanSettings> = {
     maxApiKeys: 100,
     maxUploadBytes: 50 * 1024 * 1024,
     sleepAfterIdleMs: 0,
+    backupEveryMs: DAY_MS,
+    backupsKept: 7,
   },
   enterprise: {
     title: "Enterprise",
@@ -81,5 +96,7 @@ export const PLANS: Record<Plan, PlanQuotas & PlanSettings> = {
     maxApiKeys: 1_000,
     maxUploadBytes: 200 * 1024 * 1024,
     sleepAfterIdleMs: 0,
+    backupEveryMs: DAY_MS,
+    backupsKept: 30,
   },
 };

@@ -229,7 +229,9 @@ function BackupRow({
     <tr data-backup-id={backup.id}>
       <td className="nowrap">
         {taken}
-        {backup.source === "import" ? <span className="muted small"> (imported)</span> : null}
+        {backup.source === "backup" ? null : (
+          <span className="muted small"> ({backup.source === "import" ? "imported" : "scheduled"})</span>
+        )}
       </td>
       <td>
         <StatusBadge status={backup.status} />

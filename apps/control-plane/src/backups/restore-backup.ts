@@ -42,7 +42,7 @@ export async function restoreBackup({
       backupId,
       sourceTenantId: tenantId,
       targetTenantId: target,
-      keepsIds: backup.source === "backup" && target === tenantId,
+      keepsIds: backup.source !== "import" && target === tenantId,
     },
     maxAttempts: 5,
   });

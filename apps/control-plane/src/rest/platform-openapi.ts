@@ -23,7 +23,13 @@ export function documentPlatformRoutes(api: OpenAPIHono<AppEnv>, publicUrl: stri
         200: jsonContent(
           z.record(
             Plan,
-            PlanQuotas.extend({ title: z.string(), tier: Tier, sleepAfterIdleMs: z.number().int() }),
+            PlanQuotas.extend({
+              title: z.string(),
+              tier: Tier,
+              sleepAfterIdleMs: z.number().int(),
+              backupEveryMs: z.number().int(),
+              backupsKept: z.number().int(),
+            }),
           ),
           "Every plan by name: its quotas, title and idle time before its instances sleep (0: never)",
         ),

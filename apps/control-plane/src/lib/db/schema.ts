@@ -395,7 +395,7 @@ export const backups = pgTable(
     tenantId: text("tenant_id")
       .notNull()
       .references(() => tenants.id, { onDelete: "cascade" }),
-    source: text("source", { enum: ["backup", "import"] }).notNull(),
+    source: text("source", { enum: ["backup", "scheduled", "import"] }).notNull(),
     status: text("status", { enum: ["running", "completed", "failed"] }).notNull(),
     jobId: text("job_id"),
     sizeBytes: bigint("size_bytes", { mode: "number" }),
