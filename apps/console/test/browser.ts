@@ -114,3 +114,12 @@ export async function focusRingOfFirstTabStop(
   }
   throw new Error("no control took focus within 30 Tab presses");
 }
+
+/** Logs in through the console's form and waits for the tenants list (where a login lands). */
+export async function logIn(page: Page, baseUrl: string, email: string, password: string): Promise<void> {
+  await page.goto(`${baseUrl}/login`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.waitForURL("**/tenants");
+}

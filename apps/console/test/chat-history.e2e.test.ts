@@ -1,9 +1,9 @@
 import path from "node:path";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "@vdb/control-plane/testing";
-import { api, trpcAs, trpcLiveAs, watchUntil } from "@vdb/control-plane/testing/http";
+import { api, launchUntilRunning, trpcAs } from "@vdb/control-plane/testing/http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, screenshot } from "./browser";
+import { launchChromium, logIn, screenshot } from "./browser";
 import { CONSOLE_ROOT, WIDGET_DIST_FOR_TESTS } from "./build-console";
 
 let server: TestServer;
@@ -21,8 +21,7 @@ beforeAll(async () => {
       body: { slug: "history", name: "History", plan: "pro" },
     })
   ).body.id;
-  await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
-  await watchUntil(trpcLiveAs(server.url, server.adminToken), tenantId, (i) => i?.state === "running");
+  await launchUntilRunning(server.url, server.adminToken, tenantId);
   await api(server.url, "POST", `/embed?tenantId=${tenantId}`, {
     token: server.adminToken,
     body: {
@@ -36,11 +35,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   page = await (await browser.newContext()).newPage();
   page.setDefaultTimeout(30_000);
-  await page.goto(`${server.url}/login`);
-  await page.getByLabel("Email").fill(ADMIN_EMAIL);
-  await page.getByLabel("Password").fill(ADMIN_PASSWORD);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await page.waitForURL("**/tenants");
+  await logIn(page, server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
 }, 300_000);
 
 afterAll(async () => {

@@ -1,9 +1,9 @@
 import path from "node:path";
-import { startTestServer, type TestServer } from "@vdb/control-plane/testing";
-import { api, tenantWithKey, trpcAs, trpcLiveAs, watchUntil } from "@vdb/control-plane/testing/http";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "@vdb/control-plane/testing";
+import { api, launchUntilRunning, tenantWithKey, trpcAs } from "@vdb/control-plane/testing/http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accessibilityReport, launchChromium, screenshot } from "./browser";
+import { accessibilityReport, launchChromium, logIn, screenshot } from "./browser";
 import { CONSOLE_ROOT, WIDGET_DIST_FOR_TESTS } from "./build-console";
 
 let server: TestServer;
@@ -42,8 +42,7 @@ beforeAll(async () => {
     env: { CONSOLE_DIR: path.join(CONSOLE_ROOT, "dist"), WIDGET_DIST_DIR: WIDGET_DIST_FOR_TESTS },
   });
   ({ tenantId, key } = await tenantWithKey(server.url, server.adminToken, "data-browser"));
-  await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
-  await watchUntil(trpcLiveAs(server.url, server.adminToken), tenantId, (i) => i?.state === "running");
+  await launchUntilRunning(server.url, server.adminToken, tenantId);
   const embedded = await api(server.url, "POST", "/embed", {
     token: key,
     body: {
@@ -65,11 +64,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   page = await (await browser.newContext()).newPage();
   page.setDefaultTimeout(30_000);
-  await page.goto(`${server.url}/login`);
-  await page.getByLabel("Email").fill("admin@vdb.test");
-  await page.getByLabel("Password").fill("correct-horse-battery");
-  await page.getByRole("button", { name: "Log in" }).click();
-  await page.waitForURL("**/tenants");
+  await logIn(page, server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
 }, 300_000);
 
 afterAll(async () => {

@@ -3,7 +3,7 @@ import { startTestServer, type TestServer } from "@vdb/control-plane/testing";
 import { api, userWithSession } from "@vdb/control-plane/testing/http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accessibilityReport, launchChromium, screenshot } from "./browser";
+import { accessibilityReport, launchChromium, logIn, screenshot } from "./browser";
 import { CONSOLE_ROOT, WIDGET_DIST_FOR_TESTS } from "./build-console";
 
 const OWNER = "olga@members.test";
@@ -48,11 +48,7 @@ function row(email: string) {
 
 describe("a tenant owner manages the tenant's members in the console", () => {
   it("invites a new person, who gets a temporary password that logs in", async () => {
-    await page.goto(`${server.url}/login`);
-    await page.getByLabel("Email").fill(OWNER);
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByRole("button", { name: "Log in" }).click();
-    await page.waitForURL("**/tenants");
+    await logIn(page, server.url, OWNER, PASSWORD);
     await page.goto(`${server.url}/tenants/${tenantId}`);
     await page
       .getByRole("navigation", { name: "Tenant sections" })

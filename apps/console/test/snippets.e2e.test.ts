@@ -2,10 +2,10 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "@vdb/control-plane/testing";
-import { api, trpcLiveAs, watchUntil } from "@vdb/control-plane/testing/http";
+import { api, launchUntilRunning } from "@vdb/control-plane/testing/http";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, screenshot } from "./browser";
+import { launchChromium, logIn, screenshot } from "./browser";
 import { CONSOLE_ROOT, WIDGET_DIST_FOR_TESTS } from "./build-console";
 
 const run = promisify(execFile);
@@ -33,8 +33,7 @@ beforeAll(async () => {
       body: { slug: "snippets", name: "Snippets", plan: "pro" },
     })
   ).body.id;
-  await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
-  await watchUntil(trpcLiveAs(server.url, server.adminToken), tenantId, (i) => i?.state === "running");
+  await launchUntilRunning(server.url, server.adminToken, tenantId);
   await api(server.url, "POST", `/embed?tenantId=${tenantId}`, {
     token: server.adminToken,
     body: { ids: ["parking"], documents: ["Parking is free in garage B for all staff."] },
@@ -44,11 +43,7 @@ beforeAll(async () => {
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
   page = await context.newPage();
   page.setDefaultTimeout(30_000);
-  await page.goto(`${server.url}/login`);
-  await page.getByLabel("Email").fill(ADMIN_EMAIL);
-  await page.getByLabel("Password").fill(ADMIN_PASSWORD);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await page.waitForURL("**/tenants");
+  await logIn(page, server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
 }, 300_000);
 
 afterAll(async () => {

@@ -2,7 +2,7 @@ import type { AuditEntry } from "@vdb/schemas/audit";
 import { ChromaClient } from "chromadb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../testing";
-import { api, tenantWithKey, trpcAs, trpcLiveAs, userWithSession, watchUntil } from "../testing/http";
+import { api, launchUntilRunning, tenantWithKey, trpcAs, userWithSession } from "../testing/http";
 
 let server: TestServer;
 let tenantId: string;
@@ -11,8 +11,7 @@ let key: string;
 beforeAll(async () => {
   server = await startTestServer();
   ({ tenantId, key } = await tenantWithKey(server.url, server.adminToken, "records-browse"));
-  await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
-  await watchUntil(trpcLiveAs(server.url, server.adminToken), tenantId, (i) => i?.state === "running");
+  await launchUntilRunning(server.url, server.adminToken, tenantId);
   const embedded = await api(server.url, "POST", "/embed", {
     token: key,
     body: {
