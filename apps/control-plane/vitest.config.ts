@@ -1,9 +1,10 @@
 import { configDefaults, defineConfig } from "vitest/config";
 
-const STARTUP_TEST = "src/main.test.ts";
+// `npm start` itself (the start script: installs and builds in this checkout) runs with them.
+const STARTUP_TESTS = ["src/main.test.ts", "src/start-script.test.ts"];
 
 // Every store test runs twice: on embedded PGlite and on a real PostgreSQL (TEST_DATABASE_URL).
-// The start-up test runs last and alone: it measures what a user sees (URL and login within
+// The start-up tests run last and alone: they measure what a user sees (URL and login within
 // 10 s), not how fast a machine busy with every other suite's instances can start one.
 export default defineConfig({
   test: {
@@ -15,7 +16,7 @@ export default defineConfig({
         test: {
           name: "pglite",
           env: { VDB_TEST_STORE: "pglite" },
-          exclude: [...configDefaults.exclude, STARTUP_TEST],
+          exclude: [...configDefaults.exclude, ...STARTUP_TESTS],
         },
       },
       {
@@ -23,7 +24,7 @@ export default defineConfig({
         test: {
           name: "postgres",
           env: { VDB_TEST_STORE: "postgres" },
-          exclude: [...configDefaults.exclude, STARTUP_TEST],
+          exclude: [...configDefaults.exclude, ...STARTUP_TESTS],
         },
       },
       {
@@ -31,7 +32,7 @@ export default defineConfig({
         test: {
           name: "startup",
           env: { VDB_TEST_STORE: "pglite" },
-          include: [STARTUP_TEST],
+          include: STARTUP_TESTS,
           sequence: { groupOrder: 1 },
         },
       },

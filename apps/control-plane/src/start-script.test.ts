@@ -1,0 +1,119 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { testInstancePorts } from "./testing";
+import { childPidsOf, freePort } from "./testing/process";
+
+// `npm start` (infra/scripts/start.mjs) on this checkout, as a real process: it installs and
+// builds only what changed, runs the platform and passes a stop signal on to it.
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const START = path.join(ROOT, "infra/scripts/start.mjs");
+const DISTS = ["apps/instance/dist", "apps/control-plane/dist", "apps/console/dist", "apps/widget/dist"];
+const PACKAGES = ["@vdb/instance", "@vdb/control-plane", "@vdb/console", "@vdb/widget"];
+
+/** Every file under the four dist/ directories → its mtime. */
+function distMtimes(): Map<string, number> {
+  const mtimes = new Map<string, number>();
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
+      const rel = `${dir}/${entry.name}`;
+      if (entry.isDirectory()) walk(rel);
+      else mtimes.set(rel, statSync(path.join(ROOT, rel)).mtimeMs);
+    }
+  };
+  for (const dir of DISTS) walk(dir);
+  return mtimes;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs the start script until the platform's banner, then stops it with `signal` (sent to the
+ * script only, as a supervisor does): its `start:` lines and exit code, and whether the platform
+ * process it started is gone.
+ */
+async function startAndStop(env: Record<string, string>, signal: NodeJS.Signals) {
+  const child = spawn(process.execPath, [START], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: "warn", INSTANCE_PORTS: testInstancePorts(), ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const check = () => {
+      if (stdout.includes(`running at http://127.0.0.1:${env.PORT}`)) resolve();
+    };
+    child.stdout.on("data", check);
+    child.once("exit", (code) => reject(new Error(`exited with ${code}:\n${stdout}\n${stderr}`)));
+  });
+  const platform = childPidsOf(child.pid!);
+  expect(platform).toHaveLength(1);
+  child.kill(signal);
+  const code = await exited;
+  const lines = stdout.split("\n").filter((line) => line.startsWith("start: "));
+  return { code, lines, platformGone: !isAlive(platform[0]!) };
+}
+
+describe("npm start (infra/scripts/start.mjs)", () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "vdb-npm-start-"));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it("a second start skips install and every build; a touched widget source rebuilds only the widget", {
+    timeout: 900_000,
+  }, async () => {
+    const env = { PORT: String(await freePort()), DATA_DIR: dataDir };
+    // Whatever this checkout needs (on a fresh clone: the install and all four builds).
+    const first = await startAndStop(env, "SIGINT");
+    expect(first.code).toBe(0);
+    expect(first.platformGone).toBe(true);
+    const built = distMtimes();
+
+    const second = await startAndStop(env, "SIGINT");
+    expect(second.code).toBe(0);
+    expect(second.platformGone).toBe(true);
+    expect(second.lines).toEqual([
+      "start: install skipped (pnpm-lock.yaml and every package.json unchanged since the last install)",
+      ...PACKAGES.map((name) => `start: build ${name} skipped (unchanged since its last build)`),
+      "start: running the platform (node apps/control-plane/dist/main.mjs)",
+    ]);
+    expect(distMtimes()).toEqual(built);
+
+    // Saved again without a change (a new mtime): the widget's build is redone, nothing else.
+    const source = path.join(ROOT, "apps/widget/src/loader.ts");
+    const mtime = Math.max(Date.now(), statSync(source).mtimeMs + 1000) / 1000;
+    utimesSync(source, mtime, mtime);
+    const third = await startAndStop(env, "SIGTERM");
+    expect(third.code).toBe(0);
+    expect(third.platformGone).toBe(true);
+    expect(third.lines).toEqual([
+      "start: install skipped (pnpm-lock.yaml and every package.json unchanged since the last install)",
+      ...PACKAGES.slice(0, 3).map((name) => `start: build ${name} skipped (unchanged since its last build)`),
+      "start: build @vdb/widget: sources changed since the last build (apps/widget, packages/schemas); building",
+      "start: running the platform (node apps/control-plane/dist/main.mjs)",
+    ]);
+    const rebuilt = distMtimes();
+    for (const [file, before] of built) {
+      if (file.startsWith("apps/widget/")) continue;
+      expect({ file, mtime: rebuilt.get(file) }).toEqual({ file, mtime: before });
+    }
+    expect(rebuilt.get("apps/widget/dist/core.js")).toBeGreaterThan(built.get("apps/widget/dist/core.js")!);
+  });
+});
