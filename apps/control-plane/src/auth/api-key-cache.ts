@@ -1,5 +1,6 @@
 import type { Scope } from "@vdb/schemas/auth";
 import { eq, sql } from "drizzle-orm";
+import { LRUCache } from "lru-cache";
 import type { Database } from "../lib/db/client";
 import { apiKeys, authInvalidations } from "../lib/db/schema";
 import type { Logger } from "../lib/logger";
@@ -11,9 +12,7 @@ export interface VerifiedKey {
   scopes: Scope[];
 }
 
-type Entry =
-  | { found: true; key: VerifiedKey; expiresAt: number | null; revoked: boolean; cachedAt: number }
-  | { found: false; cachedAt: number };
+type Entry = { found: true; key: VerifiedKey; expiresAt: number | null; revoked: boolean } | { found: false };
 
 const MAX_ENTRIES = 50_000;
 const NEGATIVE_TTL_MS = 2_000;
@@ -29,8 +28,8 @@ export type KeyCheck =
  * revoked key stops working within about one poll interval without a store read per request.
  */
 export class ApiKeyCache {
-  private readonly entries = new Map<string, Entry>();
-  private readonly pending = new Map<string, Promise<Entry>>();
+  /** By secret hash; concurrent first uses of one key share a single store read (`fetch`). */
+  private readonly entries: LRUCache<string, Entry>;
   private readonly lastUsed = new Map<string, Date>();
   private readonly seenInvalidations = new Set<number>();
   private timers: NodeJS.Timeout[] = [];
@@ -39,7 +38,18 @@ export class ApiKeyCache {
     private readonly db: Database,
     private readonly logger: Logger,
     private readonly opts: { ttlMs: number; pollMs: number },
-  ) {}
+  ) {
+    this.entries = new LRUCache<string, Entry>({
+      max: MAX_ENTRIES,
+      ttl: opts.ttlMs,
+      fetchMethod: async (hash, _stale, { options }) => {
+        const entry = await this.read(hash);
+        // A secret nobody holds is asked again soon: it may be a key created a moment ago elsewhere.
+        if (!entry.found) options.ttl = NEGATIVE_TTL_MS;
+        return entry;
+      },
+    });
+  }
 
   start(): void {
     this.timers.push(setInterval(() => void this.pollInvalidations(), this.opts.pollMs).unref());
@@ -53,13 +63,9 @@ export class ApiKeyCache {
   }
 
   async check(secret: string): Promise<KeyCheck> {
-    const hash = hashSecret(secret);
+    const entry = await this.entries.fetch(hashSecret(secret));
     const now = Date.now();
-    let entry = this.entries.get(hash);
-    if (!entry || now - entry.cachedAt > (entry.found ? this.opts.ttlMs : NEGATIVE_TTL_MS)) {
-      entry = await this.load(hash);
-    }
-    if (!entry.found) return { ok: false, reason: "unknown" };
+    if (!entry?.found) return { ok: false, reason: "unknown" };
     if (entry.revoked) return { ok: false, reason: "revoked" };
     if (entry.expiresAt !== null && entry.expiresAt <= now) return { ok: false, reason: "expired" };
     this.lastUsed.set(entry.key.keyId, new Date(now));
@@ -68,24 +74,16 @@ export class ApiKeyCache {
 
   /** Drops what this process knows of a key (the poller does the same for other processes). */
   forgetKey(keyId: string): void {
-    for (const [hash, entry] of this.entries) {
-      if (entry.found && entry.key.keyId === keyId) this.entries.delete(hash);
-    }
+    this.forgetWhere((key) => key.keyId === keyId);
   }
 
   forgetTenant(tenantId: string): void {
-    for (const [hash, entry] of this.entries) {
-      if (entry.found && entry.key.tenantId === tenantId) this.entries.delete(hash);
-    }
+    this.forgetWhere((key) => key.tenantId === tenantId);
   }
 
-  /** Concurrent first uses of one key share a single store read. */
-  private load(hash: string): Promise<Entry> {
-    const inFlight = this.pending.get(hash);
-    if (inFlight) return inFlight;
-    const promise = this.read(hash).finally(() => this.pending.delete(hash));
-    this.pending.set(hash, promise);
-    return promise;
+  private forgetWhere(matches: (key: VerifiedKey) => boolean): void {
+    const hashes = [...this.entries.entries()].filter(([, entry]) => entry.found && matches(entry.key));
+    for (const [hash] of hashes) this.entries.delete(hash);
   }
 
   private async read(hash: string): Promise<Entry> {
@@ -100,22 +98,14 @@ export class ApiKeyCache {
       .from(apiKeys)
       .where(eq(apiKeys.keyHash, hash))
       .limit(1);
-    const cachedAt = Date.now();
-    const entry: Entry = row
+    return row
       ? {
           found: true,
           key: { keyId: row.id, tenantId: row.tenantId, scopes: row.scopes },
           expiresAt: row.expiresAt?.getTime() ?? null,
           revoked: row.revokedAt !== null,
-          cachedAt,
         }
-      : { found: false, cachedAt };
-    if (this.entries.size >= MAX_ENTRIES) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
-    this.entries.set(hash, entry);
-    return entry;
+      : { found: false };
   }
 
   /** Reads invalidations younger than the cache TTL: older ones cannot match a live entry. */

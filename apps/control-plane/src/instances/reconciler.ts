@@ -2,8 +2,8 @@ import { EventEmitter } from "node:events";
 import type { Instance } from "@vdb/schemas/instances";
 import { PLANS } from "@vdb/schemas/plans";
 import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import pLimit, { type LimitFunction } from "p-limit";
 import type { Config } from "../config";
-import { createLimiter, type Limiter } from "../lib/concurrency";
 import type { Database, Store } from "../lib/db/client";
 import { instances, jobs, tenants } from "../lib/db/schema";
 import type { Logger } from "../lib/logger";
@@ -95,8 +95,8 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   /** Work in progress, by tenant id: at most one piece per instance at any time. */
   private readonly inFlight = new Map<string, Promise<void>>();
   /** Starts and stops: the heavy part of reconciling. */
-  private readonly limit: Limiter;
-  private readonly probeLimit: Limiter = createLimiter(PROBE_CONCURRENCY);
+  private readonly limit: LimitFunction;
+  private readonly probeLimit: LimitFunction = pLimit(PROBE_CONCURRENCY);
   private readonly liveness: Liveness;
   private readonly now: () => number;
   private readonly activity: InstanceActivity | null;
@@ -114,7 +114,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
   ) {
     super();
     this.setMaxListeners(0);
-    this.limit = createLimiter(config.RECONCILE_CONCURRENCY);
+    this.limit = pLimit(config.RECONCILE_CONCURRENCY);
     this.now = opts.now ?? Date.now;
     this.activity = opts.activity ?? null;
     this.startedAt = this.now();
