@@ -1,8 +1,8 @@
 import path from "node:path";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "@vdb/control-plane/testing";
+import { startTestServer, type TestServer } from "@vdb/control-plane/testing";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "./browser";
+import { launchChromium, logInAsAdmin } from "./browser";
 import { CONSOLE_ROOT, WIDGET_DIST_FOR_TESTS } from "./build-console";
 
 /**
@@ -65,11 +65,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   page.setDefaultTimeout(30_000);
-  await page.goto(`${server.url}/login`);
-  await page.getByLabel("Email").fill(ADMIN_EMAIL);
-  await page.getByLabel("Password").fill(ADMIN_PASSWORD);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await page.waitForURL("**/tenants");
+  await logInAsAdmin(page, server.url);
 });
 
 afterAll(async () => {
