@@ -5,7 +5,8 @@ import { eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit";
 import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
-import { instances, poolPlacements } from "../lib/db/schema";
+import { instances } from "../lib/db/schema";
+import { findPlacement } from "./serving-instance";
 import { toInstance } from "./to-instance";
 
 async function setDesiredState(
@@ -22,12 +23,7 @@ async function setDesiredState(
       .where(eq(instances.tenantId, tenantId))
       .returning();
     if (!updated) {
-      const [placed] = await tx
-        .select()
-        .from(poolPlacements)
-        .where(eq(poolPlacements.tenantId, tenantId))
-        .limit(1);
-      if (placed) {
+      if (await findPlacement(tx, tenantId)) {
         throw new AppError({
           code: "CONFLICT",
           message:

@@ -3,6 +3,7 @@ import { and, asc, count, eq } from "drizzle-orm";
 import type { Config } from "../config";
 import type { Database } from "../lib/db/client";
 import { instances, poolPlacements } from "../lib/db/schema";
+import { findPlacement } from "./serving-instance";
 import type { InstanceRow } from "./to-instance";
 
 /**
@@ -14,11 +15,7 @@ import type { InstanceRow } from "./to-instance";
  * launches cannot both take its last place.
  */
 export async function placeTenant(tx: Database, config: Config, tenantId: string): Promise<InstanceRow> {
-  const [placed] = await tx
-    .select()
-    .from(poolPlacements)
-    .where(eq(poolPlacements.tenantId, tenantId))
-    .limit(1);
+  const placed = await findPlacement(tx, tenantId);
   if (placed) {
     const [pool] = await tx
       .select()

@@ -23,6 +23,16 @@ export async function servingInstance(
   return placed ? { row: placed.pool, poolId: placed.pool.tenantId } : null;
 }
 
+/** A shared-tier tenant's placement (its pool's id), or null. */
+export async function findPlacement(db: Database, tenantId: string): Promise<{ poolId: string } | null> {
+  const [placed] = await db
+    .select({ poolId: poolPlacements.poolId })
+    .from(poolPlacements)
+    .where(eq(poolPlacements.tenantId, tenantId))
+    .limit(1);
+  return placed ?? null;
+}
+
 /** The claims that address an instance token: a dedicated instance's audience, or a pool's and its id. */
 export function tokenAddress(tenantId: string, poolId: string | null): { aud: string; pool?: string } {
   return poolId ? { aud: poolAudience(poolId), pool: poolId } : { aud: instanceAudience(tenantId) };
