@@ -1,8 +1,8 @@
 import path from "node:path";
-import { startTestServer, type TestServer } from "@vdb/control-plane/testing";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "@vdb/control-plane/testing";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, logInAsAdmin, screenshot } from "./browser";
+import { launchChromium, logIn, screenshot } from "./browser";
 import { CONSOLE_ROOT, WIDGET_DIST_FOR_TESTS } from "./build-console";
 
 const TEXTS: [string, string][] = [
@@ -85,7 +85,7 @@ beforeAll(async () => {
   page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   page.on("pageerror", (error) => pageErrors.push(error.message));
   page.setDefaultTimeout(60_000);
-  await logInAsAdmin(page, server.url);
+  await logIn(page, server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
 }, 300_000);
 
 afterAll(async () => {

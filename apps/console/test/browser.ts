@@ -1,19 +1,9 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { ADMIN_EMAIL, ADMIN_PASSWORD } from "@vdb/control-plane/testing";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { CONSOLE_ROOT } from "./build-console";
 
 export const ARTIFACTS_DIR = path.join(CONSOLE_ROOT, "artifacts");
-
-/** Logs the test server's first operator in through the login form; resolves on the tenants list. */
-export async function logInAsAdmin(page: Page, serverUrl: string): Promise<void> {
-  await page.goto(`${serverUrl}/login`);
-  await page.getByLabel("Email").fill(ADMIN_EMAIL);
-  await page.getByLabel("Password").fill(ADMIN_PASSWORD);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await page.waitForURL("**/tenants");
-}
 
 /** Debian's Chromium, headless; never a downloaded browser. */
 export function launchChromium(): Promise<Browser> {

@@ -1,8 +1,8 @@
 import path from "node:path";
-import { startTestServer, type TestServer } from "@vdb/control-plane/testing";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "@vdb/control-plane/testing";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, logInAsAdmin } from "./browser";
+import { launchChromium, logIn } from "./browser";
 import { CONSOLE_ROOT, WIDGET_DIST_FOR_TESTS } from "./build-console";
 
 /**
@@ -65,7 +65,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   page.setDefaultTimeout(30_000);
-  await logInAsAdmin(page, server.url);
+  await logIn(page, server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
 });
 
 afterAll(async () => {
