@@ -86,8 +86,15 @@ describe("operational endpoints", () => {
 
   it("lists the plans with their quotas", async () => {
     const plans = await api(server.url, "GET", "/plans");
-    expect(Object.keys(plans.body)).toEqual(["starter", "pro", "enterprise"]);
+    expect(Object.keys(plans.body)).toEqual(["free", "starter", "pro", "enterprise"]);
     expect(plans.body.starter.maxDocuments).toBeGreaterThan(0);
+    // The cheap plan lives in a shared pool; the paid ones get an instance of their own.
+    expect(Object.values(plans.body).map((plan: any) => plan.tier)).toEqual([
+      "shared",
+      "dedicated",
+      "dedicated",
+      "dedicated",
+    ]);
   });
 
   it("login: a wrong password is 401 and a logged-out session stops working", async () => {
