@@ -2,7 +2,7 @@ import { and, desc, eq, exists, inArray, like, notExists, or, type SQL, sql } fr
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import { callInstance } from "../data-plane/call-instance";
 import { workerCtx } from "../lib/context";
-import { chunks, documents, instances, jobs } from "../lib/db/schema";
+import { chunks, documents, instances, jobs, poolPlacements } from "../lib/db/schema";
 import type { Services } from "../services";
 import { INGEST_JOB } from "./ingest-job";
 
@@ -81,7 +81,20 @@ export async function purgeFailedChunks(services: Services, scope: IngestionScop
   const pending = await db
     .select({ id: documents.id, tenantId: documents.tenantId, collection: documents.collection })
     .from(documents)
-    .innerJoin(instances, eq(instances.tenantId, documents.tenantId))
+    // The tenant's own instance, or the pool it is placed in.
+    .innerJoin(
+      instances,
+      or(
+        eq(instances.tenantId, documents.tenantId),
+        eq(
+          instances.tenantId,
+          db
+            .select({ poolId: poolPlacements.poolId })
+            .from(poolPlacements)
+            .where(eq(poolPlacements.tenantId, documents.tenantId)),
+        ),
+      ),
+    )
     .where(
       and(
         ...inScope(scope),

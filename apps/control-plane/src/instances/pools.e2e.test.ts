@@ -3,7 +3,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Instance } from "@vdb/schemas/instances";
 import { ChromaClient } from "chromadb";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { reconcileIngestions } from "../documents/reconcile-ingestions";
+import { documents } from "../lib/db/schema";
 import {
   createTestDatabase,
   dropTestDatabase,
@@ -11,7 +14,7 @@ import {
   type TestServer,
   testStoreKind,
 } from "../testing";
-import { api, launchUntilRunning, tenantWithKey } from "../testing/http";
+import { api, launchUntilRunning, tenantWithKey, until } from "../testing/http";
 
 /**
  * The shared tier through the control plane: free-plan tenants are placed in pool instances
@@ -134,6 +137,55 @@ describe("shared-tier tenants live in pools", () => {
     expect(res.status).toBe(409);
     expect((await status(tenants[0]!.tenantId)).state).toBe("running");
   });
+
+  it("a failed document's chunks leave its pool too, and only its own tenant's", async () => {
+    const [owner, neighbour] = tenants;
+    const text = "Pooled paragraph about lighthouses and their keepers. ".repeat(60);
+    const ingest = async (key: string) => {
+      const created = await api(server.url, "POST", "/docs", {
+        token: key,
+        body: { title: "Lighthouses", text, chunkSize: 50, chunkOverlap: 0 },
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const id = created.body.id as string;
+      const doc = await until(
+        "ingested",
+        async () => (await api(server.url, "GET", `/docs/${id}`, { token: key })).body,
+        (doc) => doc.status === "ready" || doc.status === "failed",
+        // Free tenants may make 5 requests a second: the polls leave room for the rest of the test.
+        { everyMs: 400 },
+      );
+      expect(JSON.stringify(doc)).toContain('"status":"ready"');
+      return id;
+    };
+    const mine = await ingest(owner!.key);
+    const theirs = await ingest(neighbour!.key);
+    const inChroma = async (key: string, documentId: string) => {
+      const found = await api(server.url, "POST", "/search", {
+        token: key,
+        body: { query: "lighthouses", nResults: 1_000, where: { documentId }, mode: "keyword" },
+      });
+      expect(found.status, JSON.stringify(found.body)).toBe(200);
+      return found.body.results.length as number;
+    };
+    const chunkCount = (await api(server.url, "GET", `/docs/${mine}`, { token: owner!.key })).body.chunkCount;
+    expect(chunkCount).toBeGreaterThan(1);
+    expect(await inChroma(owner!.key, mine)).toBe(chunkCount);
+
+    // What a failure the document's own status recorded leaves behind: its chunks, still searchable.
+    await server.services.db.update(documents).set({ status: "failed" }).where(eq(documents.id, mine));
+    await reconcileIngestions(server.services, { tenantId: owner!.tenantId });
+
+    expect(await inChroma(owner!.key, mine)).toBe(0);
+    expect((await api(server.url, "GET", `/docs/${mine}`, { token: owner!.key })).body).toMatchObject({
+      status: "failed",
+      chunkCount: 0,
+    });
+    // The pool neighbour's document, in the same Chroma, is untouched.
+    const theirCount = (await api(server.url, "GET", `/docs/${theirs}`, { token: neighbour!.key })).body
+      .chunkCount;
+    expect(await inChroma(neighbour!.key, theirs)).toBe(theirCount);
+  }, 180_000);
 
   it("a restarted control plane re-adopts the pools (no new process) and every tenant finds its records", async () => {
     await server.close({ stopInstances: false });

@@ -20,6 +20,14 @@ export function systemCtx(services: Services, requestId = "system"): Ctx {
   return { services, principal: null, request: { requestId, ip: null, userAgent: null } };
 }
 
+/** The user id background work acts as (see `workerCtx`). */
+export const WORKER_USER_ID = "system:worker";
+
+/** Whether `principal` is the platform's own background work, not a person or a key. */
+export function isPlatformWork(principal: Principal | null): boolean {
+  return principal?.kind === "user" && principal.userId === WORKER_USER_ID;
+}
+
 /**
  * A context for background work on tenants' data (ingestion, its clean-up): it acts for the
  * platform with an operator's reach, since the work was authorized when it was asked for.
@@ -27,7 +35,7 @@ export function systemCtx(services: Services, requestId = "system"): Ctx {
 export function workerCtx(services: Services, requestId: string): Ctx {
   return {
     services,
-    principal: { kind: "user", userId: "system:worker", email: "worker", isOperator: true, memberships: [] },
+    principal: { kind: "user", userId: WORKER_USER_ID, email: "worker", isOperator: true, memberships: [] },
     request: { requestId, ip: null, userAgent: null },
   };
 }

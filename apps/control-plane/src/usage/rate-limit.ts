@@ -6,6 +6,7 @@ import { eq } from "drizzle-orm";
 import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../http/env";
+import { isPlatformWork } from "../lib/context";
 import type { Database } from "../lib/db/client";
 import { tenants } from "../lib/db/schema";
 import type { Logger } from "../lib/logger";
@@ -157,7 +158,9 @@ export async function limitTenantRequest(
   tenantId: string,
   store: { db?: Database; logger?: Logger },
 ): Promise<void> {
-  if (principal?.kind !== "user") return;
+  // Background work was admitted when it was asked for (and the ingestion queue has its own
+  // bound): limiting it here would fail a tenant's documents for its own traffic.
+  if (principal?.kind !== "user" || isPlatformWork(principal)) return;
   const verdict = await dataPlaneLimiter.limitTenant(tenantId, store);
   if (verdict && !verdict.isAllowed) throw rateLimitError(verdict);
 }
