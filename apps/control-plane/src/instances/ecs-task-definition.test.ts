@@ -46,7 +46,14 @@ const TENANT = "ten_0123456789abcdefghij";
 /** Per tenant: never in the template, always from the runtime (DESIGN.md, instance config). */
 const PER_TENANT = ["TENANT_ID", "PLAN", "MODEL_NAME", "DIMENSION", "MAX_DOCS"];
 /** Schema keys the ECS deployment deliberately leaves unset, with the reason in infra/ecs/README.md. */
-const DELIBERATELY_UNSET = ["CHROMA_URL", "REVOCATION_REFRESH_MS"];
+const DELIBERATELY_UNSET = [
+  "CHROMA_URL",
+  "REVOCATION_REFRESH_MS",
+  // A pool's task gets POOL_ID instead of TENANT_ID from the runtime; its limits keep their defaults.
+  "POOL_ID",
+  "POOL_TENANT_CONCURRENCY",
+  "POOL_TENANT_QUEUE",
+];
 
 const container = template.containerDefinitions.find((definition) => definition.name === CONTAINER)!;
 const templateEnv = Object.fromEntries(container.environment.map(({ name, value }) => [name, value]));
@@ -113,7 +120,7 @@ describe("infra/ecs/instance-task-definition.json ↔ instance config ↔ EcsRun
   it("provides every required variable, and the result parses as an instance config", () => {
     const provided = new Set([...templateNames, ...Object.keys(overrides)]);
     const required = schemaKeys.filter(isRequired);
-    expect(required).toContain("TENANT_ID"); // the check itself works
+    expect(required).toContain("TOKEN_ISSUER"); // the check itself works
     expect(required.filter((key) => !provided.has(key))).toEqual([]);
 
     // Placeholders filled the way infra/ecs/README.md says, then the runtime's overrides on top.
