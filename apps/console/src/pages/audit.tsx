@@ -5,6 +5,7 @@ import { useParams } from "react-router";
 import { EmptyState, QueryView } from "../components/feedback";
 import { Field } from "../components/field";
 import { Pager, useCursorPages } from "../components/pager";
+import { TableHead } from "../components/table-head";
 import { TableScroll } from "../components/table-scroll";
 import { formatDateTime } from "../lib/format";
 import { trpc } from "../lib/trpc";
@@ -127,17 +128,17 @@ export function AuditPage() {
               <>
                 <TableScroll label="Audit entries table">
                   <table>
-                    <thead>
-                      <tr>
-                        <th scope="col">Time</th>
-                        <th scope="col">Action</th>
-                        <th scope="col">Actor</th>
-                        <th scope="col">Target</th>
-                        {routeTenant ? null : <th scope="col">Tenant</th>}
-                        <th scope="col">IP</th>
-                        <th scope="col">Details</th>
-                      </tr>
-                    </thead>
+                    <TableHead
+                      columns={[
+                        "Time",
+                        "Action",
+                        "Actor",
+                        "Target",
+                        !routeTenant && "Tenant",
+                        "IP",
+                        "Details",
+                      ]}
+                    />
                     <tbody>
                       {page.items.map((entry) => (
                         <tr key={entry.id}>

@@ -9,6 +9,7 @@ import { FormError } from "../components/field";
 import { Pager, useCursorPages } from "../components/pager";
 import { ProgressBar } from "../components/progress-bar";
 import { StatusBadge } from "../components/status-badge";
+import { TableHead } from "../components/table-head";
 import { TableScroll } from "../components/table-scroll";
 import { errorMessage } from "../lib/errors";
 import { formatBytes, formatDateTime, formatNumber } from "../lib/format";
@@ -154,22 +155,18 @@ function BackupList({
             <>
               <TableScroll label="Backups table">
                 <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Taken</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Size</th>
-                      <th scope="col">Collections</th>
-                      <th scope="col">Records</th>
-                      <th scope="col">Documents</th>
-                      <th scope="col">Chunks</th>
-                      {canManage ? (
-                        <th scope="col">
-                          <span className="visually-hidden">Actions</span>
-                        </th>
-                      ) : null}
-                    </tr>
-                  </thead>
+                  <TableHead
+                    columns={[
+                      "Taken",
+                      "Status",
+                      "Size",
+                      "Collections",
+                      "Records",
+                      "Documents",
+                      "Chunks",
+                      canManage && { hidden: "Actions" },
+                    ]}
+                  />
                   <tbody>
                     {page.items.map((backup) => (
                       <BackupRow

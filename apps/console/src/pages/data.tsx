@@ -8,6 +8,7 @@ import { EmptyState, ErrorMessage, QueryView } from "../components/feedback";
 import { Field } from "../components/field";
 import { MetadataFilter } from "../components/metadata-filter";
 import { Pager, useCursorPages } from "../components/pager";
+import { TableHead } from "../components/table-head";
 import { TableScroll } from "../components/table-scroll";
 import { canWrite, useSession } from "../lib/session";
 import { trpc } from "../lib/trpc";
@@ -44,17 +45,9 @@ export function DataPage() {
             ) : (
               <TableScroll label="Collections table">
                 <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Collection</th>
-                      <th scope="col">Records</th>
-                      <th scope="col">Model</th>
-                      <th scope="col">Named database</th>
-                      <th scope="col">
-                        <span className="visually-hidden">Actions</span>
-                      </th>
-                    </tr>
-                  </thead>
+                  <TableHead
+                    columns={["Collection", "Records", "Model", "Named database", { hidden: "Actions" }]}
+                  />
                   <tbody>
                     {list.map((collection) => (
                       <CollectionRow
@@ -220,18 +213,7 @@ function RecordBrowser({ tenantId, collection }: { tenantId: string; collection:
             {page.records.length > 0 ? (
               <TableScroll label="Records table">
                 <table>
-                  <thead>
-                    <tr>
-                      {mayDelete ? (
-                        <th scope="col">
-                          <span className="visually-hidden">Select</span>
-                        </th>
-                      ) : null}
-                      <th scope="col">Id</th>
-                      <th scope="col">Text</th>
-                      <th scope="col">Metadata</th>
-                    </tr>
-                  </thead>
+                  <TableHead columns={[mayDelete && { hidden: "Select" }, "Id", "Text", "Metadata"]} />
                   <tbody>
                     {page.records.map((record) => (
                       <RecordRow

@@ -17,6 +17,7 @@ import { Field } from "../components/field";
 import { Pager, useCursorPages } from "../components/pager";
 import { ProgressBar } from "../components/progress-bar";
 import { StatusBadge } from "../components/status-badge";
+import { TableHead } from "../components/table-head";
 import { TableScroll } from "../components/table-scroll";
 import { errorMessage } from "../lib/errors";
 import { formatBytes, formatDateTime, formatDuration, formatIngestion, formatNumber } from "../lib/format";
@@ -374,19 +375,17 @@ function DocumentList({
             <>
               <TableScroll label="Documents table">
                 <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Title</th>
-                      <th scope="col">Collection</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Chunks</th>
-                      <th scope="col">Size</th>
-                      <th scope="col">Updated</th>
-                      <th scope="col">
-                        <span className="visually-hidden">Actions</span>
-                      </th>
-                    </tr>
-                  </thead>
+                  <TableHead
+                    columns={[
+                      "Title",
+                      "Collection",
+                      "Status",
+                      "Chunks",
+                      "Size",
+                      "Updated",
+                      { hidden: "Actions" },
+                    ]}
+                  />
                   <tbody>
                     {page.items.map((document) => (
                       <DocumentRow

@@ -11,6 +11,7 @@ import { EmptyState, ErrorMessage, QueryView } from "../components/feedback";
 import { Field, FormError } from "../components/field";
 import { Pager, useCursorPages } from "../components/pager";
 import { StatusBadge } from "../components/status-badge";
+import { TableHead } from "../components/table-head";
 import { TableScroll } from "../components/table-scroll";
 import { errorMessage, serverFieldErrors } from "../lib/errors";
 import { endOfDayIso, formatDateTime, formatRelative } from "../lib/format";
@@ -209,22 +210,18 @@ function KeyList({ tenantId, canRevoke }: { tenantId: string; canRevoke: boolean
             <>
               <TableScroll label="API keys table">
                 <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Name</th>
-                      <th scope="col">Key</th>
-                      <th scope="col">Scopes</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Last used</th>
-                      <th scope="col">Expires</th>
-                      <th scope="col">Created</th>
-                      {canRevoke ? (
-                        <th scope="col">
-                          <span className="visually-hidden">Actions</span>
-                        </th>
-                      ) : null}
-                    </tr>
-                  </thead>
+                  <TableHead
+                    columns={[
+                      "Name",
+                      "Key",
+                      "Scopes",
+                      "Status",
+                      "Last used",
+                      "Expires",
+                      "Created",
+                      canRevoke && { hidden: "Actions" },
+                    ]}
+                  />
                   <tbody>
                     {page.items.map((key) => (
                       <KeyRow key={key.id} apiKey={key} canRevoke={canRevoke} />

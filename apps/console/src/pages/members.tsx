@@ -7,6 +7,7 @@ import { ConfirmDialog } from "../components/confirm-dialog";
 import { CopyButton } from "../components/copy-button";
 import { EmptyState, ErrorMessage, QueryView } from "../components/feedback";
 import { Field, FormError } from "../components/field";
+import { TableHead } from "../components/table-head";
 import { TableScroll } from "../components/table-scroll";
 import { errorMessage, serverFieldErrors } from "../lib/errors";
 import { formatDateTime } from "../lib/format";
@@ -162,17 +163,7 @@ function MemberList({ tenantId }: { tenantId: string }) {
           ) : (
             <TableScroll label="Members table">
               <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Email</th>
-                    <th scope="col">Name</th>
-                    <th scope="col">Role</th>
-                    <th scope="col">Added</th>
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
+                <TableHead columns={["Email", "Name", "Role", "Added", { hidden: "Actions" }]} />
                 <tbody>
                   {page.items.map((member) => (
                     <MemberRow key={member.userId} tenantId={tenantId} member={member} />

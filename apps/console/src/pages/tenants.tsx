@@ -7,6 +7,7 @@ import { ConfirmDialog } from "../components/confirm-dialog";
 import { EmptyState, ErrorMessage, QueryView } from "../components/feedback";
 import { Field, FormError } from "../components/field";
 import { Pager, useCursorPages } from "../components/pager";
+import { TableHead } from "../components/table-head";
 import { TableScroll } from "../components/table-scroll";
 import { errorMessage, serverFieldErrors } from "../lib/errors";
 import { formatDateTime } from "../lib/format";
@@ -69,19 +70,9 @@ export function TenantsPage() {
               <>
                 <TableScroll label="Tenants table">
                   <table>
-                    <thead>
-                      <tr>
-                        <th scope="col">Name</th>
-                        <th scope="col">Slug</th>
-                        <th scope="col">Plan</th>
-                        <th scope="col">Created</th>
-                        {isOperator ? (
-                          <th scope="col">
-                            <span className="visually-hidden">Actions</span>
-                          </th>
-                        ) : null}
-                      </tr>
-                    </thead>
+                    <TableHead
+                      columns={["Name", "Slug", "Plan", "Created", isOperator && { hidden: "Actions" }]}
+                    />
                     <tbody>
                       {page.items.map((tenant) => (
                         <TenantRow key={tenant.id} tenant={tenant} canManage={isOperator} />
