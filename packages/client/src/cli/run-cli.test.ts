@@ -26,7 +26,7 @@ describe("command-line mistakes", () => {
     [["tenants", "list", "extra"], /^error: unexpected argument "extra"\n/],
     [
       ["tenants", "create", "acme", "--plan", "gold"],
-      /^error: --plan must be one of starter, pro, enterprise, got "gold"\n/,
+      /^error: --plan must be one of free, starter, pro, enterprise, got "gold"\n/,
     ],
     [["keys", "create", "--tenant", "t"], /^error: --scopes is required/],
     [
@@ -103,7 +103,7 @@ describe("help", () => {
       ]) {
         const result = await run(args);
         expect(result).toMatchObject({ code: 0, stderr: "" });
-        expect(result.stdout.split("\n")[0]).toBe(`Usage: vdb ${command.path.join(" ")} ${command.usage}`);
+        expect(result.stdout.split("\n")[0]).toBe(`Usage: vdb ${command.path.join(" ")} ${command.usage}`.trimEnd());
         for (const [name, spec] of Object.entries(command.options)) {
           expect(result.stdout).toMatch(
             new RegExp(`--${name}${spec.value ? ` ${spec.value.replace(/[|]/g, "\\|")}` : ""} +\\S`),
