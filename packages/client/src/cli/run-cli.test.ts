@@ -103,7 +103,9 @@ describe("help", () => {
       ]) {
         const result = await run(args);
         expect(result).toMatchObject({ code: 0, stderr: "" });
-        expect(result.stdout.split("\n")[0]).toBe(`Usage: vdb ${command.path.join(" ")} ${command.usage}`.trimEnd());
+        expect(result.stdout.split("\n")[0]).toBe(
+          `Usage: vdb ${command.path.join(" ")} ${command.usage}`.trimEnd(),
+        );
         for (const [name, spec] of Object.entries(command.options)) {
           expect(result.stdout).toMatch(
             new RegExp(`--${name}${spec.value ? ` ${spec.value.replace(/[|]/g, "\\|")}` : ""} +\\S`),
