@@ -93,6 +93,8 @@ describe("the admin console, end to end in Chromium against a real control plane
   it("logs in (and refuses a wrong password with a readable message)", async () => {
     await page.goto(`${server.url}/tenants`);
     await page.waitForURL("**/login");
+    // The address changes before React has rendered the login page: wait for its form.
+    await page.getByRole("button", { name: "Log in" }).waitFor();
     await expectAccessible("login");
     await expectVisibleFocus("login");
     await page.getByLabel("Email").fill("not-an-email");
