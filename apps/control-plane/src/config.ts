@@ -212,7 +212,7 @@ export const ConfigSchema = z.object({
    */
   INGEST_QUEUE_MAX_PER_TENANT: z.coerce.number().int().min(1).max(1_000_000).default(500),
   /**
-   * `/embed` batches (64 chunks each) one ingestion keeps in flight to the tenant's instance: two
+   * `/embed` batches (up to 64 chunks each) one ingestion keeps in flight to the tenant's instance: two
    * keep both of its embedding threads busy while the control plane sends the next batch; memory
    * stays at that many batches. 1 sends them one after another.
    */

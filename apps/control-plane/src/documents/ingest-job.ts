@@ -1,4 +1,5 @@
 import { AppError } from "@vdb/http/errors";
+import { ErrorBody } from "@vdb/schemas/errors";
 import { PLANS } from "@vdb/schemas/plans";
 import { and, eq, gte, sql } from "drizzle-orm";
 import { callInstance, InstanceNotRunningError, InstanceUnavailableError } from "../data-plane/call-instance";
@@ -14,8 +15,21 @@ import { DocumentParseError } from "./parsing/document-parse-error";
 import { purgeFailedChunks } from "./reconcile-ingestions";
 
 export const INGEST_JOB = "ingest";
-/** Chunks per `/embed` call: large enough to batch the model, small enough to report progress often. */
+/** Chunks per `/embed` call at most: large enough to batch the model, small enough to report progress often. */
 const EMBED_BATCH = 64;
+/** Chunks per `/embed` call at least: the instance's embedding threads take 8 texts per task. */
+const MIN_EMBED_BATCH = 8;
+/** Progress steps a small document is cut into, so that it does not sit at 0 of 20 and jump to done. */
+const MIN_PROGRESS_STEPS = 4;
+
+/**
+ * Chunks per `/embed` call for a document of `total` chunks: 64 from 256 chunks up, fewer below so
+ * that progress moves in at least four steps, never fewer than 8 (a 20-chunk document goes 8, 16,
+ * 20). Depends on `total` only, so a resumed attempt cuts the same batches.
+ */
+export function embedBatchSize(total: number): number {
+  return Math.min(EMBED_BATCH, Math.max(MIN_EMBED_BATCH, Math.ceil(total / MIN_PROGRESS_STEPS)));
+}
 /**
  * Chunk rows per INSERT, with a turn of the event loop between statements: building and running
  * one statement for 500 rows took 200-700 ms of the serving thread (drizzle builds the SQL, PGlite
@@ -170,8 +184,9 @@ export function ingestHandler(services: Services): JobHandler {
 
       const ctx = workerCtx(services, job.id);
       // Resume where a previous attempt got to: its batches are already in the instance.
+      const batchSize = embedBatchSize(pieces.length);
       const resumeAt =
-        job.progress.total === pieces.length ? job.progress.done - (job.progress.done % EMBED_BATCH) : 0;
+        job.progress.total === pieces.length ? job.progress.done - (job.progress.done % batchSize) : 0;
       // The plan's record quota, checked before any chunk is written: a document that would not
       // fit is refused whole (ids already stored by an earlier run are not new).
       const health = await callInstance(ctx, {
@@ -194,14 +209,14 @@ export function ingestHandler(services: Services): JobHandler {
       await reportProgress(resumeAt, pieces.length);
       // Up to INGEST_EMBED_CONCURRENCY batches in flight (the instance embeds them on separate
       // threads); progress moves only over a gapless prefix, so a resume never skips a batch.
-      const batchCount = Math.ceil((pieces.length - resumeAt) / EMBED_BATCH);
+      const batchCount = Math.ceil((pieces.length - resumeAt) / batchSize);
       await runInOrder(
         batchCount,
         services.config.INGEST_EMBED_CONCURRENCY,
         async (batchIndex) => {
           signal.throwIfAborted();
-          const start = resumeAt + batchIndex * EMBED_BATCH;
-          const batch = pieces.slice(start, start + EMBED_BATCH);
+          const start = resumeAt + batchIndex * batchSize;
+          const batch = pieces.slice(start, start + batchSize);
           const result = await callInstance(ctx, {
             tenantId: document.tenantId,
             scope: "write",
@@ -215,8 +230,10 @@ export function ingestHandler(services: Services): JobHandler {
             },
           });
           if (result.status >= 400) {
-            const error = (result.body as { error?: { code?: string; message?: string } } | null)?.error;
-            const message = error?.message ?? `the instance answered ${result.status}`;
+            const refusal = ErrorBody.safeParse(result.body);
+            const message = refusal.success
+              ? refusal.data.error.message
+              : `the instance answered ${result.status}`;
             // The instance refused the input (quota, model mismatch): retrying cannot help.
             if (result.status < 500 && result.status !== 409) throw new PermanentJobError(message);
             // Its disk is full (507): retries would fail alike until an operator frees space.

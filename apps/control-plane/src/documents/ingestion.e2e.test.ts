@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../testing";
 import { api, trpcAs, trpcLiveAs, watchUntil } from "../testing/http";
+import { embedBatchSize } from "./ingest-job";
 import { makeDocx, makePdf } from "./parsing/fixtures";
 
 let server: TestServer;
@@ -147,7 +148,7 @@ describe("ingestion end to end", () => {
 
   it("POST /docs ingests text and JSON, with progress reported on the way", async () => {
     const text = Array.from(
-      { length: 40 },
+      { length: 80 },
       (_, i) => `Sentence number ${i} talks about topic ${i % 7}.`,
     ).join(" ");
     const created = await api(server.url, "POST", "/docs", {
@@ -157,6 +158,24 @@ describe("ingestion end to end", () => {
     expect(created.status).toBe(201);
     const states = await settled(created.body.id);
     expect(states.at(-1)?.status).toBe("ready");
+    // Progress moves per /embed batch (a small document is cut into at least four): every step
+    // seen is a whole number of batches or the end, and it never goes back.
+    const stored = await api(server.url, "GET", `/tenants/${tenantId}/documents/${created.body.id}`, {
+      token: key,
+    });
+    const total = stored.body.chunkCount as number;
+    const batch = embedBatchSize(total);
+    expect(batch).toBeLessThan(total);
+    // (0 of 0 is the parsing stage, before the chunks are known.)
+    const steps = states
+      .flatMap((state) => (state.progress ? [state.progress as { done: number; total: number }] : []))
+      .filter((step) => step.total > 0);
+    expect(steps.length).toBeGreaterThan(0);
+    for (const step of steps) {
+      expect(step.total).toBe(total);
+      expect(step.done === total || step.done % batch === 0, `progress ${step.done} of ${total}`).toBe(true);
+    }
+    expect(steps.map((step) => step.done)).toEqual([...steps.map((step) => step.done)].sort((a, b) => a - b));
     const json = await api(server.url, "POST", "/docs", {
       token: key,
       body: { title: "Config", json: { service: { name: "billing", owner: "finance" } } },
