@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "@vdb/control-plane/testing";
@@ -23,6 +24,26 @@ async function runInShell(code: string): Promise<string> {
   return stdout;
 }
 
+/**
+ * Runs copied TypeScript as a user would in their own project: a module file beside this
+ * package's `node_modules` (where `@vdb/client` resolves to its build), run by tsx, with the key
+ * in the environment.
+ */
+async function runTypeScript(code: string): Promise<string> {
+  const directory = await mkdtemp(path.join(CONSOLE_ROOT, "test-artifacts", "snippet-"));
+  try {
+    const file = path.join(directory, "snippet.mts");
+    await writeFile(file, code);
+    const { stdout } = await run(process.execPath, ["--import", "tsx", file], {
+      cwd: CONSOLE_ROOT,
+      env: { ...process.env, VDB_API_KEY: secret },
+    });
+    return stdout;
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+}
+
 beforeAll(async () => {
   server = await startTestServer({
     env: { CONSOLE_DIR: path.join(CONSOLE_ROOT, "dist"), WIDGET_DIST_DIR: WIDGET_DIST_FOR_TESTS },
@@ -38,6 +59,7 @@ beforeAll(async () => {
     token: server.adminToken,
     body: { ids: ["parking"], documents: ["Parking is free in garage B for all staff."] },
   });
+  await mkdir(path.join(CONSOLE_ROOT, "test-artifacts"), { recursive: true });
   browser = await launchChromium();
   context = await browser.newContext();
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
@@ -54,7 +76,7 @@ afterAll(async () => {
 const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
 
 describe("copy-paste code in the console", () => {
-  it("shows curl, TypeScript and Python snippets for a new key, with this server's address and no secret", async () => {
+  it("shows curl, TypeScript and Python snippets for a new key, with this server's address and no secret; curl and TypeScript run as pasted", async () => {
     await page.goto(`${server.url}/tenants/${tenantId}/keys`);
     await page.getByLabel("Key name").fill("snippet key");
     await page.getByLabel("write").check();
@@ -81,6 +103,14 @@ describe("copy-paste code in the console", () => {
     const output = await runInShell(copied.replace("<the secret above>", secret));
     expect(output).toContain('"hello-1"');
     expect(output).toContain('"results"');
+
+    // So does the TypeScript one, as a module of a project that depends on @vdb/client (built).
+    await page.getByRole("tab", { name: "TypeScript (@vdb/client)" }).click();
+    await page.getByRole("button", { name: "Copy code" }).click();
+    expect(await clipboard()).toBe(typescript);
+    const printed = await runTypeScript(typescript);
+    expect(printed).toMatch(/^\d+ \[/m); // page.count, page.records
+    expect(printed).toMatch(/^-?\d+\.\d{3} parking Parking is free in garage B/m);
   });
 
   it("copies a search from the playground as curl that returns the same hits", async () => {
