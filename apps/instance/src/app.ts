@@ -89,6 +89,7 @@ export function createInstanceApp(opts: InstanceAppOptions) {
     gate: OPEN_GATE,
     ownsCollection: null,
     scopedTo: async () => services,
+    poolTenants: null,
     provider: opts.provider,
     providers: createProviderRegistry({
       defaultProvider: opts.provider,
@@ -110,7 +111,11 @@ export function createInstanceApp(opts: InstanceAppOptions) {
     startedAt: Date.now(),
     isChromaAvailable: opts.isChromaAvailable ?? (() => true),
   };
-  if (serves.kind === "pool") services.scopedTo = createTenantScopes(services);
+  if (serves.kind === "pool") {
+    const tenants = createTenantScopes(services);
+    services.scopedTo = tenants.scopedTo;
+    services.poolTenants = tenants;
+  }
   const maxBodyBytes = opts.maxBodyBytes ?? INSTANCE_MAX_BODY_BYTES;
 
   const app = new OpenAPIHono<InstanceEnv>();

@@ -20,6 +20,8 @@ export interface ChromaSupervisorOptions {
   /** Called on every state change (tests and logs). */
   onStateChange?: (state: ChromaState) => void;
   startTimeoutMs?: number;
+  /** See StartChromaOptions: how many HNSW indexes Chroma keeps loaded (a pool's bound). */
+  hnswCacheCapacity?: number;
 }
 
 const DEFAULT_BACKOFF_MS = [0, 250, 1_000, 2_000, 4_000];
@@ -136,5 +138,10 @@ export class ChromaSupervisor {
 }
 
 function chromaOptions(opts: ChromaSupervisorOptions): StartChromaOptions {
-  return { path: opts.path, logger: opts.logger, startTimeoutMs: opts.startTimeoutMs };
+  return {
+    path: opts.path,
+    logger: opts.logger,
+    startTimeoutMs: opts.startTimeoutMs,
+    hnswCacheCapacity: opts.hnswCacheCapacity,
+  };
 }

@@ -27,6 +27,21 @@ export const InstanceConfigSchema = z.object({
    */
   POOL_TENANT_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(4),
   POOL_TENANT_QUEUE: z.coerce.number().int().min(0).max(10_000).default(64),
+  /**
+   * Pool mode, with its own Chroma: how many collections' HNSW indexes Chroma keeps in memory
+   * (~24 MB each: Chroma reserves 10,000 slots per index); the least recently used beyond this
+   * are dropped and reloaded from disk on their next search (~0.1-0.3 s). So a pool's Chroma
+   * holds about this many indexes at most, however many tenants it serves. Size it to the
+   * collections searched within a few minutes. (A CHROMA_URL sidecar is configured on its own.)
+   */
+  POOL_CHROMA_HNSW_CACHE: z.coerce.number().int().min(1).max(65_536).default(64),
+  /**
+   * Pool mode: a tenant with no request for this long has its state here dropped (keyword
+   * indexes, collection handles, gate, rate limits); its next request loads it from disk.
+   */
+  POOL_TENANT_IDLE_MS: z.coerce.number().int().min(1_000).default(300_000),
+  /** Pool mode: at most this many tenants' state in memory; past it the least recently used idle one is dropped. */
+  POOL_MAX_LOADED_TENANTS: z.coerce.number().int().min(1).default(200),
   PLAN: Plan.default("starter"),
   /** Embedding model: `use-lite` | `hash` | `openai:<model>` | `transformers:<dir>`. */
   MODEL_NAME: z.string().min(1).default("use-lite"),

@@ -44,6 +44,8 @@ async function main() {
     : ChromaSupervisor.start({
         path: path.join(config.DATA_DIR, "chroma"),
         logger,
+        // A pool's Chroma keeps a bounded number of indexes loaded (see POOL_CHROMA_HNSW_CACHE).
+        ...(config.POOL_ID ? { hnswCacheCapacity: config.POOL_CHROMA_HNSW_CACHE } : {}),
         onGiveUp: () => void stop("Chroma keeps exiting", 1),
       });
   // Not awaited yet: a failure surfaces below (and must not count as unhandled meanwhile).

@@ -7,6 +7,7 @@ import type { InstanceConfig } from "./config";
 import type { KeywordIndexes } from "./keyword/keyword-indexes";
 import type { Logger } from "./logger";
 import type { TenantGate } from "./pool/tenant-gate";
+import type { TenantScopes } from "./pool/tenant-scopes";
 
 /** Everything a request handler or verb of the instance may use. */
 export interface InstanceServices {
@@ -31,6 +32,8 @@ export interface InstanceServices {
    * tenant's own namespace, locks and limits on a pool. Handlers see the result (requireScope).
    */
   scopedTo: (tenantId: string) => Promise<InstanceServices>;
+  /** Pool mode: its tenants' in-memory state (how many are loaded); null on a dedicated instance. */
+  poolTenants: TenantScopes | null;
   /** The instance's default model (`MODEL_NAME`): new collections use it unless told otherwise. */
   provider: EmbeddingProvider;
   /** Every model a collection here may use, the default included. */

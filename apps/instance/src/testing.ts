@@ -46,10 +46,13 @@ export interface TestChroma {
  * const client = chroma.client();
  * await chroma.stop();
  */
-export async function startChroma(dir?: string): Promise<TestChroma> {
+export async function startChroma(
+  dir?: string,
+  opts: { hnswCacheCapacity?: number } = {},
+): Promise<TestChroma> {
   const ownsDir = dir === undefined;
   const dataDir = dir ?? (await mkdtemp(path.join(os.tmpdir(), "vdb-chroma-")));
-  const chroma = await startChromaProcess({ path: dataDir });
+  const chroma = await startChromaProcess({ path: dataDir, ...opts });
   return {
     url: chroma.url,
     port: chroma.port,
@@ -75,6 +78,8 @@ export interface MintOptions {
   keyId?: string;
   /** The `pool` claim: a token for a shared-tier tenant, audience the pool's unless told otherwise. */
   pool?: string;
+  /** The `sub` claim; default `key_test` (`control-plane`: the control plane's own call). */
+  subject?: string;
 }
 
 export interface TestIssuer {
@@ -132,7 +137,7 @@ export async function createTestIssuer(
         .setProtectedHeader({ alg: "ES256", kid })
         .setIssuer(mint.issuer ?? issuer)
         .setAudience(mint.audience ?? (mint.pool ? poolAudience(mint.pool) : instanceAudience(mint.tenant)))
-        .setSubject("key_test")
+        .setSubject(mint.subject ?? "key_test")
         .setJti(crypto.randomUUID())
         .setIssuedAt()
         .setExpirationTime(mint.expiresIn ?? "15m")

@@ -342,6 +342,19 @@ export const InstanceHealth = z.object({
   chroma: z.object({ heartbeat: z.boolean(), version: z.string().nullable() }),
   counts: z.object({ collections: z.number().int(), documents: z.number().int() }),
   uptimeSeconds: z.number(),
+  /**
+   * A pool's memory bounds and how full they are: shown to the control plane's own tokens only
+   * (a tenant learns nothing of its neighbours, not even how many are active).
+   */
+  pool: z
+    .object({
+      loadedTenants: z.number().int(),
+      maxLoadedTenants: z.number().int(),
+      tenantIdleMs: z.number().int(),
+      /** HNSW indexes the pool's Chroma keeps loaded at most (null: a CHROMA_URL it does not run). */
+      chromaHnswCache: z.number().int().nullable(),
+    })
+    .optional(),
 });
 export type InstanceHealth = z.infer<typeof InstanceHealth>;
 

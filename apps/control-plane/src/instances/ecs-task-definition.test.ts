@@ -53,6 +53,9 @@ const DELIBERATELY_UNSET = [
   "POOL_ID",
   "POOL_TENANT_CONCURRENCY",
   "POOL_TENANT_QUEUE",
+  "POOL_TENANT_IDLE_MS",
+  "POOL_MAX_LOADED_TENANTS",
+  "POOL_CHROMA_HNSW_CACHE",
 ];
 
 const container = template.containerDefinitions.find((definition) => definition.name === CONTAINER)!;

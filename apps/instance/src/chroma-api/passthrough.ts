@@ -14,6 +14,7 @@ import {
   recordWriteTarget,
   writeThroughKeywordIndex,
 } from "../keyword/sync-chroma-writes";
+import { persistEveryWrite } from "../pool/tenant-scopes";
 import type { InstanceServices } from "../services";
 import { topLevelFields } from "./top-level-fields";
 
@@ -121,6 +122,11 @@ async function passOn(c: Context<InstanceEnv>, path: string): Promise<Response> 
       throw streamed?.flaw() ?? error;
     });
     if (c.req.method === "DELETE") await dropDeletedKeywordIndexes(services);
+    // A pool's collections must persist every write, whatever configuration the caller gave.
+    const isCreateOrChange = c.req.method === "POST" || c.req.method === "PUT";
+    if (services.poolTenants && isCreateOrChange && response.ok && describesCollections(path)) {
+      await persistEveryWrite(services.chroma);
+    }
     return services.ownsCollection && describesCollections(path) ? asSeenByCaller(response) : response;
   }
   const body = Buffer.from(await c.req.arrayBuffer());

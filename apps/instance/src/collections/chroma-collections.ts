@@ -166,6 +166,20 @@ export function rethrowChroma(error: unknown): never {
 }
 
 /**
+ * A pool's collections persist their HNSW index on every write (Chroma's default: every 1,000
+ * records). A pool bounds how many indexes its Chroma keeps loaded (POOL_CHROMA_HNSW_CACHE), and
+ * Chroma 1.0 reloads a dropped index from its files alone: with the default, a dropped index
+ * that had not reached 1,000 writes failed every search ("Nothing found on disk"), and one
+ * past its last save silently lost the records written since (both measured).
+ */
+export const POOL_HNSW_SYNC_THRESHOLD = 1;
+
+/** The `hnsw.sync_threshold` collections of this instance must have: set on a pool only. */
+export function syncThresholdFor(config: { POOL_ID?: string }): number | undefined {
+  return config.POOL_ID ? POOL_HNSW_SYNC_THRESHOLD : undefined;
+}
+
+/**
  * Creates a collection recording `provider`'s name and dimension. Cosine distance: what text
  * embeddings are compared with (for unit vectors it ranks exactly like L2).
  */
@@ -173,13 +187,15 @@ export async function createChromaCollection(
   chroma: ChromaClient,
   name: string,
   provider: EmbeddingProvider,
+  opts: { syncThreshold?: number } = {},
 ): Promise<ChromaCollection> {
+  const sync = opts.syncThreshold === undefined ? {} : { sync_threshold: opts.syncThreshold };
   return chroma
     .createCollection({
       name,
       embeddingFunction: null,
       metadata: { ...modelMetadata(provider) },
-      configuration: { hnsw: { space: "cosine" } },
+      configuration: { hnsw: { space: "cosine", ...sync } },
     })
     .catch(rethrowChroma);
 }

@@ -1,7 +1,12 @@
 import { AppError } from "@vdb/http/errors";
 import type { Collection, CreateCollectionRequest } from "@vdb/schemas/instances";
 import type { InstanceServices } from "../services";
-import { createChromaCollection, describeCollection, findCollection } from "./chroma-collections";
+import {
+  createChromaCollection,
+  describeCollection,
+  findCollection,
+  syncThresholdFor,
+} from "./chroma-collections";
 
 /** Creates an empty collection for a model (default: the instance's); 409 when the name is taken. */
 export async function createCollection({
@@ -27,6 +32,10 @@ export async function createCollection({
         message: `${provider.name} embeds ${provider.dimension}-d vectors, not ${input.dimension}-d`,
       });
     }
-    return describeCollection(await createChromaCollection(ctx.chroma, input.name, provider));
+    return describeCollection(
+      await createChromaCollection(ctx.chroma, input.name, provider, {
+        syncThreshold: syncThresholdFor(ctx.config),
+      }),
+    );
   });
 }

@@ -12,6 +12,7 @@ import {
   modelMetadata,
   modelOf,
   rethrowChroma,
+  syncThresholdFor,
 } from "../collections/chroma-collections";
 import { providerForCollection } from "../collections/providers";
 import type { InstanceServices } from "../services";
@@ -54,7 +55,11 @@ export async function embedDocuments({
         message: `Collection "${input.collection}" was just created with another model; send the request again`,
       });
     }
-    const collection = existing ?? (await createChromaCollection(ctx.chroma, input.collection, ctx.provider));
+    const collection =
+      existing ??
+      (await createChromaCollection(ctx.chroma, input.collection, ctx.provider, {
+        syncThreshold: syncThresholdFor(ctx.config),
+      }));
     const metadatas = input.metadatas?.map((metadata) =>
       metadata && Object.keys(metadata).length > 0 ? (metadata as ChromaMetadata) : null,
     );

@@ -8,7 +8,14 @@ const CHROMA_CHECK_TIMEOUT_MS = 3_000;
 const versions = new WeakMap<InstanceServices, string>();
 
 /** The instance's configuration and whether its Chroma answers; `degraded` when it does not. */
-export async function getHealth({ ctx }: { ctx: InstanceServices }): Promise<InstanceHealth> {
+export async function getHealth({
+  ctx,
+  pool,
+}: {
+  ctx: InstanceServices;
+  /** A pool's memory figures (see poolFigures), for the control plane's tokens only. */
+  pool?: InstanceHealth["pool"];
+}): Promise<InstanceHealth> {
   const { config, provider } = ctx;
   let chroma: InstanceHealth["chroma"] = { heartbeat: false, version: null };
   let counts: InstanceHealth["counts"] = { collections: 0, documents: 0 };
@@ -36,6 +43,19 @@ export async function getHealth({ ctx }: { ctx: InstanceServices }): Promise<Ins
     chroma,
     counts,
     uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 100) / 10,
+    ...(pool ? { pool } : {}),
+  };
+}
+
+/** A pool's memory bounds and how many tenants are loaded; undefined on a dedicated instance. */
+export function poolFigures(services: InstanceServices): InstanceHealth["pool"] {
+  const { config, poolTenants } = services;
+  if (!poolTenants) return undefined;
+  return {
+    loadedTenants: poolTenants.loaded(),
+    maxLoadedTenants: config.POOL_MAX_LOADED_TENANTS,
+    tenantIdleMs: config.POOL_TENANT_IDLE_MS,
+    chromaHnswCache: config.CHROMA_URL ? null : config.POOL_CHROMA_HNSW_CACHE,
   };
 }
 

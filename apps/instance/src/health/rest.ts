@@ -2,8 +2,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { AppError } from "@vdb/http/errors";
 import { jsonContent } from "@vdb/http/openapi";
 import { InstanceHealth, InstanceLiveness } from "@vdb/schemas/instances";
+import { CONTROL_PLANE_SUBJECT } from "../http/require-scope";
 import { restApp } from "../rest/openapi";
-import { getHealth } from "./get-health";
+import { getHealth, poolFigures } from "./get-health";
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 const Report = z.union([InstanceHealth, InstanceLiveness]);
@@ -54,7 +55,12 @@ export const healthRest = restApp().openapi(health, async (c) => {
   }
   const identity = c.get("identity");
   // With a token, the details are the caller's: on a pool, its own namespace's counts.
-  const report = await getHealth({ ctx: identity ? await services.scopedTo(identity.tenant) : services });
+  // Counted before the caller's own tenant is loaded to answer it.
+  const pool = identity?.subject === CONTROL_PLANE_SUBJECT ? poolFigures(services) : undefined;
+  const report = await getHealth({
+    ctx: identity ? await services.scopedTo(identity.tenant) : services,
+    pool,
+  });
   const body = header ? report : { status: report.status };
   return report.status === "ok" ? c.json(body, 200) : c.json(body, 503);
 });

@@ -8,7 +8,7 @@ import type { TokenIdentity } from "../auth/token-verifier";
 import type { InstanceEnv } from "./env";
 
 /** The subject of the tokens the control plane signs for its own calls, which it limits itself. */
-const CONTROL_PLANE_SUBJECT = "control-plane";
+export const CONTROL_PLANE_SUBJECT = "control-plane";
 
 /**
  * The tenant's plan rate, enforced here for tokens callers hold themselves (minted with an API
