@@ -22,6 +22,7 @@ import { type Database, openStore, type Store } from "./lib/db/client";
 import { createLogger, type Logger } from "./lib/logger";
 import { resolveMasterKeys } from "./lib/master-key";
 import { createMetrics, type Metrics } from "./lib/metrics";
+import { TIER_MOVE_JOB, tierMoveHandler } from "./tenants/tier-move-job";
 import { SigningKeyStore } from "./tokens/signing-keys";
 import { UsageRecorder } from "./usage/record-usage";
 
@@ -190,6 +191,7 @@ export async function createServices(
   jobs.register(INGEST_JOB, ingestHandler(services));
   jobs.register(BACKUP_JOB, backupHandler(services));
   jobs.register(RESTORE_JOB, restoreHandler(services));
+  jobs.register(TIER_MOVE_JOB, tierMoveHandler(services));
   if (config.RUN_WORKER) {
     const reconcile = (scope: Parameters<typeof reconcileIngestions>[1]) =>
       reconcileIngestions(services, scope).catch((error: unknown) =>

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { TenantId } from "./ids";
+import { JobId, TenantId } from "./ids";
 import { PageInput } from "./pagination";
-import { Plan } from "./plans";
+import { Plan, Tier } from "./plans";
 
 export const TenantSlug = z
   .string()
@@ -44,3 +44,31 @@ export type ChangeTenantPlanInput = z.infer<typeof ChangeTenantPlanInput>;
 
 export const RenameTenantInput = z.strictObject({ tenantId: TenantId, name: TenantName });
 export type RenameTenantInput = z.infer<typeof RenameTenantInput>;
+
+/**
+ * A tenant's move between tiers (a plan change from a shared plan to a dedicated one, or back):
+ * its records are copied to the new place, then the tenant is switched there at once and the old
+ * place emptied. While it runs the tenant's writes are refused (503, Retry-After); reads answer
+ * from where it was. `progress` counts records copied.
+ */
+export const TierMove = z.object({
+  id: JobId,
+  tenantId: TenantId,
+  fromPlan: Plan,
+  toPlan: Plan,
+  fromTier: Tier,
+  toTier: Tier,
+  status: z.enum(["queued", "running", "succeeded", "failed", "dead"]),
+  progress: z.object({ done: z.number().int(), total: z.number().int() }),
+  lastError: z.string().nullable(),
+  createdAt: z.iso.datetime(),
+  finishedAt: z.iso.datetime().nullable(),
+});
+export type TierMove = z.infer<typeof TierMove>;
+
+/** A plan change's answer: the tenant, and the move it started when the tier changes (else null). */
+export const PlanChange = Tenant.extend({ move: TierMove.nullable() });
+export type PlanChange = z.infer<typeof PlanChange>;
+
+export const TierMoveRef = z.strictObject({ tenantId: TenantId, moveId: JobId });
+export type TierMoveRef = z.infer<typeof TierMoveRef>;

@@ -1,7 +1,7 @@
 import { AppError } from "@vdb/http/errors";
 import type { Scope } from "@vdb/schemas/auth";
 import { CHROMA_NAMESPACE } from "@vdb/schemas/chroma-api";
-import { openOnInstance } from "../data-plane/call-instance";
+import { type InstanceAddress, openOnInstance } from "../data-plane/call-instance";
 import type { Ctx } from "../lib/context";
 
 /**
@@ -27,9 +27,11 @@ export interface ChromaPage {
 export const STAGING_PREFIX = "vdb-restore-";
 
 export class TenantChroma {
+  /** `at`: this instance's copy of the tenant's namespace rather than the serving one (a tier move's). */
   constructor(
     private readonly ctx: Ctx,
     readonly tenantId: string,
+    private readonly at?: InstanceAddress,
   ) {}
 
   private async call<T>(scope: Scope, method: string, path: string, body?: unknown): Promise<T> {
@@ -39,6 +41,7 @@ export class TenantChroma {
       method,
       path: `/chroma${CHROMA_NAMESPACE}${path}`,
       ...(body === undefined ? {} : { body: Buffer.from(JSON.stringify(body)) }),
+      ...(this.at ? { at: this.at } : {}),
     });
     const pieces: Buffer[] = [];
     for await (const piece of answer.body) pieces.push(piece as Buffer);
@@ -118,6 +121,11 @@ export class TenantChroma {
       documents: page.documents,
       metadatas: page.metadatas,
     });
+  }
+
+  async deleteRecords(collectionId: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.call("write", "POST", `/collections/${collectionId}/delete`, { ids });
   }
 
   async deleteCollection(name: string): Promise<void> {

@@ -2,6 +2,7 @@ import { Readable } from "node:stream";
 import { AppError } from "@vdb/http/errors";
 import { createUpstreamClient, type UpstreamStream } from "@vdb/http/upstream-client";
 import type { Scope } from "@vdb/schemas/auth";
+import type { Tier } from "@vdb/schemas/plans";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { requireTenantScope } from "../auth/authorize";
@@ -9,13 +10,23 @@ import { awaitAwake, isAsleep } from "../instances/await-awake";
 import { servingInstance, tokenAddress } from "../instances/serving-instance";
 import type { Ctx } from "../lib/context";
 import type { Services } from "../services";
+import { activeTierMove } from "../tenants/tier-move-job";
 import { limitTenantRequest } from "../usage/rate-limit";
 
 const TOKEN_TTL_SECONDS = 300;
 const REQUEST_TIMEOUT_MS = 60_000;
 
-/** Where a tenant's calls go: its own instance, or (poolId set) the pool it is placed in. */
-type Location = { state: string; desiredState: string; url: string | null; poolId: string | null };
+/**
+ * Where a tenant's calls go: its own instance, or (poolId set) the pool it is placed in;
+ * `movingTo` is set while the tenant moves to another tier (its writes are refused meanwhile).
+ */
+type Location = {
+  state: string;
+  desiredState: string;
+  url: string | null;
+  poolId: string | null;
+  movingTo: Tier | null;
+};
 const LOCATION_TTL_MS = 1_000;
 const locationCaches = new WeakMap<Services, Map<string, { location: Location | null; at: number }>>();
 
@@ -38,31 +49,45 @@ async function instanceLocation(services: Services, tenantId: string): Promise<L
   }
   const hit = cache.get(tenantId);
   if (hit && Date.now() - hit.at < LOCATION_TTL_MS) return hit.location;
-  const serving = await servingInstance(services.db, tenantId);
+  const [serving, move] = await Promise.all([
+    servingInstance(services.db, tenantId),
+    activeTierMove(services.db, tenantId),
+  ]);
   const location = serving
     ? {
         state: serving.row.state,
         desiredState: serving.row.desiredState,
         url: serving.row.url,
         poolId: serving.poolId,
+        movingTo: move?.toTier ?? null,
       }
     : null;
   cache.set(tenantId, { location, at: Date.now() });
   return location;
 }
 
+/** Drops the tenant's cached location (a move switched it, or began): the next call reads the store. */
+export function forgetInstanceLocation(services: Services, tenantId: string): void {
+  locationCaches.get(services)?.delete(tenantId);
+}
+
 // Instance tokens reused across requests until a minute before they expire: signing per
 // request would cost more than the search it authorizes.
 const tokenCaches = new WeakMap<Services, Map<string, { token: string; expiresAt: number }>>();
 
-async function instanceToken(services: Services, tenantId: string, scope: Scope): Promise<string> {
+async function instanceToken(
+  services: Services,
+  tenantId: string,
+  scope: Scope,
+  at?: InstanceAddress,
+): Promise<string> {
   let cache = tokenCaches.get(services);
   if (!cache) {
     cache = new Map();
     tokenCaches.set(services, cache);
   }
   // A shared-tier tenant's token is for its pool: the pool is part of what the token addresses.
-  const poolId = (await instanceLocation(services, tenantId))?.poolId ?? null;
+  const poolId = at ? at.poolId : ((await instanceLocation(services, tenantId))?.poolId ?? null);
   const key = `${tenantId}|${poolId ?? ""}|${scope}`;
   const cached = cache.get(key);
   if (cached && cached.expiresAt - Date.now() > 60_000) return cached.token;
@@ -129,8 +154,26 @@ export class InstanceNotRunningError extends AppError {
 /** Seconds a caller is told to wait (Retry-After) when a waking instance is not up in time. */
 const WAKE_RETRY_AFTER_SECONDS = 5;
 
-async function runningInstanceUrl(services: Services, tenantId: string): Promise<string> {
+/**
+ * A tenant's writes while it moves between tiers: refused with a Retry-After (the copy must not
+ * miss them); reads go on answering from where it is until the switch.
+ */
+export class TenantMovingError extends InstanceNotRunningError {
+  constructor(tier: Tier) {
+    super({
+      message: `The tenant is moving to the ${tier} tier; writes are paused until the move completes, try again shortly`,
+      isStarting: true,
+      state: "moving",
+      retryAfterSeconds: MOVE_RETRY_AFTER_SECONDS,
+    });
+  }
+}
+
+const MOVE_RETRY_AFTER_SECONDS = 5;
+
+async function runningInstanceUrl(services: Services, tenantId: string, scope: Scope): Promise<string> {
   const row = await instanceLocation(services, tenantId);
+  if (row?.movingTo && scope !== "read") throw new TenantMovingError(row.movingTo);
   if (row && row.state === "running" && row.url) return row.url;
   if (row && isAsleep(row.state, row.desiredState)) return awokenInstanceUrl(services, tenantId);
   if (!row)
@@ -231,7 +274,7 @@ export async function forwardToInstance(ctx: Ctx, request: ForwardRequest): Prom
 
 async function forwardToRunning(ctx: Ctx, request: ForwardRequest): Promise<InstanceReply> {
   const { services } = ctx;
-  const url = `${await runningInstanceUrl(services, request.tenantId)}${request.path}`;
+  const url = `${await runningInstanceUrl(services, request.tenantId, request.scope)}${request.path}`;
   const send = async (token: string): Promise<InstanceReply> => {
     try {
       const reply = await instanceClient.request(url, {
@@ -271,6 +314,17 @@ export interface OpenRequest {
   body?: Buffer | Readable;
   /** A streamed body's length, when the caller announced one: sent on, so it is not chunked. */
   contentLength?: number;
+  /**
+   * This instance rather than the one serving the tenant (a tier move reads where the tenant
+   * was and writes where it goes); the move's own writes are not refused.
+   */
+  at?: InstanceAddress;
+}
+
+/** One instance a tenant's namespace lives on: a dedicated one (poolId null) or a pool. */
+export interface InstanceAddress {
+  url: string;
+  poolId: string | null;
 }
 
 /**
@@ -284,7 +338,8 @@ export async function openOnInstance(ctx: Ctx, request: OpenRequest): Promise<Up
   const { services } = ctx;
   // A streamed answer's end is not seen here: the activity is its start (and the wake's end).
   services.activity.touch(request.tenantId);
-  const url = `${await runningInstanceUrl(services, request.tenantId)}${request.path}`;
+  const base = request.at?.url ?? (await runningInstanceUrl(services, request.tenantId, request.scope));
+  const url = `${base}${request.path}`;
   services.activity.touch(request.tenantId);
   const isReplayable = !(request.body instanceof Readable);
   const send = async (token: string): Promise<UpstreamStream> => {
@@ -308,11 +363,11 @@ export async function openOnInstance(ctx: Ctx, request: OpenRequest): Promise<Up
     }
   };
   if (!isReplayable) forgetInstanceToken(services, request.tenantId, request.scope);
-  const answer = await send(await instanceToken(services, request.tenantId, request.scope));
+  const answer = await send(await instanceToken(services, request.tenantId, request.scope, request.at));
   if (answer.status !== 401 || !isReplayable) return answer;
   answer.body.resume();
   forgetInstanceToken(services, request.tenantId, request.scope);
-  return send(await instanceToken(services, request.tenantId, request.scope));
+  return send(await instanceToken(services, request.tenantId, request.scope, request.at));
 }
 
 /** `forwardToInstance` for JSON calls: the instance's status and parsed body. */

@@ -26,6 +26,16 @@ export async function placeTenant(tx: Database, config: Config, tenantId: string
     // The pool row is gone (an operator deleted it): place the tenant again, with no data.
     await tx.delete(poolPlacements).where(eq(poolPlacements.tenantId, tenantId));
   }
+  const pool = await choosePool(tx, config);
+  await tx.insert(poolPlacements).values({ tenantId, poolId: pool.tenantId });
+  return pool;
+}
+
+/**
+ * The pool a tenant placed now would go to: the oldest running one with room, its row locked,
+ * or a new pool row (the reconciler starts it) when all are full.
+ */
+export async function choosePool(tx: Database, config: Config): Promise<InstanceRow> {
   const pools = await tx
     .select({ id: instances.tenantId })
     .from(instances)
@@ -36,7 +46,6 @@ export async function placeTenant(tx: Database, config: Config, tenantId: string
     if (pool?.desiredState !== "running") continue;
     const [held] = await tx.select({ n: count() }).from(poolPlacements).where(eq(poolPlacements.poolId, id));
     if ((held?.n ?? 0) >= config.POOL_TENANTS_MAX) continue;
-    await tx.insert(poolPlacements).values({ tenantId, poolId: id });
     return pool;
   }
   const [pool] = await tx
@@ -51,7 +60,6 @@ export async function placeTenant(tx: Database, config: Config, tenantId: string
       dimension: config.INSTANCE_DIMENSION,
     })
     .returning();
-  await tx.insert(poolPlacements).values({ tenantId, poolId: pool!.tenantId });
   return pool!;
 }
 

@@ -2,16 +2,24 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { AppError } from "@vdb/http/errors";
 import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
 import { InvitedMember, InviteMemberInput, Member, Membership, TenantRole } from "@vdb/schemas/auth";
-import { TenantId, UserId } from "@vdb/schemas/ids";
+import { JobId, TenantId, UserId } from "@vdb/schemas/ids";
 import { pageOf } from "@vdb/schemas/pagination";
 import { Plan } from "@vdb/schemas/plans";
-import { CreateTenantInput, ListTenantsInput, Tenant, TenantName } from "@vdb/schemas/tenants";
+import {
+  CreateTenantInput,
+  ListTenantsInput,
+  PlanChange,
+  Tenant,
+  TenantName,
+  TierMove,
+} from "@vdb/schemas/tenants";
 import { ctxOf } from "../http/env";
 import { ERROR_RESPONSES, restApp } from "../rest/openapi";
 import { addMember } from "./add-member";
 import { createTenant } from "./create-tenant";
 import { deleteTenant } from "./delete-tenant";
 import { getTenant } from "./get-tenant";
+import { getTierMove } from "./get-tier-move";
 import { inviteMember } from "./invite-member";
 import { listMembers } from "./list-members";
 import { listTenants } from "./list-tenants";
@@ -70,7 +78,21 @@ const update = createRoute({
   summary: "Rename a tenant (its admins) or change its plan (operators)",
   security: SECURITY,
   request: { params: TenantParams, ...jsonBody(UpdateTenantBody) },
-  responses: { 200: jsonContent(Tenant, "The updated tenant"), ...ERROR_RESPONSES },
+  responses: {
+    200: jsonContent(PlanChange, "The updated tenant, and the tier move a plan change started (else null)"),
+    ...ERROR_RESPONSES,
+  },
+});
+
+const getMove = createRoute({
+  method: "get",
+  path: "/tenants/{tenantId}/moves/{moveId}",
+  tags,
+  summary:
+    "A move between the shared and dedicated tiers that a plan change started: status and records copied",
+  security: SECURITY,
+  request: { params: TenantParams.extend({ moveId: JobId }) },
+  responses: { 200: jsonContent(TierMove, "The move"), ...ERROR_RESPONSES },
 });
 
 const remove = createRoute({
@@ -150,10 +172,14 @@ export const tenantsRest = restApp()
     ) {
       throw new AppError({ code: "FORBIDDEN", message: "Only a platform operator may change the plan" });
     }
-    let tenant = name !== undefined ? await renameTenant({ ctx, input: { tenantId, name } }) : null;
+    let tenant: PlanChange | null =
+      name !== undefined ? { ...(await renameTenant({ ctx, input: { tenantId, name } })), move: null } : null;
     if (plan !== undefined) tenant = await changeTenantPlan({ ctx, input: { tenantId, plan } });
     return c.json(tenant!, 200);
   })
+  .openapi(getMove, async (c) =>
+    c.json(await getTierMove({ ctx: ctxOf(c), input: c.req.valid("param") }), 200),
+  )
   .openapi(remove, async (c) =>
     c.json(await deleteTenant({ ctx: ctxOf(c), input: c.req.valid("param") }), 200),
   )

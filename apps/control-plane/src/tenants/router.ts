@@ -6,6 +6,7 @@ import {
   ListTenantsInput,
   RenameTenantInput,
   TenantRef,
+  TierMoveRef,
 } from "@vdb/schemas/tenants";
 import { verbCtx } from "../trpc/context";
 import { procedure } from "../trpc/trpc";
@@ -13,6 +14,7 @@ import { addMember } from "./add-member";
 import { createTenant } from "./create-tenant";
 import { deleteTenant } from "./delete-tenant";
 import { getTenant } from "./get-tenant";
+import { getTierMove, watchTierMove } from "./get-tier-move";
 import { inviteMember } from "./invite-member";
 import { listMembers } from "./list-members";
 import { listTenants } from "./list-tenants";
@@ -30,6 +32,14 @@ export const tenantsRouter = {
   changePlan: procedure
     .input(ChangeTenantPlanInput)
     .mutation(({ ctx, input }) => changeTenantPlan({ ctx: verbCtx(ctx), input })),
+  /** A tier move a plan change started (its id is in the plan change's answer). */
+  getMove: procedure.input(TierMoveRef).query(({ ctx, input }) => getTierMove({ ctx: verbCtx(ctx), input })),
+  /** Live move progress over SSE, until it has finished. */
+  onMoveProgress: procedure
+    .input(TierMoveRef)
+    .subscription(({ ctx, input, signal }) =>
+      watchTierMove({ ctx: verbCtx(ctx), input, ...(signal ? { signal } : {}) }),
+    ),
   rename: procedure
     .input(RenameTenantInput)
     .mutation(({ ctx, input }) => renameTenant({ ctx: verbCtx(ctx), input })),

@@ -1,0 +1,228 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { AuditEntry } from "@vdb/schemas/audit";
+import type { Instance } from "@vdb/schemas/instances";
+import type { PlanChange, TierMove } from "@vdb/schemas/tenants";
+import { ChromaClient } from "chromadb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createTestDatabase,
+  dropTestDatabase,
+  startTestServer,
+  type TestServer,
+  testStoreKind,
+} from "../testing";
+import { api, launchUntilRunning, tenantWithKey, until } from "../testing/http";
+
+/** The Chroma server an instance (a tenant's or a pool's) started, read from its command line. */
+function chromaOf(instanceId: string, namespace: { tenant: string; database: string }): ChromaClient {
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue;
+    }
+    const at = args.indexOf("--path");
+    if (args.includes("run") && at > 0 && args[at + 1]?.includes(`/${instanceId}/`)) {
+      const port = Number(args[args.indexOf("--port") + 1]);
+      return new ChromaClient({ host: "127.0.0.1", port, ...namespace });
+    }
+  }
+  throw new Error(`no chroma process for ${instanceId}`);
+}
+
+/** Every collection of a namespace with its ids, read straight from Chroma. */
+async function contents(chroma: ChromaClient): Promise<Record<string, string[]>> {
+  const found: Record<string, string[]> = {};
+  for (const collection of await chroma.listCollections()) {
+    const { ids } = await collection.get({ include: [] });
+    found[collection.name] = [...ids].sort();
+  }
+  return found;
+}
+
+/**
+ * Plan changes across tiers, end to end: real control plane, real pool and dedicated instances,
+ * real Chroma servers, whose namespaces are read straight (not through VDB) before and after.
+ */
+describe("a plan change moves a tenant between the shared and dedicated tiers", () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "vdb-tier-move-"));
+  let databaseUrl = "";
+  let server: TestServer;
+  let mover: { tenantId: string; key: string };
+  let neighbour: { tenantId: string; key: string };
+  let poolId = "";
+  let before: Record<string, string[]> = {};
+  let neighbourBefore: Record<string, string[]> = {};
+
+  const admin = () => server.adminToken;
+  const status = async (tenantId: string): Promise<Instance> =>
+    (await api(server.url, "GET", `/status/${tenantId}`, { token: admin() })).body;
+  const inPool = (tenantId: string) => chromaOf(poolId, { tenant: tenantId, database: "default_database" });
+  const inDedicated = (tenantId: string) =>
+    chromaOf(tenantId, { tenant: "default_tenant", database: "default_database" });
+  const gateway = (key: string) => {
+    const { hostname, port } = new URL(server.url);
+    return new ChromaClient({ host: hostname, port: Number(port), headers: { "x-chroma-token": key } });
+  };
+  const search = (key: string, query: string) =>
+    api(server.url, "POST", "/search", { token: key, body: { query, nResults: 50, mode: "keyword" } });
+  const changePlan = (tenantId: string, plan: string) =>
+    api<PlanChange>(server.url, "PATCH", `/tenants/${tenantId}`, { token: admin(), body: { plan } });
+  const finished = (tenantId: string, moveId: string) =>
+    until(
+      "the move finished",
+      async () =>
+        (await api<TierMove>(server.url, "GET", `/tenants/${tenantId}/moves/${moveId}`, { token: admin() }))
+          .body,
+      (move) => !["queued", "running"].includes(move.status),
+      { everyMs: 200 },
+    );
+
+  beforeAll(async () => {
+    if (testStoreKind() === "postgres") databaseUrl = await createTestDatabase("postgres");
+    server = await startTestServer({ databaseUrl, env: { DATA_DIR: dataDir, POOL_TENANTS_MAX: "2" } });
+    mover = await tenantWithKey(server.url, admin(), "mover", "free");
+    neighbour = await tenantWithKey(server.url, admin(), "neighbour", "free");
+    for (const { tenantId } of [mover, neighbour]) await launchUntilRunning(server.url, admin(), tenantId);
+    poolId = (await status(mover.tenantId)).poolId!;
+    expect((await status(neighbour.tenantId)).poolId).toBe(poolId);
+
+    // Records in two collections: documents embedded by the instance, and vectors via the gateway.
+    for (const [i, { key }] of [mover, neighbour].entries()) {
+      const ids = Array.from({ length: 12 }, (_, n) => `rec-${n}`);
+      const res = await api(server.url, "POST", "/embed", {
+        token: key,
+        body: { ids, documents: ids.map((id) => `lighthouse keeper ${id} of tenant${i}`) },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    }
+    const notes = await gateway(mover.key).getOrCreateCollection({ name: "notes", embeddingFunction: null });
+    await notes.add({
+      ids: Array.from({ length: 30 }, (_, n) => `note-${n}`),
+      embeddings: Array.from({ length: 30 }, (_, n) =>
+        Array.from({ length: 64 }, (_, d) => ((n + d) % 7) / 7),
+      ),
+      documents: Array.from({ length: 30 }, (_, n) => `note ${n}`),
+      metadatas: Array.from({ length: 30 }, (_, n) => ({ n })),
+    });
+    before = await contents(inPool(mover.tenantId));
+    neighbourBefore = await contents(inPool(neighbour.tenantId));
+  }, 180_000);
+
+  afterAll(async () => {
+    await server?.close();
+    if (databaseUrl) await dropTestDatabase(databaseUrl);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("free → pro: copies every record to a new dedicated instance, refuses writes meanwhile, and empties the pool namespace", async () => {
+    expect(Object.keys(before).sort()).toEqual(["default", "notes"]);
+    expect(before.default).toHaveLength(12);
+    expect(before.notes).toHaveLength(30);
+
+    const changed = await changePlan(mover.tenantId, "pro");
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+    expect(changed.body.plan).toBe("pro");
+    expect(changed.body.move).toMatchObject({ fromTier: "shared", toTier: "dedicated", fromPlan: "free" });
+    const moveId = changed.body.move!.id;
+
+    // While it moves: writes are refused with a Retry-After, reads answer from the pool.
+    const write = await api(server.url, "POST", "/embed", {
+      token: mover.key,
+      body: { ids: ["late"], documents: ["written during the move"] },
+    });
+    expect(write.status).toBe(503);
+    expect(write.headers.get("retry-after")).toBeTruthy();
+    expect(write.body.error.message).toContain("moving to the dedicated tier");
+    const read = await search(mover.key, "lighthouse");
+    expect(read.status).toBe(200);
+    expect(read.body.results).toHaveLength(12);
+
+    const move = await finished(mover.tenantId, moveId);
+    expect(move.status, move.lastError ?? "").toBe("succeeded");
+    expect(move.progress).toEqual({ done: 42, total: 42 });
+    expect(await status(mover.tenantId)).toMatchObject({ tier: "dedicated", poolId: null, state: "running" });
+
+    // Straight in Chroma: the dedicated namespace holds exactly what the pool held; the pool's is empty.
+    expect(await contents(inDedicated(mover.tenantId))).toEqual(before);
+    expect(await contents(inPool(mover.tenantId))).toEqual({});
+    expect(await contents(inPool(neighbour.tenantId))).toEqual(neighbourBefore);
+
+    // Searches (keyword index on the new instance) and writes work there.
+    const found = await search(mover.key, "lighthouse");
+    expect(found.status).toBe(200);
+    expect(found.body.results.map((hit: { id: string }) => hit.id).sort()).toEqual(before.default);
+    const after = await api(server.url, "POST", "/embed", {
+      token: mover.key,
+      body: { ids: ["late"], documents: ["written after the move"] },
+    });
+    expect(after.status, JSON.stringify(after.body)).toBe(200);
+    const theirs = await search(neighbour.key, "lighthouse");
+    expect(theirs.body.results).toHaveLength(12);
+
+    const audit = await api<{ items: AuditEntry[] }>(server.url, "GET", `/audit?tenantId=${mover.tenantId}`, {
+      token: admin(),
+    });
+    expect(audit.body.items.find((entry) => entry.action === "tenant.move")?.metadata).toMatchObject({
+      moveId,
+      from: "shared",
+      to: "dedicated",
+      records: 42,
+    });
+  }, 180_000);
+
+  it("pro → free over the Free plan's limits is refused before anything changes", async () => {
+    const client = gateway(mover.key);
+    for (const name of ["extra-a", "extra-b", "extra-c"])
+      await client.getOrCreateCollection({ name, embeddingFunction: null });
+    const refused = await changePlan(mover.tenantId, "free");
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ error: { code: "QUOTA_EXCEEDED" } });
+    expect((refused.body as unknown as { error: { message: string } }).error.message).toContain(
+      "5 collections",
+    );
+    const tenant = await api(server.url, "GET", `/tenants/${mover.tenantId}`, { token: admin() });
+    expect(tenant.body.plan).toBe("pro");
+    expect(await status(mover.tenantId)).toMatchObject({ tier: "dedicated", state: "running" });
+    for (const name of ["extra-a", "extra-b", "extra-c"]) await client.deleteCollection({ name });
+  }, 60_000);
+
+  it("pro → free: copies every record into a pool namespace and deletes the dedicated instance", async () => {
+    const dedicatedBefore = await contents(inDedicated(mover.tenantId));
+    expect(dedicatedBefore.default).toHaveLength(13);
+    const changed = await changePlan(mover.tenantId, "free");
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+    // The plan applies at the switch: until then the tenant stays on its dedicated instance.
+    expect(changed.body.plan).toBe("pro");
+    expect(changed.body.move).toMatchObject({ fromTier: "dedicated", toTier: "shared", toPlan: "free" });
+    const write = await api(server.url, "POST", "/embed", {
+      token: mover.key,
+      body: { ids: ["later"], documents: ["refused"] },
+    });
+    expect(write.status).toBe(503);
+    expect(write.body.error.message).toContain("moving to the shared tier");
+
+    const move = await finished(mover.tenantId, changed.body.move!.id);
+    expect(move.status, move.lastError ?? "").toBe("succeeded");
+    const now = await status(mover.tenantId);
+    expect(now).toMatchObject({ tier: "shared", poolId, state: "running" });
+    expect((await api(server.url, "GET", `/tenants/${mover.tenantId}`, { token: admin() })).body.plan).toBe(
+      "free",
+    );
+    expect(await contents(inPool(mover.tenantId))).toEqual(dedicatedBefore);
+    expect(await contents(inPool(neighbour.tenantId))).toEqual(neighbourBefore);
+    // The dedicated instance and its data are deleted.
+    await until(
+      "the dedicated instance's data is gone",
+      async () => existsSync(path.join(dataDir, "instances", mover.tenantId)),
+      (exists) => !exists,
+      { everyMs: 200 },
+    );
+    const found = await search(mover.key, "lighthouse move");
+    expect(found.status).toBe(200);
+    expect(found.body.results.map((hit: { id: string }) => hit.id).sort()).toEqual(dedicatedBefore.default);
+  }, 180_000);
+});
