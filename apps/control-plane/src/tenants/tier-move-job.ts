@@ -167,7 +167,11 @@ async function copyNamespace(
   await reportProgress(0, total);
   let done = 0;
   for (const collection of collections) {
-    const made = await to.createCollection(collection.name, collection.metadata, collection.configuration);
+    const made = await to.createCollection(
+      collection.name,
+      collection.metadata,
+      withoutSyncThreshold(collection.configuration),
+    );
     const copied = new Set<string>();
     for (let offset = 0; ; offset += PAGE) {
       signal.throwIfAborted();
@@ -198,6 +202,17 @@ async function copyNamespace(
     if (!names.has(collection.name)) await to.deleteCollection(collection.name);
   }
   return done;
+}
+
+/**
+ * A collection's configuration without `hnsw.sync_threshold`: a pool saves its indexes on every
+ * write (and sets that on every collection itself), a dedicated instance keeps Chroma's default.
+ */
+function withoutSyncThreshold(configuration: Record<string, unknown> | null): Record<string, unknown> | null {
+  const hnsw = configuration?.hnsw;
+  if (!configuration || !hnsw || typeof hnsw !== "object") return configuration;
+  const { sync_threshold: _dropped, ...rest } = hnsw as Record<string, unknown>;
+  return { ...configuration, hnsw: rest };
 }
 
 /** The tenant's namespace on one instance, emptied: every collection deleted (keyword indexes too). */

@@ -15,22 +15,24 @@ import {
 } from "../testing";
 import { api, launchUntilRunning, tenantWithKey, until } from "../testing/http";
 
-/** The Chroma server an instance (a tenant's or a pool's) started, read from its command line. */
-function chromaOf(instanceId: string, namespace: { tenant: string; database: string }): ChromaClient {
-  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+/**
+ * The Chroma server an instance (a tenant's or a pool's) started under `dir`: its port from its
+ * config file (a pool's) or its command line (`--path dir --port N`).
+ */
+function chromaAt(dir: string, namespace: { tenant: string; database: string }): ChromaClient {
+  const config = path.join(dir, "chroma-config.yaml");
+  let port = existsSync(config) ? Number(/^port: (\d+)$/m.exec(readFileSync(config, "utf8"))?.[1]) : 0;
+  for (const pid of port ? [] : readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
     let args: string[];
     try {
       args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
     } catch {
       continue;
     }
-    const at = args.indexOf("--path");
-    if (args.includes("run") && at > 0 && args[at + 1]?.includes(`/${instanceId}/`)) {
-      const port = Number(args[args.indexOf("--port") + 1]);
-      return new ChromaClient({ host: "127.0.0.1", port, ...namespace });
-    }
+    if (args[args.indexOf("--path") + 1] === dir) port = Number(args[args.indexOf("--port") + 1]);
   }
-  throw new Error(`no chroma process for ${instanceId}`);
+  if (!port) throw new Error(`no chroma process for ${dir}`);
+  return new ChromaClient({ host: "127.0.0.1", port, ...namespace });
 }
 
 /** Every collection of a namespace with its ids, read straight from Chroma. */
@@ -60,9 +62,11 @@ describe("a plan change moves a tenant between the shared and dedicated tiers", 
   const admin = () => server.adminToken;
   const status = async (tenantId: string): Promise<Instance> =>
     (await api(server.url, "GET", `/status/${tenantId}`, { token: admin() })).body;
-  const inPool = (tenantId: string) => chromaOf(poolId, { tenant: tenantId, database: "default_database" });
+  const chromaDir = (instanceId: string) => path.join(dataDir, "instances", instanceId, "chroma");
+  const inPool = (tenantId: string) =>
+    chromaAt(chromaDir(poolId), { tenant: tenantId, database: "default_database" });
   const inDedicated = (tenantId: string) =>
-    chromaOf(tenantId, { tenant: "default_tenant", database: "default_database" });
+    chromaAt(chromaDir(tenantId), { tenant: "default_tenant", database: "default_database" });
   const gateway = (key: string) => {
     const { hostname, port } = new URL(server.url);
     return new ChromaClient({ host: hostname, port: Number(port), headers: { "x-chroma-token": key } });
