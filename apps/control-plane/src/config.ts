@@ -123,6 +123,12 @@ export const ConfigSchema = z.object({
    * after a restart, resident after: see bench/density).
    */
   POOL_TENANTS_MAX: z.coerce.number().int().min(1).max(100_000).default(500),
+  /**
+   * How long a tier move may wait for its new place (a dedicated instance, a pool) to run; past
+   * it the move fails and is rolled back, so a tenant's writes are never paused longer than this
+   * plus the copy.
+   */
+  TIER_MOVE_WAIT_MS: z.coerce.number().int().min(100).max(3_600_000).default(300_000),
   /** How often the reconciler drives instances towards their desired state. */
   RECONCILE_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   /** Instances one reconciler pass works on at once: a slow stop or start holds up only its own. */

@@ -90,7 +90,15 @@ export function tierMoveHandler(services: Services): JobHandler {
     const tenantId = job.tenantId!;
     const ctx = workerCtx(services, job.id);
     try {
-      const { dedicated, pool } = await addresses(services.db, tenantId, move.poolId);
+      const { dedicated, pool } = await addresses(services.db, tenantId, move.poolId).catch((error) => {
+        const waitedMs = Date.now() - Date.parse(job.createdAt);
+        if (error instanceof JobDeferredError && waitedMs > services.config.TIER_MOVE_WAIT_MS) {
+          throw new PermanentJobError(
+            `the move waited ${Math.round(waitedMs / 1000)} s for its new place to run: ${error.message}`,
+          );
+        }
+        throw error;
+      });
       const [source, target] = move.toTier === "dedicated" ? [pool, dedicated] : [dedicated, pool];
       if (!(await isSwitched(services.db, tenantId, move))) {
         await sleep(SETTLE_MS, undefined, { signal: progress.signal });
@@ -280,6 +288,7 @@ async function rollBack(ctx: Ctx, tenantId: string, move: TierMovePayload, moveI
   } catch (error) {
     logger.warn({ err: error, tenantId, moveId }, "could not undo all of a failed tier move");
   }
+  forgetInstanceLocation(ctx.services, tenantId);
   await recordAudit({
     ctx,
     db,

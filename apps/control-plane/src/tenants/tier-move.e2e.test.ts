@@ -230,3 +230,83 @@ describe("a plan change moves a tenant between the shared and dedicated tiers", 
     expect(found.body.results.map((hit: { id: string }) => hit.id).sort()).toEqual(dedicatedBefore.default);
   }, 180_000);
 });
+
+describe("a tier move that cannot finish", () => {
+  let databaseUrl = "";
+  let server: TestServer;
+
+  beforeAll(async () => {
+    if (testStoreKind() === "postgres") databaseUrl = await createTestDatabase("postgres");
+    server = await startTestServer({ databaseUrl, env: { TIER_MOVE_WAIT_MS: "3000" } });
+  }, 60_000);
+  afterAll(async () => {
+    await server?.close();
+    if (databaseUrl) await dropTestDatabase(databaseUrl);
+  });
+
+  it("is rolled back when its dedicated instance never runs: the tenant stays in its pool with its records and plan, and writes again", async () => {
+    const admin = server.adminToken;
+    const tenant = await tenantWithKey(server.url, admin, "stuck", "free");
+    await launchUntilRunning(server.url, admin, tenant.tenantId);
+    const ids = ["a", "b", "c"];
+    const embedded = await api(server.url, "POST", "/embed", {
+      token: tenant.key,
+      body: { ids, documents: ids.map((id) => `harbour record ${id}`) },
+    });
+    expect(embedded.status).toBe(200);
+    // The tenant's own instance cannot start here (no room on the machine, say).
+    const { runtime } = server.services;
+    const start = runtime.start.bind(runtime);
+    runtime.start = (spec) =>
+      spec.tenantId === tenant.tenantId ? Promise.reject(new Error("no room for it")) : start(spec);
+
+    const changed = await api<PlanChange>(server.url, "PATCH", `/tenants/${tenant.tenantId}`, {
+      token: admin,
+      body: { plan: "pro" },
+    });
+    expect(changed.status).toBe(200);
+    const move = await until(
+      "the move gave up",
+      async () =>
+        (
+          await api<TierMove>(
+            server.url,
+            "GET",
+            `/tenants/${tenant.tenantId}/moves/${changed.body.move!.id}`,
+            {
+              token: admin,
+            },
+          )
+        ).body,
+      (move) => !["queued", "running"].includes(move.status),
+      { everyMs: 200 },
+    );
+    expect(move.status).toBe("failed");
+    expect(move.lastError).toContain("waited");
+
+    const now = await api(server.url, "GET", `/tenants/${tenant.tenantId}`, { token: admin });
+    expect(now.body.plan).toBe("free");
+    const instance = (await api<Instance>(server.url, "GET", `/status/${tenant.tenantId}`, { token: admin }))
+      .body;
+    expect(instance).toMatchObject({ tier: "shared", state: "running" });
+    const found = await api(server.url, "POST", "/search", {
+      token: tenant.key,
+      body: { query: "harbour", nResults: 10, mode: "keyword" },
+    });
+    expect(found.body.results.map((hit: { id: string }) => hit.id).sort()).toEqual(ids);
+    const write = await api(server.url, "POST", "/embed", {
+      token: tenant.key,
+      body: { ids: ["d"], documents: ["harbour record d"] },
+    });
+    expect(write.status, JSON.stringify(write.body)).toBe(200);
+    const audit = await api<{ items: AuditEntry[] }>(
+      server.url,
+      "GET",
+      `/audit?tenantId=${tenant.tenantId}`,
+      {
+        token: admin,
+      },
+    );
+    expect(audit.body.items.map((entry) => entry.action)).toContain("tenant.move_failed");
+  }, 120_000);
+});
