@@ -17,10 +17,16 @@
  *   BENCH_DATA=/path/to/dbpedia-entity pnpm --filter @vdb/bench retrieval
  *   (default data: shared/data/retrieval/dbpedia-entity in a folder above the repository;
  *    BENCH_ROUNDS=… latency rounds, default 5; BENCH_DOCS=… a smaller corpus; BENCH_SHARED_WITH=…
- *    what else ran on the machine, BENCH_NOTE=… any other note about it)
+ *    what else ran on the machine, BENCH_NOTE=… any other note about it; BENCH_EMBEDDINGS=file
+ *    the documents' vectors kept between runs, so that a run re-ingests in seconds;
+ *    BENCH_PHASES=1 the instance's per-phase timings of every search, in the table; a file name
+ *    instead of 1 keeps them there, one JSON line per search)
+ *
+ * A quick latency run while iterating (a few minutes once the vectors are cached):
+ *   BENCH_EMBEDDINGS=/tmp/dbpedia-use-lite.vectors BENCH_PHASES=1 pnpm --filter @vdb/bench retrieval
  */
 import { existsSync, readFileSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -52,6 +58,11 @@ const DATA = process.env.BENCH_DATA ?? defaultData();
 const NOTE = process.env.BENCH_NOTE ?? "";
 const RESULTS_FILE = path.join(HERE, "RESULTS.md");
 const ROUNDS = positiveInt(process.env.BENCH_ROUNDS, 5);
+const EMBEDDINGS_FILE = process.env.BENCH_EMBEDDINGS?.trim() || undefined;
+/** `1`, or a file to keep the instance's phase lines in. */
+const PHASES = Boolean(process.env.BENCH_PHASES?.trim());
+const PHASES_KEPT =
+  PHASES && process.env.BENCH_PHASES !== "1" ? path.resolve(process.env.BENCH_PHASES!) : undefined;
 const BATCH = 25;
 const COLLECTION = "dbpedia";
 const MODES = ["vector", "keyword", "hybrid"] as const;
@@ -97,6 +108,45 @@ const queries = allQueries.filter((query) => relevantOf(query._id).length > 0);
 /** What is indexed and embedded: the entity's title, then its abstract. */
 const textOf = (doc: { title: string; text: string }) => `${doc.title}\n${doc.text}`;
 
+// ---- the documents' vectors, kept between runs (BENCH_EMBEDDINGS) ---------------------------
+
+/**
+ * The corpus's use-lite vectors by document id, read from `file` (base64 float32 per id) and
+ * completed by embedding the missing documents in this process, in 2 worker threads with the model
+ * and input window the instance uses; saved back when anything was added. Chroma keeps float32,
+ * so the vectors are the ones the instance would store.
+ */
+async function cachedVectors(file: string): Promise<Map<string, number[]>> {
+  const saved: Record<string, string> = existsSync(file) ? JSON.parse(await readFile(file, "utf8")) : {};
+  const vectors = new Map<string, number[]>();
+  for (const [id, base64] of Object.entries(saved)) {
+    const bytes = Buffer.from(base64, "base64");
+    vectors.set(id, Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4)));
+  }
+  const missing = corpus.filter((doc) => !vectors.has(doc._id));
+  if (missing.length === 0) return vectors;
+  log(`embedding ${missing.length} documents for ${file} (use-lite, 2 worker threads)`);
+  const provider = createEmbeddingProvider({ model: "use-lite", dimension: 512, workers: 2 });
+  try {
+    const started = performance.now();
+    for (let start = 0; start < missing.length; start += BATCH * 4) {
+      const batch = missing.slice(start, start + BATCH * 4);
+      const { vectors: embedded } = await provider.embed(batch.map(textOf));
+      batch.forEach((doc, i) => {
+        vectors.set(doc._id, embedded[i]!);
+        saved[doc._id] = Buffer.from(new Float32Array(embedded[i]!).buffer).toString("base64");
+      });
+      const done = start + batch.length;
+      const left = Math.round(((missing.length - done) * (performance.now() - started)) / done / 1000);
+      log(`  ${done} / ${missing.length}, about ${left} s left`);
+    }
+  } finally {
+    await provider.close?.();
+  }
+  await writeFile(file, JSON.stringify(saved));
+  return vectors;
+}
+
 // ---- scoring -------------------------------------------------------------------------------
 
 function ndcgAt10(queryId: string, ranked: string[]): number {
@@ -134,7 +184,14 @@ async function main() {
   log(
     `${corpus.length} documents, ${queries.length} of ${allQueries.length} queries have a relevant document`,
   );
+  const vectors = EMBEDDINGS_FILE ? await cachedVectors(EMBEDDINGS_FILE) : undefined;
   const loadBefore = os.loadavg();
+  // The instance (a child process) inherits this environment: it appends every search's phases.
+  const phasesDir =
+    PHASES && !PHASES_KEPT ? await mkdtemp(path.join(os.tmpdir(), "bench-retrieval-")) : undefined;
+  const phasesFile = PHASES_KEPT ?? (phasesDir ? path.join(phasesDir, "phases.jsonl") : undefined);
+  if (PHASES_KEPT) await rm(PHASES_KEPT, { force: true });
+  if (phasesFile) process.env.SEARCH_PHASES_FILE = phasesFile;
   const server: TestServer = await startTestServer({
     env: { INSTANCE_MODEL: "use-lite", INSTANCE_DIMENSION: "512" },
   });
@@ -165,7 +222,9 @@ async function main() {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
 
-    log(`ingesting through POST /api/v1/embed in batches of ${BATCH} (use-lite embeds in the instance)`);
+    log(
+      `ingesting through POST /api/v1/embed in batches of ${BATCH} (${vectors ? `vectors from ${EMBEDDINGS_FILE}` : "use-lite embeds in the instance"})`,
+    );
     const ingestStarted = performance.now();
     for (let start = 0; start < corpus.length; start += BATCH) {
       const batch = corpus.slice(start, start + BATCH);
@@ -174,6 +233,7 @@ async function main() {
         ids: batch.map((doc) => doc._id),
         documents: batch.map(textOf),
         metadatas: batch.map((doc) => ({ title: doc.title })),
+        ...(vectors ? { embeddings: batch.map((doc) => vectors.get(doc._id)!) } : {}),
       });
       if ((start / BATCH) % 10 === 0 || start + BATCH >= corpus.length) {
         const done = start + batch.length;
@@ -212,6 +272,11 @@ async function main() {
     }
 
     log(`latency: ${ROUNDS} rounds of every query in every mode (nResults 10, default include), interleaved`);
+    const phasesRead = async () =>
+      phasesFile && existsSync(phasesFile) ? (await readFile(phasesFile, "utf8")).split("\n") : [];
+    // Lines already written are the scoring's searches (100 deep): the phases table is the latency's.
+    await new Promise((resolve) => setTimeout(resolve, PHASES ? 1_000 : 0));
+    const phasesBefore = (await phasesRead()).length - 1;
     const loadBeforeLatency = os.loadavg();
     const latency: Record<Mode, number[]> = { vector: [], keyword: [], hybrid: [] };
     for (let round = 0; round < ROUNDS; round++) {
@@ -225,6 +290,11 @@ async function main() {
       }
     }
     const loadAfterLatency = os.loadavg();
+    await new Promise((resolve) => setTimeout(resolve, PHASES ? 1_000 : 0));
+    const phases = (await phasesRead())
+      .slice(Math.max(0, phasesBefore))
+      .filter((line) => line.trim() !== "")
+      .map((line) => JSON.parse(line) as Record<string, number> & { mode: Mode });
     const provider = createEmbeddingProvider({ model: "use-lite", dimension: 512 });
     await provider.embed([queries[0]!.text]);
     const embedding: number[] = [];
@@ -274,6 +344,7 @@ async function main() {
       snapshotBytes,
       indexed: index.size,
       keywordQuery,
+      phases,
       loadBefore,
       loadBeforeLatency,
       loadAfterLatency,
@@ -281,6 +352,7 @@ async function main() {
     });
   } finally {
     await server.close();
+    if (phasesDir) await rm(phasesDir, { recursive: true, force: true });
   }
 }
 
@@ -294,6 +366,8 @@ async function writeResults(run: {
   snapshotBytes: number;
   indexed: number;
   keywordQuery: Record<10 | 100, number[]>;
+  /** The instance's phase timings of each latency search (BENCH_PHASES), else none. */
+  phases: (Record<string, number> & { mode: Mode })[];
   loadBefore: number[];
   loadBeforeLatency: number[];
   loadAfterLatency: number[];
@@ -318,6 +392,45 @@ async function writeResults(run: {
       `| ${mode} | ${fixed(metric(mode, "ndcg10"), 3)} | ${fixed(metric(mode, "recall10"), 3)} | ${fixed(metric(mode, "recall100"), 3)} | ${fixed(p50(run.latency[mode]), 1)} | ${fixed(p95(run.latency[mode]), 1)} |`,
   );
   const load = (values: number[]) => values.map((value) => value.toFixed(2)).join(" / ");
+  const phaseNames = [
+    "collection",
+    "embed",
+    "keyword",
+    "chroma",
+    "fuse",
+    "rows",
+    "build",
+    "serialise",
+    "total",
+  ];
+  const phaseRows = MODES.map((mode) => {
+    const mine = run.phases.filter((line) => line.mode === mode);
+    const cell = (name: string) => {
+      const values = mine.map((line) => line[name]).filter((value): value is number => value !== undefined);
+      return values.length === 0 ? "" : fixed(p50(values), 2);
+    };
+    const share = (name: string) =>
+      mine.length === 0 ? "" : fixed(mine.filter((line) => (line[name] ?? 0) > 0).length / mine.length, 2);
+    return `| ${mode} | ${mine.length} | ${phaseNames.map(cell).join(" | ")} | ${share("keywordOnly")} | ${share("rowsRead")} |`;
+  });
+  const phasesSection =
+    run.phases.length === 0
+      ? ""
+      : `
+## Where a search's time goes, in the instance (BENCH_PHASES)
+
+p50 of each phase in ms over the latency searches, timed inside the instance: \`collection\` the
+collection's handle, \`embed\` the query (in a worker thread), \`keyword\` the BM25 ranking (beside
+the embedding in hybrid), \`chroma\` the vector query, \`fuse\` reciprocal rank fusion, \`rows\` reading
+the answer's fields after fusion, \`build\` the hits, \`serialise\` the JSON answer, \`total\` the
+instance's whole handler (without auth and HTTP). Then the share of hybrid searches whose answer
+had a hit only the keyword ranking found (its embedding is read for its distance) and the share
+that read any row after fusion.
+
+| Mode | searches | ${phaseNames.join(" | ")} | keyword-only hit | rows read after fusion |
+| --- | ---: | ${phaseNames.map(() => "---:").join(" | ")} | ---: | ---: |
+${phaseRows.join("\n")}
+`;
   const markdown = `# bench/retrieval — results
 
 Generated by \`pnpm --filter @vdb/bench retrieval\` (\`bench/retrieval/run.ts\`); overwritten on every run.
@@ -329,7 +442,7 @@ ${machineRows()}
 | Load average (1 / 5 / 15 min) | at the start ${load(run.loadBefore)}; latency phase: before ${load(run.loadBeforeLatency)}, after ${load(run.loadAfterLatency)}; at the end ${load(run.loadAfter)} |
 | Store | ${testStoreKind()} |
 | Data | DBpedia-Entity v2 subset (BEIR format, \`shared/data/retrieval/dbpedia-entity\`): ${corpus.length} of its ${fullCorpus.length} documents (BENCH_DOCS: every document judged relevant, then the others in file order), ${queries.length} judged queries with a relevant document in them |
-| Path | control plane \`POST /api/v1/embed\` (batches of ${BATCH}, title + abstract, embedded by the instance with use-lite, ${fixed(run.ingestMs / 1000, 0)} s) → \`POST /api/v1/search\` per query and mode |
+| Path | control plane \`POST /api/v1/embed\` (batches of ${BATCH}, title + abstract, ${EMBEDDINGS_FILE ? "with their use-lite vectors, embedded beforehand in the bench process (BENCH_EMBEDDINGS)" : "embedded by the instance with use-lite"}, ${fixed(run.ingestMs / 1000, 0)} s) → \`POST /api/v1/search\` per query and mode |
 | Keyword | BM25 k1 1.2, b 0.75, Porter stemming, Lucene's English stop words (the instance's own index: sorted term dictionary, postings in typed arrays) |
 | Hybrid | reciprocal rank fusion (k = 60) of the vector and keyword rankings, each 100 deep |
 
@@ -351,7 +464,7 @@ hybrid searches each embed once, in the instance). The keyword ranking itself (B
 ${run.indexed} documents' index, in this process, ${run.keywordQuery[10].length} queries each): p50
 ${fixed(p50(run.keywordQuery[10]), 2)} ms 10 deep (keyword mode), ${fixed(p50(run.keywordQuery[100]), 2)} ms 100 deep (hybrid), p95
 ${fixed(p95(run.keywordQuery[100]), 2)} ms. In hybrid it runs while the query is embedded in a worker thread.
-
+${phasesSection}
 ## Goals (issue 14)
 
 | Goal | Measured | |

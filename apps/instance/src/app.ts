@@ -15,6 +15,7 @@ import { createProviderRegistry } from "./collections/providers";
 import { collectionsRest } from "./collections/rest";
 import { type InstanceConfig, servesOf } from "./config";
 import { documentsRest } from "./documents/rest";
+import { createSearchPhaseLog } from "./documents/search-phases";
 import { healthRest } from "./health/rest";
 import type { InstanceEnv } from "./http/env";
 import { createKeywordIndexes } from "./keyword/keyword-indexes";
@@ -108,6 +109,7 @@ export function createInstanceApp(opts: InstanceAppOptions) {
     writeLock,
     keywordIndexes: createKeywordIndexes({ dataDir: config.DATA_DIR, chromaUrl, writeLock, logger }),
     rateLimits: new TokenBuckets(),
+    searchPhases: config.SEARCH_PHASES_FILE ? createSearchPhaseLog(config.SEARCH_PHASES_FILE) : null,
     startedAt: Date.now(),
     isChromaAvailable: opts.isChromaAvailable ?? (() => true),
   };

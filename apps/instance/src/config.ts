@@ -70,6 +70,8 @@ export const InstanceConfigSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   OPENAI_API_KEY: optional,
   OPENAI_BASE_URL: optional,
+  /** A file to append each search's phase timings to, one JSON line each (bench/retrieval); off by default. */
+  SEARCH_PHASES_FILE: optional,
 });
 
 export type InstanceConfig = z.infer<typeof InstanceConfigSchema>;

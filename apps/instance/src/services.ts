@@ -4,6 +4,7 @@ import type { ChromaClient } from "chromadb";
 import type { TokenVerifier } from "./auth/token-verifier";
 import type { ProviderRegistry } from "./collections/providers";
 import type { InstanceConfig } from "./config";
+import type { SearchPhaseLog } from "./documents/search-phases";
 import type { KeywordIndexes } from "./keyword/keyword-indexes";
 import type { Logger } from "./logger";
 import type { TenantGate } from "./pool/tenant-gate";
@@ -46,6 +47,8 @@ export interface InstanceServices {
   writeLock: WriteLock;
   /** Each collection's BM25 index, kept in step with Chroma by every write path. */
   keywordIndexes: KeywordIndexes;
+  /** Where searches record their phase timings (SEARCH_PHASES_FILE); null when not measuring. */
+  searchPhases: SearchPhaseLog | null;
   startedAt: number;
   /**
    * False while the instance's own Chroma is being restarted after a crash (or could not be):

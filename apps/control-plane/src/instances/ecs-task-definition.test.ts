@@ -56,6 +56,7 @@ const DELIBERATELY_UNSET = [
   "POOL_TENANT_IDLE_MS",
   "POOL_MAX_LOADED_TENANTS",
   "POOL_CHROMA_HNSW_CACHE",
+  "SEARCH_PHASES_FILE",
 ];
 
 const container = template.containerDefinitions.find((definition) => definition.name === CONTAINER)!;

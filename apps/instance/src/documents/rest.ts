@@ -16,6 +16,7 @@ import { deleteDocuments } from "./delete-documents";
 import { embedDocuments } from "./embed-documents";
 import { getRecords } from "./get-records";
 import { searchDocuments } from "./search-documents";
+import { phaseSince, type SearchPhases } from "./search-phases";
 
 const tags = ["Documents"];
 
@@ -87,9 +88,19 @@ export const documentsRest = restApp()
   .openapi(embed, async (c) =>
     c.json(await embedDocuments({ ctx: c.get("services"), input: c.req.valid("json") }), 200),
   )
-  .openapi(search, async (c) =>
-    c.json(await searchDocuments({ ctx: c.get("services"), input: c.req.valid("json") }), 200),
-  )
+  .openapi(search, async (c) => {
+    const ctx = c.get("services");
+    if (!ctx.searchPhases) return c.json(await searchDocuments({ ctx, input: c.req.valid("json") }), 200);
+    const phases: SearchPhases = {};
+    const started = performance.now();
+    const answer = await searchDocuments({ ctx, input: c.req.valid("json"), phases });
+    const serialising = performance.now();
+    const response = c.json(answer, 200);
+    phaseSince(phases, "serialise", serialising);
+    phaseSince(phases, "total", started);
+    ctx.searchPhases.record(answer.mode, phases);
+    return response;
+  })
   .openapi(remove, async (c) =>
     c.json(await deleteDocuments({ ctx: c.get("services"), input: c.req.valid("json") }), 200),
   )

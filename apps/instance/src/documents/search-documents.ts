@@ -18,6 +18,7 @@ import { providerForCollection } from "../collections/providers";
 import type { KeywordHit } from "../keyword/keyword-index";
 import type { InstanceServices } from "../services";
 import { embedTexts } from "./embed-texts";
+import { phaseSince, type SearchPhases } from "./search-phases";
 
 type Input = z.output<typeof SearchRequest>;
 /** A record's fields as a hit carries them, before it is scored. */
@@ -45,19 +46,28 @@ const FILTER_WINDOW = 1_000;
 export async function searchDocuments({
   ctx,
   input,
+  phases,
 }: {
   ctx: InstanceServices;
   input: Input;
+  /** Filled with the search's phase timings when given (see search-phases). */
+  phases?: SearchPhases;
 }): Promise<SearchResponse> {
+  const started = performance.now();
   const collection = await getCollectionOrThrow(ctx.chroma, input.collection);
+  phaseSince(phases, "collection", started);
   const mode = input.mode ?? defaultSearchMode(input);
   const wantsDistances = input.include.includes("distances");
   if (mode === "vector") {
+    const embedding = performance.now();
     const { vector, queryTruncated } = await queryVector(ctx, collection, input);
+    phaseSince(phases, "embed", embedding);
+    const querying = performance.now();
     const hits = await vectorHits(ctx, collection, vector, input, {
       nResults: input.nResults,
       include: [...input.include.filter((field) => field !== "distances"), "distances"],
     });
+    phaseSince(phases, "chroma", querying);
     // Ranked by distance alone: a hit's rank is its place, so it carries no ranks.
     const results = hits.map(({ distance, ...hit }) => {
       const similarity = similarityOf(distance!);
@@ -66,13 +76,17 @@ export async function searchDocuments({
     return { collection: input.collection, mode, results, ...queryTruncated };
   }
   if (mode === "keyword") {
+    const ranking = performance.now();
     const { ranked } = await keywordHits(ctx, collection, input, input.nResults);
+    phaseSince(phases, "keyword", ranking);
+    const reading = performance.now();
     const rows = await readRows(
       ctx,
       collection,
       ranked.map((hit) => hit.id),
       input.include,
     );
+    phaseSince(phases, "rows", reading);
     const results = ranked.flatMap((hit, index) => {
       const row = rows.get(hit.id);
       if (!row) return [];
@@ -96,22 +110,26 @@ export async function searchDocuments({
   // Both rankings are ids and scores only: the fields of the few hits fused into the answer are
   // read afterwards, in one round trip (rows for 100 hits of each ranking cost Chroma and this
   // process more than that round trip does). The keyword ranking runs while the query is embedded.
-  const keywordRanking = keywordHits(ctx, collection, input, depth);
+  const ranking = performance.now();
+  const keywordRanking = keywordHits(ctx, collection, input, depth).then((hits) => {
+    phaseSince(phases, "keyword", ranking);
+    return hits;
+  });
   const [[byVector, queryEmbedding, queryTruncated], byKeyword] = await Promise.all([
-    queryVector(ctx, collection, input).then(
-      async ({ vector, queryTruncated }) =>
-        [
-          await vectorHits(ctx, collection, vector, input, {
-            nResults: depth,
-            // A filtered search reads its candidates' rows anyway (exactly ranked, or Chroma's).
-            include: isFiltered ? [...fields, "distances"] : ["distances"],
-          }),
-          vector,
-          queryTruncated,
-        ] as const,
-    ),
+    queryVector(ctx, collection, input).then(async ({ vector, queryTruncated }) => {
+      phaseSince(phases, "embed", ranking);
+      const querying = performance.now();
+      const hits = await vectorHits(ctx, collection, vector, input, {
+        nResults: depth,
+        // A filtered search reads its candidates' rows anyway (exactly ranked, or Chroma's).
+        include: isFiltered ? [...fields, "distances"] : ["distances"],
+      });
+      phaseSince(phases, "chroma", querying);
+      return [hits, vector, queryTruncated] as const;
+    }),
     keywordRanking,
   ]);
+  const fusing = performance.now();
   const fused = new Map<string, { score: number; vector: number | null; keyword: number | null }>();
   const entry = (id: string) => {
     let found = fused.get(id);
@@ -147,6 +165,8 @@ export async function searchDocuments({
   const needsFields = best
     .filter(([id, fusedHit]) => fusedHit.vector !== null && fields.length > 0 && !rowsKnown.has(id))
     .map(([id]) => id);
+  phaseSince(phases, "fuse", fusing);
+  const reading = performance.now();
   const [embeddedRows, fieldRows] = await Promise.all([
     readRows(
       ctx,
@@ -156,6 +176,15 @@ export async function searchDocuments({
     ),
     readRows(ctx, collection, needsFields, fields),
   ]);
+  phaseSince(phases, "rows", reading);
+  if (phases) {
+    phases.keywordOnly = needsEmbedding.length;
+    phases.vectorOnly = onlyByVector.size;
+    phases.rowsRead = needsFields.length;
+    phases.deepestKeywordRank = Math.max(0, ...best.map(([, hit]) => hit.keyword ?? 0));
+    phases.deepestVectorRank = Math.max(0, ...best.map(([, hit]) => hit.vector ?? 0));
+  }
+  const building = performance.now();
   const space = spaceOf(collection);
   const results = best.flatMap(([id, fusedHit]) => {
     let distance: number;
@@ -185,6 +214,7 @@ export async function searchDocuments({
     };
     return [hit];
   });
+  phaseSince(phases, "build", building);
   return { collection: input.collection, mode, results, ...queryTruncated };
 }
 
