@@ -144,10 +144,11 @@ Goal: restore of 100,000 records in at most ${GOAL_RESTORE_S} s — ${
 The copy is only a copy of files: it is not consistent while Chroma writes, holds the HNSW index's
 reserved slots, and cannot be restored into another tenant or loaded elsewhere; the backup is JSON
 (about 10× the bytes of float32 vectors), which is where its time goes (reading pages through the
-instance, serialising, writing parts), and the restore re-indexes every record in Chroma: it sends
-upserts of 1,000 two at a time through the instance's Chroma passthrough (quota check, write, keyword
-index kept in step, one write at a time under the instance's write lock) while the next part is read
-and parsed, so Chroma's own indexing is most of its time.
+instance, serialising, writing parts), and the restore re-indexes every record in Chroma: it checks the
+plan's quota once from the backup's record count, then sends upserts of 2,000 (one part each) two at a
+time through the instance's Chroma passthrough as restore writes (no per-batch quota check; the keyword
+index takes the documents sent, nothing read back; one write at a time under the instance's write lock)
+while the next part is read and parsed, so Chroma's own indexing is nearly all of its time.
 `;
     await writeFile(RESULTS_FILE, table);
     log(table);

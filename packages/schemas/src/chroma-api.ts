@@ -35,6 +35,14 @@ export function chromaScope(method: string, path: string): Scope | null {
   return null;
 }
 
+/**
+ * Set by the control plane's restore on its upserts into a staging collection (`"1"`): the
+ * instance then takes the batch as it is (no per-batch quota check, which the restore made once
+ * for the whole backup; the keyword index follow the documents sent, not a re-read from Chroma).
+ * Honoured only with a control-plane token; the gateway never sends it.
+ */
+export const RESTORE_WRITE_HEADER = "x-vdb-restore-write";
+
 /** `POST …/collections/{id}/add|upsert`: writes that add documents, which MAX_DOCS limits. The collection id, or null. */
 export function chromaWriteTarget(
   method: string,

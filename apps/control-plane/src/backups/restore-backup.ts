@@ -1,10 +1,8 @@
 import { AppError } from "@vdb/http/errors";
 import { type Restore, RestoreBackupInput } from "@vdb/schemas/backups";
-import { eq } from "drizzle-orm";
 import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
-import { tenants } from "../lib/db/schema";
-import { isRestoreActive, RESTORE_JOB } from "./restore-job";
+import { assertRestoreFits, isRestoreActive, RESTORE_JOB } from "./restore-job";
 import { findBackupOrThrow, toBackup, toRestore } from "./to-backup";
 
 /**
@@ -27,8 +25,7 @@ export async function restoreBackup({
   if (toBackup(backup, job).status !== "completed") {
     throw new AppError({ code: "CONFLICT", message: "Only a completed backup can be restored" });
   }
-  const [exists] = await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, target)).limit(1);
-  if (!exists) throw new AppError({ code: "NOT_FOUND", message: "No such target tenant" });
+  await assertRestoreFits(ctx.services, target, backup.counts.records);
   if (await isRestoreActive(ctx.services, target)) {
     throw new AppError({
       code: "CONFLICT",

@@ -1,20 +1,24 @@
 import { createHash } from "node:crypto";
 import { AppError } from "@vdb/http/errors";
 import type { ExportChunk, ExportDocument, ExportRecord } from "@vdb/schemas/backups";
+import { PLANS } from "@vdb/schemas/plans";
 import { and, eq, inArray } from "drizzle-orm";
 import { type JobHandler, PermanentJobError } from "../jobs/job-queue";
 import type { JobSnapshot } from "../jobs/schemas";
 import { runInOrder, yieldToEventLoop } from "../lib/concurrency";
 import { workerCtx } from "../lib/context";
-import { chunks, documents, jobs } from "../lib/db/schema";
+import { chunks, documents, jobs, tenants } from "../lib/db/schema";
 import type { Services } from "../services";
 import { instanceDeferral } from "./backup-job";
 import { type Manifest, readManifest, readPart, type SnapshotPart } from "./snapshot";
 import { STAGING_PREFIX, TenantChroma } from "./tenant-chroma";
 
 export const RESTORE_JOB = "restore";
-/** Records per upsert: well under Chroma's ~5,461 batch limit (bigger ones measured no faster). */
-const WRITE_BATCH = 1_000;
+/**
+ * Records per upsert: a whole part (PART_LINES), well under Chroma's ~5,461 batch limit. Chroma
+ * spent about 10% less CPU per record on upserts of 2,000 than of 1,000 (5,000: no better).
+ */
+const WRITE_BATCH = 2_000;
 /** Upserts sent before the first of them is answered. */
 const WRITES_IN_FLIGHT = 2;
 const INSERT_BATCH = 100;
@@ -70,6 +74,12 @@ export function restoreHandler(services: Services): JobHandler {
       throw error;
     }
     try {
+      await assertRestoreFits(services, targetTenantId, manifest.header.counts.records);
+    } catch (error) {
+      if (error instanceof AppError) throw new PermanentJobError(error.message);
+      throw error;
+    }
+    try {
       const chroma = new TenantChroma(workerCtx(services, job.id), targetTenantId);
       // Ids are kept only when a tenant gets its own backup back; an import may hold ids in use.
       const keepsIds = job.payload.keepsIds === true && sourceTenantId === targetTenantId;
@@ -96,7 +106,8 @@ export function restoreHandler(services: Services): JobHandler {
       const reader = new PartReader(services, manifest);
       let done = 0;
       // Batches in flight side by side: while the instance and Chroma index one, the next part is
-      // read and parsed and the next body serialised here (the instance writes them one at a time).
+      // read and parsed and the next body serialised here (the instance writes them one at a time,
+      // as restore writes: no per-batch quota check, see assertRestoreFits).
       await runInOrder(
         batches.length,
         WRITES_IN_FLIGHT,
@@ -104,17 +115,21 @@ export function restoreHandler(services: Services): JobHandler {
           signal.throwIfAborted();
           const { collectionIndex, part, start } = batches[i]!;
           const lines = (await reader.read(part)).slice(start, start + WRITE_BATCH);
-          await chroma.upsert(stagingIds[collectionIndex]!, {
-            ids: lines.map((record) => mapRecordId(record.id)),
-            embeddings: lines.map((record) => record.embedding),
-            documents: lines.map((record) => record.document),
-            metadatas: lines.map((record) => {
-              const metadata = record.metadata;
-              if (metadata && typeof metadata.documentId === "string")
-                return { ...metadata, documentId: mapId(metadata.documentId) };
-              return metadata;
-            }),
-          });
+          await chroma.upsert(
+            stagingIds[collectionIndex]!,
+            {
+              ids: lines.map((record) => mapRecordId(record.id)),
+              embeddings: lines.map((record) => record.embedding),
+              documents: lines.map((record) => record.document),
+              metadatas: lines.map((record) => {
+                const metadata = record.metadata;
+                if (metadata && typeof metadata.documentId === "string")
+                  return { ...metadata, documentId: mapId(metadata.documentId) };
+                return metadata;
+              }),
+            },
+            { asRestoreWrite: true },
+          );
           return lines.length;
         },
         async (i, written) => {
@@ -287,6 +302,31 @@ async function replaceRows(
       );
     }
   });
+}
+
+/**
+ * A restore replaces the tenant's records with the backup's, so the backup must fit the tenant's
+ * plan (MAX_DOCS). Checked once, here, for the whole restore: its upserts are restore writes,
+ * which the instance does not check one by one (that check would count the data being replaced).
+ */
+export async function assertRestoreFits(
+  services: Services,
+  tenantId: string,
+  records: number,
+): Promise<void> {
+  const [tenant] = await services.db
+    .select({ plan: tenants.plan })
+    .from(tenants)
+    .where(eq(tenants.id, tenantId))
+    .limit(1);
+  if (!tenant) throw new AppError({ code: "NOT_FOUND", message: "No such target tenant" });
+  const { maxDocuments, title } = PLANS[tenant.plan];
+  if (records > maxDocuments) {
+    throw new AppError({
+      code: "QUOTA_EXCEEDED",
+      message: `The backup holds ${records} records; the tenant's plan (${title}) holds at most ${maxDocuments}. Nothing was restored.`,
+    });
+  }
 }
 
 /** Whether a restore into `tenantId` is queued or running (they never run side by side). */

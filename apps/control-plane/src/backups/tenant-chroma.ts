@@ -1,13 +1,13 @@
 import { AppError } from "@vdb/http/errors";
 import type { Scope } from "@vdb/schemas/auth";
-import { CHROMA_NAMESPACE } from "@vdb/schemas/chroma-api";
+import { CHROMA_NAMESPACE, RESTORE_WRITE_HEADER } from "@vdb/schemas/chroma-api";
 import { type InstanceAddress, openOnInstance } from "../data-plane/call-instance";
 import type { Ctx } from "../lib/context";
 
 /**
  * A tenant's Chroma, reached through its instance's Chroma passthrough (`/chroma/api/v2/…`) with
  * an instance token, as the Chroma gateway does: the instance keeps its keyword index and its
- * record quota in step with every write made here.
+ * record quota in step with every write made here (but a restore's upserts: see upsert).
  */
 export interface ChromaCollectionInfo {
   id: string;
@@ -34,7 +34,13 @@ export class TenantChroma {
     private readonly at?: InstanceAddress,
   ) {}
 
-  private async call<T>(scope: Scope, method: string, path: string, body?: unknown): Promise<T> {
+  private async call<T>(
+    scope: Scope,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<T> {
     const answer = await openOnInstance(this.ctx, {
       tenantId: this.tenantId,
       scope,
@@ -42,6 +48,7 @@ export class TenantChroma {
       path: `/chroma${CHROMA_NAMESPACE}${path}`,
       ...(body === undefined ? {} : { body: Buffer.from(JSON.stringify(body)) }),
       ...(this.at ? { at: this.at } : {}),
+      ...(headers ? { headers } : {}),
     });
     const pieces: Buffer[] = [];
     for await (const piece of answer.body) pieces.push(piece as Buffer);
@@ -113,14 +120,25 @@ export class TenantChroma {
     });
   }
 
-  async upsert(collectionId: string, page: ChromaPage): Promise<void> {
+  /**
+   * Upserts a page. `asRestoreWrite` (a restore's upserts into its staging collection) sends it as
+   * a restore write (RESTORE_WRITE_HEADER): the instance skips its per-write quota check, so **the
+   * caller checks the quota** for all it writes (see assertRestoreFits), and its keyword index
+   * takes the documents sent instead of reading them back.
+   */
+  async upsert(
+    collectionId: string,
+    page: ChromaPage,
+    opts: { asRestoreWrite?: boolean } = {},
+  ): Promise<void> {
     if (page.ids.length === 0) return;
-    await this.call("write", "POST", `/collections/${collectionId}/upsert`, {
-      ids: page.ids,
-      embeddings: page.embeddings,
-      documents: page.documents,
-      metadatas: page.metadatas,
-    });
+    await this.call(
+      "write",
+      "POST",
+      `/collections/${collectionId}/upsert`,
+      { ids: page.ids, embeddings: page.embeddings, documents: page.documents, metadatas: page.metadatas },
+      opts.asRestoreWrite ? { [RESTORE_WRITE_HEADER]: "1" } : undefined,
+    );
   }
 
   async deleteRecords(collectionId: string, ids: string[]): Promise<void> {

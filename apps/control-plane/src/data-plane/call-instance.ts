@@ -314,6 +314,8 @@ export interface OpenRequest {
   body?: Buffer | Readable;
   /** A streamed body's length, when the caller announced one: sent on, so it is not chunked. */
   contentLength?: number;
+  /** Headers of the control plane's own (a restore's RESTORE_WRITE_HEADER); never a caller's. */
+  headers?: Record<string, string>;
   /**
    * This instance rather than the one serving the tenant (a tier move reads where the tenant
    * was and writes where it goes); the move's own writes are not refused.
@@ -351,6 +353,7 @@ export async function openOnInstance(ctx: Ctx, request: OpenRequest): Promise<Up
           "content-type": "application/json",
           "x-request-id": ctx.request.requestId,
           ...(request.contentLength === undefined ? {} : { "content-length": String(request.contentLength) }),
+          ...request.headers,
         },
         ...(request.body === undefined ? {} : { body: request.body }),
       });

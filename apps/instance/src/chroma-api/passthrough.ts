@@ -2,16 +2,22 @@ import { Readable } from "node:stream";
 import { AppError, validationError } from "@vdb/http/errors";
 import { assertCleanJsonBytes, checkedJsonStream } from "@vdb/http/input-hygiene";
 import { createUpstreamClient } from "@vdb/http/upstream-client";
-import { CHROMA_NAMESPACE, chromaScope, chromaWriteTarget } from "@vdb/schemas/chroma-api";
+import {
+  CHROMA_NAMESPACE,
+  chromaScope,
+  chromaWriteTarget,
+  RESTORE_WRITE_HEADER,
+} from "@vdb/schemas/chroma-api";
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { forgetCollection } from "../collections/chroma-collections";
 import { assertWithinQuota } from "../documents/quota";
 import type { InstanceEnv } from "../http/env";
-import { requireScope } from "../http/require-scope";
+import { CONTROL_PLANE_SUBJECT, requireScope } from "../http/require-scope";
 import {
   dropDeletedKeywordIndexes,
   recordWriteTarget,
+  writeKnownDocuments,
   writeThroughKeywordIndex,
 } from "../keyword/sync-chroma-writes";
 import { persistEveryWrite } from "../pool/tenant-scopes";
@@ -25,6 +31,13 @@ const RecordWriteFields = z.object({
   where: z.unknown().optional(),
   where_document: z.unknown().optional(),
 });
+/** A restore's upsert: every record with its document (null: none), which the keyword index takes as is. */
+const RestoreWriteBody = z
+  .object({ ids: z.array(z.string().min(1)).min(1), documents: z.array(z.string().nullable()) })
+  .refine((body) => body.documents.length === body.ids.length, {
+    message: "documents must have one entry per id",
+    path: ["documents"],
+  });
 /** Chroma 1.0 answers n_results 0 with nothing found; its clients call 0 invalid, and so do we. */
 const QueryBody = z.object({
   n_results: z.number().int().min(1, { message: "must be at least 1" }).optional(),
@@ -76,8 +89,9 @@ function parseFields<T>(body: Buffer, names: readonly string[], schema: z.ZodTyp
 /**
  * Chroma's own API (v2), for the control plane's Chroma-compatible gateway: the same instance
  * token and scopes as every other route, the same allow-list as the gateway, and MAX_DOCS
- * enforced on `add`/`upsert` before Chroma sees them. Record writes keep the keyword index in
- * step (under the write lock). Everything else goes to Chroma as is.
+ * enforced on `add`/`upsert` before Chroma sees them (but for a restore's own upserts, see
+ * isRestoreWrite). Record writes keep the keyword index in step (under the write lock).
+ * Everything else goes to Chroma as is.
  *
  * Bodies are streamed to Chroma and answers streamed back. Only `add`/`upsert` (whose ids the
  * quota counts) and `query` (whose n_results is checked) are held, once, as the bytes that
@@ -131,6 +145,12 @@ async function passOn(c: Context<InstanceEnv>, path: string): Promise<Response> 
   }
   const body = Buffer.from(await c.req.arrayBuffer());
   assertCleanJsonBytes(body);
+  if (target?.action === "upsert" && isRestoreWrite(c)) {
+    const { ids, documents } = parseFields(body, ["ids", "documents"], RestoreWriteBody);
+    return services.writeLock.run(() =>
+      writeKnownDocuments(services, target.collectionId, ids, documents, () => forwardToChroma(c, url, body)),
+    );
+  }
   const ids = target ? parseFields(body, ["ids"], WriteBody).ids : [];
   // What the keyword index needs to follow the write: its ids or filters, read without a full parse.
   const request = parseFields(body, ["ids", "where", "where_document"], RecordWriteFields);
@@ -141,6 +161,17 @@ async function passOn(c: Context<InstanceEnv>, path: string): Promise<Response> 
     }
     return writeThroughKeywordIndex(services, recordWrite, request, () => forwardToChroma(c, url, body));
   });
+}
+
+/**
+ * The control plane's restore writing a staging collection (RESTORE_WRITE_HEADER with its own
+ * token): it checked the quota once for the whole backup, so the batch skips the per-write
+ * check (which would also count the tenant's current data, replaced at the swap). The
+ * gateway's calls carry a control-plane token too but never this header; a caller's own
+ * token cannot claim it.
+ */
+function isRestoreWrite(c: Context<InstanceEnv>): boolean {
+  return c.req.header(RESTORE_WRITE_HEADER) === "1" && c.get("identity")?.subject === CONTROL_PLANE_SUBJECT;
 }
 
 /**

@@ -17,6 +17,12 @@ export function recordWriteTarget(
   return { collectionId, action: action as RecordAction };
 }
 
+/** A collection of the caller's namespace (its own on a pool), from `/api/v2/tenants/{t}/databases/{d}`. */
+function collectionRef(services: InstanceServices, collectionId: string): ChromaCollectionRef {
+  const [tenant, database] = services.chromaNamespace.split("/").filter((_, i) => i === 4 || i === 6);
+  return { id: collectionId, tenant: decodeURIComponent(tenant!), database: decodeURIComponent(database!) };
+}
+
 /**
  * Sends a record write of Chroma's own API (the gateway's) to Chroma and brings the collection's
  * keyword index in step: the ids it names (or, for a delete by filter, those the filter matched
@@ -31,13 +37,7 @@ export async function writeThroughKeywordIndex(
   forward: () => Promise<Response>,
 ): Promise<Response> {
   const { keywordIndexes } = services;
-  // The caller's namespace (its own on a pool), from `/api/v2/tenants/{t}/databases/{d}`.
-  const [tenant, database] = services.chromaNamespace.split("/").filter((_, i) => i === 4 || i === 6);
-  const collection: ChromaCollectionRef = {
-    id: target.collectionId,
-    tenant: decodeURIComponent(tenant!),
-    database: decodeURIComponent(database!),
-  };
+  const collection = collectionRef(services, target.collectionId);
   const isFiltered = Boolean(request.where || request.where_document);
   if (target.action === "delete" && !request.ids && !isFiltered) {
     // Whatever Chroma makes of a delete naming nothing, a rebuild will agree with it.
@@ -73,6 +73,45 @@ export async function writeThroughKeywordIndex(
     keywordIndexes.invalidate(collection);
     throw error;
   }
+  keywordIndexes.written(collection);
+  return response;
+}
+
+/**
+ * Sends an upsert whose every record comes with its document (a restore's) and puts those
+ * documents into the collection's keyword index as sent: what Chroma holds once it accepted the
+ * upsert, so nothing is read back. A refused or failed write leaves the index to a rebuild. The
+ * caller holds the write lock.
+ */
+export async function writeKnownDocuments(
+  services: InstanceServices,
+  collectionId: string,
+  ids: string[],
+  documents: (string | null)[],
+  forward: () => Promise<Response>,
+): Promise<Response> {
+  const { keywordIndexes } = services;
+  const collection = collectionRef(services, collectionId);
+  let index: Awaited<ReturnType<typeof keywordIndexes.beginWrite>>;
+  try {
+    index = await keywordIndexes.beginWrite(collection);
+  } catch {
+    await keywordIndexes.markStale(collection.id);
+    return forward();
+  }
+  let response: Response;
+  try {
+    response = await forward();
+  } catch (error) {
+    keywordIndexes.invalidate(collection);
+    throw error;
+  }
+  if (!response.ok) {
+    // Chroma refused it: whatever it kept, a rebuild will agree with it.
+    keywordIndexes.invalidate(collection);
+    return response;
+  }
+  index.upsert(ids.map((id, i) => ({ id, text: documents[i] })));
   keywordIndexes.written(collection);
   return response;
 }
