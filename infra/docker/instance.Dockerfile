@@ -40,6 +40,10 @@ COPY --from=build /app /app
 # /data is where the ECS task mounts the tenant's EFS directory (uid 1000 = the `node` user,
 # the same POSIX user the EFS access point enforces).
 RUN mkdir -p /data && chown node:node /data
+# sqlite3: a pool reads Chroma's SQLite (read-only) to remove a deleted tenant's index files.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends sqlite3 \
+  && rm -rf /var/lib/apt/lists/*
 USER node
 WORKDIR /app/apps/instance
 EXPOSE 8080

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets up and runs every test: what the tests need from Debian (PostgreSQL, Chromium), the
+# Sets up and runs every test: what the tests need from Debian (PostgreSQL, Chromium, sqlite3), the
 # pinned pnpm and the locked dependencies, then lint, typecheck and all test suites.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,6 +15,9 @@ echo "    tests use $TEST_DATABASE_URL"
 
 echo "==> Chromium"
 bash infra/scripts/ensure-chromium.sh
+
+echo "==> sqlite3"
+bash infra/scripts/ensure-sqlite.sh
 
 echo "==> Dependencies"
 "${PNPM[@]}" install --frozen-lockfile

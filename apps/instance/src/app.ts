@@ -20,6 +20,7 @@ import { healthRest } from "./health/rest";
 import type { InstanceEnv } from "./http/env";
 import { createKeywordIndexes } from "./keyword/keyword-indexes";
 import { createLogger, type Logger } from "./logger";
+import { purgeTenantRest } from "./pool/purge-tenant";
 import { OPEN_GATE } from "./pool/tenant-gate";
 import { createTenantScopes } from "./pool/tenant-scopes";
 import { createWriteLock, type InstanceServices } from "./services";
@@ -52,6 +53,8 @@ export interface InstanceAppOptions {
   maxBodyBytes?: number;
   /** Whether Chroma can answer now (false while the instance restarts its own); default: always. */
   isChromaAvailable?: () => boolean;
+  /** The data directory of the Chroma the instance runs itself (none with CHROMA_URL). */
+  chromaDataDir?: string;
 }
 
 /**
@@ -86,6 +89,7 @@ export function createInstanceApp(opts: InstanceAppOptions) {
     config,
     chroma: chromaClientFor(opts.chromaUrl),
     chromaUrl,
+    chromaDataDir: opts.chromaDataDir ?? null,
     chromaNamespace: CHROMA_NAMESPACE,
     gate: OPEN_GATE,
     ownsCollection: null,
@@ -137,6 +141,7 @@ export function createInstanceApp(opts: InstanceAppOptions) {
   app.route("/", documentsRest);
   app.route("/", collectionsRest);
   app.route("/", chromaPassthrough);
+  if (serves.kind === "pool") app.route("/", purgeTenantRest);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",

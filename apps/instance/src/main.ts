@@ -39,10 +39,11 @@ async function main() {
   process.on("SIGTERM", () => void stop("SIGTERM", 0));
   process.on("SIGINT", () => void stop("SIGINT", 0));
 
+  const chromaDataDir = path.join(config.DATA_DIR, "chroma");
   const chromaStarted = config.CHROMA_URL
     ? Promise.resolve(null)
     : ChromaSupervisor.start({
-        path: path.join(config.DATA_DIR, "chroma"),
+        path: chromaDataDir,
         logger,
         // A pool's Chroma keeps a bounded number of indexes loaded (see POOL_CHROMA_HNSW_CACHE).
         ...(config.POOL_ID ? { hnswCacheCapacity: config.POOL_CHROMA_HNSW_CACHE } : {}),
@@ -80,6 +81,7 @@ async function main() {
     provider,
     logger,
     isChromaAvailable: () => chroma?.isAvailable() ?? true,
+    ...(config.CHROMA_URL ? {} : { chromaDataDir }),
   });
   server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info: AddressInfo) => {
     const host = config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST;

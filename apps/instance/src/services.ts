@@ -16,6 +16,8 @@ export interface InstanceServices {
   chroma: ChromaClient;
   /** Base URL of the same Chroma, for the raw passthrough. */
   chromaUrl: string;
+  /** The directory of the Chroma this instance runs (its files), null for one it does not. */
+  chromaDataDir: string | null;
   /**
    * Chroma's API prefix of the caller's namespace: `default_tenant/default_database` on a
    * dedicated instance, the tenant's own on a pool (see pool/tenant-scopes).

@@ -30,6 +30,8 @@ export const INSTANCE_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta
 
 export interface TestChroma {
   url: string;
+  /** Its data directory. */
+  dir: string;
   port: number;
   pid: number;
   /** A client for this server. */
@@ -55,6 +57,7 @@ export async function startChroma(
   const chroma = await startChromaProcess({ path: dataDir, ...opts });
   return {
     url: chroma.url,
+    dir: dataDir,
     port: chroma.port,
     pid: chroma.pid,
     client: () => chromaClientFor(chroma.url),
@@ -182,6 +185,8 @@ export async function startTestInstance(
     maxBodyBytes?: number;
     /** As the instance's main passes it: false while its Chroma restarts. */
     isChromaAvailable?: () => boolean;
+    /** As the instance's main passes it for a Chroma it runs: that Chroma's directory. */
+    chromaDataDir?: string;
   } = {},
 ): Promise<TestInstance> {
   const chromaServer = opts.chromaUrl ? null : await startChroma();
@@ -212,6 +217,7 @@ export async function startTestInstance(
     logger: createLogger(config.LOG_LEVEL, config.TENANT_ID ?? config.POOL_ID),
     maxBodyBytes: opts.maxBodyBytes,
     isChromaAvailable: opts.isChromaAvailable,
+    chromaDataDir: opts.chromaDataDir,
   });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const started = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(started));

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Instance } from "@vdb/schemas/instances";
@@ -197,5 +197,46 @@ describe("shared-tier tenants live in pools", () => {
       expect(res.body.results.map((hit: { id: string }) => hit.id).sort()).toEqual(["doc-1", `own-${i}`]);
     }
     expect(starts).toEqual([]);
+  });
+  it("deleting a shared tenant removes its records from its pool (straight in Chroma, files on disk); its neighbour keeps its own", async () => {
+    const [gone, neighbour] = [tenants[0]!, tenants[1]!];
+    const poolId = (await status(gone.tenantId)).poolId!;
+    expect((await status(neighbour.tenantId)).poolId).toBe(poolId);
+    const poolDir = path.join(dataDir, "instances", poolId);
+    // The pool's own Chroma (loopback, no auth): its port is in the config file it runs with.
+    const config = readFileSync(path.join(poolDir, "chroma", "chroma-config.yaml"), "utf8");
+    const chromaUrl = `http://127.0.0.1:${/^port: (\d+)$/m.exec(config)![1]}/api/v2/tenants`;
+    /** The tenant's collections and records, straight from Chroma: null once its database is gone. */
+    const inChroma = async (tenantId: string): Promise<{ collections: number; records: number } | null> => {
+      const base = `${chromaUrl}/${tenantId}/databases/default_database`;
+      if ((await fetch(base)).status === 404) return null;
+      const collections = (await (await fetch(`${base}/collections`)).json()) as { id: string }[];
+      let records = 0;
+      for (const { id } of collections) {
+        records += (await (await fetch(`${base}/collections/${id}/count`)).json()) as number;
+      }
+      return { collections: collections.length, records };
+    };
+    const indexDirs = () =>
+      readdirSync(path.join(poolDir, "chroma")).filter((name) => /^[0-9a-f-]{36}$/.test(name)).length;
+    // Its REST records and its gateway collection's ("gw-pool"), each collection with an index.
+    const goneBefore = await inChroma(gone.tenantId);
+    expect(goneBefore).toMatchObject({ collections: 2, records: 3 });
+    const neighbourBefore = await inChroma(neighbour.tenantId);
+    expect(neighbourBefore!.records).toBeGreaterThan(0);
+    expect(existsSync(path.join(poolDir, "tenants", gone.tenantId))).toBe(true);
+    const dirsBefore = indexDirs();
+
+    const res = await api(server.url, "DELETE", `/tenants/${gone.tenantId}`, { token: server.adminToken });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+
+    expect(await inChroma(gone.tenantId)).toBeNull();
+    expect(existsSync(path.join(poolDir, "tenants", gone.tenantId))).toBe(false);
+    expect(indexDirs()).toBe(dirsBefore - goneBefore!.collections);
+    expect(await inChroma(neighbour.tenantId)).toEqual(neighbourBefore);
+    expect(existsSync(path.join(poolDir, "tenants", neighbour.tenantId))).toBe(true);
+    const found = await search(neighbour.key, "tenant1");
+    expect(found.status, JSON.stringify(found.body)).toBe(200);
+    expect(found.body.results.map((hit: { id: string }) => hit.id)).toContain("own-1");
   });
 });

@@ -2,6 +2,7 @@ import { TenantRef } from "@vdb/schemas/tenants";
 import { eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit";
 import { requireTenantOwner } from "../auth/authorize";
+import { removeFromPool } from "../instances/remove-from-pool";
 import type { Ctx } from "../lib/context";
 import { authInvalidations, instances, tenants } from "../lib/db/schema";
 import { findTenantOrThrow } from "./to-tenant";
@@ -9,6 +10,8 @@ import { findTenantOrThrow } from "./to-tenant";
 /**
  * Deletes a tenant and, through foreign-key cascades, its keys, memberships and usage.
  * Its keys stop working in every process: the invalidation lands in the same transaction.
+ * A shared-tier tenant's records are removed from its pool first (removeFromPool); a request
+ * of its own between that and the transaction could still write (its keys work until then).
  */
 export async function deleteTenant({
   ctx,
@@ -19,6 +22,8 @@ export async function deleteTenant({
 }): Promise<{ deleted: true }> {
   const { tenantId } = TenantRef.parse(input);
   requireTenantOwner(ctx.principal, tenantId);
+  await findTenantOrThrow(ctx.services.db, tenantId);
+  await removeFromPool(ctx, tenantId);
   await ctx.services.db.transaction(async (tx) => {
     const row = await findTenantOrThrow(tx, tenantId);
     await tx.delete(tenants).where(eq(tenants.id, tenantId));

@@ -23,6 +23,8 @@ export interface TenantScopes {
   loaded(): number;
   /** Drops the state of tenants idle past POOL_TENANT_IDLE_MS (also done on a timer). */
   evictIdle(): Promise<void>;
+  /** Drops a tenant's state without saving anything (its data was just removed). */
+  forget(tenantId: string): void;
   /** Stops the timer and saves every tenant's pending keyword snapshots. */
   close(): Promise<void>;
 }
@@ -174,6 +176,9 @@ export function createTenantScopes(pool: InstanceServices): TenantScopes {
     },
     loaded: () => loaded.size,
     evictIdle,
+    forget(tenantId) {
+      loaded.delete(tenantId);
+    },
     async close() {
       clearInterval(timer);
       for (const [tenantId, entry] of loaded) drop(tenantId, entry);
