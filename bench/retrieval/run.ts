@@ -396,6 +396,7 @@ async function writeResults(run: {
     "collection",
     "embed",
     "keyword",
+    "keywordRows",
     "chroma",
     "fuse",
     "rows",
@@ -421,7 +422,8 @@ async function writeResults(run: {
 
 p50 of each phase in ms over the latency searches, timed inside the instance: \`collection\` the
 collection's handle, \`embed\` the query (in a worker thread), \`keyword\` the BM25 ranking (beside
-the embedding in hybrid), \`chroma\` the vector query, \`fuse\` reciprocal rank fusion, \`rows\` reading
+the embedding in hybrid), \`keywordRows\` until the keyword hits' rows are read (hybrid, beside the
+embedding, from the search's start), \`chroma\` the vector query, \`fuse\` reciprocal rank fusion, \`rows\` reading
 the answer's fields after fusion, \`build\` the hits, \`serialise\` the JSON answer, \`total\` the
 instance's whole handler (without auth and HTTP). Then the share of hybrid searches whose answer
 had a hit only the keyword ranking found (its embedding is read for its distance) and the share

@@ -107,15 +107,31 @@ export async function searchDocuments({
   const depth = Math.max(FUSION_DEPTH, input.nResults);
   const fields = input.include.filter((field) => field !== "distances");
   const isFiltered = Boolean(input.where || input.whereDocument);
-  // Both rankings are ids and scores only: the fields of the few hits fused into the answer are
-  // read afterwards, in one round trip (rows for 100 hits of each ranking cost Chroma and this
-  // process more than that round trip does). The keyword ranking runs while the query is embedded.
+  // The vector ranking is ids and distances only (rows for 100 hits in the query cost Chroma twice
+  // as long as the query). The keyword ranking is ready long before the query's vector: the rows of
+  // its hits are read while the query is embedded, off the search's path. The answer is almost
+  // always hits of both rankings (bench/retrieval, BENCH_PHASES: in 95% of the 5,000-document
+  // searches, all of them), so fusion rarely needs another round trip. Not with embeddings
+  // (100 vectors are ~1 MB of JSON) nor with filters (the vector ranking brings its rows then).
+  const preReadsRows = !isFiltered && fields.length > 0 && !fields.includes("embeddings");
   const ranking = performance.now();
   const keywordRanking = keywordHits(ctx, collection, input, depth).then((hits) => {
     phaseSince(phases, "keyword", ranking);
     return hits;
   });
-  const [[byVector, queryEmbedding, queryTruncated], byKeyword] = await Promise.all([
+  const keywordRows = preReadsRows
+    ? keywordRanking.then(async ({ ranked }) => {
+        const rows = await readRows(
+          ctx,
+          collection,
+          ranked.map((hit) => hit.id),
+          fields,
+        );
+        phaseSince(phases, "keywordRows", ranking);
+        return rows;
+      })
+    : Promise.resolve(new Map<string, Row>());
+  const [[byVector, queryEmbedding, queryTruncated], byKeyword, rowsOfKeywordHits] = await Promise.all([
     queryVector(ctx, collection, input).then(async ({ vector, queryTruncated }) => {
       phaseSince(phases, "embed", ranking);
       const querying = performance.now();
@@ -128,6 +144,7 @@ export async function searchDocuments({
       return [hits, vector, queryTruncated] as const;
     }),
     keywordRanking,
+    keywordRows,
   ]);
   const fusing = performance.now();
   const fused = new Map<string, { score: number; vector: number | null; keyword: number | null }>();
@@ -157,10 +174,13 @@ export async function searchDocuments({
   // the vector ranking found, its BM25 score among all matches (0: no query word in it).
   const onlyByVector = new Set(best.filter(([, fusedHit]) => fusedHit.keyword === null).map(([id]) => id));
   const keywordScores = new Map<string, number>();
-  for (const match of byKeyword.all) if (onlyByVector.has(match.id)) keywordScores.set(match.id, match.score);
+  if (onlyByVector.size > 0) {
+    for (const match of byKeyword.all)
+      if (onlyByVector.has(match.id)) keywordScores.set(match.id, match.score);
+  }
   // A hit only the keyword ranking found needs its embedding for its distance; the others, their
-  // fields, unless the vector ranking brought them (a filtered one does).
-  const rowsKnown = new Map(isFiltered ? byVector.map((hit) => [hit.id, hit]) : []);
+  // fields, unless a ranking brought them (the vector one when filtered, else the keyword one).
+  const rowsKnown = isFiltered ? new Map(byVector.map((hit) => [hit.id, hit])) : rowsOfKeywordHits;
   const needsEmbedding = best.filter(([, fusedHit]) => fusedHit.vector === null).map(([id]) => id);
   const needsFields = best
     .filter(([id, fusedHit]) => fusedHit.vector !== null && fields.length > 0 && !rowsKnown.has(id))

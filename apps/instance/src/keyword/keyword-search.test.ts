@@ -247,6 +247,60 @@ describe("search modes", () => {
     expect(bare.body.results.map((hit: Hit) => hit.id)).toEqual(hits.map((hit) => hit.id));
   });
 
+  it("with the default fields, a hybrid hit has its record's document, metadata and distance, whichever ranking found it", async () => {
+    // The keyword hits' rows are read while the query is embedded; the others' after fusion.
+    for (const query of ["echo", "entry hotel"]) {
+      const vector = await call("POST", "/search", {
+        collection: "modes",
+        query,
+        mode: "vector",
+        nResults: 8,
+      });
+      const byId = new Map((vector.body.results as Hit[]).map((hit) => [hit.id, hit]));
+      const hybrid = await call("POST", "/search", { collection: "modes", query, nResults: 8 });
+      expect(hybrid.status).toBe(200);
+      const hits = hybrid.body.results as Hit[];
+      expect(hits).toHaveLength(8);
+      for (const hit of hits) {
+        const same = byId.get(hit.id)!;
+        expect(hit).toMatchObject({ document: same.document, metadata: same.metadata });
+        expect(hit.document).toEqual(expect.stringContaining(" entry about "));
+        expect(hit.distance).toBeCloseTo(same.distance!, 6);
+      }
+      // "echo": one hit of both rankings, seven of the vectors alone; "entry hotel": all of both.
+      const vectorOnly = hits.filter((hit) => hit.ranks!.keyword === null).length;
+      expect(vectorOnly).toBe(query === "echo" ? 7 : 0);
+    }
+
+    // A hit only the keyword ranking found (its vector points away from the query's).
+    const queryVector = hashEmbedding("walrus", 64);
+    const ids = Array.from({ length: 151 }, (_, i) => `f${i}`);
+    const res = await call("POST", "/embed", {
+      collection: "deep-fields",
+      ids,
+      documents: ids.map((id, i) => (i === 150 ? "the walrus record" : `filler ${id}`)),
+      metadatas: ids.map((_, i) => ({ n: i })),
+      embeddings: ids.map((_, i) =>
+        i === 150
+          ? queryVector.map((x) => -x)
+          : queryVector.map((x, j) => x + (j === i % 64 ? 0.01 + i / 10_000 : 0)),
+      ),
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const hybrid = await call("POST", "/search", {
+      collection: "deep-fields",
+      query: "walrus",
+      nResults: 10,
+    });
+    const walrus = (hybrid.body.results as Hit[]).find((hit) => hit.id === "f150")!;
+    expect(walrus).toMatchObject({
+      document: "the walrus record",
+      metadata: { n: 150 },
+      ranks: { vector: null, keyword: 1 },
+    });
+    expect(walrus.distance).toBeCloseTo(2, 5);
+  });
+
   it("vector mode ranks by distance, as before", async () => {
     const res = await call("POST", "/search", {
       collection: "modes",
