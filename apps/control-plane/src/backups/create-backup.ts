@@ -23,22 +23,60 @@ export async function startBackup(
   tenantId: string,
   opts: { source: "backup" | "scheduled"; createdAt?: Date },
 ): Promise<Backup> {
+  const started = await insertBackup(services, tenantId, opts);
+  if (!started) throw new Error("a backup without a schedule slot cannot conflict");
+  return started;
+}
+
+/**
+ * The scheduled backup of `slot` (the time it fell due), unless one was started for that slot
+ * already: by this control plane or another running the schedule on the same database. Null then.
+ */
+export function startScheduledBackup(
+  services: Pick<Services, "db" | "jobs">,
+  tenantId: string,
+  opts: { slot: Date; createdAt: Date },
+): Promise<Backup | null> {
+  return insertBackup(services, tenantId, { source: "scheduled", ...opts });
+}
+
+/** Thrown inside the transaction to roll its job back when the slot was taken. */
+class SlotTaken extends Error {}
+
+async function insertBackup(
+  services: Pick<Services, "db" | "jobs">,
+  tenantId: string,
+  opts: { source: "backup" | "scheduled"; createdAt?: Date; slot?: Date },
+): Promise<Backup | null> {
   const { db, jobs } = services;
   const id = newId("backup");
-  await db.transaction(async (tx) => {
-    const job = await jobs.enqueue(
-      { kind: BACKUP_JOB, tenantId, payload: { backupId: id }, maxAttempts: 3 },
-      tx as unknown as typeof db,
-    );
-    await tx.insert(backups).values({
-      id,
-      tenantId,
-      source: opts.source,
-      status: "running",
-      jobId: job.id,
-      ...(opts.createdAt ? { createdAt: opts.createdAt } : {}),
+  try {
+    await db.transaction(async (tx) => {
+      const job = await jobs.enqueue(
+        { kind: BACKUP_JOB, tenantId, payload: { backupId: id }, maxAttempts: 3 },
+        tx as unknown as typeof db,
+      );
+      // The unique (tenant, slot) index decides between control planes: the second one's insert
+      // waits for the first's transaction, then inserts nothing, and its job is rolled back.
+      const inserted = await tx
+        .insert(backups)
+        .values({
+          id,
+          tenantId,
+          source: opts.source,
+          status: "running",
+          jobId: job.id,
+          ...(opts.createdAt ? { createdAt: opts.createdAt } : {}),
+          ...(opts.slot ? { scheduleSlot: opts.slot } : {}),
+        })
+        .onConflictDoNothing({ target: [backups.tenantId, backups.scheduleSlot] })
+        .returning({ id: backups.id });
+      if (inserted.length === 0) throw new SlotTaken();
     });
-  });
+  } catch (error) {
+    if (error instanceof SlotTaken) return null;
+    throw error;
+  }
   jobs.nudge();
   const { backup, job } = await findBackupOrThrow(db, tenantId, id);
   return toBackup(backup, job);

@@ -3,7 +3,7 @@ import { and, desc, eq, inArray } from "drizzle-orm";
 import { backups, jobs, tenants } from "../lib/db/schema";
 import type { Logger } from "../lib/logger";
 import type { Services } from "../services";
-import { startBackup } from "./create-backup";
+import { startScheduledBackup } from "./create-backup";
 import { snapshotPrefix } from "./snapshot";
 import { BACKUP_WITH_JOB, toBackup } from "./to-backup";
 
@@ -17,7 +17,8 @@ const SCHEDULE_POLL_MS = 60_000;
  * and never starts a burst of catch-up backups: one that is overdue starts at the next pass.
  *
  * `runOnce` is one pass at the clock's time; `start` runs it every minute. Passes in one process
- * never overlap.
+ * never overlap; control planes running it side by side on one database start one backup per
+ * slot between them (a unique (tenant, slot) index, see startScheduledBackup).
  */
 export class BackupScheduler {
   private timer: NodeJS.Timeout | null = null;
@@ -89,8 +90,13 @@ export class BackupScheduler {
     const last = scheduled[0]?.createdAt ?? tenant.createdAt;
     // One at a time: a tenant whose instance is down for days gets one backup when it is back.
     const isRunning = scheduled.some((backup) => backup.status === "running");
-    if (!isRunning && now >= last.getTime() + backupEveryMs) {
-      await startBackup(this.services, tenant.id, { source: "scheduled", createdAt: new Date(now) });
+    const slot = last.getTime() + backupEveryMs;
+    if (!isRunning && now >= slot) {
+      // Null when another control plane started this slot's backup first: nothing to do.
+      await startScheduledBackup(this.services, tenant.id, {
+        slot: new Date(slot),
+        createdAt: new Date(now),
+      });
     }
     // Prune: the newest `backupsKept` completed ones stay, with any failed ones newer than the
     // oldest of them (a failure stays visible until a success replaces it).

@@ -406,6 +406,15 @@ export const backups = pgTable(
     failureReason: text("failure_reason"),
     createdAt: createdAt(),
     completedAt: timestamp("completed_at", { withTimezone: true }),
+    /**
+     * A scheduled backup's slot: the time it fell due (its tenant's previous scheduled backup, or
+     * creation, plus the plan's period); null for the others. Unique per tenant, so control planes
+     * running the schedule side by side start exactly one backup per slot.
+     */
+    scheduleSlot: timestamp("schedule_slot", { withTimezone: true }),
   },
-  (table) => [index("backups_tenant_idx").on(table.tenantId, table.createdAt)],
+  (table) => [
+    index("backups_tenant_idx").on(table.tenantId, table.createdAt),
+    uniqueIndex("backups_schedule_slot_idx").on(table.tenantId, table.scheduleSlot),
+  ],
 );

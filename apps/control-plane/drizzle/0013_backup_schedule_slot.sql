@@ -1,0 +1,2 @@
+ALTER TABLE "backups" ADD COLUMN "schedule_slot" timestamp with time zone;--> statement-breakpoint
+CREATE UNIQUE INDEX "backups_schedule_slot_idx" ON "backups" USING btree ("tenant_id","schedule_slot");
