@@ -1,7 +1,7 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import type { Instance } from "@vdb/schemas/instances";
 import { PLANS } from "@vdb/schemas/plans";
-import type { Tenant } from "@vdb/schemas/tenants";
+import type { Tenant, TierMove } from "@vdb/schemas/tenants";
 import { useState } from "react";
 import { useOutletContext } from "react-router";
 import { ConfirmDialog } from "../components/confirm-dialog";
@@ -41,6 +41,10 @@ export function OverviewPage() {
     () => setHasSeen(true),
   );
   const instance = live.data ?? null;
+  const move =
+    useSubscription<TierMove | null>(`${tenant.id}:move`, (handlers) =>
+      trpc.tenants.onLatestMove.subscribe({ tenantId: tenant.id }, handlers),
+    ).data ?? null;
   const [isConfirmingDelete, setIsConfirmingDelete] = useState(false);
 
   const launch = useMutation({ mutationFn: () => trpc.instances.launch.mutate({ tenantId: tenant.id }) });
@@ -129,6 +133,7 @@ export function OverviewPage() {
                 This tenant has no instance yet. Launch one to store and search documents.
               </p>
             )}
+            {move ? <TierMoveNotice move={move} /> : null}
             {instance?.lastError ? (
               <div className="alert alert-error" role="alert">
                 <strong>Last error:</strong> {instance.lastError}
@@ -254,4 +259,35 @@ function StoragePanel({ tenant, isRunning }: { tenant: Tenant; isRunning: boolea
       </dl>
     </section>
   );
+}
+
+/**
+ * A move between tiers under way ("moving…", with the records copied), or the last one that
+ * failed (the tenant stayed where it was); a finished move needs no notice.
+ */
+function TierMoveNotice({ move }: { move: TierMove }) {
+  if (move.status === "queued" || move.status === "running") {
+    const { done, total } = move.progress;
+    return (
+      <div className="alert alert-info tier-move" role="status">
+        <p>
+          <strong>Moving…</strong> to the {move.toTier} tier ({PLANS[move.toPlan].title} plan):{" "}
+          {total > 0
+            ? `${formatNumber(done)} of ${formatNumber(total)} records copied`
+            : "getting its new place ready"}
+          . Writes are paused until the move completes; searches keep answering.
+        </p>
+        <ProgressBar value={total > 0 ? done / total : null} label="Records copied" />
+      </div>
+    );
+  }
+  if (move.status === "failed" || move.status === "dead") {
+    return (
+      <div className="alert alert-warning tier-move" role="status">
+        The move to the {move.toTier} tier failed and was undone; the tenant stayed on the{" "}
+        {PLANS[move.fromPlan].title} plan with its data. {move.lastError}
+      </div>
+    );
+  }
+  return null;
 }

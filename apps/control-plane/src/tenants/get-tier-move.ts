@@ -1,8 +1,11 @@
 import { AppError } from "@vdb/http/errors";
-import { type TierMove, TierMoveRef } from "@vdb/schemas/tenants";
+import { TenantRef, type TierMove, TierMoveRef } from "@vdb/schemas/tenants";
+import { and, desc, eq } from "drizzle-orm";
 import { requireTenantScope } from "../auth/authorize";
 import { watchJob } from "../backups/watch-job";
+import { toJobSnapshot } from "../jobs/to-job-snapshot";
 import type { Ctx } from "../lib/context";
+import { jobs } from "../lib/db/schema";
 import { TIER_MOVE_JOB, toTierMove } from "./tier-move-job";
 
 /** A tenant's move between tiers (its members may read it; another tenant's is not found). */
@@ -31,6 +34,41 @@ export async function* watchTierMove({
     read: () => getTierMove({ ctx, input: ref }),
     key: (move) => `${move.status}|${move.progress.done}|${move.progress.total}|${move.lastError}`,
     isDone: (move) => move.status !== "queued" && move.status !== "running",
+    ...(signal ? { signal } : {}),
+  });
+}
+
+/**
+ * Yields the tenant's latest tier move (null: it never moved) now and at every change, until
+ * `signal` aborts: what the console's overview shows as "moving…".
+ */
+export async function* watchLatestTierMove({
+  ctx,
+  input,
+  signal,
+}: {
+  ctx: Ctx;
+  input: TenantRef;
+  signal?: AbortSignal;
+}): AsyncGenerator<TierMove | null> {
+  const { tenantId } = TenantRef.parse(input);
+  requireTenantScope(ctx.principal, tenantId, "read");
+  const { db } = ctx.services;
+  yield* watchJob<TierMove | null>(ctx, {
+    read: async () => {
+      const [row] = await db
+        .select()
+        .from(jobs)
+        .where(and(eq(jobs.tenantId, tenantId), eq(jobs.kind, TIER_MOVE_JOB)))
+        .orderBy(desc(jobs.createdAt), desc(jobs.id))
+        .limit(1);
+      return row ? toTierMove(toJobSnapshot(row)) : null;
+    },
+    key: (move) =>
+      move
+        ? `${move.id}|${move.status}|${move.progress.done}|${move.progress.total}|${move.lastError}`
+        : "none",
+    isDone: () => false,
     ...(signal ? { signal } : {}),
   });
 }

@@ -14,7 +14,7 @@ import { addMember } from "./add-member";
 import { createTenant } from "./create-tenant";
 import { deleteTenant } from "./delete-tenant";
 import { getTenant } from "./get-tenant";
-import { getTierMove, watchTierMove } from "./get-tier-move";
+import { getTierMove, watchLatestTierMove, watchTierMove } from "./get-tier-move";
 import { inviteMember } from "./invite-member";
 import { listMembers } from "./list-members";
 import { listTenants } from "./list-tenants";
@@ -39,6 +39,12 @@ export const tenantsRouter = {
     .input(TierMoveRef)
     .subscription(({ ctx, input, signal }) =>
       watchTierMove({ ctx: verbCtx(ctx), input, ...(signal ? { signal } : {}) }),
+    ),
+  /** The tenant's latest tier move (null: none), live over SSE: the console's "moving…". */
+  onLatestMove: procedure
+    .input(TenantRef)
+    .subscription(({ ctx, input, signal }) =>
+      watchLatestTierMove({ ctx: verbCtx(ctx), input, ...(signal ? { signal } : {}) }),
     ),
   rename: procedure
     .input(RenameTenantInput)
