@@ -6,7 +6,7 @@ import { z } from "zod";
 import { recordAudit } from "../audit/record-audit";
 import { instanceDeferral } from "../backups/backup-job";
 import { TenantChroma } from "../backups/tenant-chroma";
-import { forgetInstanceLocation, type InstanceAddress } from "../data-plane/call-instance";
+import { forgetInstanceLocation, type InstanceAddress, openOnInstance } from "../data-plane/call-instance";
 import { type JobContext, JobDeferredError, type JobHandler, PermanentJobError } from "../jobs/job-queue";
 import type { JobSnapshot } from "../jobs/schemas";
 import { type Ctx, workerCtx } from "../lib/context";
@@ -223,8 +223,29 @@ function withoutSyncThreshold(configuration: Record<string, unknown> | null): Re
   return { ...configuration, hnsw: rest };
 }
 
-/** The tenant's namespace on one instance, emptied: every collection deleted (keyword indexes too). */
+/**
+ * The tenant's namespace on one instance, emptied. A pool removes all of the tenant's there (its
+ * collections, Chroma database, index directories and keyword files: `DELETE /pool/tenant`); a
+ * dedicated instance's collections are deleted one by one (the instance is deleted after).
+ */
 async function emptyNamespace(ctx: Ctx, tenantId: string, at: InstanceAddress): Promise<void> {
+  if (at.poolId) {
+    const answer = await openOnInstance(ctx, {
+      tenantId,
+      scope: "admin",
+      method: "DELETE",
+      path: "/pool/tenant",
+      at,
+    });
+    const pieces: Buffer[] = [];
+    for await (const piece of answer.body) pieces.push(piece as Buffer);
+    if (answer.status !== 200) {
+      throw new Error(
+        `the pool did not remove the tenant's namespace (${answer.status}): ${Buffer.concat(pieces).toString("utf8").slice(0, 300)}`,
+      );
+    }
+    return;
+  }
   const chroma = new TenantChroma(ctx, tenantId, at);
   for (const collection of await chroma.listCollections()) await chroma.deleteCollection(collection.name);
 }

@@ -35,10 +35,14 @@ function chromaAt(dir: string, namespace: { tenant: string; database: string }):
   return new ChromaClient({ host: "127.0.0.1", port, ...namespace });
 }
 
-/** Every collection of a namespace with its ids, read straight from Chroma. */
+/** Every collection of a namespace with its ids, read straight from Chroma ({}: none, or no namespace). */
 async function contents(chroma: ChromaClient): Promise<Record<string, string[]>> {
   const found: Record<string, string[]> = {};
-  for (const collection of await chroma.listCollections()) {
+  const collections = await chroma.listCollections().catch((error: Error) => {
+    if (/not found/i.test(error.message)) return [];
+    throw error;
+  });
+  for (const collection of collections) {
     const { ids } = await collection.get({ include: [] });
     found[collection.name] = [...ids].sort();
   }
