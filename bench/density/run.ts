@@ -25,6 +25,10 @@ const RECORDS = positiveInt(process.env.BENCH_DENSITY_RECORDS, 100);
 const WARM = positiveInt(process.env.BENCH_DENSITY_WARM, 20);
 const POOL_TENANTS_MAX = positiveInt(process.env.BENCH_DENSITY_POOL_TENANTS, 500);
 const CONCURRENCY = positiveInt(process.env.BENCH_DENSITY_CONCURRENCY, 8);
+// The pools' bound on loaded HNSW indexes (the instance's POOL_CHROMA_HNSW_CACHE, passed down to
+// the pool processes through this process's environment): enough for the tenants searched.
+const HNSW_CACHE = positiveInt(process.env.POOL_CHROMA_HNSW_CACHE, 64);
+process.env.POOL_CHROMA_HNSW_CACHE = String(HNSW_CACHE);
 const DIMENSION = 512;
 const RESULTS_FILE = new URL("./RESULTS.md", import.meta.url);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -124,10 +128,14 @@ async function main() {
   const dedicated = await createTenant("density-dedicated", "starter");
   log(`tenants created in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
-  for (const tenant of [...shared, dedicated]) {
+  const launch = async (tenant: Tenant) => {
     const launched = await call("/launch", server.adminToken, { tenantId: tenant.id });
     if (launched.status >= 300) throw new Error(`launch ${tenant.id}: ${JSON.stringify(launched.body)}`);
-  }
+  };
+  // The first alone (it makes the first pool), then `CONCURRENCY` at a time.
+  await launch(shared[0]!);
+  await each([...shared.slice(1), dedicated], CONCURRENCY, launch);
+  log(`launched in ${((Date.now() - started) / 1000).toFixed(0)} s since the start`);
   const untilAllRunning = async () => {
     for (;;) {
       const states = await Promise.all(
@@ -198,6 +206,17 @@ async function main() {
   const sharedTimes = await measure(sample);
   const dedicatedTimes = await measure([dedicated]);
   const rssAfter = treeRss();
+  // Each instance's share (its Node process and its Chroma), found by URL among the runtime's handles.
+  const rows = await server.services.db.query.instances.findMany();
+  const handles = await runtime.list();
+  const rssOf = (kind: string) =>
+    rows
+      .filter((row) => row.kind === kind)
+      .map((row) => handles.find((handle) => handle.url === row.url))
+      .map((handle) => (handle ? treeRss(Number(handle.ref)).mb : 0));
+  const poolRss = rssOf("pool");
+  const dedicatedRss = rssOf("dedicated").reduce((a, b) => a + b, 0);
+  const restRss = rssAfter.mb - dedicatedRss - poolRss.reduce((a, b) => a + b, 0);
   const loadAfter = load();
   log(`done; 5xx ${fiveXx}`);
 
@@ -206,7 +225,8 @@ async function main() {
   const table = `# bench/density
 
 Shared tier (issue 13): ${TENANTS} Free-plan tenants × ${RECORDS} records (${DIMENSION}-d vectors supplied) in
-${pools.length} pool(s) of at most ${POOL_TENANTS_MAX}, and one Starter tenant on a dedicated instance, in one run.
+${pools.length} pool(s) of at most ${POOL_TENANTS_MAX} (each Chroma keeping at most ${HNSW_CACHE} HNSW indexes loaded:
+POOL_CHROMA_HNSW_CACHE), and one Starter tenant on a dedicated instance, in one run.
 Searches after every instance was killed and restarted on its data: a random ${sample.length} shared tenants
 (10%) and the dedicated one, each its first (cold) search, then ${WARM} warm rounds. Goals: total RSS ≤ 4 GB,
 warm p99 ≤ 50 ms, cold first search ≤ 300 ms, no 5xx.
@@ -223,6 +243,9 @@ ${machineRows()}
 | after writing all records | ${fixed(rssLoaded.mb, 0)} | ${rssLoaded.processes} |
 | after the restart, idle | ${fixed(rssIdle.mb, 0)} | ${rssIdle.processes} |
 | after the searches | ${fixed(rssAfter.mb, 0)} | ${rssAfter.processes} |
+| of which, after the searches: each pool (instance + its Chroma) | ${poolRss.map((mb) => fixed(mb, 0)).join(", ")} | 2 each |
+| of which: the dedicated tenant (instance + its Chroma) | ${fixed(dedicatedRss, 0)} | 2 |
+| of which: this process (control plane, bench client) | ${fixed(restRss, 0)} | 1 |
 
 | tenants searched | n | cold first search p50 / p99 (ms) | warm p50 / p99 (ms) |
 | --- | --- | --- | --- |
