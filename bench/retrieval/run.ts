@@ -279,15 +279,34 @@ async function main() {
     const phasesBefore = (await phasesRead()).length - 1;
     const loadBeforeLatency = os.loadavg();
     const latency: Record<Mode, number[]> = { vector: [], keyword: [], hybrid: [] };
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const [i, query] of queries.entries()) {
-        for (let m = 0; m < MODES.length; m++) {
-          const mode = MODES[(i + round + m) % MODES.length]!;
-          const started = performance.now();
-          await search(query.text, mode, 10);
-          latency[mode].push(performance.now() - started);
-        }
-      }
+    const latencyAfter = new Map<string, number[]>();
+    // What ran just before a search matters: after a keyword search (no embedding) the embedding
+    // thread has rested, and the next embedding takes longer (~1.5 ms at load 10). The modes follow
+    // a de Bruijn sequence, so every mode follows every mode (itself included) equally often, and
+    // each mode takes the queries in turn: every query ROUNDS times per mode.
+    const order: Mode[] = [
+      "vector",
+      "vector",
+      "keyword",
+      "keyword",
+      "hybrid",
+      "hybrid",
+      "vector",
+      "hybrid",
+      "keyword",
+    ];
+    const nextQuery: Record<Mode, number> = { vector: 0, keyword: 0, hybrid: 0 };
+    let previous: Mode = order[order.length - 1]!;
+    for (let step = 0; step < ROUNDS * queries.length * MODES.length; step++) {
+      const mode = order[step % order.length]!;
+      const query = queries[nextQuery[mode]++ % queries.length]!;
+      const started = performance.now();
+      await search(query.text, mode, 10);
+      const took = performance.now() - started;
+      latency[mode].push(took);
+      const pair = `${mode} after ${previous}`;
+      latencyAfter.set(pair, [...(latencyAfter.get(pair) ?? []), took]);
+      previous = mode;
     }
     const loadAfterLatency = os.loadavg();
     await new Promise((resolve) => setTimeout(resolve, PHASES ? 1_000 : 0));
@@ -345,6 +364,7 @@ async function main() {
       indexed: index.size,
       keywordQuery,
       phases,
+      latencyAfter,
       loadBefore,
       loadBeforeLatency,
       loadAfterLatency,
@@ -368,6 +388,8 @@ async function writeResults(run: {
   keywordQuery: Record<10 | 100, number[]>;
   /** The instance's phase timings of each latency search (BENCH_PHASES), else none. */
   phases: (Record<string, number> & { mode: Mode })[];
+  /** Latencies by the mode searched just before: "hybrid after keyword" … */
+  latencyAfter: Map<string, number[]>;
   loadBefore: number[];
   loadBeforeLatency: number[];
   loadAfterLatency: number[];
@@ -451,11 +473,17 @@ ${machineRows()}
 ## Quality and latency (one run)
 
 nDCG@10 with linear gains; recall over judgements > 0. Latency: \`nResults: 10\`, default include,
-${run.latency.vector.length} searches per mode, modes interleaved, as the API client sees it.
+${run.latency.vector.length} searches per mode, modes interleaved so that each follows each equally often, as the API client sees it.
 
 | Mode | nDCG@10 | recall@10 | recall@100 | p50 ms | p95 ms |
 | --- | ---: | ---: | ---: | ---: | ---: |
 ${rows.join("\n")}
+
+p50 ms by the mode searched just before (each mode follows each equally often):
+
+| Mode | after vector | after keyword | after hybrid |
+| --- | ---: | ---: | ---: |
+${MODES.map((mode) => `| ${mode} | ${MODES.map((before) => fixed(p50(run.latencyAfter.get(`${mode} after ${before}`) ?? []), 1)).join(" | ")} |`).join("\n")}
 
 Load average during the latency phase: ${load(run.loadBeforeLatency)} before, ${load(run.loadAfterLatency)} after
 (${os.cpus().length} cores): on a machine this loaded, every extra step (a round trip to Chroma, a
