@@ -34,6 +34,34 @@ async function keywordIds(collection: string, query: string, extra: object = {},
   return (res.body.results as Hit[]).map((hit) => hit.id);
 }
 
+/**
+ * `others` records near the query vector of `word` (hash embeddings), none holding the word, and
+ * one, `${prefix}${others}`, holding it whose vector points away from the query's (cosine distance
+ * 2): a 100-deep vector ranking over more than 100 others does not reach it.
+ */
+async function embedFarRecord(opts: {
+  collection: string;
+  word: string;
+  prefix: string;
+  others: number;
+  metadatas?: boolean;
+}) {
+  const query = hashEmbedding(opts.word, 64);
+  const ids = Array.from({ length: opts.others + 1 }, (_, i) => `${opts.prefix}${i}`);
+  const res = await call("POST", "/embed", {
+    collection: opts.collection,
+    ids,
+    documents: ids.map((id, i) => (i === opts.others ? `the ${opts.word} record` : `filler ${id}`)),
+    ...(opts.metadatas ? { metadatas: ids.map((_, i) => ({ n: i })) } : {}),
+    embeddings: ids.map((_, i) =>
+      i === opts.others
+        ? query.map((x) => -x)
+        : query.map((x, j) => x + (j === i % 64 ? 0.01 + i / 10_000 : 0)),
+    ),
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+}
+
 beforeAll(async () => {
   chroma = await startChroma();
   instance = await startTestInstance({ chromaUrl: chroma.url });
@@ -188,17 +216,7 @@ describe("search modes", () => {
   it("a hybrid hit only one ranking found still has both scores, exact", async () => {
     // Only one record holds the query's word, and its vector points away from the query's (cosine
     // distance 2): among 300 others near the query, the vector ranking (100 deep) does not reach it.
-    const query = hashEmbedding("narwhal", 64);
-    const ids = Array.from({ length: 301 }, (_, i) => `d${i}`);
-    const res = await call("POST", "/embed", {
-      collection: "deep",
-      ids,
-      documents: ids.map((id, i) => (i === 300 ? "the narwhal record" : `filler ${id}`)),
-      embeddings: ids.map((_, i) =>
-        i === 300 ? query.map((x) => -x) : query.map((x, j) => x + (j === i % 64 ? 0.01 + i / 10_000 : 0)),
-      ),
-    });
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    await embedFarRecord({ collection: "deep", word: "narwhal", prefix: "d", others: 300 });
 
     const hybrid = await call("POST", "/search", { collection: "deep", query: "narwhal", nResults: 10 });
     expect(hybrid.status).toBe(200);
@@ -273,20 +291,13 @@ describe("search modes", () => {
     }
 
     // A hit only the keyword ranking found (its vector points away from the query's).
-    const queryVector = hashEmbedding("walrus", 64);
-    const ids = Array.from({ length: 151 }, (_, i) => `f${i}`);
-    const res = await call("POST", "/embed", {
+    await embedFarRecord({
       collection: "deep-fields",
-      ids,
-      documents: ids.map((id, i) => (i === 150 ? "the walrus record" : `filler ${id}`)),
-      metadatas: ids.map((_, i) => ({ n: i })),
-      embeddings: ids.map((_, i) =>
-        i === 150
-          ? queryVector.map((x) => -x)
-          : queryVector.map((x, j) => x + (j === i % 64 ? 0.01 + i / 10_000 : 0)),
-      ),
+      word: "walrus",
+      prefix: "f",
+      others: 150,
+      metadatas: true,
     });
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
     const hybrid = await call("POST", "/search", {
       collection: "deep-fields",
       query: "walrus",
