@@ -103,7 +103,7 @@ export function tierMoveHandler(services: Services): JobHandler {
       if (!(await isSwitched(services.db, tenantId, move))) {
         await sleep(SETTLE_MS, undefined, { signal: progress.signal });
         const copied = await copyNamespace(ctx, tenantId, source, target, progress);
-        await switchTenant(ctx, tenantId, move, job.id, copied);
+        await switchTenant(ctx, tenantId, move, job.id, copied, Date.now() - Date.parse(job.createdAt));
       }
       forgetInstanceLocation(services, tenantId);
       await emptyNamespace(ctx, tenantId, source);
@@ -257,6 +257,7 @@ async function switchTenant(
   move: TierMovePayload,
   moveId: string,
   records: number,
+  pausedMs: number,
 ): Promise<void> {
   await ctx.services.db.transaction(async (tx) => {
     if (move.toTier === "dedicated") {
@@ -275,7 +276,8 @@ async function switchTenant(
         tenantId,
         action: "tenant.move",
         targetId: tenantId,
-        metadata: { moveId, from: move.fromTier, to: move.toTier, poolId: move.poolId, records },
+        // How long the tenant's writes were paused, from the plan change to this switch.
+        metadata: { moveId, from: move.fromTier, to: move.toTier, poolId: move.poolId, records, pausedMs },
       },
     });
   });

@@ -62,6 +62,15 @@ describe("a plan change moves a tenant between the shared and dedicated tiers", 
   let poolId = "";
   let before: Record<string, string[]> = {};
   let neighbourBefore: Record<string, string[]> = {};
+  let databaseId = "";
+  const queryHandbook = async () => {
+    const answer = await api(server.url, "POST", `/database/${databaseId}/query`, {
+      token: mover.key,
+      body: { query: "hotel night", nResults: 1, mode: "keyword" },
+    });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    return answer.body.results.map((hit: { text: string }) => hit.text);
+  };
 
   const admin = () => server.adminToken;
   const status = async (tenantId: string): Promise<Instance> =>
@@ -116,6 +125,22 @@ describe("a plan change moves a tenant between the shared and dedicated tiers", 
       documents: Array.from({ length: 30 }, (_, n) => `note ${n}`),
       metadatas: Array.from({ length: 30 }, (_, n) => ({ n })),
     });
+    // A named database (its own model and dimension) is a collection of the namespace too.
+    const database = await api(server.url, "POST", "/databases", {
+      token: mover.key,
+      body: { name: "handbook", model: "hash", dimension: 32 },
+    });
+    expect(database.status, JSON.stringify(database.body)).toBe(201);
+    databaseId = database.body.id;
+    const handbook = await api(server.url, "POST", "/embed", {
+      token: mover.key,
+      body: {
+        collection: "handbook",
+        ids: ["hotel", "garden"],
+        documents: ["a hotel night is reimbursed", "water the tomatoes at dawn"],
+      },
+    });
+    expect(handbook.status, JSON.stringify(handbook.body)).toBe(200);
     before = await contents(inPool(mover.tenantId));
     neighbourBefore = await contents(inPool(neighbour.tenantId));
   }, 180_000);
@@ -127,7 +152,7 @@ describe("a plan change moves a tenant between the shared and dedicated tiers", 
   });
 
   it("free → pro: copies every record to a new dedicated instance, refuses writes meanwhile, and empties the pool namespace", async () => {
-    expect(Object.keys(before).sort()).toEqual(["default", "notes"]);
+    expect(Object.keys(before).sort()).toEqual(["default", "handbook", "notes"]);
     expect(before.default).toHaveLength(12);
     expect(before.notes).toHaveLength(30);
 
@@ -151,7 +176,7 @@ describe("a plan change moves a tenant between the shared and dedicated tiers", 
 
     const move = await finished(mover.tenantId, moveId);
     expect(move.status, move.lastError ?? "").toBe("succeeded");
-    expect(move.progress).toEqual({ done: 42, total: 42 });
+    expect(move.progress).toEqual({ done: 44, total: 44 });
     expect(await status(mover.tenantId)).toMatchObject({ tier: "dedicated", poolId: null, state: "running" });
 
     // Straight in Chroma: the dedicated namespace holds exactly what the pool held; the pool's is empty.
@@ -178,8 +203,12 @@ describe("a plan change moves a tenant between the shared and dedicated tiers", 
       moveId,
       from: "shared",
       to: "dedicated",
-      records: 42,
+      records: 44,
     });
+    // The writes' pause, from the plan change to the switch, is recorded with the move.
+    const switched = audit.body.items.find((entry) => entry.action === "tenant.move");
+    expect(switched?.metadata?.pausedMs).toBeGreaterThan(0);
+    expect(await queryHandbook()).toEqual(["a hotel night is reimbursed"]);
   }, 180_000);
 
   it("pro → free over the Free plan's limits is refused before anything changes", async () => {
@@ -190,7 +219,7 @@ describe("a plan change moves a tenant between the shared and dedicated tiers", 
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({ error: { code: "QUOTA_EXCEEDED" } });
     expect((refused.body as unknown as { error: { message: string } }).error.message).toContain(
-      "5 collections",
+      "6 collections",
     );
     const tenant = await api(server.url, "GET", `/tenants/${mover.tenantId}`, { token: admin() });
     expect(tenant.body.plan).toBe("pro");
@@ -229,6 +258,7 @@ describe("a plan change moves a tenant between the shared and dedicated tiers", 
       (exists) => !exists,
       { everyMs: 200 },
     );
+    expect(await queryHandbook()).toEqual(["a hotel night is reimbursed"]);
     const found = await search(mover.key, "lighthouse move");
     expect(found.status).toBe(200);
     expect(found.body.results.map((hit: { id: string }) => hit.id).sort()).toEqual(dedicatedBefore.default);
