@@ -183,6 +183,33 @@ describe("the instance process", () => {
     expect(isAlive(second.chromaPid)).toBe(false);
   });
 
+  it("a pool runs its Chroma from a config file (the bounded index cache), and reclaims it when orphaned too", async () => {
+    const poolDir = await mkdtemp(path.join(os.tmpdir(), "vdb-pool-"));
+    const env = { TENANT_ID: "", POOL_ID: newId("pool"), DATA_DIR: poolDir, POOL_CHROMA_HNSW_CACHE: "3" };
+    try {
+      const first = await startInstance(env);
+      const cmdline = (await readFile(`/proc/${first.chromaPid}/cmdline`, "utf8"))
+        .split("\0")
+        .filter(Boolean);
+      const configFile = path.join(poolDir, "chroma", "chroma-config.yaml");
+      expect(cmdline.slice(-2)).toEqual(["run", configFile]);
+      expect(await readFile(configFile, "utf8")).toMatch(
+        /hnsw_index_pool_cache_config:\n {4}memory:\n {6}capacity: 3\n/,
+      );
+      first.child.kill("SIGKILL");
+      await first.exited;
+      expect(isAlive(first.chromaPid)).toBe(true);
+
+      const second = await startInstance(env);
+      expect(await waitUntil(() => !isAlive(first.chromaPid), 5_000)).toBe(true);
+      second.child.kill("SIGTERM");
+      expect(await second.exited).toBe(0);
+      expect(isAlive(second.chromaPid)).toBe(false);
+    } finally {
+      await rm(poolDir, { recursive: true, force: true });
+    }
+  });
+
   it("runs compiled (no tsx): embeds with use-lite in worker threads, searches, and stops them on SIGTERM", async () => {
     const entry = instanceEntry(COMPILED_DIR);
     expect(entry).toMatchObject({ isCompiled: true, args: [path.join(COMPILED_DIR, "main.mjs")] });
