@@ -39,40 +39,22 @@ async function keywordHits(tenantId: string, query: string): Promise<string[]> {
   return reply.body.results.map((hit: { id: string }) => hit.id).sort();
 }
 
-async function takeBackup(tenantId: string) {
-  const started = await api(server.url, "POST", `/tenants/${tenantId}/backups`, { token: server.adminToken });
+/** Starts a backup or a restore (`POST path`) and reads `read(id)` until it has finished. */
+async function runToEnd(path: string, read: (id: string) => string) {
+  const started = await api(server.url, "POST", path, { token: server.adminToken, body: {} });
   expect(started.status).toBe(202);
   return until(
-    "the backup",
-    async () =>
-      (
-        await api(server.url, "GET", `/tenants/${tenantId}/backups/${started.body.id}`, {
-          token: server.adminToken,
-        })
-      ).body,
-    (backup) => backup.status !== "running",
+    path,
+    async () => (await api(server.url, "GET", read(started.body.id), { token: server.adminToken })).body,
+    (item) => !["queued", "running"].includes(item.status),
     { everyMs: 200 },
   );
 }
 
-async function restoreInPlace(tenantId: string, backupId: string) {
-  const started = await api(server.url, "POST", `/tenants/${tenantId}/backups/${backupId}/restore`, {
-    token: server.adminToken,
-    body: {},
-  });
-  expect(started.status).toBe(202);
-  return until(
-    "the restore",
-    async () =>
-      (
-        await api(server.url, "GET", `/tenants/${tenantId}/restores/${started.body.id}`, {
-          token: server.adminToken,
-        })
-      ).body,
-    (job) => job.status !== "queued" && job.status !== "running",
-    { everyMs: 200 },
-  );
-}
+const takeBackup = (tenantId: string) =>
+  runToEnd(`/tenants/${tenantId}/backups`, (id) => `/tenants/${tenantId}/backups/${id}`);
+const restoreInPlace = (tenantId: string, backupId: string) =>
+  runToEnd(`/tenants/${tenantId}/backups/${backupId}/restore`, (id) => `/tenants/${tenantId}/restores/${id}`);
 
 /** A collection of 3-d vectors written with the stock client, as a user of the gateway would. */
 async function addNotes(key: string, texts: string[]) {

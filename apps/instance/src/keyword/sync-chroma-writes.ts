@@ -2,6 +2,7 @@ import { CHROMA_NAMESPACE } from "@vdb/schemas/chroma-api";
 import { listAllCollections } from "../collections/chroma-collections";
 import { type ChromaCollectionRef, getFromChroma } from "../collections/chroma-query";
 import type { InstanceServices } from "../services";
+import type { KeywordIndex } from "./keyword-index";
 
 type RecordAction = "add" | "upsert" | "update" | "delete";
 const RECORD_ACTIONS = new Set<string>(["add", "upsert", "update", "delete"]);
@@ -44,37 +45,30 @@ export async function writeThroughKeywordIndex(
     await keywordIndexes.markStale(collection.id);
     return forward();
   }
-  let affected: string[];
-  let index: Awaited<ReturnType<typeof keywordIndexes.beginWrite>>;
-  try {
-    affected =
-      target.action === "delete" && isFiltered
-        ? (
-            await getFromChroma(services.chromaUrl, collection, {
-              ids: request.ids,
-              where: request.where,
-              whereDocument: request.where_document,
-              include: [],
-            })
-          ).ids
-        : (request.ids ?? []);
-    index = await keywordIndexes.beginWrite(collection);
-  } catch {
-    // An unknown collection or a filter Chroma refuses: Chroma answers the write itself. Should
-    // it write anyway, the index is marked to be rebuilt rather than trusted.
-    await keywordIndexes.markStale(collection.id);
-    return forward();
-  }
-  let response: Response;
-  try {
-    response = await forward();
-    await keywordIndexes.syncIds(collection, index, affected);
-  } catch (error) {
-    keywordIndexes.invalidate(collection);
-    throw error;
-  }
-  keywordIndexes.written(collection);
-  return response;
+  let affected: string[] = [];
+  return followWrite(
+    services,
+    collection,
+    async () => {
+      affected =
+        target.action === "delete" && isFiltered
+          ? (
+              await getFromChroma(services.chromaUrl, collection, {
+                ids: request.ids,
+                where: request.where,
+                whereDocument: request.where_document,
+                include: [],
+              })
+            ).ids
+          : (request.ids ?? []);
+      return keywordIndexes.beginWrite(collection);
+    },
+    forward,
+    async (index) => {
+      await keywordIndexes.syncIds(collection, index, affected);
+      return true;
+    },
+  );
 }
 
 /**
@@ -83,36 +77,61 @@ export async function writeThroughKeywordIndex(
  * upsert, so nothing is read back. A refused or failed write leaves the index to a rebuild. The
  * caller holds the write lock.
  */
-export async function writeKnownDocuments(
+export function writeKnownDocuments(
   services: InstanceServices,
   collectionId: string,
   ids: string[],
   documents: (string | null)[],
   forward: () => Promise<Response>,
 ): Promise<Response> {
-  const { keywordIndexes } = services;
   const collection = collectionRef(services, collectionId);
-  let index: Awaited<ReturnType<typeof keywordIndexes.beginWrite>>;
+  return followWrite(
+    services,
+    collection,
+    () => services.keywordIndexes.beginWrite(collection),
+    forward,
+    (index, response) => {
+      // Chroma refused it: whatever it kept, a rebuild will agree with it.
+      if (!response.ok) return false;
+      index.upsert(ids.map((id, i) => ({ id, text: documents[i] })));
+      return true;
+    },
+  );
+}
+
+/**
+ * One write with the collection's keyword index following it: `begin` marks the index as
+ * changing (write-ahead), `forward` sends the write to Chroma, `follow` brings the index in step
+ * with Chroma's answer (false: it cannot, and the index is left to a rebuild, as after a failure).
+ */
+async function followWrite(
+  services: InstanceServices,
+  collection: ChromaCollectionRef,
+  begin: () => Promise<KeywordIndex>,
+  forward: () => Promise<Response>,
+  follow: (index: KeywordIndex, response: Response) => Promise<boolean> | boolean,
+): Promise<Response> {
+  const { keywordIndexes } = services;
+  let index: KeywordIndex;
   try {
-    index = await keywordIndexes.beginWrite(collection);
+    index = await begin();
   } catch {
+    // An unknown collection or a filter Chroma refuses: Chroma answers the write itself. Should
+    // it write anyway, the index is marked to be rebuilt rather than trusted.
     await keywordIndexes.markStale(collection.id);
     return forward();
   }
   let response: Response;
+  let isInStep: boolean;
   try {
     response = await forward();
+    isInStep = await follow(index, response);
   } catch (error) {
     keywordIndexes.invalidate(collection);
     throw error;
   }
-  if (!response.ok) {
-    // Chroma refused it: whatever it kept, a rebuild will agree with it.
-    keywordIndexes.invalidate(collection);
-    return response;
-  }
-  index.upsert(ids.map((id, i) => ({ id, text: documents[i] })));
-  keywordIndexes.written(collection);
+  if (isInStep) keywordIndexes.written(collection);
+  else keywordIndexes.invalidate(collection);
   return response;
 }
 
