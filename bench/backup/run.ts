@@ -138,8 +138,10 @@ ${machineRows()}
 | restore (stage, swap, rows) | ${fixed(restoreS, 1)} | ${rate(restoreS)} | ${fixed(restoreLoad, 1)} |
 
 Goal: restore of 100,000 records in at most ${GOAL_RESTORE_S} s — ${
-      RECORDS >= 100_000 && restoreS <= GOAL_RESTORE_S ? "**met**" : "**not met**"
-    } (${fixed(restoreS, 1)} s).
+      RECORDS < 100_000
+        ? `not measured by this run of ${RECORDS.toLocaleString("en-US")} records (${fixed(restoreS, 1)} s)`
+        : `${restoreS <= GOAL_RESTORE_S ? "**met**" : "**not met**"} (${fixed(restoreS, 1)} s)`
+    }.
 
 The copy is only a copy of files: it is not consistent while Chroma writes, holds the HNSW index's
 reserved slots, and cannot be restored into another tenant or loaded elsewhere; the backup is JSON
