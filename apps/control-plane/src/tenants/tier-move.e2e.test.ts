@@ -174,6 +174,14 @@ describe("a plan change moves a tenant between the shared and dedicated tiers", 
     expect(read.status).toBe(200);
     expect(read.body.results).toHaveLength(12);
 
+    // Another tenant's key reads no move of this one's, under either tenant's path.
+    for (const tenantId of [mover.tenantId, neighbour.tenantId]) {
+      const probe = await api(server.url, "GET", `/tenants/${tenantId}/moves/${moveId}`, {
+        token: neighbour.key,
+      });
+      expect(probe.status, tenantId).toBe(tenantId === mover.tenantId ? 403 : 404);
+    }
+
     const move = await finished(mover.tenantId, moveId);
     expect(move.status, move.lastError ?? "").toBe("succeeded");
     expect(move.progress).toEqual({ done: 44, total: 44 });
