@@ -140,7 +140,20 @@ export function createKeywordIndexes(opts: {
     }
     const entry: Entry = { index, isMarked: await exists(markerFile(collection.id)), snapshotTimer: null };
     entries.set(collection.id, entry);
-    if (typeof saved === "string" || entry.isMarked) await saveSnapshot(collection.id, entry);
+    if (typeof saved === "string" || entry.isMarked) {
+      try {
+        await saveSnapshot(collection.id, entry);
+      } catch (error) {
+        // A full disk must not fail a read: the rebuilt index serves from memory, and is saved by
+        // a later attempt (or a rebuild after a restart, its marker still there).
+        entry.isMarked = true;
+        opts.logger.warn(
+          { err: error, collectionId: collection.id },
+          "could not save a rebuilt keyword index; it serves from memory until it can be",
+        );
+        scheduleSnapshot(collection.id, entry);
+      }
+    }
     return entry;
   }
 
@@ -157,8 +170,13 @@ export function createKeywordIndexes(opts: {
     };
     await mkdir(dir, { recursive: true });
     const temporary = `${snapshotFile(collectionId)}.${process.pid}.tmp`;
-    await writeFile(temporary, `${JSON.stringify(header)}\n${body}`);
-    await rename(temporary, snapshotFile(collectionId));
+    try {
+      await writeFile(temporary, `${JSON.stringify(header)}\n${body}`);
+      await rename(temporary, snapshotFile(collectionId));
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
     await rm(markerFile(collectionId), { force: true });
     entry.isMarked = false;
   }
