@@ -21,17 +21,45 @@ const stockClient = (key: string) => {
   return new ChromaClient({ host: hostname, port: Number(port), headers: { "x-chroma-token": key } });
 };
 
+/**
+ * Runs calls again after a 429 (a stock client's ChromaRateLimitError, or the answer itself), as a
+ * client that backs off would: a Free tenant may make 5 requests per second (bursts of 10), all its
+ * keys and sessions together, and this test's reads come in bursts.
+ */
+async function backingOff<T>(calls: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    let isLimited: boolean;
+    let result: T | undefined;
+    try {
+      result = await calls();
+      isLimited = (result as { status?: unknown } | null)?.status === 429;
+    } catch (error) {
+      if ((error as Error).name !== "ChromaRateLimitError") throw error;
+      isLimited = true;
+      if (attempt >= 10) throw error;
+    }
+    if (!isLimited || attempt >= 10) return result as T;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+}
+
+/** A REST call of this test, backing off when its tenant's rate limit answers 429. */
+const call = (method: string, path: string, opts?: Parameters<typeof api>[3]) =>
+  backingOff(() => api(server.url, method, path, opts));
+
 /** Every collection's name and record count, read in Chroma through the gateway. */
-async function recordCounts(key: string): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  for (const collection of await stockClient(key).listCollections())
-    counts[collection.name] = await collection.count();
-  return counts;
+function recordCounts(key: string): Promise<Record<string, number>> {
+  return backingOff(async () => {
+    const counts: Record<string, number> = {};
+    for (const collection of await stockClient(key).listCollections())
+      counts[collection.name] = await collection.count();
+    return counts;
+  });
 }
 
 /** The ids a keyword search of the default collection finds. */
 async function keywordHits(tenantId: string, query: string): Promise<string[]> {
-  const reply = await api(server.url, "POST", `/search?tenantId=${tenantId}`, {
+  const reply = await call("POST", `/search?tenantId=${tenantId}`, {
     token: server.adminToken,
     body: { query, nResults: 10, mode: "keyword" },
   });
@@ -41,11 +69,11 @@ async function keywordHits(tenantId: string, query: string): Promise<string[]> {
 
 /** Starts a backup or a restore (`POST path`) and reads `read(id)` until it has finished. */
 async function runToEnd(path: string, read: (id: string) => string) {
-  const started = await api(server.url, "POST", path, { token: server.adminToken, body: {} });
+  const started = await call("POST", path, { token: server.adminToken, body: {} });
   expect(started.status).toBe(202);
   return until(
     path,
-    async () => (await api(server.url, "GET", read(started.body.id), { token: server.adminToken })).body,
+    async () => (await call("GET", read(started.body.id), { token: server.adminToken })).body,
     (item) => !["queued", "running"].includes(item.status),
     { everyMs: 200 },
   );
@@ -58,11 +86,13 @@ const restoreInPlace = (tenantId: string, backupId: string) =>
 
 /** A collection of 3-d vectors written with the stock client, as a user of the gateway would. */
 async function addNotes(key: string, texts: string[]) {
-  const notes = await stockClient(key).getOrCreateCollection({ name: "notes", embeddingFunction: null });
-  await notes.add({
-    ids: texts.map((_, i) => `n${i}`),
-    embeddings: texts.map((_, i) => [i + 1, 0.5, 0.25]),
-    documents: texts,
+  await backingOff(async () => {
+    const notes = await stockClient(key).getOrCreateCollection({ name: "notes", embeddingFunction: null });
+    await notes.upsert({
+      ids: texts.map((_, i) => `n${i}`),
+      embeddings: texts.map((_, i) => [i + 1, 0.5, 0.25]),
+      documents: texts,
+    });
   });
 }
 
@@ -104,7 +134,7 @@ describe("backup and restore of a shared-tier (pool) tenant", () => {
     "backs up a Free tenant on request and restores it in place; its pool neighbour keeps its records",
     async () => {
       const placement = async (tenantId: string) =>
-        (await api(server.url, "GET", `/status/${tenantId}`, { token: server.adminToken })).body;
+        (await call("GET", `/status/${tenantId}`, { token: server.adminToken })).body;
       const [mine, theirs] = [await placement(owner.tenantId), await placement(neighbour.tenantId)];
       expect(mine).toMatchObject({ tier: "shared", state: "running" });
       expect(theirs.poolId).toBe(mine.poolId);
@@ -127,8 +157,10 @@ describe("backup and restore of a shared-tier (pool) tenant", () => {
       });
 
       // A wrong delete and a stray collection in the owner's namespace.
-      await stockClient(owner.key).deleteCollection({ name: "default" });
-      await stockClient(owner.key).getOrCreateCollection({ name: "stray", embeddingFunction: null });
+      await backingOff(() => stockClient(owner.key).deleteCollection({ name: "default" }));
+      await backingOff(() =>
+        stockClient(owner.key).getOrCreateCollection({ name: "stray", embeddingFunction: null }),
+      );
       expect(await recordCounts(owner.key)).toEqual({ notes: 3, stray: 0 });
 
       const restored = await restoreInPlace(owner.tenantId, backup.id);
@@ -136,7 +168,7 @@ describe("backup and restore of a shared-tier (pool) tenant", () => {
       expect(await recordCounts(owner.key)).toEqual(ownerBefore);
       expect(await keywordHits(owner.tenantId, "tulips")).toEqual(tulipsBefore);
       expect(await keywordHits(owner.tenantId, "pine snow")).toHaveLength(1);
-      const documents = await api(server.url, "GET", `/tenants/${owner.tenantId}/documents`, {
+      const documents = await call("GET", `/tenants/${owner.tenantId}/documents`, {
         token: server.adminToken,
       });
       expect(documents.body.items.map((doc: { title: string }) => doc.title).sort()).toEqual([
@@ -147,9 +179,9 @@ describe("backup and restore of a shared-tier (pool) tenant", () => {
       // The neighbour in the same pool: the same collections, records, documents and hits.
       expect(await recordCounts(neighbour.key)).toEqual(neighbourBefore);
       expect(await keywordHits(neighbour.tenantId, "tulips")).toEqual(neighbourTulips);
-      const notes = await (await stockClient(neighbour.key).getCollection({ name: "notes" })).get({
-        include: ["documents"],
-      });
+      const notes = await backingOff(async () =>
+        (await stockClient(neighbour.key).getCollection({ name: "notes" })).get({ include: ["documents"] }),
+      );
       expect(notes.documents.sort()).toEqual(["a neighbour's note", "another of the neighbour's notes"]);
     },
     TEST_TIMEOUT_MS,
@@ -173,7 +205,7 @@ describe("backup and restore of a shared-tier (pool) tenant", () => {
       expect(backup).toMatchObject({ status: "completed", counts: { records: over } });
       const ownerBefore = await recordCounts(owner.key);
 
-      const refused = await api(server.url, "POST", `/tenants/${big.tenantId}/backups/${backup.id}/restore`, {
+      const refused = await call("POST", `/tenants/${big.tenantId}/backups/${backup.id}/restore`, {
         token: server.adminToken,
         body: { targetTenantId: owner.tenantId },
       });
