@@ -158,7 +158,15 @@ export function createInstanceApp(opts: InstanceAppOptions) {
   serveApiDocs(app, "VDB instance API");
 
   answerErrorsAsJson(app, services.logger);
-  return app;
+  /**
+   * Saves what lives only in memory: keyword indexes written since their last snapshot (a pool's
+   * loaded tenants' too). For a clean stop: the next start has nothing to rebuild from Chroma.
+   */
+  const saveState = async (): Promise<void> => {
+    await services.keywordIndexes.flush();
+    await services.poolTenants?.close();
+  };
+  return Object.assign(app, { saveState });
 }
 
 export type InstanceApp = ReturnType<typeof createInstanceApp>;

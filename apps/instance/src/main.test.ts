@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -133,9 +133,14 @@ describe("the instance process", () => {
     });
     expect(embed.status).toBe(200);
 
+    // Stopped at once, before the keyword index's snapshot was due: the stop saves it, so the
+    // next start loads it instead of rebuilding it from Chroma (no write-ahead marker left).
     instance.child.kill("SIGTERM");
     expect(await instance.exited).toBe(0);
     expect(isAlive(instance.chromaPid)).toBe(false);
+    const keywordFiles = await readdir(path.join(dataDir, "keyword"));
+    expect(keywordFiles.filter((file) => file.endsWith(".json"))).toHaveLength(1);
+    expect(keywordFiles.filter((file) => file.endsWith(".dirty"))).toEqual([]);
   });
 
   it("keeps its data across restarts, and restarts its own Chroma in place when it dies", async () => {

@@ -64,8 +64,13 @@ async function main() {
     workers: config.EMBED_WORKERS,
   });
   let server: ReturnType<typeof serve> | null = null;
+  let saveState: (() => Promise<void>) | null = null;
   closeRest = async () => {
     server?.close();
+    // Needs no Chroma (a write holding the lock fails once Chroma stops, and lets go of it).
+    await saveState?.().catch((error: unknown) =>
+      logger.error({ err: error }, "could not save the keyword indexes; the next start rebuilds them"),
+    );
     await provider.close?.();
   };
   // Load the offline model now (in the first worker thread), so the first request does not pay for it.
@@ -83,6 +88,7 @@ async function main() {
     isChromaAvailable: () => chroma?.isAvailable() ?? true,
     ...(config.CHROMA_URL ? {} : { chromaDataDir }),
   });
+  saveState = app.saveState;
   server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info: AddressInfo) => {
     const host = config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST;
     // Printed whatever LOG_LEVEL says: supervisors read the URL (and chosen port) from it.
