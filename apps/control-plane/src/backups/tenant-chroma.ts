@@ -136,7 +136,8 @@ export class TenantChroma {
       "write",
       "POST",
       `/collections/${collectionId}/upsert`,
-      { ids: page.ids, embeddings: page.embeddings, documents: page.documents, metadatas: page.metadatas },
+      // Embeddings last: the instance reads a restore write's ids and documents without scanning them.
+      { ids: page.ids, documents: page.documents, metadatas: page.metadatas, embeddings: page.embeddings },
       opts.asRestoreWrite ? { [RESTORE_WRITE_HEADER]: "1" } : undefined,
     );
   }
