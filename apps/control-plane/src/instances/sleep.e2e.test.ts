@@ -117,7 +117,17 @@ describe("idle dedicated instances sleep and wake on the first request", () => {
 
   it("the first search wakes it (waking, then running, live) and answers as before it slept", async () => {
     const live = trpcLiveAs(server.url, server.adminToken);
-    const watching = watchUntil(live, a.tenantId, (i) => i?.state === "running");
+    // The live view is open (its first event, the current state, arrived) before the search wakes
+    // the instance: CI once saw the search's "waking" arrive as the subscription's first event.
+    let opened!: () => void;
+    const isOpen = new Promise<void>((resolve) => {
+      opened = resolve;
+    });
+    const watching = watchUntil(live, a.tenantId, (i) => {
+      opened();
+      return i?.state === "running";
+    });
+    await isOpen;
     const startsBefore = starts.get(a.tenantId) ?? 0;
     const answer = await search(server, a.key, "waking up");
     expect(answer.status).toBe(200);
