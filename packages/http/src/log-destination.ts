@@ -1,4 +1,5 @@
 import { writeSync } from "node:fs";
+import pino from "pino";
 
 /** A busy pipe (EAGAIN) is waited for this long in all before its line is dropped. */
 const BUSY_RETRIES = 20;
@@ -62,4 +63,23 @@ export function logDestination(
       }
     },
   };
+}
+
+/**
+ * A service's JSON logger: ISO timestamps, `service` (and `base`) on every line, written through
+ * logDestination. The control plane's and the instance's loggers are this one.
+ */
+export function createJsonLogger(opts: {
+  service: string;
+  level: string;
+  base?: Record<string, unknown>;
+}): pino.Logger {
+  return pino(
+    {
+      level: opts.level,
+      base: { service: opts.service, ...opts.base },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    logDestination(),
+  );
 }
