@@ -32,6 +32,20 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const load = () => os.loadavg()[0]!;
 
+/** Chroma's HTTP API under `base` (a namespace's URL): a call's parsed answer, or an error saying why. */
+function chromaAt(base: string, headers: Record<string, string>) {
+  return async (method: string, route: string, body?: unknown) => {
+    const response = await fetch(`${base}${route}`, {
+      method,
+      headers: { ...headers, "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${base}${route}: ${response.status} ${text.slice(0, 300)}`);
+    return text ? JSON.parse(text) : null;
+  };
+}
+
 async function main() {
   const server = await startTestServer({
     env: { INSTANCE_MODEL: "hash", INSTANCE_DIMENSION: String(DIMENSION) },
@@ -54,16 +68,7 @@ async function main() {
       await sleep(200);
     }
     // Chroma's own API through the gateway, as the stock client calls it.
-    const chromaApi = async (method: string, route: string, body?: unknown) => {
-      const response = await fetch(`${server.url}${NAMESPACE}${route}`, {
-        method,
-        headers: { "x-chroma-token": key, "content-type": "application/json" },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await response.text();
-      if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${text.slice(0, 300)}`);
-      return text ? JSON.parse(text) : null;
-    };
+    const chromaApi = chromaAt(`${server.url}${NAMESPACE}`, { "x-chroma-token": key });
     const collection = await chromaApi("POST", "/collections", {
       name: "bench",
       configuration: { hnsw: { space: "cosine" } },
@@ -134,17 +139,7 @@ async function main() {
     const plainLoad = load();
     try {
       const plainApi = `${plain.url}${NAMESPACE}`;
-      const post = async (route: string, body: unknown) => {
-        const response = await fetch(`${plainApi}${route}`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify(body),
-        });
-        const text = await response.text();
-        if (!response.ok) throw new Error(`plain Chroma ${route}: ${response.status} ${text.slice(0, 300)}`);
-        return JSON.parse(text);
-      };
-      const target = await post("/collections", {
+      const target = await chromaAt(plainApi, {})("POST", "/collections", {
         name: "bench",
         configuration: { hnsw: { space: "cosine" } },
       });
