@@ -7,6 +7,7 @@ import { AccountPage } from "./pages/account";
 import { AuditPage } from "./pages/audit";
 import { BackupsPage } from "./pages/backups";
 import { ChatPage } from "./pages/chat";
+import { ChoosePasswordPage } from "./pages/choose-password";
 import { DataPage } from "./pages/data";
 import { DocumentsPage } from "./pages/documents";
 import { KeysPage } from "./pages/keys";
@@ -18,6 +19,7 @@ import { SearchPage } from "./pages/search";
 import { TenantLayout } from "./pages/tenant-layout";
 import { TenantsPage } from "./pages/tenants";
 import { UsagePage } from "./pages/usage";
+import { UsersPage } from "./pages/users";
 import { WidgetsPage } from "./pages/widgets";
 
 function RequireSession({ children }: { children: ReactNode }) {
@@ -38,6 +40,8 @@ function RequireSession({ children }: { children: ReactNode }) {
       </main>
     );
   }
+  // A password an administrator set opens nothing but the choice of one's own (the server agrees).
+  if (me.kind === "user" && me.mustChangePassword) return <ChoosePasswordPage />;
   return <>{children}</>;
 }
 
@@ -55,6 +59,7 @@ export function App() {
         <Route index element={<Navigate to="/tenants" replace />} />
         <Route path="tenants" element={<TenantsPage />} />
         <Route path="audit" element={<AuditPage />} />
+        <Route path="users" element={<UsersPage />} />
         <Route path="account" element={<AccountPage />} />
         <Route path="tenants/:tenantId" element={<TenantLayout />}>
           <Route index element={<OverviewPage />} />

@@ -16,6 +16,7 @@ let page: Page;
 let tenantId = "";
 let ownerToken = "";
 let inviteeId = "";
+let temporaryPassword = "";
 
 beforeAll(async () => {
   server = await startTestServer({
@@ -78,6 +79,33 @@ describe("a tenant owner manages the tenant's members in the console", () => {
     expect(login.status).toBe(200);
     inviteeId = login.body.user.id;
     expect(login.body.user.memberships).toEqual([{ tenantId, role: "viewer" }]);
+    temporaryPassword = temporary;
+  });
+
+  it("asks the invitee, at their first login, to replace the temporary password before anything else", async () => {
+    const invitee = await (await browser.newContext()).newPage();
+    invitee.setDefaultTimeout(30_000);
+    await invitee.goto(`${server.url}/login`);
+    await invitee.getByLabel("Email").fill(INVITEE);
+    await invitee.getByLabel("Password").fill(temporaryPassword);
+    await invitee.getByRole("button", { name: "Log in" }).click();
+    await invitee.getByRole("heading", { name: "Choose your password" }).waitFor();
+    expect((await accessibilityReport(invitee)).unlabelled).toEqual([]);
+    // No way around it: another address shows the same screen.
+    await invitee.goto(`${server.url}/tenants/${tenantId}`);
+    await invitee.getByRole("heading", { name: "Choose your password" }).waitFor();
+    await screenshot(invitee, "members-first-login");
+
+    await invitee.getByLabel("Temporary password").fill(temporaryPassword);
+    await invitee.getByLabel("New password", { exact: true }).fill("ivans-own-password");
+    await invitee.getByLabel("Repeat the new password").fill("ivans-own-password");
+    await invitee.getByRole("button", { name: "Save and continue" }).click();
+    await invitee.getByRole("heading", { name: "People Co" }).first().waitFor();
+    const own = await api(server.url, "POST", "/auth/login", {
+      body: { email: INVITEE, password: "ivans-own-password" },
+    });
+    expect(own.body.user.mustChangePassword).toBe(false);
+    await invitee.context().close();
   });
 
   it("changes the invitee's role", async () => {

@@ -31,6 +31,7 @@ import { tokensRest } from "./tokens/rest";
 import { appRouter } from "./trpc/router";
 import { keyRateLimiter, planFromStore, rateLimitByKey, rateLimitError } from "./usage/rate-limit";
 import { usageRest } from "./usage/rest";
+import { usersRest } from "./users/rest";
 import { documentEmbedRoutes } from "./widgets/embed-openapi";
 import { embedRoutes } from "./widgets/embed-routes";
 
@@ -138,6 +139,7 @@ export function createApp(services: Services) {
   api.use(rateLimitByKey({ planOf: planFromStore(services.db) }));
   api.get("/plans", (c) => c.json(PLANS));
   api.route("/", authRest);
+  api.route("/", usersRest);
   api.route("/", tenantsRest);
   api.route("/", keysRest);
   api.route("/", tokensRest);

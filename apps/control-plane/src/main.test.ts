@@ -13,7 +13,7 @@ describe.runIf(testStoreKind() === "pglite")("starting the control plane on embe
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   // How fast it starts is bench/provision's to measure: a busy CI machine failed a 10 s bound here.
-  it("prints its URL and a login, and that login works; a restart keeps the data", {
+  it("prints its URL and a one-time login that must be replaced; a restart keeps the data", {
     timeout: 300_000,
   }, async () => {
     const first = await startControlPlaneProcess({ DATA_DIR: dataDir, DATABASE_URL: "" }, 120_000);
@@ -26,17 +26,28 @@ describe.runIf(testStoreKind() === "pglite")("starting the control plane on embe
       body: { email: login![1], password: login![2] },
     });
     expect(session.status).toBe(200);
-    const tenant = await api(first.url, "POST", "/tenants", {
-      token: session.body.token,
-      body: { slug: "kept", name: "K" },
+    // The printed password was in a terminal, maybe a log: it opens nothing until replaced.
+    const token = session.body.token;
+    const early = await api(first.url, "POST", "/tenants", { token, body: { slug: "kept", name: "K" } });
+    expect(early.status).toBe(403);
+    const own = "the-operators-own-password";
+    const changed = await api(first.url, "POST", "/auth/password", {
+      token,
+      body: { currentPassword: login![2], newPassword: own },
     });
+    expect(changed.status).toBe(200);
+    const tenant = await api(first.url, "POST", "/tenants", { token, body: { slug: "kept", name: "K" } });
     expect(tenant.status).toBe(201);
     await first.stop();
 
     const second = await startControlPlaneProcess({ DATA_DIR: dataDir, DATABASE_URL: "" }, 120_000);
     expect(second.output()).not.toContain(login![2]);
-    const again = await api(second.url, "POST", "/auth/login", {
+    const old = await api(second.url, "POST", "/auth/login", {
       body: { email: login![1], password: login![2] },
+    });
+    expect(old.status).toBe(401);
+    const again = await api(second.url, "POST", "/auth/login", {
+      body: { email: login![1], password: own },
     });
     const tenants = await api(second.url, "GET", "/tenants", { token: again.body.token });
     expect(tenants.body.items.map((t: { slug: string }) => t.slug)).toEqual(["kept"]);

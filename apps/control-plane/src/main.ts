@@ -24,7 +24,7 @@ async function main() {
           ? "PGlite in memory (nothing is kept)"
           : `PGlite in ${config.DATA_DIR}/pglite`;
     const login = admin.password
-      ? `  Log in as:   ${admin.email} / ${admin.password}   (shown once; change it in the console: Account)`
+      ? `  Log in as:   ${admin.email} / ${admin.password}   (shown once; the console asks you to choose your own at first login)`
       : admin.created
         ? `  Log in as:   ${admin.email} (password from VDB_ADMIN_PASSWORD)`
         : `  Log in as:   ${admin.email} (password from the first start; VDB_ADMIN_PASSWORD applies only then; lost it? npm run reset-password -- ${admin.email})`;

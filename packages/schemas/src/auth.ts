@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { TenantId, UserId } from "./ids";
+import { PageInput } from "./pagination";
 
 /** Per-tenant roles. `operator` is a platform-wide flag on the user, not a tenant role. */
 export const TenantRole = z.enum(["owner", "admin", "viewer"]);
@@ -57,6 +58,11 @@ export const User = z.object({
   email: z.string(),
   name: z.string(),
   isOperator: z.boolean(),
+  mustChangePassword: z
+    .boolean()
+    .describe(
+      "True while the password is one an administrator set (an invite, a reset): until the user chooses their own (`POST /auth/password`), their sessions may only do that, read `/auth/me` and log out.",
+    ),
   memberships: z.array(Membership),
   createdAt: z.iso.datetime(),
 });
@@ -76,6 +82,43 @@ export const CreateUserInput = z.object({
   isOperator: z.boolean().default(false),
 });
 export type CreateUserInput = z.infer<typeof CreateUserInput>;
+
+/** A temporary password, handed over by the administrator who set it and replaced at the next login. */
+const TemporaryPassword = z
+  .string()
+  .describe(
+    "Shown once, never stored in clear. Hand it to the person; their next login must replace it with their own.",
+  );
+
+export const ListUsersInput = PageInput.extend({
+  /** Case-insensitive match on email or name. */
+  search: z.string().trim().max(100).optional(),
+});
+export type ListUsersInput = z.infer<typeof ListUsersInput>;
+
+/** A user as the operators' Users screen lists them: their tenant roles name the tenant. */
+export const UserListItem = User.extend({
+  memberships: z.array(Membership.extend({ tenantName: z.string() })),
+});
+export type UserListItem = z.infer<typeof UserListItem>;
+
+export const UserRef = z.strictObject({ userId: UserId });
+export type UserRef = z.infer<typeof UserRef>;
+
+export const AddUserInput = z.strictObject({
+  email: Email,
+  /** Default: the part before the @. */
+  name: z.string().trim().min(1).max(100).optional(),
+  isOperator: z.boolean().default(false),
+});
+export type AddUserInput = z.infer<typeof AddUserInput>;
+
+/** A user an operator added or whose password they reset, with the password to hand over. */
+export const UserWithTemporaryPassword = z.object({ user: User, temporaryPassword: TemporaryPassword });
+export type UserWithTemporaryPassword = z.infer<typeof UserWithTemporaryPassword>;
+
+export const SetOperatorInput = z.strictObject({ userId: UserId, isOperator: z.boolean() });
+export type SetOperatorInput = z.infer<typeof SetOperatorInput>;
 
 export const AddMemberInput = z.object({ tenantId: TenantId, userId: UserId, role: TenantRole });
 export type AddMemberInput = z.infer<typeof AddMemberInput>;
@@ -108,7 +151,7 @@ export const InvitedMember = z.object({
     .string()
     .nullable()
     .describe(
-      "Set only when the invite created a new account: shown once, never stored in clear. Hand it to the person; they log in and change it on the Account page. Null when the email already had an account.",
+      "Set only when the invite created a new account: shown once, never stored in clear. Hand it to the person; their first login must replace it with their own. Null when the email already had an account.",
     ),
 });
 export type InvitedMember = z.infer<typeof InvitedMember>;
@@ -123,6 +166,8 @@ export const Principal = z.discriminatedUnion("kind", [
     userId: z.string(),
     email: z.string(),
     isOperator: z.boolean(),
+    /** See `User.mustChangePassword`. */
+    mustChangePassword: z.boolean(),
     memberships: z.array(Membership),
   }),
   z.object({ kind: z.literal("apiKey"), keyId: z.string(), tenantId: z.string(), scopes: z.array(Scope) }),

@@ -29,6 +29,7 @@ export function Layout() {
         </NavLink>
         <nav className="mainnav" aria-label="Main">
           <NavLink to="/tenants">Tenants</NavLink>
+          {isOperator ? <NavLink to="/users">Users</NavLink> : null}
           {isOperator ? <NavLink to="/audit">Audit log</NavLink> : null}
           <a href="/api/v1/docs" target="_blank" rel="noreferrer">
             API docs

@@ -4,11 +4,11 @@ import type { Tenant } from "@vdb/schemas/tenants";
 import { type FormEvent, useState } from "react";
 import { useOutletContext } from "react-router";
 import { ConfirmDialog } from "../components/confirm-dialog";
-import { CopyButton } from "../components/copy-button";
 import { EmptyState, ErrorMessage, QueryView } from "../components/feedback";
 import { Field, FormError } from "../components/field";
 import { TableHead } from "../components/table-head";
 import { TableScroll } from "../components/table-scroll";
+import { TemporaryPasswordPanel } from "../components/temporary-password";
 import { errorMessage, serverFieldErrors } from "../lib/errors";
 import { formatDateTime } from "../lib/format";
 import { useSession } from "../lib/session";
@@ -121,30 +121,12 @@ function InvitedOnce({ invited, onDismiss }: { invited: InvitedMember; onDismiss
     );
   }
   return (
-    <section className="panel secret-panel" aria-labelledby="invited-title">
-      <h2 id="invited-title">Account created for {email}</h2>
-      <p>
-        Give them this temporary password: <strong>it is shown only this once</strong>. They log in with it at
-        this console and change it on their Account page.
-      </p>
-      <div className="secret">
-        <label htmlFor="temporary-password" className="visually-hidden">
-          Temporary password for {email}
-        </label>
-        <input
-          id="temporary-password"
-          readOnly
-          value={invited.temporaryPassword}
-          className="mono"
-          onFocus={(e) => e.target.select()}
-          data-testid="temporary-password"
-        />
-        <CopyButton text={invited.temporaryPassword} label="Copy password" />
-      </div>
-      <button type="button" className="secondary small-button" onClick={onDismiss}>
-        I have handed it over — hide
-      </button>
-    </section>
+    <TemporaryPasswordPanel
+      title={`Account created for ${email}`}
+      email={email}
+      password={invited.temporaryPassword}
+      onDismiss={onDismiss}
+    />
   );
 }
 

@@ -41,7 +41,12 @@ export async function authenticate(services: Services, credential: string | null
   }
   if (credential.startsWith("vdbs_")) {
     const [row] = await services.db
-      .select({ userId: users.id, email: users.email, isOperator: users.isOperator })
+      .select({
+        userId: users.id,
+        email: users.email,
+        isOperator: users.isOperator,
+        mustChangePassword: users.mustChangePassword,
+      })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
       .where(and(eq(sessions.tokenHash, hashSecret(credential)), gt(sessions.expiresAt, new Date())))

@@ -11,6 +11,34 @@ export function requirePrincipal(principal: Principal | null): Principal {
   return principal;
 }
 
+/**
+ * What a session may still do while its password is one an administrator set (an invite, a
+ * reset): see who it is, choose its own password, log out. tRPC paths and REST routes.
+ */
+const ALLOWED_BEFORE_OWN_PASSWORD = new Set([
+  "auth.me",
+  "auth.changePassword",
+  "auth.logout",
+  "GET /api/v1/auth/me",
+  "POST /api/v1/auth/password",
+  "POST /api/v1/auth/logout",
+]);
+
+/**
+ * Refuses everything but `ALLOWED_BEFORE_OWN_PASSWORD` to a user who has not yet replaced a
+ * password an administrator handed them, so the administrator never keeps working access to it.
+ * `operation` is a tRPC path (`tenants.list`) or a REST route (`GET /api/v1/tenants`).
+ */
+export function requireOwnPassword(principal: Principal | null, operation: string): void {
+  if (principal?.kind !== "user" || !principal.mustChangePassword) return;
+  if (ALLOWED_BEFORE_OWN_PASSWORD.has(operation)) return;
+  throw new AppError({
+    code: "FORBIDDEN",
+    message:
+      "Your password was set by an administrator: choose your own first (the console asks after login; the API: POST /api/v1/auth/password)",
+  });
+}
+
 export function isOperator(principal: Principal | null): boolean {
   return principal?.kind === "user" && principal.isOperator;
 }

@@ -37,7 +37,7 @@ export async function changePassword({
   }
   const passwordHash = await hashPassword(newPassword);
   const ended = await db.transaction(async (tx) => {
-    await tx.update(users).set({ passwordHash }).where(eq(users.id, user.id));
+    await tx.update(users).set({ passwordHash, mustChangePassword: false }).where(eq(users.id, user.id));
     const others = await tx
       .delete(sessions)
       .where(and(eq(sessions.userId, user.id), ne(sessions.tokenHash, hashSecret(input.sessionToken))))

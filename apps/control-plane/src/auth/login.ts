@@ -36,7 +36,14 @@ export async function login({ ctx, input }: { ctx: Ctx; input: LoginInput }): Pr
     await recordAudit({
       ctx: {
         ...ctx,
-        principal: { kind: "user", userId: user.id, email, isOperator: user.isOperator, memberships: [] },
+        principal: {
+          kind: "user",
+          userId: user.id,
+          email,
+          isOperator: user.isOperator,
+          mustChangePassword: user.mustChangePassword,
+          memberships: [],
+        },
       },
       db: tx,
       input: { tenantId: null, action: "user.login", targetId: user.id },

@@ -1,17 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
-import {
-  ChangePasswordInput,
-  CreateUserInput,
-  LoginInput,
-  PasswordChanged,
-  Principal,
-  Session,
-  User,
-} from "@vdb/schemas/auth";
+import { ChangePasswordInput, LoginInput, PasswordChanged, Principal, Session } from "@vdb/schemas/auth";
 import { ctxOf } from "../http/env";
 import { ERROR_RESPONSES, restApp } from "../rest/openapi";
-import { createUser } from "../users/create-user";
 import { changePassword } from "./change-password";
 import { getMe } from "./get-me";
 import { login } from "./login";
@@ -57,16 +48,6 @@ lost theirs reset it on the server: \`npm run reset-password -- <email>\` (see t
   responses: { 200: jsonContent(PasswordChanged, "Changed"), ...ERROR_RESPONSES },
 });
 
-const createUserRoute = createRoute({
-  method: "post",
-  path: "/users",
-  tags,
-  summary: "Create a console user (operators)",
-  security: SECURITY,
-  request: jsonBody(CreateUserInput),
-  responses: { 201: jsonContent(User, "The user"), ...ERROR_RESPONSES },
-});
-
 export const authRest = restApp()
   .openapi(loginRoute, async (c) => c.json(await login({ ctx: ctxOf(c), input: c.req.valid("json") }), 200))
   .openapi(logoutRoute, async (c) =>
@@ -81,7 +62,4 @@ export const authRest = restApp()
       }),
       200,
     ),
-  )
-  .openapi(createUserRoute, async (c) =>
-    c.json(await createUser({ ctx: ctxOf(c), input: c.req.valid("json") }), 201),
   );

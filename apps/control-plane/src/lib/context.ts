@@ -35,7 +35,14 @@ export function isPlatformWork(principal: Principal | null): boolean {
 export function workerCtx(services: Services, requestId: string): Ctx {
   return {
     services,
-    principal: { kind: "user", userId: WORKER_USER_ID, email: "worker", isOperator: true, memberships: [] },
+    principal: {
+      kind: "user",
+      userId: WORKER_USER_ID,
+      email: "worker",
+      isOperator: true,
+      mustChangePassword: false,
+      memberships: [],
+    },
     request: { requestId, ip: null, userAgent: null },
   };
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { AppError } from "@vdb/http/errors";
 import { type InvitedMember, InviteMemberInput } from "@vdb/schemas/auth";
 import { newId } from "@vdb/schemas/ids";
@@ -7,14 +6,14 @@ import { recordAudit } from "../audit/record-audit";
 import type { Ctx } from "../lib/context";
 import { memberships, users } from "../lib/db/schema";
 import { isUniqueViolation } from "../lib/errors";
-import { hashPassword } from "../lib/secrets";
+import { newTemporaryPassword } from "../users/temporary-password";
 import { memberRole, requireMemberManager } from "./member-rules";
 import { findTenantOrThrow } from "./to-tenant";
 
 /**
  * Adds a person to a tenant by email. An email with no account gets one, with a generated
- * temporary password returned once (the console shows it like an API key's secret; the person
- * changes it on the Account page). There is no mail server in the product, so no invite link:
+ * temporary password returned once (the console shows it like an API key's secret); their first
+ * login must replace it (`requireOwnPassword`). There is no mail server in the product, so no invite link:
  * the admin hands the password over. An existing account just gains the role; its password is
  * never touched, so a tenant admin cannot take over someone's account by inviting them.
  */
@@ -27,8 +26,7 @@ export async function inviteMember({
 }): Promise<InvitedMember> {
   const { tenantId, email, name, role } = InviteMemberInput.parse(input);
   requireMemberManager(ctx.principal, tenantId, role === "owner");
-  const temporaryPassword = randomBytes(12).toString("base64url");
-  const passwordHash = await hashPassword(temporaryPassword);
+  const { password: temporaryPassword, passwordHash } = await newTemporaryPassword();
   try {
     return await ctx.services.db.transaction(async (tx) => {
       await findTenantOrThrow(tx, tenantId);
@@ -37,7 +35,13 @@ export async function inviteMember({
       if (!user) {
         [user] = await tx
           .insert(users)
-          .values({ id: newId("user"), email, name: name ?? email.split("@")[0] ?? email, passwordHash })
+          .values({
+            id: newId("user"),
+            email,
+            name: name ?? email.split("@")[0] ?? email,
+            passwordHash,
+            mustChangePassword: true,
+          })
           .returning();
         if (!user) throw new Error("insert returned no row");
       } else if (await memberRole(tx, tenantId, user.id)) {

@@ -60,6 +60,16 @@ describe("a tenant's members over REST", () => {
       body: { email: "new.person@members.test", password: invited.body.temporaryPassword },
     });
     expect(login.status).toBe(200);
+    expect(login.body.user.mustChangePassword).toBe(true);
+    // The admin knows that password: it opens nothing until the person has chosen their own.
+    const early = await api(server.url, "GET", "/tenants", { token: login.body.token });
+    expect(early.status).toBe(403);
+    expect(early.body.error.message).toContain("choose your own first");
+    const changed = await api(server.url, "POST", "/auth/password", {
+      token: login.body.token,
+      body: { currentPassword: invited.body.temporaryPassword, newPassword: "my-own-password-1" },
+    });
+    expect(changed.status).toBe(200);
     const tenants = await api(server.url, "GET", "/tenants", { token: login.body.token });
     expect(tenants.body.items.map((t: { id: string }) => t.id)).toEqual([tenantA]);
   });

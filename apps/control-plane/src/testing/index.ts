@@ -157,7 +157,14 @@ export async function seedTenant(
   return createTenant({
     ctx: {
       ...ctx,
-      principal: { kind: "user", userId: "usr_system", email: "system", isOperator: true, memberships: [] },
+      principal: {
+        kind: "user",
+        userId: "usr_system",
+        email: "system",
+        isOperator: true,
+        mustChangePassword: false,
+        memberships: [],
+      },
     },
     input: { slug, name: slug, plan },
   });

@@ -1,6 +1,7 @@
 import { initTRPC } from "@trpc/server";
 import { assertCleanInput } from "@vdb/http/input-hygiene";
 import type { Principal } from "@vdb/schemas/auth";
+import { requireOwnPassword } from "../auth/authorize";
 import type { RequestMeta } from "../lib/context";
 import { toAppError, toTRPCError } from "../lib/errors";
 import type { Services } from "../services";
@@ -60,8 +61,13 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof (value as { [Symbol.asyncIterator]?: unknown } | null)?.[Symbol.asyncIterator] === "function";
 }
 
-const withServices = t.middleware(async ({ ctx, type, next, getRawInput }) => {
+const withServices = t.middleware(async ({ ctx, type, path, next, getRawInput }) => {
   if (ctx.authFailure) throw toTRPCError(ctx.authFailure);
+  try {
+    requireOwnPassword(ctx.principal, path);
+  } catch (error) {
+    throw toTRPCError(error);
+  }
   // The REST surfaces' input rules (no NUL or lone surrogate, bounded nesting), before any schema walks it.
   try {
     assertCleanInput(await getRawInput(), "(input)");

@@ -144,6 +144,7 @@ describe("rateLimitByKey", () => {
       userId: "usr_1",
       email: "a@b.c",
       isOperator: false,
+      mustChangePassword: false,
       memberships: [],
     };
     expect(await statuses(Array.from({ length: 50 }, () => request(user)))).toEqual(Array(50).fill(200));

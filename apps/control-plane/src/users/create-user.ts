@@ -16,9 +16,16 @@ export async function createUser({ ctx, input }: { ctx: Ctx; input: CreateUserIn
   return insertUser(ctx, data);
 }
 
-/** Shared by `createUser` and the first-admin bootstrap, which has no caller to authorize. */
-export async function insertUser(ctx: Ctx, data: CreateUserInput): Promise<User> {
-  const passwordHash = await hashPassword(data.password);
+/**
+ * Shared by `createUser`, `addUser` and the first-admin bootstrap (which has no caller to
+ * authorize). `mustChangePassword`: the password is one the caller chose for someone else.
+ */
+export async function insertUser(
+  ctx: Ctx,
+  data: Omit<CreateUserInput, "password"> & ({ password: string } | { passwordHash: string }),
+  { mustChangePassword = false }: { mustChangePassword?: boolean } = {},
+): Promise<User> {
+  const passwordHash = "passwordHash" in data ? data.passwordHash : await hashPassword(data.password);
   try {
     return await ctx.services.db.transaction(async (tx) => {
       const [row] = await tx
@@ -29,6 +36,7 @@ export async function insertUser(ctx: Ctx, data: CreateUserInput): Promise<User>
           name: data.name,
           passwordHash,
           isOperator: data.isOperator,
+          mustChangePassword,
         })
         .returning();
       if (!row) throw new Error("insert returned no row");

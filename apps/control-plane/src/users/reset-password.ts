@@ -28,7 +28,7 @@ export async function resetPassword({
   return db.transaction(async (tx) => {
     const [user] = await tx
       .update(users)
-      .set({ passwordHash })
+      .set({ passwordHash, mustChangePassword: false })
       .where(eq(users.email, email.data))
       .returning({ id: users.id });
     if (!user) throw new AppError({ code: "NOT_FOUND", message: `No user has the email ${email.data}` });

@@ -11,6 +11,7 @@ export function toUser(row: UserRow, userMemberships: Membership[]): User {
     email: row.email,
     name: row.name,
     isOperator: row.isOperator,
+    mustChangePassword: row.mustChangePassword,
     memberships: userMemberships,
     createdAt: row.createdAt.toISOString(),
   };

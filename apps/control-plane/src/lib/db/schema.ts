@@ -31,6 +31,8 @@ export const users = pgTable("users", {
   name: text("name").notNull(),
   passwordHash: text("password_hash").notNull(),
   isOperator: boolean("is_operator").notNull().default(false),
+  /** Set while the password is one an administrator chose (an invite, a reset): the next login must replace it. */
+  mustChangePassword: boolean("must_change_password").notNull().default(false),
   createdAt: createdAt(),
 });
 
