@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sets up and runs every test: what the tests need from Debian (PostgreSQL, Chromium, sqlite3), the
+# Sets up and runs every test: what the tests need from Debian (PostgreSQL, Chromium, sqlite3, python3), the
 # pinned pnpm and the locked dependencies, then lint, typecheck and all test suites.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -18,6 +18,9 @@ bash infra/scripts/ensure-chromium.sh
 
 echo "==> sqlite3"
 bash infra/scripts/ensure-sqlite.sh
+
+echo "==> python3"
+bash infra/scripts/ensure-debian-package.sh python3 python3 "the console test runs its Python snippet as pasted"
 
 echo "==> Dependencies"
 "${PNPM[@]}" install --frozen-lockfile

@@ -76,7 +76,7 @@ afterAll(async () => {
 const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
 
 describe("copy-paste code in the console", () => {
-  it("shows curl, TypeScript and Python snippets for a new key, with this server's address and no secret; curl and TypeScript run as pasted", async () => {
+  it("shows curl, TypeScript and Python snippets for a new key, with this server's address and no secret; curl, TypeScript and Python run as pasted", async () => {
     await page.goto(`${server.url}/tenants/${tenantId}/keys`);
     await page.getByLabel("Key name").fill("snippet key");
     await page.getByLabel("write").check();
@@ -89,10 +89,14 @@ describe("copy-paste code in the console", () => {
     const typescript = (await page.getByTestId("snippet-typescript").textContent()) ?? "";
     expect(typescript).toContain(`url: "${server.url}"`);
     expect(typescript).toContain(tenantId);
-    await page.getByRole("tab", { name: "Python (chromadb)" }).click();
+    await page.getByRole("tab", { name: "Python", exact: true }).click();
     const python = (await page.getByTestId("snippet-python").textContent()) ?? "";
-    expect(python).toContain(`port=${new URL(server.url).port}`);
+    expect(python).toContain(`BASE = "${server.url}/api/v1"`);
     expect(python).not.toContain(secret);
+    await page.getByRole("tab", { name: "Python (chromadb)" }).click();
+    const chromadb = (await page.getByTestId("snippet-chromadb").textContent()) ?? "";
+    expect(chromadb).toContain(`port=${new URL(server.url).port}`);
+    expect(chromadb).not.toContain(secret);
     await screenshot(page, "key-snippets");
 
     // The curl snippet runs as pasted, once the placeholder line holds the secret.
@@ -111,6 +115,14 @@ describe("copy-paste code in the console", () => {
     const printed = await runTypeScript(typescript);
     expect(printed).toMatch(/^\d+ \[/m); // page.count, page.records
     expect(printed).toMatch(/^-?\d+\.\d{3} parking Parking is free in garage B/m);
+
+    // And the Python one, with nothing but python3 (the chromadb one needs PyPI, which CI lacks).
+    await page.getByRole("tab", { name: "Python", exact: true }).click();
+    await page.getByRole("button", { name: "Copy code" }).click();
+    expect(await clipboard()).toBe(python);
+    const { stdout } = await run("python3", ["-c", python], { env: { ...process.env, VDB_API_KEY: secret } });
+    expect(stdout).toMatch(/^-?\d+\.\d{3} hello-1 Hello from VDB$/m);
+    expect(stdout).toMatch(/^-?\d+\.\d{3} parking Parking is free in garage B/m);
   });
 
   it("copies a search from the playground as curl that returns the same hits", async () => {

@@ -5,7 +5,8 @@ import { CopyButton } from "./copy-button";
 const LANGUAGES: { value: SnippetLanguage; label: string }[] = [
   { value: "curl", label: "curl" },
   { value: "typescript", label: "TypeScript (@vdb/client)" },
-  { value: "python", label: "Python (chromadb)" },
+  { value: "python", label: "Python" },
+  { value: "chromadb", label: "Python (chromadb)" },
 ];
 
 /** Ready-to-run code for a new key, one language at a time, with a copy button. */

@@ -16,22 +16,25 @@ describe("code snippets", () => {
   });
 
   it("uses the real address and only a placeholder for the key, in every language", () => {
-    for (const language of ["curl", "typescript", "python"] as const) {
+    for (const language of ["curl", "typescript", "python", "chromadb"] as const) {
       const text = keySnippet(language, target);
       expect(text).toMatch(/VDB_API_KEY/);
       expect(text).not.toMatch(/vdbk_/);
     }
     expect(keySnippet("typescript", target)).toContain('url: "https://vdb.example.com"');
     expect(keySnippet("typescript", target)).toContain('"ten_abc"');
-    const python = keySnippet("python", target);
-    expect(python).toContain('host="vdb.example.com"');
-    expect(python).toContain("port=443");
-    expect(python).toContain("ssl=True");
-    expect(keySnippet("python", { ...target, origin: "http://127.0.0.1:8787" })).toContain("port=8787");
+    expect(keySnippet("python", target)).toContain('BASE = "https://vdb.example.com/api/v1"');
+    const chromadb = keySnippet("chromadb", target);
+    expect(chromadb).toContain('host="vdb.example.com"');
+    expect(chromadb).toContain("port=443");
+    expect(chromadb).toContain("ssl=True");
+    expect(keySnippet("chromadb", { ...target, origin: "http://127.0.0.1:8787" })).toContain("port=8787");
   });
 
   it("shows a write only to keys that may write", () => {
     expect(keySnippet("curl", target)).not.toContain("/embed");
     expect(keySnippet("curl", { ...target, scopes: ["read", "write"] })).toContain("/api/v1/embed");
+    expect(keySnippet("python", target)).not.toContain("/embed");
+    expect(keySnippet("python", { ...target, scopes: ["write"] })).toContain('call("/embed"');
   });
 });

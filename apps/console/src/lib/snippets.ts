@@ -37,12 +37,13 @@ export interface SnippetTarget {
   scopes: readonly Scope[];
 }
 
-export type SnippetLanguage = "curl" | "typescript" | "python";
+export type SnippetLanguage = "curl" | "typescript" | "python" | "chromadb";
 
 export function keySnippet(language: SnippetLanguage, target: SnippetTarget): string {
   if (language === "curl") return curlSnippet(target);
   if (language === "typescript") return typescriptSnippet(target);
-  return pythonSnippet(target);
+  if (language === "python") return pythonSnippet(target);
+  return chromadbSnippet(target);
 }
 
 const canWrite = (scopes: readonly Scope[]) => scopes.some((scope) => scope !== "read");
@@ -82,7 +83,47 @@ function typescriptSnippet({ origin, tenantId }: SnippetTarget): string {
   ].join("\n");
 }
 
+/** Python 3 with nothing installed: VDB's REST API through urllib, errors printed as VDB words them. */
 function pythonSnippet({ origin, scopes }: SnippetTarget): string {
+  const lines = [
+    "# Python 3, standard library only: VDB's REST API",
+    "import json",
+    "import os",
+    "import urllib.error",
+    "import urllib.request",
+    "",
+    `BASE = ${JSON.stringify(`${origin}/api/v1`)}`,
+    "",
+    "",
+    "def call(path, body):",
+    "    request = urllib.request.Request(",
+    "        BASE + path,",
+    "        data=json.dumps(body).encode(),",
+    '        headers={"authorization": "Bearer " + os.environ["VDB_API_KEY"], "content-type": "application/json"},',
+    "    )",
+    "    try:",
+    "        with urllib.request.urlopen(request) as response:",
+    "            return json.load(response)",
+    "    except urllib.error.HTTPError as error:",
+    `        raise SystemExit(f"{error.code}: {json.load(error)['error']['message']}")`,
+    "",
+    "",
+  ];
+  if (canWrite(scopes)) {
+    lines.push(
+      "# store a record (embedded by the instance's model)",
+      'call("/embed", {"ids": ["hello-1"], "documents": ["Hello from VDB"], "metadatas": [{"source": "snippet"}]})',
+      "",
+    );
+  }
+  lines.push(
+    'for hit in call("/search", {"query": "hello", "nResults": 5})["results"]:',
+    '    print(f"{hit[\'score\']:.3f}", hit["id"], hit["document"])',
+  );
+  return lines.join("\n");
+}
+
+function chromadbSnippet({ origin, scopes }: SnippetTarget): string {
   const url = new URL(origin);
   const isTls = url.protocol === "https:";
   const port = url.port ? Number(url.port) : isTls ? 443 : 80;
