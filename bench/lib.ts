@@ -67,6 +67,11 @@ export interface JsonInit {
   /** Sent as `Authorization: Bearer …`. */
   token?: string;
   body?: unknown;
+  /**
+   * A 429 is waited out (its Retry-After) and the call sent again, as a well-behaved client
+   * does, up to 60 times; called once per 429 so the bench can report them.
+   */
+  onRateLimited?: () => void;
 }
 
 /** One JSON call, whatever the status: the status and the parsed body (null when empty). */
@@ -74,13 +79,21 @@ export async function requestJson<T>(url: string, init: JsonInit = {}): Promise<
   const headers: Record<string, string> = {};
   if (init.token) headers.authorization = `Bearer ${init.token}`;
   if (init.body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(url, {
-    method: init.method ?? (init.body === undefined ? "GET" : "POST"),
-    headers,
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(url, {
+      method: init.method ?? (init.body === undefined ? "GET" : "POST"),
+      headers,
+      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    });
+    const text = await res.text();
+    if (res.status === 429 && init.onRateLimited && attempt < 60) {
+      init.onRateLimited();
+      const seconds = Number(res.headers.get("retry-after")) || 1;
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+      continue;
+    }
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  }
 }
 
 /** One JSON call that must answer `expect`; its parsed body. */

@@ -6,6 +6,7 @@ import { recordAudit } from "../audit/record-audit";
 import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
 import { instances } from "../lib/db/schema";
+import { refuseDuringTierMove } from "../tenants/tier-move-job";
 import { findPlacement } from "./serving-instance";
 import { toInstance } from "./to-instance";
 
@@ -17,6 +18,7 @@ async function setDesiredState(
   const { tenantId } = TenantRef.parse(input);
   requireTenantScope(ctx.principal, tenantId, "admin");
   const row = await ctx.services.db.transaction(async (tx) => {
+    await refuseDuringTierMove(tx, tenantId, `${desired === "stopped" ? "stop" : "delete"} its instance`);
     const [updated] = await tx
       .update(instances)
       .set({ desiredState: desired, updatedAt: new Date() })

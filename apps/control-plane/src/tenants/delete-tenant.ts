@@ -5,6 +5,7 @@ import { requireTenantOwner } from "../auth/authorize";
 import { removeFromPool } from "../instances/remove-from-pool";
 import type { Ctx } from "../lib/context";
 import { authInvalidations, instances, tenants } from "../lib/db/schema";
+import { refuseDuringTierMove } from "./tier-move-job";
 import { findTenantOrThrow } from "./to-tenant";
 
 /**
@@ -12,6 +13,7 @@ import { findTenantOrThrow } from "./to-tenant";
  * Its keys stop working in every process: the invalidation lands in the same transaction.
  * A shared-tier tenant's records are removed from its pool first (removeFromPool); a request
  * of its own between that and the transaction could still write (its keys work until then).
+ * Refused while the tenant moves between tiers (refuseDuringTierMove).
  */
 export async function deleteTenant({
   ctx,
@@ -23,9 +25,11 @@ export async function deleteTenant({
   const { tenantId } = TenantRef.parse(input);
   requireTenantOwner(ctx.principal, tenantId);
   await findTenantOrThrow(ctx.services.db, tenantId);
+  await refuseDuringTierMove(ctx.services.db, tenantId, "delete it");
   await removeFromPool(ctx, tenantId);
   await ctx.services.db.transaction(async (tx) => {
     const row = await findTenantOrThrow(tx, tenantId);
+    await refuseDuringTierMove(tx, tenantId, "delete it");
     await tx.delete(tenants).where(eq(tenants.id, tenantId));
     // Not a cascade (instance rows also hold pools): the reconciler then stops the orphaned process.
     await tx.delete(instances).where(eq(instances.tenantId, tenantId));

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { AppError } from "@vdb/http/errors";
 import { Plan, Tier } from "@vdb/schemas/plans";
 import type { TierMove } from "@vdb/schemas/tenants";
 import { and, eq, inArray, sql } from "drizzle-orm";
@@ -65,6 +66,22 @@ export async function activeTierMove(db: Database, tenantId: string): Promise<Ti
     )
     .limit(1);
   return row ? TierMovePayload.parse(row.payload) : null;
+}
+
+/**
+ * Refuses (409) what would pull the ground from under a tier move while one is queued or under
+ * way: stopping or deleting the tenant's instance (the move waits for it to run, then fails) or
+ * deleting the tenant (the copy would go on into a namespace nobody owns). Call it in the
+ * transaction that makes the change, after locking the tenant's row, as a plan change does.
+ */
+export async function refuseDuringTierMove(db: Database, tenantId: string, what: string): Promise<void> {
+  await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, tenantId)).for("update");
+  const move = await activeTierMove(db, tenantId);
+  if (!move) return;
+  throw new AppError({
+    code: "CONFLICT",
+    message: `The tenant is moving from the ${move.fromTier} to the ${move.toTier} tier (a plan change): ${what} when the move has finished (GET /api/v1/tenants/${tenantId}/moves/{moveId}, or the tenant's page in the console)`,
+  });
 }
 
 /**

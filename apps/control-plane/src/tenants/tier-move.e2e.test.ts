@@ -173,6 +173,17 @@ describe("a plan change moves a tenant between the shared and dedicated tiers", 
     const read = await search(mover.key, "lighthouse");
     expect(read.status).toBe(200);
     expect(read.body.results).toHaveLength(12);
+    // Nothing pulls the ground from under the move: stopping or deleting its instance, or the
+    // tenant, waits for it (the move's SETTLE_MS alone keeps it under way this long).
+    for (const [method, route] of [
+      ["POST", `/tenants/${mover.tenantId}/instance/stop`],
+      ["DELETE", `/tenants/${mover.tenantId}/instance`],
+      ["DELETE", `/tenants/${mover.tenantId}`],
+    ] as const) {
+      const refused = await api(server.url, method, route, { token: admin() });
+      expect(refused.status, route).toBe(409);
+      expect(refused.body.error.message).toContain("moving from the shared to the dedicated tier");
+    }
 
     // Another tenant's key reads no move of this one's, under either tenant's path.
     for (const tenantId of [mover.tenantId, neighbour.tenantId]) {
