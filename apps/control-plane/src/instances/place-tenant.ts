@@ -1,8 +1,9 @@
 import { newId } from "@vdb/schemas/ids";
-import { and, asc, count, eq } from "drizzle-orm";
+import { and, asc, count, eq, inArray, sql } from "drizzle-orm";
 import type { Config } from "../config";
 import type { Database } from "../lib/db/client";
-import { instances, poolPlacements } from "../lib/db/schema";
+import { instances, jobs, poolPlacements } from "../lib/db/schema";
+import { TIER_MOVE_JOB } from "../tenants/tier-move-job";
 import { findPlacement } from "./serving-instance";
 import type { InstanceRow } from "./to-instance";
 
@@ -32,8 +33,9 @@ export async function placeTenant(tx: Database, config: Config, tenantId: string
 }
 
 /**
- * The pool a tenant placed now would go to: the oldest running one with room, its row locked,
- * or a new pool row (the reconciler starts it) when all are full.
+ * The pool a tenant placed now would go to: the oldest running one with room (its placements
+ * and the tier moves on their way into it under POOL_TENANTS_MAX), its row locked, or a new pool
+ * row (the reconciler starts it) when all are full.
  */
 export async function choosePool(tx: Database, config: Config): Promise<InstanceRow> {
   const pools = await tx
@@ -45,7 +47,20 @@ export async function choosePool(tx: Database, config: Config): Promise<Instance
     const [pool] = await tx.select().from(instances).where(eq(instances.tenantId, id)).for("update");
     if (pool?.desiredState !== "running") continue;
     const [held] = await tx.select({ n: count() }).from(poolPlacements).where(eq(poolPlacements.poolId, id));
-    if ((held?.n ?? 0) >= config.POOL_TENANTS_MAX) continue;
+    // Tenants moving in from the dedicated tier hold their place from the plan change on: their
+    // placement is written only at the move's switch.
+    const [arriving] = await tx
+      .select({ n: count() })
+      .from(jobs)
+      .where(
+        and(
+          eq(jobs.kind, TIER_MOVE_JOB),
+          inArray(jobs.status, ["queued", "running"]),
+          sql`${jobs.payload}->>'toTier' = 'shared'`,
+          sql`${jobs.payload}->>'poolId' = ${id}`,
+        ),
+      );
+    if ((held?.n ?? 0) + (arriving?.n ?? 0) >= config.POOL_TENANTS_MAX) continue;
     return pool;
   }
   const [pool] = await tx

@@ -260,6 +260,16 @@ describe("a plan change moves a tenant between the shared and dedicated tiers", 
     });
     expect(write.status).toBe(503);
     expect(write.body.error.message).toContain("moving to the shared tier");
+    // The pool's last place (2 per pool here: the neighbour and the mover) is the mover's from the
+    // plan change on: a tenant launched meanwhile gets another pool.
+    const latecomer = await tenantWithKey(server.url, admin(), "latecomer", "free");
+    const launched = await api<Instance>(server.url, "POST", "/launch", {
+      token: admin(),
+      body: { tenantId: latecomer.tenantId },
+    });
+    expect(launched.status, JSON.stringify(launched.body)).toBeLessThan(300);
+    expect(launched.body.poolId).toBeTruthy();
+    expect(launched.body.poolId).not.toBe(poolId);
 
     const move = await finished(mover.tenantId, changed.body.move!.id);
     expect(move.status, move.lastError ?? "").toBe("succeeded");
