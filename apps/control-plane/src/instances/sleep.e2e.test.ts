@@ -256,4 +256,35 @@ describe("idle dedicated instances sleep and wake on the first request", () => {
     expect(refused.status).toBe(409);
     expect((await statusOf(server, b.tenantId)).state).toBe("stopped");
   });
+
+  it("a plan change to the shared tier wakes a sleeping instance for the move, and the records follow", async () => {
+    const c = await tenantWithKey(server.url, server.adminToken, "sleepy-c", "starter");
+    await launchUntilRunning(server.url, server.adminToken, c.tenantId);
+    const embedded = await api(server.url, "POST", "/embed", {
+      token: c.key,
+      body: { ids: DOCUMENTS.map((_, i) => `doc-${i}`), documents: DOCUMENTS },
+    });
+    expect(embedded.status).toBe(200);
+    await idleUntilAsleep(c.tenantId);
+
+    const changed = await api(server.url, "PATCH", `/tenants/${c.tenantId}`, {
+      token: server.adminToken,
+      body: { plan: "free" },
+    });
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+    const moveId = changed.body.move.id;
+    let move = changed.body.move;
+    for (let attempt = 0; attempt < 600 && ["queued", "running"].includes(move.status); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      move = (
+        await api(server.url, "GET", `/tenants/${c.tenantId}/moves/${moveId}`, { token: server.adminToken })
+      ).body;
+    }
+    expect(move.status, move.lastError ?? "").toBe("succeeded");
+    expect(move.progress).toEqual({ done: DOCUMENTS.length, total: DOCUMENTS.length });
+    expect(await statusOf(server, c.tenantId)).toMatchObject({ tier: "shared", state: "running" });
+    const found = await search(server, c.key, "waking up");
+    expect(found.status).toBe(200);
+    expect(found.body.results).toHaveLength(3);
+  });
 });
