@@ -109,6 +109,7 @@ export function createInstanceApp(opts: InstanceAppOptions) {
         serves,
         isKeyRevoked: (keyId, tenantId) => revokedKeys(tenantId).isRevoked(keyId),
       }),
+    areWritesPaused: (tenantId) => revokedKeys(tenantId).areWritesPaused(),
     logger,
     writeLock,
     keywordIndexes: createKeywordIndexes({ dataDir: config.DATA_DIR, chromaUrl, writeLock, logger }),

@@ -42,6 +42,11 @@ export interface InstanceServices {
   /** Every model a collection here may use, the default included. */
   providers: ProviderRegistry;
   verifier: TokenVerifier;
+  /**
+   * Whether a tenant's writes are paused while it moves between tiers, as the control plane
+   * publishes it beside the tenant's revoked keys: direct callers' writes then wait (requireScope).
+   */
+  areWritesPaused: (tenantId: string) => Promise<boolean>;
   /** The tenant's request budget for callers other than the control plane (see requireScope). */
   rateLimits: TokenBuckets;
   logger: Logger;

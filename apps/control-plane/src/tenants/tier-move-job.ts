@@ -20,9 +20,10 @@ export const TIER_MOVE_JOB = "tier-move";
 const PAGE = 1_000;
 /**
  * How long the move lets writes already admitted drain before it reads: every control plane reads
- * a tenant's location (and so its move) at most a second old, and a write under way finishes.
+ * a tenant's location (and so its move) at most a second old, an instance checks the pause for a
+ * direct caller's write at most REVOCATION_REFRESH_MS (2 s) old, and a write under way finishes.
  */
-const SETTLE_MS = 2_000;
+const SETTLE_MS = 3_000;
 
 /** What a move's job carries: the plans and tiers, and the pool on the shared side. */
 export const TierMovePayload = z.object({

@@ -3,6 +3,8 @@ import type { Logger } from "../logger";
 /** The control plane's answer at `/.well-known/vdb-revoked-keys.json?tenant=…`. */
 interface RevokedKeysReply {
   keys: string[];
+  /** True while the tenant moves between tiers: direct callers' writes wait (see requireScope). */
+  writesPaused?: boolean;
 }
 
 /**
@@ -17,6 +19,7 @@ interface RevokedKeysReply {
  */
 export class RevokedKeys {
   private revoked = new Set<string>();
+  private writesPaused = false;
   private fetchedAt = Number.NEGATIVE_INFINITY;
   private inFlight: Promise<void> | null = null;
 
@@ -30,6 +33,16 @@ export class RevokedKeys {
     if (age > this.opts.refreshMs * 3) await this.refresh();
     else if (age > this.opts.refreshMs) void this.refresh();
     return this.revoked.has(keyId);
+  }
+
+  /**
+   * Whether the tenant's writes are paused (a tier move copies its data), from the same answer,
+   * read for a write no older than `refreshMs` (waiting for it otherwise): a move lets writes
+   * settle for longer than that before it copies.
+   */
+  async areWritesPaused(): Promise<boolean> {
+    if (this.now() - this.fetchedAt > this.opts.refreshMs) await this.refresh();
+    return this.writesPaused;
   }
 
   /** One fetch at a time; its failure keeps the last list. */
@@ -47,6 +60,7 @@ export class RevokedKeys {
       const body = (await response.json()) as RevokedKeysReply;
       if (!Array.isArray(body.keys)) throw new Error("no keys array");
       this.revoked = new Set(body.keys.filter((key) => typeof key === "string"));
+      this.writesPaused = body.writesPaused === true;
     } catch (error) {
       this.opts.logger.warn(
         { err: error, url: this.opts.url },

@@ -34,6 +34,22 @@ function limitDirectCaller(c: Context<InstanceEnv>, identity: TokenIdentity): vo
   }
 }
 
+/**
+ * A write sent straight to the instance while the tenant moves between tiers would miss the copy
+ * the move makes: refused, like the control plane refuses writes through it then, with a
+ * Retry-After. The control plane's own calls (the move's reads, its purge) pass.
+ */
+async function refuseWhilePaused(c: Context<InstanceEnv>, identity: TokenIdentity, needed: Scope) {
+  if (identity.subject === CONTROL_PLANE_SUBJECT || needed === "read") return;
+  if (!(await c.get("services").areWritesPaused(identity.tenant))) return;
+  throw new AppError({
+    code: "SERVICE_UNAVAILABLE",
+    message:
+      "The tenant is moving between tiers (a plan change): writes resume when the move has finished, at the tenant's new place (get a new token from the control plane then)",
+    retryAfterSeconds: 5,
+  });
+}
+
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /**
@@ -65,6 +81,7 @@ export function requireScope(needed: Scope) {
         message: `This token lacks the "${needed}" scope (it has: ${identity.scopes.join(", ") || "none"})`,
       });
     }
+    await refuseWhilePaused(c, identity, needed);
     const leave = await services.gate.enter();
     try {
       await next();
