@@ -1,10 +1,9 @@
-import path from "node:path";
-import { startTestServer, type TestServer } from "@vdb/control-plane/testing";
+import type { TestServer } from "@vdb/control-plane/testing";
 import { api, userWithSession } from "@vdb/control-plane/testing/http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accessibilityReport, launchChromium, screenshot } from "./browser";
-import { CONSOLE_ROOT, WIDGET_DIST_FOR_TESTS } from "./build-console";
+import { startConsoleServer } from "./console-server";
 
 const EMAIL = "kim@vdb.test";
 const FIRST = "first-password-1";
@@ -16,9 +15,7 @@ let page: Page;
 let firstSession = "";
 
 beforeAll(async () => {
-  server = await startTestServer({
-    env: { CONSOLE_DIR: path.join(CONSOLE_ROOT, "dist"), WIDGET_DIST_DIR: WIDGET_DIST_FOR_TESTS },
-  });
+  server = await startConsoleServer();
   firstSession = (await userWithSession(server.url, server.adminToken, EMAIL, FIRST)).token;
   browser = await launchChromium();
   page = await (await browser.newContext()).newPage();

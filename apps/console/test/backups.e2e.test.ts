@@ -1,9 +1,8 @@
-import path from "node:path";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "@vdb/control-plane/testing";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from "@vdb/control-plane/testing";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, logIn, screenshot } from "./browser";
-import { CONSOLE_ROOT, WIDGET_DIST_FOR_TESTS } from "./build-console";
+import { startConsoleServer } from "./console-server";
 
 const TEXTS: [string, string][] = [
   ["Vacation", "Employees get thirty days of paid vacation every year, booked through the portal."],
@@ -66,9 +65,7 @@ function holdRecordParts(method: "put" | "get"): () => void {
 }
 
 beforeAll(async () => {
-  server = await startTestServer({
-    env: { CONSOLE_DIR: path.join(CONSOLE_ROOT, "dist"), WIDGET_DIST_DIR: WIDGET_DIST_FOR_TESTS },
-  });
+  server = await startConsoleServer();
   keepsake = await launchedTenant("keepsake", "Keepsake");
   spare = await launchedTenant("spare", "Spare");
   for (const [title, text] of TEXTS) {

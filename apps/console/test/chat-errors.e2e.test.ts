@@ -1,10 +1,9 @@
-import path from "node:path";
-import { startTestServer, type TestServer } from "@vdb/control-plane/testing";
+import type { TestServer } from "@vdb/control-plane/testing";
 import { api } from "@vdb/control-plane/testing/http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, screenshot } from "./browser";
-import { CONSOLE_ROOT, WIDGET_DIST_FOR_TESTS } from "./build-console";
+import { startConsoleServer } from "./console-server";
 
 let server: TestServer;
 let browser: Browser;
@@ -16,10 +15,8 @@ beforeAll(async () => {
   // An instance that can never start (its model does not exist): it is wanted running, so the
   // server refuses chat with SERVICE_UNAVAILABLE ("try again shortly"), the code tRPC's
   // subscription link retries on its own.
-  server = await startTestServer({
+  server = await startConsoleServer({
     env: {
-      CONSOLE_DIR: path.join(CONSOLE_ROOT, "dist"),
-      WIDGET_DIST_DIR: WIDGET_DIST_FOR_TESTS,
       INSTANCE_MODEL: "no-such-model",
     },
   });

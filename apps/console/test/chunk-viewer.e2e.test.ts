@@ -1,9 +1,8 @@
-import path from "node:path";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "@vdb/control-plane/testing";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from "@vdb/control-plane/testing";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, logIn } from "./browser";
-import { CONSOLE_ROOT, WIDGET_DIST_FOR_TESTS } from "./build-console";
+import { startConsoleServer } from "./console-server";
 
 /**
  * More chunks than two of the viewer's pages (200 each): paragraphs of ~35 tokens, chunks of at
@@ -34,9 +33,7 @@ async function rest(method: string, route: string, token: string, body?: unknown
 }
 
 beforeAll(async () => {
-  server = await startTestServer({
-    env: { CONSOLE_DIR: path.join(CONSOLE_ROOT, "dist"), WIDGET_DIST_DIR: WIDGET_DIST_FOR_TESTS },
-  });
+  server = await startConsoleServer();
   const admin = server.adminToken;
   tenantId = (await rest("POST", "/tenants", admin, { slug: "rulebook", name: "Rulebook", plan: "pro" })).id;
   await rest("POST", "/launch", admin, { tenantId });

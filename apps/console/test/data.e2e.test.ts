@@ -1,10 +1,9 @@
-import path from "node:path";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "@vdb/control-plane/testing";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from "@vdb/control-plane/testing";
 import { api, launchUntilRunning, tenantWithKey, trpcAs } from "@vdb/control-plane/testing/http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accessibilityReport, launchChromium, logIn, screenshot } from "./browser";
-import { CONSOLE_ROOT, WIDGET_DIST_FOR_TESTS } from "./build-console";
+import { startConsoleServer } from "./console-server";
 
 let server: TestServer;
 let browser: Browser;
@@ -38,9 +37,7 @@ async function writeThroughGateway() {
 }
 
 beforeAll(async () => {
-  server = await startTestServer({
-    env: { CONSOLE_DIR: path.join(CONSOLE_ROOT, "dist"), WIDGET_DIST_DIR: WIDGET_DIST_FOR_TESTS },
-  });
+  server = await startConsoleServer();
   ({ tenantId, key } = await tenantWithKey(server.url, server.adminToken, "data-browser"));
   await launchUntilRunning(server.url, server.adminToken, tenantId);
   const embedded = await api(server.url, "POST", "/embed", {

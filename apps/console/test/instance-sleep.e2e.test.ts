@@ -1,9 +1,8 @@
-import path from "node:path";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "@vdb/control-plane/testing";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from "@vdb/control-plane/testing";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, screenshot } from "./browser";
-import { CONSOLE_ROOT, WIDGET_DIST_FOR_TESTS } from "./build-console";
+import { startConsoleServer } from "./console-server";
 
 const IDLE_MS = 600_000;
 
@@ -24,10 +23,8 @@ async function call(method: string, pathname: string, token: string, body?: unkn
 }
 
 beforeAll(async () => {
-  server = await startTestServer({
+  server = await startConsoleServer({
     env: {
-      CONSOLE_DIR: path.join(CONSOLE_ROOT, "dist"),
-      WIDGET_DIST_DIR: WIDGET_DIST_FOR_TESTS,
       INSTANCE_SLEEP_AFTER_IDLE_MS: String(IDLE_MS),
     },
     now: () => Date.now() + offsetMs,

@@ -1,10 +1,9 @@
-import path from "node:path";
-import { startTestServer, type TestServer } from "@vdb/control-plane/testing";
+import type { TestServer } from "@vdb/control-plane/testing";
 import { api, userWithSession } from "@vdb/control-plane/testing/http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accessibilityReport, launchChromium, logIn, screenshot } from "./browser";
-import { CONSOLE_ROOT, WIDGET_DIST_FOR_TESTS } from "./build-console";
+import { startConsoleServer } from "./console-server";
 
 const OWNER = "olga@members.test";
 const PASSWORD = "owner-password-1";
@@ -19,9 +18,7 @@ let inviteeId = "";
 let temporaryPassword = "";
 
 beforeAll(async () => {
-  server = await startTestServer({
-    env: { CONSOLE_DIR: path.join(CONSOLE_ROOT, "dist"), WIDGET_DIST_DIR: WIDGET_DIST_FOR_TESTS },
-  });
+  server = await startConsoleServer();
   const tenant = await api(server.url, "POST", "/tenants", {
     token: server.adminToken,
     body: { slug: "people-co", name: "People Co" },

@@ -2,12 +2,13 @@ import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from "@vdb/control-plane/testing";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from "@vdb/control-plane/testing";
 import { api, launchUntilRunning } from "@vdb/control-plane/testing/http";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, logIn, screenshot } from "./browser";
-import { CONSOLE_ROOT, WIDGET_DIST_FOR_TESTS } from "./build-console";
+import { CONSOLE_ROOT } from "./build-console";
+import { startConsoleServer } from "./console-server";
 
 const run = promisify(execFile);
 
@@ -45,9 +46,7 @@ async function runTypeScript(code: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  server = await startTestServer({
-    env: { CONSOLE_DIR: path.join(CONSOLE_ROOT, "dist"), WIDGET_DIST_DIR: WIDGET_DIST_FOR_TESTS },
-  });
+  server = await startConsoleServer();
   tenantId = (
     await api(server.url, "POST", "/tenants", {
       token: server.adminToken,

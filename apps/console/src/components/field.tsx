@@ -52,3 +52,31 @@ export function FormError({ message }: { message: string | undefined }) {
     </p>
   );
 }
+
+/** The email of someone being added (an invite, a new user): no autofill of the admin's own. */
+export function NewEmailField({
+  value,
+  onChange,
+  error,
+  hint,
+}: {
+  value: string;
+  onChange: (value: string) => void;
+  error: string | undefined;
+  hint: ReactNode;
+}) {
+  return (
+    <Field label="Email" error={error} hint={hint}>
+      {(props) => (
+        <input
+          {...props}
+          type="email"
+          name="email"
+          autoComplete="off"
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+        />
+      )}
+    </Field>
+  );
+}

@@ -5,7 +5,7 @@ import { type FormEvent, useState } from "react";
 import { useOutletContext } from "react-router";
 import { ConfirmDialog } from "../components/confirm-dialog";
 import { EmptyState, ErrorMessage, QueryView } from "../components/feedback";
-import { Field, FormError } from "../components/field";
+import { Field, FormError, NewEmailField } from "../components/field";
 import { TableHead } from "../components/table-head";
 import { TableScroll } from "../components/table-scroll";
 import { TemporaryPasswordPanel } from "../components/temporary-password";
@@ -59,22 +59,12 @@ function InviteForm({ tenantId, onInvited }: { tenantId: string; onInvited: (m: 
     <section className="panel" aria-labelledby="invite-title">
       <h2 id="invite-title">Invite a person</h2>
       <form className="form-grid" onSubmit={submit} noValidate>
-        <Field
-          label="Email"
+        <NewEmailField
+          value={email}
+          onChange={setEmail}
           error={errors.email}
           hint="A new email gets an account with a temporary password, shown once below."
-        >
-          {(props) => (
-            <input
-              {...props}
-              type="email"
-              name="email"
-              autoComplete="off"
-              value={email}
-              onChange={(e) => setEmail(e.target.value)}
-            />
-          )}
-        </Field>
+        />
         <Field label="Role" error={errors.role} hint={ROLE_HINTS[role]}>
           {(props) => (
             <select

@@ -4,7 +4,7 @@ import { type FormEvent, useState } from "react";
 import { Link } from "react-router";
 import { ConfirmDialog } from "../components/confirm-dialog";
 import { EmptyState, ErrorMessage, QueryView } from "../components/feedback";
-import { Field, FormError } from "../components/field";
+import { Field, FormError, NewEmailField } from "../components/field";
 import { Pager, useCursorPages } from "../components/pager";
 import { TableHead } from "../components/table-head";
 import { TableScroll } from "../components/table-scroll";
@@ -98,18 +98,12 @@ function AddUserForm({ onAdded }: { onAdded: (result: UserWithTemporaryPassword)
     <section className="panel" aria-labelledby="add-user-title">
       <h2 id="add-user-title">Add a user</h2>
       <form className="form-grid" onSubmit={submit} noValidate>
-        <Field label="Email" error={errors.email} hint="They get a temporary password, shown once below.">
-          {(props) => (
-            <input
-              {...props}
-              type="email"
-              name="email"
-              autoComplete="off"
-              value={email}
-              onChange={(e) => setEmail(e.target.value)}
-            />
-          )}
-        </Field>
+        <NewEmailField
+          value={email}
+          onChange={setEmail}
+          error={errors.email}
+          hint="They get a temporary password, shown once below."
+        />
         <Field label="Name" error={errors.name} hint="Optional: the part before the @ otherwise.">
           {(props) => <input {...props} name="name" value={name} onChange={(e) => setName(e.target.value)} />}
         </Field>
