@@ -2,7 +2,7 @@ import type { TestServer } from "@vdb/control-plane/testing";
 import { api, userWithSession } from "@vdb/control-plane/testing/http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accessibilityReport, launchChromium, screenshot } from "./browser";
+import { accessibilityReport, launchChromium, newPage, screenshot } from "./browser";
 import { startConsoleServer } from "./console-server";
 
 const EMAIL = "kim@vdb.test";
@@ -18,8 +18,7 @@ beforeAll(async () => {
   server = await startConsoleServer();
   firstSession = (await userWithSession(server.url, server.adminToken, EMAIL, FIRST)).token;
   browser = await launchChromium();
-  page = await (await browser.newContext()).newPage();
-  page.setDefaultTimeout(30_000);
+  page = await newPage(browser);
 });
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContextOptions, chromium, type Page } from "playwright-core";
 import { CONSOLE_ROOT } from "./build-console";
 
 export const ARTIFACTS_DIR = path.join(CONSOLE_ROOT, "artifacts");
@@ -20,6 +20,38 @@ export function launchChromium(): Promise<Browser> {
       "--disable-sync",
     ],
   });
+}
+
+/** A page in a fresh browser context (its own cookies and storage: another person), 30 s waits. */
+export async function newPage(browser: Browser, options?: BrowserContextOptions): Promise<Page> {
+  const page = await (await browser.newContext(options)).newPage();
+  page.setDefaultTimeout(30_000);
+  return page;
+}
+
+/**
+ * A first login with a temporary password an administrator handed over: the console asks for
+ * the person's own before anything else; waits for that screen.
+ */
+export async function firstLogin(
+  page: Page,
+  baseUrl: string,
+  email: string,
+  temporary: string,
+): Promise<void> {
+  await page.goto(`${baseUrl}/login`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(temporary);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("heading", { name: "Choose your password" }).waitFor();
+}
+
+/** The "Choose your password" screen filled in and saved. */
+export async function chooseOwnPassword(page: Page, temporary: string, own: string): Promise<void> {
+  await page.getByLabel("Temporary password").fill(temporary);
+  await page.getByLabel("New password", { exact: true }).fill(own);
+  await page.getByLabel("Repeat the new password").fill(own);
+  await page.getByRole("button", { name: "Save and continue" }).click();
 }
 
 /** A full-page screenshot into apps/console/artifacts/ (gitignored), for a person to look at. */

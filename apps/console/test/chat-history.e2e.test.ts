@@ -2,7 +2,7 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from "@vdb/control-plane
 import { api, launchUntilRunning, trpcAs } from "@vdb/control-plane/testing/http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, logIn, screenshot } from "./browser";
+import { launchChromium, logIn, newPage, screenshot } from "./browser";
 import { startConsoleServer } from "./console-server";
 
 let server: TestServer;
@@ -30,8 +30,7 @@ beforeAll(async () => {
     },
   });
   browser = await launchChromium();
-  page = await (await browser.newContext()).newPage();
-  page.setDefaultTimeout(30_000);
+  page = await newPage(browser);
   await logIn(page, server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
 }, 300_000);
 

@@ -1,7 +1,7 @@
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from "@vdb/control-plane/testing";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, logIn } from "./browser";
+import { launchChromium, logIn, newPage } from "./browser";
 import { startConsoleServer } from "./console-server";
 
 /**
@@ -60,8 +60,7 @@ beforeAll(async () => {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   browser = await launchChromium();
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  page.setDefaultTimeout(30_000);
+  page = await newPage(browser, { viewport: { width: 1280, height: 900 } });
   await logIn(page, server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
 });
 

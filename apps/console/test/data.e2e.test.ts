@@ -2,7 +2,7 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from "@vdb/control-plane
 import { api, launchUntilRunning, tenantWithKey, trpcAs } from "@vdb/control-plane/testing/http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accessibilityReport, launchChromium, logIn, screenshot } from "./browser";
+import { accessibilityReport, launchChromium, logIn, newPage, screenshot } from "./browser";
 import { startConsoleServer } from "./console-server";
 
 let server: TestServer;
@@ -59,8 +59,7 @@ beforeAll(async () => {
     })
   ).id;
   browser = await launchChromium();
-  page = await (await browser.newContext()).newPage();
-  page.setDefaultTimeout(30_000);
+  page = await newPage(browser);
   await logIn(page, server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
 }, 300_000);
 

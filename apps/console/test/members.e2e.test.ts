@@ -2,7 +2,15 @@ import type { TestServer } from "@vdb/control-plane/testing";
 import { api, userWithSession } from "@vdb/control-plane/testing/http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accessibilityReport, launchChromium, logIn, screenshot } from "./browser";
+import {
+  accessibilityReport,
+  chooseOwnPassword,
+  firstLogin,
+  launchChromium,
+  logIn,
+  newPage,
+  screenshot,
+} from "./browser";
 import { startConsoleServer } from "./console-server";
 
 const OWNER = "olga@members.test";
@@ -31,8 +39,7 @@ beforeAll(async () => {
     body: { role: "owner" },
   });
   browser = await launchChromium();
-  page = await (await browser.newContext()).newPage();
-  page.setDefaultTimeout(30_000);
+  page = await newPage(browser);
 });
 
 afterAll(async () => {
@@ -80,23 +87,15 @@ describe("a tenant owner manages the tenant's members in the console", () => {
   });
 
   it("asks the invitee, at their first login, to replace the temporary password before anything else", async () => {
-    const invitee = await (await browser.newContext()).newPage();
-    invitee.setDefaultTimeout(30_000);
-    await invitee.goto(`${server.url}/login`);
-    await invitee.getByLabel("Email").fill(INVITEE);
-    await invitee.getByLabel("Password").fill(temporaryPassword);
-    await invitee.getByRole("button", { name: "Log in" }).click();
-    await invitee.getByRole("heading", { name: "Choose your password" }).waitFor();
+    const invitee = await newPage(browser);
+    await firstLogin(invitee, server.url, INVITEE, temporaryPassword);
     expect((await accessibilityReport(invitee)).unlabelled).toEqual([]);
     // No way around it: another address shows the same screen.
     await invitee.goto(`${server.url}/tenants/${tenantId}`);
     await invitee.getByRole("heading", { name: "Choose your password" }).waitFor();
     await screenshot(invitee, "members-first-login");
 
-    await invitee.getByLabel("Temporary password").fill(temporaryPassword);
-    await invitee.getByLabel("New password", { exact: true }).fill("ivans-own-password");
-    await invitee.getByLabel("Repeat the new password").fill("ivans-own-password");
-    await invitee.getByRole("button", { name: "Save and continue" }).click();
+    await chooseOwnPassword(invitee, temporaryPassword, "ivans-own-password");
     await invitee.getByRole("heading", { name: "People Co" }).first().waitFor();
     const own = await api(server.url, "POST", "/auth/login", {
       body: { email: INVITEE, password: "ivans-own-password" },

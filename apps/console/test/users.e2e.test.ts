@@ -2,7 +2,15 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from "@vdb/control-plane
 import { api, userWithSession } from "@vdb/control-plane/testing/http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accessibilityReport, launchChromium, logIn, screenshot } from "./browser";
+import {
+  accessibilityReport,
+  chooseOwnPassword,
+  firstLogin,
+  launchChromium,
+  logIn,
+  newPage,
+  screenshot,
+} from "./browser";
 import { startConsoleServer } from "./console-server";
 
 const FORGETFUL = "frida@users.test";
@@ -28,8 +36,7 @@ beforeAll(async () => {
     body: { role: "admin" },
   });
   browser = await launchChromium();
-  page = await (await browser.newContext()).newPage();
-  page.setDefaultTimeout(30_000);
+  page = await newPage(browser);
 });
 
 afterAll(async () => {
@@ -71,17 +78,9 @@ describe("an operator manages the platform's users in the console", () => {
     await screenshot(page, "users-added");
 
     // Their first login, in a browser of their own: their own password first, then the console.
-    const newcomer = await (await browser.newContext()).newPage();
-    newcomer.setDefaultTimeout(30_000);
-    await newcomer.goto(`${server.url}/login`);
-    await newcomer.getByLabel("Email").fill(NEWCOMER);
-    await newcomer.getByLabel("Password").fill(temporary);
-    await newcomer.getByRole("button", { name: "Log in" }).click();
-    await newcomer.getByRole("heading", { name: "Choose your password" }).waitFor();
-    await newcomer.getByLabel("Temporary password").fill(temporary);
-    await newcomer.getByLabel("New password", { exact: true }).fill("caseys-own-password");
-    await newcomer.getByLabel("Repeat the new password").fill("caseys-own-password");
-    await newcomer.getByRole("button", { name: "Save and continue" }).click();
+    const newcomer = await newPage(browser);
+    await firstLogin(newcomer, server.url, NEWCOMER, temporary);
+    await chooseOwnPassword(newcomer, temporary, "caseys-own-password");
     await newcomer.getByRole("heading", { name: "Tenants", level: 1 }).waitFor();
     await newcomer.context().close();
 
