@@ -25,8 +25,16 @@ describe.runIf(testStoreKind() === "pglite")("one process per data directory (em
     const env = { DATA_DIR: dataDir, DATABASE_URL: "" };
     const first = await startControlPlaneProcess(env, 240_000);
     const login = /Log in as:\s+(\S+) \/ (\S+)/.exec(first.output());
-    const credentials = { email: login![1], password: login![2] };
-    const session = await api(first.url, "POST", "/auth/login", { body: credentials });
+    const session = await api(first.url, "POST", "/auth/login", {
+      body: { email: login![1], password: login![2] },
+    });
+    // The printed password must be replaced before anything else.
+    const credentials = { email: login![1], password: "the-operators-own-password" };
+    const changed = await api(first.url, "POST", "/auth/password", {
+      token: session.body.token,
+      body: { currentPassword: login![2], newPassword: credentials.password },
+    });
+    expect(changed.status).toBe(200);
     const created = await api(first.url, "POST", "/tenants", {
       token: session.body.token,
       body: { slug: "before-the-second", name: "B" },
