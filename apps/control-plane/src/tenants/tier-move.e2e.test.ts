@@ -6,6 +6,7 @@ import type { Instance } from "@vdb/schemas/instances";
 import type { PlanChange, TierMove } from "@vdb/schemas/tenants";
 import { ChromaClient } from "chromadb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TenantChroma } from "../backups/tenant-chroma";
 import {
   createTestDatabase,
   dropTestDatabase,
@@ -416,4 +417,87 @@ describe("a tier move that cannot finish", () => {
     );
     expect(audit.body.items.map((entry) => entry.action)).toContain("tenant.move_failed");
   }, 120_000);
+
+  it("is rolled back when its copy keeps failing: the tenant stays on its dedicated instance with its plan and records, and the pool keeps nothing of it", async () => {
+    const admin = server.adminToken;
+    const tenant = await tenantWithKey(server.url, admin, "copy-fails", "pro");
+    await launchUntilRunning(server.url, admin, tenant.tenantId);
+    const ids = ["a", "b", "c"];
+    const embedded = await api(server.url, "POST", "/embed", {
+      token: tenant.key,
+      body: { ids, documents: ids.map((id) => `lantern record ${id}`) },
+    });
+    expect(embedded.status).toBe(200);
+    // Every page the move writes into the pool is refused (a fault injected for this tenant only):
+    // each of its 5 attempts creates the collection there, then fails.
+    const upsert = TenantChroma.prototype.upsert;
+    TenantChroma.prototype.upsert = function (this: TenantChroma, ...args: Parameters<typeof upsert>) {
+      if (this.tenantId === tenant.tenantId)
+        return Promise.reject(new Error("the pool refused the page (injected)"));
+      return upsert.apply(this, args);
+    };
+    try {
+      const changed = await api<PlanChange>(server.url, "PATCH", `/tenants/${tenant.tenantId}`, {
+        token: admin,
+        body: { plan: "free" },
+      });
+      expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+      const move = await until(
+        "the move gave up",
+        async () =>
+          (
+            await api<TierMove>(
+              server.url,
+              "GET",
+              `/tenants/${tenant.tenantId}/moves/${changed.body.move!.id}`,
+              {
+                token: admin,
+              },
+            )
+          ).body,
+        (move) => !["queued", "running"].includes(move.status),
+        { everyMs: 500 },
+      );
+      expect(move.status).not.toBe("succeeded");
+      expect(move.lastError).toContain("injected");
+    } finally {
+      TenantChroma.prototype.upsert = upsert;
+    }
+
+    expect((await api(server.url, "GET", `/tenants/${tenant.tenantId}`, { token: admin })).body.plan).toBe(
+      "pro",
+    );
+    const instance = (await api<Instance>(server.url, "GET", `/status/${tenant.tenantId}`, { token: admin }))
+      .body;
+    expect(instance).toMatchObject({ tier: "dedicated", poolId: null, state: "running" });
+    const found = await api(server.url, "POST", "/search", {
+      token: tenant.key,
+      body: { query: "lantern", nResults: 10, mode: "keyword" },
+    });
+    expect(found.body.results.map((hit: { id: string }) => hit.id).sort()).toEqual(ids);
+    const write = await api(server.url, "POST", "/embed", {
+      token: tenant.key,
+      body: { ids: ["d"], documents: ["lantern record d"] },
+    });
+    expect(write.status, JSON.stringify(write.body)).toBe(200);
+    // Straight in the pool's Chroma: the collections the attempts made there are gone.
+    const pools = (await server.services.db.query.instances.findMany()).filter((row) => row.kind === "pool");
+    expect(pools.length).toBeGreaterThan(0);
+    for (const pool of pools) {
+      const chroma = chromaAt(path.join(server.config.DATA_DIR, "instances", pool.tenantId, "chroma"), {
+        tenant: tenant.tenantId,
+        database: "default_database",
+      });
+      expect(await contents(chroma)).toEqual({});
+    }
+    const audit = await api<{ items: AuditEntry[] }>(
+      server.url,
+      "GET",
+      `/audit?tenantId=${tenant.tenantId}`,
+      {
+        token: admin,
+      },
+    );
+    expect(audit.body.items.map((entry) => entry.action)).toContain("tenant.move_failed");
+  }, 240_000);
 });
