@@ -50,6 +50,21 @@ async function contents(chroma: ChromaClient): Promise<Record<string, string[]>>
   return found;
 }
 
+/** The move once it has ended (succeeded, failed or given up), polled as the operator. */
+function moveEnded(server: TestServer, tenantId: string, moveId: string): Promise<TierMove> {
+  return until(
+    "the move ended",
+    async () =>
+      (
+        await api<TierMove>(server.url, "GET", `/tenants/${tenantId}/moves/${moveId}`, {
+          token: server.adminToken,
+        })
+      ).body,
+    (move) => !["queued", "running"].includes(move.status),
+    { everyMs: 200 },
+  );
+}
+
 /**
  * Plan changes across tiers, end to end: real control plane, real pool and dedicated instances,
  * real Chroma servers, whose namespaces are read straight (not through VDB) before and after.
@@ -89,15 +104,6 @@ describe("a plan change moves a tenant between the shared and dedicated tiers", 
     api(server.url, "POST", "/search", { token: key, body: { query, nResults: 50, mode: "keyword" } });
   const changePlan = (tenantId: string, plan: string) =>
     api<PlanChange>(server.url, "PATCH", `/tenants/${tenantId}`, { token: admin(), body: { plan } });
-  const finished = (tenantId: string, moveId: string) =>
-    until(
-      "the move finished",
-      async () =>
-        (await api<TierMove>(server.url, "GET", `/tenants/${tenantId}/moves/${moveId}`, { token: admin() }))
-          .body,
-      (move) => !["queued", "running"].includes(move.status),
-      { everyMs: 200 },
-    );
 
   beforeAll(async () => {
     if (testStoreKind() === "postgres") databaseUrl = await createTestDatabase("postgres");
@@ -237,7 +243,7 @@ describe("a plan change moves a tenant between the shared and dedicated tiers", 
       expect(probe.status, tenantId).toBe(tenantId === mover.tenantId ? 403 : 404);
     }
 
-    const move = await finished(mover.tenantId, moveId);
+    const move = await moveEnded(server, mover.tenantId, moveId);
     expect(move.status, move.lastError ?? "").toBe("succeeded");
     const records = 32 + before.default!.length;
     expect(move.progress).toEqual({ done: records, total: records });
@@ -316,7 +322,7 @@ describe("a plan change moves a tenant between the shared and dedicated tiers", 
     expect(launched.body.poolId).toBeTruthy();
     expect(launched.body.poolId).not.toBe(poolId);
 
-    const move = await finished(mover.tenantId, changed.body.move!.id);
+    const move = await moveEnded(server, mover.tenantId, changed.body.move!.id);
     expect(move.status, move.lastError ?? "").toBe("succeeded");
     const now = await status(mover.tenantId);
     expect(now).toMatchObject({ tier: "shared", poolId, state: "running" });
@@ -373,22 +379,7 @@ describe("a tier move that cannot finish", () => {
       body: { plan: "pro" },
     });
     expect(changed.status).toBe(200);
-    const move = await until(
-      "the move gave up",
-      async () =>
-        (
-          await api<TierMove>(
-            server.url,
-            "GET",
-            `/tenants/${tenant.tenantId}/moves/${changed.body.move!.id}`,
-            {
-              token: admin,
-            },
-          )
-        ).body,
-      (move) => !["queued", "running"].includes(move.status),
-      { everyMs: 200 },
-    );
+    const move = await moveEnded(server, tenant.tenantId, changed.body.move!.id);
     expect(move.status).toBe("failed");
     expect(move.lastError).toContain("waited");
 
@@ -442,22 +433,7 @@ describe("a tier move that cannot finish", () => {
         body: { plan: "free" },
       });
       expect(changed.status, JSON.stringify(changed.body)).toBe(200);
-      const move = await until(
-        "the move gave up",
-        async () =>
-          (
-            await api<TierMove>(
-              server.url,
-              "GET",
-              `/tenants/${tenant.tenantId}/moves/${changed.body.move!.id}`,
-              {
-                token: admin,
-              },
-            )
-          ).body,
-        (move) => !["queued", "running"].includes(move.status),
-        { everyMs: 500 },
-      );
+      const move = await moveEnded(server, tenant.tenantId, changed.body.move!.id);
       expect(move.status).not.toBe("succeeded");
       expect(move.lastError).toContain("injected");
     } finally {
