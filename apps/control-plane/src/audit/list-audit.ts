@@ -1,10 +1,10 @@
 import { type AuditEntry, ListAuditInput } from "@vdb/schemas/audit";
 import { ID_PREFIXES } from "@vdb/schemas/ids";
-import { and, desc, eq, inArray, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, type SQL } from "drizzle-orm";
 import type { z } from "zod";
 import { requireOperator, requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
-import { decodeCursor, toPage } from "../lib/cursor";
+import { olderThanCursor, toPage } from "../lib/cursor";
 import type { Database } from "../lib/db/client";
 import { apiKeys, auditLog, users } from "../lib/db/schema";
 
@@ -57,18 +57,11 @@ export async function listAudit({
   const { tenantId, action, limit, cursor } = ListAuditInput.parse(input);
   if (tenantId) requireTenantScope(ctx.principal, tenantId, "admin");
   else requireOperator(ctx.principal);
-  const after = decodeCursor(cursor);
+  const older = olderThanCursor(cursor, { createdAt: auditLog.createdAt, id: auditLog.id });
   const filters: SQL[] = [];
   if (tenantId) filters.push(eq(auditLog.tenantId, tenantId));
   if (action) filters.push(eq(auditLog.action, action));
-  if (after) {
-    filters.push(
-      or(
-        lt(auditLog.createdAt, after.createdAt),
-        and(eq(auditLog.createdAt, after.createdAt), sql`${auditLog.id} < ${after.id}`),
-      ) as SQL,
-    );
-  }
+  if (older) filters.push(older);
   const rows = await ctx.services.db
     .select()
     .from(auditLog)

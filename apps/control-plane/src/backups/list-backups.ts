@@ -1,8 +1,8 @@
 import { type Backup, ListBackupsInput } from "@vdb/schemas/backups";
-import { and, desc, eq, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, type SQL } from "drizzle-orm";
 import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
-import { decodeCursor, toPage } from "../lib/cursor";
+import { olderThanCursor, toPage } from "../lib/cursor";
 import { backups, jobs } from "../lib/db/schema";
 import { BACKUP_WITH_JOB, toBackup } from "./to-backup";
 
@@ -16,16 +16,9 @@ export async function listBackups({
 }): Promise<{ items: Backup[]; nextCursor: string | null }> {
   const { tenantId, limit, cursor } = ListBackupsInput.parse(input);
   requireTenantScope(ctx.principal, tenantId, "read");
-  const after = decodeCursor(cursor);
+  const older = olderThanCursor(cursor, { createdAt: backups.createdAt, id: backups.id });
   const filters: SQL[] = [eq(backups.tenantId, tenantId)];
-  if (after) {
-    filters.push(
-      or(
-        lt(backups.createdAt, after.createdAt),
-        and(eq(backups.createdAt, after.createdAt), sql`${backups.id} < ${after.id}`),
-      ) as SQL,
-    );
-  }
+  if (older) filters.push(older);
   const rows = await ctx.services.db
     .select(BACKUP_WITH_JOB)
     .from(backups)

@@ -1,9 +1,9 @@
 import { type ChatSession, ListChatSessionsInput } from "@vdb/schemas/chat";
-import { and, desc, eq, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, type SQL } from "drizzle-orm";
 import type { z } from "zod";
 import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
-import { decodeCursor, toPage } from "../lib/cursor";
+import { olderThanCursor, toPage } from "../lib/cursor";
 import { chatSessions } from "../lib/db/schema";
 import { toChatSession } from "./to-chat";
 
@@ -18,16 +18,9 @@ export async function listSessions({
   const { tenantId, limit, cursor } = ListChatSessionsInput.parse(input);
   requireTenantScope(ctx.principal, tenantId, "read");
   // The cursor's position is (updatedAt, id): the order of this listing.
-  const after = decodeCursor(cursor);
+  const older = olderThanCursor(cursor, { createdAt: chatSessions.updatedAt, id: chatSessions.id });
   const filters: SQL[] = [eq(chatSessions.tenantId, tenantId)];
-  if (after) {
-    filters.push(
-      or(
-        lt(chatSessions.updatedAt, after.createdAt),
-        and(eq(chatSessions.updatedAt, after.createdAt), sql`${chatSessions.id} < ${after.id}`),
-      ) as SQL,
-    );
-  }
+  if (older) filters.push(older);
   const rows = await ctx.services.db
     .select()
     .from(chatSessions)

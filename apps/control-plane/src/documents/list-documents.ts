@@ -1,9 +1,9 @@
 import { type Document, ListDocumentsInput } from "@vdb/schemas/documents";
-import { and, desc, eq, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, type SQL } from "drizzle-orm";
 import type { z } from "zod";
 import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
-import { decodeCursor, toPage } from "../lib/cursor";
+import { olderThanCursor, toPage } from "../lib/cursor";
 import { documents } from "../lib/db/schema";
 import { toDocument } from "./to-document";
 
@@ -17,18 +17,11 @@ export async function listDocuments({
 }): Promise<{ items: Document[]; nextCursor: string | null }> {
   const { tenantId, status, collection, limit, cursor } = ListDocumentsInput.parse(input);
   requireTenantScope(ctx.principal, tenantId, "read");
-  const after = decodeCursor(cursor);
+  const older = olderThanCursor(cursor, { createdAt: documents.createdAt, id: documents.id });
   const filters: SQL[] = [eq(documents.tenantId, tenantId)];
   if (status) filters.push(eq(documents.status, status));
   if (collection) filters.push(eq(documents.collection, collection));
-  if (after) {
-    filters.push(
-      or(
-        lt(documents.createdAt, after.createdAt),
-        and(eq(documents.createdAt, after.createdAt), sql`${documents.id} < ${after.id}`),
-      ) as SQL,
-    );
-  }
+  if (older) filters.push(older);
   const rows = await ctx.services.db
     .select()
     .from(documents)

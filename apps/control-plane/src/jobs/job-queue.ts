@@ -5,7 +5,7 @@ import { AppError } from "@vdb/http/errors";
 import { newId } from "@vdb/schemas/ids";
 import { and, asc, desc, eq, inArray, isNull, lt, lte, or, type SQL, sql } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
-import { decodeCursor, toPage } from "../lib/cursor";
+import { olderThanCursor, toPage } from "../lib/cursor";
 import type { Database } from "../lib/db/client";
 import { jobs } from "../lib/db/schema";
 import type { Logger } from "../lib/logger";
@@ -260,19 +260,12 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   /** Jobs newest first, optionally of one tenant, status or kind. */
   async list(input: ListJobsInput = {}): Promise<{ items: JobSnapshot[]; nextCursor: string | null }> {
     const { tenantId, status, kind, limit, cursor } = ListJobsInput.parse(input);
-    const after = decodeCursor(cursor);
+    const older = olderThanCursor(cursor, { createdAt: jobs.createdAt, id: jobs.id });
     const filters: SQL[] = [];
     if (tenantId) filters.push(eq(jobs.tenantId, tenantId));
     if (status) filters.push(eq(jobs.status, status));
     if (kind) filters.push(eq(jobs.kind, kind));
-    if (after) {
-      filters.push(
-        or(
-          lt(jobs.createdAt, after.createdAt),
-          and(eq(jobs.createdAt, after.createdAt), sql`${jobs.id} < ${after.id}`),
-        ) as SQL,
-      );
-    }
+    if (older) filters.push(older);
     const rows = await this.db
       .select()
       .from(jobs)

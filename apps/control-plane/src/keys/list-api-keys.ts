@@ -1,9 +1,9 @@
 import { type ApiKey, ListApiKeysInput } from "@vdb/schemas/keys";
-import { and, desc, eq, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, type SQL } from "drizzle-orm";
 import type { z } from "zod";
 import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
-import { decodeCursor, toPage } from "../lib/cursor";
+import { olderThanCursor, toPage } from "../lib/cursor";
 import { apiKeys } from "../lib/db/schema";
 import { toApiKey } from "./to-api-key";
 
@@ -17,17 +17,10 @@ export async function listApiKeys({
 }): Promise<{ items: ApiKey[]; nextCursor: string | null }> {
   const { tenantId, limit, cursor, includeRevoked } = ListApiKeysInput.parse(input);
   requireTenantScope(ctx.principal, tenantId, "admin");
-  const after = decodeCursor(cursor);
+  const older = olderThanCursor(cursor, { createdAt: apiKeys.createdAt, id: apiKeys.id });
   const filters: SQL[] = [eq(apiKeys.tenantId, tenantId)];
   if (!includeRevoked) filters.push(isNull(apiKeys.revokedAt));
-  if (after) {
-    filters.push(
-      or(
-        lt(apiKeys.createdAt, after.createdAt),
-        and(eq(apiKeys.createdAt, after.createdAt), sql`${apiKeys.id} < ${after.id}`),
-      ) as SQL,
-    );
-  }
+  if (older) filters.push(older);
   const rows = await ctx.services.db
     .select()
     .from(apiKeys)

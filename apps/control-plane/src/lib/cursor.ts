@@ -1,4 +1,5 @@
 import { AppError } from "@vdb/http/errors";
+import { type AnyColumn, and, eq, ilike, lt, or, type SQL, sql } from "drizzle-orm";
 
 /**
  * Keyset pagination over (createdAt, id): stable while rows are inserted, unlike offsets.
@@ -37,4 +38,33 @@ export function toPage<Row extends CursorPosition, Item>(
   const pageRows = hasMore ? rows.slice(0, limit) : rows;
   const last = pageRows.at(-1);
   return { items: pageRows.map(map), nextCursor: hasMore && last ? encodeCursor(last) : null };
+}
+
+/**
+ * The rows after `cursor`'s position in newest-first order over (`createdAt`, `id`): older, or
+ * as old with a smaller id. None for the first page (no cursor); a tampered cursor is a 400.
+ *
+ * @example
+ * ```ts
+ * const older = olderThanCursor(cursor, { createdAt: apiKeys.createdAt, id: apiKeys.id });
+ * if (older) filters.push(older);
+ * // … .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id)).limit(limit + 1), then toPage
+ * ```
+ */
+export function olderThanCursor(
+  cursor: string | undefined,
+  columns: { createdAt: AnyColumn; id: AnyColumn },
+): SQL | undefined {
+  const after = decodeCursor(cursor);
+  if (!after) return undefined;
+  return or(
+    lt(columns.createdAt, after.createdAt),
+    and(eq(columns.createdAt, after.createdAt), sql`${columns.id} < ${after.id}`),
+  );
+}
+
+/** Rows where any of `columns` contains `search`, ignoring case; LIKE's `%`, `_` and `\` in it match themselves. */
+export function containsIgnoringCase(columns: AnyColumn[], search: string): SQL {
+  const pattern = `%${search.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+  return or(...columns.map((column) => ilike(column, pattern))) as SQL;
 }

@@ -1,9 +1,9 @@
 import { ListTenantsInput, type Tenant } from "@vdb/schemas/tenants";
-import { and, desc, eq, ilike, inArray, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, inArray, type SQL } from "drizzle-orm";
 import type { z } from "zod";
 import { isOperator, requirePrincipal } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
-import { decodeCursor, toPage } from "../lib/cursor";
+import { containsIgnoringCase, olderThanCursor, toPage } from "../lib/cursor";
 import { tenants } from "../lib/db/schema";
 import { toTenant } from "./to-tenant";
 
@@ -17,7 +17,7 @@ export async function listTenants({
 }): Promise<{ items: Tenant[]; nextCursor: string | null }> {
   const principal = requirePrincipal(ctx.principal);
   const { limit, cursor, search } = ListTenantsInput.parse(input);
-  const after = decodeCursor(cursor);
+  const older = olderThanCursor(cursor, { createdAt: tenants.createdAt, id: tenants.id });
   const filters: SQL[] = [];
   if (!isOperator(principal)) {
     const visible =
@@ -28,17 +28,9 @@ export async function listTenants({
     filters.push(inArray(tenants.id, visible));
   }
   if (search) {
-    const pattern = `%${search.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
-    filters.push(or(ilike(tenants.slug, pattern), ilike(tenants.name, pattern)) as SQL);
+    filters.push(containsIgnoringCase([tenants.slug, tenants.name], search));
   }
-  if (after) {
-    filters.push(
-      or(
-        lt(tenants.createdAt, after.createdAt),
-        and(eq(tenants.createdAt, after.createdAt), sql`${tenants.id} < ${after.id}`),
-      ) as SQL,
-    );
-  }
+  if (older) filters.push(older);
   const rows = await ctx.services.db
     .select()
     .from(tenants)

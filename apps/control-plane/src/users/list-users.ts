@@ -1,9 +1,9 @@
 import { ListUsersInput, type UserListItem } from "@vdb/schemas/auth";
-import { and, asc, desc, eq, ilike, inArray, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, type SQL } from "drizzle-orm";
 import type { z } from "zod";
 import { requireOperator } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
-import { decodeCursor, toPage } from "../lib/cursor";
+import { containsIgnoringCase, olderThanCursor, toPage } from "../lib/cursor";
 import { memberships, tenants, users } from "../lib/db/schema";
 import { toUser } from "./to-user";
 
@@ -17,21 +17,13 @@ export async function listUsers({
 }): Promise<{ items: UserListItem[]; nextCursor: string | null }> {
   requireOperator(ctx.principal);
   const { limit, cursor, search } = ListUsersInput.parse(input);
-  const after = decodeCursor(cursor);
+  const older = olderThanCursor(cursor, { createdAt: users.createdAt, id: users.id });
   const { db } = ctx.services;
   const filters: SQL[] = [];
   if (search) {
-    const pattern = `%${search.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
-    filters.push(or(ilike(users.email, pattern), ilike(users.name, pattern)) as SQL);
+    filters.push(containsIgnoringCase([users.email, users.name], search));
   }
-  if (after) {
-    filters.push(
-      or(
-        lt(users.createdAt, after.createdAt),
-        and(eq(users.createdAt, after.createdAt), sql`${users.id} < ${after.id}`),
-      ) as SQL,
-    );
-  }
+  if (older) filters.push(older);
   const rows = await db
     .select()
     .from(users)
