@@ -8,6 +8,7 @@ import { createBlobStore } from "./blobs/create-blob-store";
 import { DiskBlobStore } from "./blobs/disk-blob-store";
 import { resolveUploadSecret } from "./blobs/upload-secret";
 import type { Config } from "./config";
+import { InstanceClient } from "./data-plane/instance-client";
 import { INGEST_JOB, ingestHandler } from "./documents/ingest-job";
 import { ParseSandbox } from "./documents/parsing/parse-sandbox";
 import { reconcileIngestions } from "./documents/reconcile-ingestions";
@@ -39,6 +40,8 @@ export interface Services {
   reconciler: Reconciler;
   /** Each tenant's last data-plane activity (what idle instances are put to sleep by). */
   activity: InstanceActivity;
+  /** The one way to call a tenant's instance (location, wake, token, rate limit). */
+  instances: InstanceClient;
   blobs: BlobStore;
   /** Durable background jobs; this process works them when RUN_WORKER (see worker.ts otherwise). */
   jobs: JobQueue;
@@ -161,6 +164,7 @@ export async function createServices(
     runtime,
     reconciler,
     activity,
+    instances: new InstanceClient(reconciler),
     blobs,
     uploadSecret,
     loginThrottle: new LoginThrottle({

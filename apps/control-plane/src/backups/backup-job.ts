@@ -6,7 +6,7 @@ import {
   type ExportHeader,
 } from "@vdb/schemas/backups";
 import { and, asc, eq, gt, sql } from "drizzle-orm";
-import { InstanceNotRunningError, InstanceUnavailableError } from "../data-plane/call-instance";
+import { InstanceNotRunningError, InstanceUnavailableError } from "../data-plane/instance-client";
 import { type JobContext, JobDeferredError, type JobHandler, PermanentJobError } from "../jobs/job-queue";
 import type { JobSnapshot } from "../jobs/schemas";
 import { yieldToEventLoop } from "../lib/concurrency";

@@ -1,7 +1,7 @@
 import { AppError } from "@vdb/http/errors";
 import type { Scope } from "@vdb/schemas/auth";
 import { CHROMA_NAMESPACE, RESTORE_WRITE_HEADER } from "@vdb/schemas/chroma-api";
-import { type InstanceAddress, openOnInstance } from "../data-plane/call-instance";
+import type { InstanceAddress } from "../data-plane/instance-client";
 import type { Ctx } from "../lib/context";
 
 /**
@@ -41,7 +41,7 @@ export class TenantChroma {
     body?: unknown,
     headers?: Record<string, string>,
   ): Promise<T> {
-    const answer = await openOnInstance(this.ctx, {
+    const answer = await this.ctx.services.instances.open(this.ctx, {
       tenantId: this.tenantId,
       scope,
       method,

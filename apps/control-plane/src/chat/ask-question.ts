@@ -98,6 +98,8 @@ export async function* streamAnswer({
     nResults: data.nResults,
     mode: data.searchMode,
     where: data.where,
+    // Metered as the chat message it answers.
+    metered: false,
   });
 
   const audience = visitor ? "visitor" : "operator";

@@ -9,7 +9,7 @@ import {
 } from "@vdb/schemas/chat";
 import { TenantId } from "@vdb/schemas/ids";
 import { pageOf } from "@vdb/schemas/pagination";
-import { dataPlaneTenant } from "../data-plane/call-instance";
+import { dataPlaneTenant } from "../data-plane/instance-client";
 import { ctxOf } from "../http/env";
 import { ERROR_RESPONSES, restApp } from "../rest/openapi";
 import { ANSWER_RESPONSE, answerResponse } from "./answer-response";

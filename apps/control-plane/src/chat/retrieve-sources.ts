@@ -1,9 +1,16 @@
 import { AppError } from "@vdb/http/errors";
 import type { Citation } from "@vdb/schemas/chat";
 import { DocumentId } from "@vdb/schemas/ids";
-import { DEFAULT_COLLECTION, type SearchHit, type SearchMode, SearchResponse } from "@vdb/schemas/instances";
-import { callInstance } from "../data-plane/call-instance";
+import {
+  DEFAULT_COLLECTION,
+  type SearchHit,
+  type SearchMode,
+  type SearchRequest,
+  SearchResponse,
+} from "@vdb/schemas/instances";
 import { instanceRefusal } from "../data-plane/instance-answer";
+import { parseReply } from "../data-plane/instance-client";
+import { searchInstance } from "../data-plane/search-tenant";
 import { databaseSearchMode } from "../databases/to-database";
 import type { Ctx } from "../lib/context";
 
@@ -38,24 +45,25 @@ export async function retrieveSources(
     /** Default: the mode of the named database owning the collection, else hybrid. */
     mode?: SearchMode | undefined;
     where?: unknown;
+    /** Whether this retrieval is metered as a search (a query) or is part of something metered otherwise (a chat message). */
+    metered: boolean;
   },
 ): Promise<Source[]> {
   const mode =
     input.mode ?? (await databaseSearchMode(ctx.services.db, input.tenantId, input.collection)) ?? "hybrid";
-  const result = await callInstance(ctx, {
+  const reply = await searchInstance(ctx, {
     tenantId: input.tenantId,
-    scope: "read",
-    method: "POST",
-    path: "/search",
-    body: {
+    request: {
       collection: input.collection,
       query: input.query,
       mode,
       nResults: input.nResults,
-      ...(input.where === undefined ? {} : { where: input.where }),
+      ...(input.where === undefined ? {} : { where: input.where as SearchRequest["where"] }),
       include: ["documents", "metadatas", "distances"],
     },
+    metered: input.metered,
   });
+  const result = parseReply(reply);
   if (result.status === 404 && input.collection === DEFAULT_COLLECTION) return [];
   if (result.status >= 400) throw instanceRefusal(result.status, result.body);
   const parsed = SearchResponse.safeParse(result.body);

@@ -1,8 +1,8 @@
 import type { DeleteResponse, GetRecordsResponse } from "@vdb/schemas/instances";
 import { recordAudit } from "../audit/record-audit";
 import type { Ctx } from "../lib/context";
-import { dataPlaneCall } from "./call-instance";
 import { instanceAnswer } from "./instance-answer";
+import { dataPlaneTenant } from "./instance-client";
 import { DeleteRecordsInput, GetRecordsInput } from "./schemas";
 
 /** A page of a collection's records (ids, filter, offset) for a console user: same as `POST /api/v1/records`. */
@@ -14,9 +14,10 @@ export async function getRecords({
   input: GetRecordsInput;
 }): Promise<GetRecordsResponse> {
   const { tenantId, request } = GetRecordsInput.parse(input);
-  const result = await dataPlaneCall(ctx, {
-    namedTenant: tenantId,
+  const result = await ctx.services.instances.call(ctx, {
+    tenantId: dataPlaneTenant(ctx, tenantId),
     scope: "read",
+    method: "POST",
     path: "/records",
     body: request,
   });
@@ -35,9 +36,10 @@ export async function deleteRecords({
   input: DeleteRecordsInput;
 }): Promise<DeleteResponse> {
   const { tenantId, request } = DeleteRecordsInput.parse(input);
-  const result = await dataPlaneCall(ctx, {
-    namedTenant: tenantId,
+  const result = await ctx.services.instances.call(ctx, {
+    tenantId: dataPlaneTenant(ctx, tenantId),
     scope: "write",
+    method: "POST",
     path: "/delete",
     body: request,
   });

@@ -5,8 +5,10 @@ import type { Scope } from "@vdb/schemas/auth";
 import type { Tier } from "@vdb/schemas/plans";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { LRUCache } from "lru-cache";
 import { requireTenantScope } from "../auth/authorize";
-import { awaitAwake, isAsleep } from "../instances/await-awake";
+import { type AwakeOutcome, isAsleep, waitUntilAwake } from "../instances/await-awake";
+import type { Reconciler } from "../instances/reconciler";
 import { servingInstance, tokenAddress } from "../instances/serving-instance";
 import type { Ctx } from "../lib/context";
 import type { Services } from "../services";
@@ -14,7 +16,11 @@ import { activeTierMove } from "../tenants/tier-move-job";
 import { limitTenantRequest } from "../usage/rate-limit";
 
 const TOKEN_TTL_SECONDS = 300;
+/** Instance tokens are reused until a minute before they expire. */
+const TOKEN_REUSE_MS = (TOKEN_TTL_SECONDS - 60) * 1000;
 const REQUEST_TIMEOUT_MS = 60_000;
+/** Tenants whose location and tokens are kept; the least recently used beyond it are read again. */
+const CACHED_TENANTS = 10_000;
 
 /**
  * Where a tenant's calls go: its own instance, or (poolId set) the pool it is placed in;
@@ -28,89 +34,6 @@ type Location = {
   movingTo: Tier | null;
 };
 const LOCATION_TTL_MS = 1_000;
-const locationCaches = new WeakMap<Services, Map<string, { location: Location | null; at: number }>>();
-
-/**
- * Where a tenant's instance is, read from the store at most once a second per tenant: a
- * data-plane call must not pay a store round trip. This process's reconciler drops an entry the
- * moment the instance changes; another process's change is seen within the second.
- */
-async function instanceLocation(services: Services, tenantId: string): Promise<Location | null> {
-  let cache = locationCaches.get(services);
-  if (!cache) {
-    const fresh = new Map<string, { location: Location | null; at: number }>();
-    services.reconciler.on("change", (instance) => {
-      // A pool's change concerns every tenant placed in it.
-      if (instance.poolId) fresh.clear();
-      else fresh.delete(instance.tenantId);
-    });
-    locationCaches.set(services, fresh);
-    cache = fresh;
-  }
-  const hit = cache.get(tenantId);
-  if (hit && Date.now() - hit.at < LOCATION_TTL_MS) return hit.location;
-  const [serving, move] = await Promise.all([
-    servingInstance(services.db, tenantId),
-    activeTierMove(services.db, tenantId),
-  ]);
-  const location = serving
-    ? {
-        state: serving.row.state,
-        desiredState: serving.row.desiredState,
-        url: serving.row.url,
-        poolId: serving.poolId,
-        movingTo: move?.toTier ?? null,
-      }
-    : null;
-  cache.set(tenantId, { location, at: Date.now() });
-  return location;
-}
-
-/** Drops the tenant's cached location (a move switched it, or began): the next call reads the store. */
-export function forgetInstanceLocation(services: Services, tenantId: string): void {
-  locationCaches.get(services)?.delete(tenantId);
-}
-
-// Instance tokens reused across requests until a minute before they expire: signing per
-// request would cost more than the search it authorizes.
-const tokenCaches = new WeakMap<Services, Map<string, { token: string; expiresAt: number }>>();
-
-async function instanceToken(
-  services: Services,
-  tenantId: string,
-  scope: Scope,
-  at?: InstanceAddress,
-): Promise<string> {
-  let cache = tokenCaches.get(services);
-  if (!cache) {
-    cache = new Map();
-    tokenCaches.set(services, cache);
-  }
-  // A shared-tier tenant's token is for its pool: the pool is part of what the token addresses.
-  const poolId = at ? at.poolId : ((await instanceLocation(services, tenantId))?.poolId ?? null);
-  const key = `${tenantId}|${poolId ?? ""}|${scope}`;
-  const cached = cache.get(key);
-  if (cached && cached.expiresAt - Date.now() > 60_000) return cached.token;
-  const { token } = await services.signingKeys.sign(
-    {
-      iss: services.config.publicUrl,
-      ...tokenAddress(tenantId, poolId),
-      sub: "control-plane",
-      tenant: tenantId,
-      scope,
-    },
-    TOKEN_TTL_SECONDS,
-  );
-  cache.set(key, { token, expiresAt: Date.now() + TOKEN_TTL_SECONDS * 1000 });
-  return token;
-}
-
-function forgetInstanceToken(services: Services, tenantId: string, scope: Scope): void {
-  const cache = tokenCaches.get(services);
-  for (const key of cache?.keys() ?? []) {
-    if (key.startsWith(`${tenantId}|`) && key.endsWith(`|${scope}`)) cache!.delete(key);
-  }
-}
 
 /** The tenant the data-plane call is for: an API key's own, or the one a user names. */
 export function dataPlaneTenant(ctx: Ctx, named: string | undefined): string {
@@ -171,52 +94,6 @@ export class TenantMovingError extends InstanceNotRunningError {
 
 const MOVE_RETRY_AFTER_SECONDS = 5;
 
-async function runningInstanceUrl(services: Services, tenantId: string, scope: Scope): Promise<string> {
-  const row = await instanceLocation(services, tenantId);
-  if (row?.movingTo && scope !== "read") throw new TenantMovingError(row.movingTo);
-  if (row && row.state === "running" && row.url) return row.url;
-  if (row && isAsleep(row.state, row.desiredState)) return awokenInstanceUrl(services, tenantId);
-  if (!row)
-    throw new InstanceNotRunningError({
-      message: "This tenant has no instance; launch one first",
-      isStarting: false,
-      state: "none",
-    });
-  if (row.state !== "running" || !row.url) {
-    const isStarting = row.desiredState === "running";
-    throw new InstanceNotRunningError({
-      message: `The tenant's instance is ${row.state}${isStarting ? "; try again shortly" : "; launch it first"}`,
-      isStarting,
-      state: row.state,
-    });
-  }
-  return row.url;
-}
-
-/**
- * The tenant's sleeping (or waking) instance, once it runs: woken now if no one has yet, waited
- * for up to INSTANCE_WAKE_TIMEOUT_MS; past that, a 503 with a Retry-After (it goes on waking).
- */
-async function awokenInstanceUrl(services: Services, tenantId: string): Promise<string> {
-  const outcome = await awaitAwake(services, tenantId);
-  if (outcome.kind === "running") return outcome.url;
-  if (outcome.kind === "timed-out") {
-    throw new InstanceNotRunningError({
-      message: `The tenant's instance is waking up and was not ready within ${services.config.INSTANCE_WAKE_TIMEOUT_MS / 1000} s; try again shortly`,
-      isStarting: true,
-      state: "waking",
-      retryAfterSeconds: WAKE_RETRY_AFTER_SECONDS,
-    });
-  }
-  const isStarting = outcome.desiredState === "running";
-  throw new InstanceNotRunningError({
-    message: `The tenant's instance is ${outcome.state}${isStarting ? "; try again shortly" : "; launch it first"}`,
-    isStarting,
-    state: outcome.state,
-    ...(isStarting ? { retryAfterSeconds: WAKE_RETRY_AFTER_SECONDS } : {}),
-  });
-}
-
 /**
  * The tenant's instance did not answer although recorded running (`state` "unreachable"), or
  * is not running (see InstanceNotRunningError). Not the request's fault.
@@ -252,57 +129,6 @@ export interface InstanceReply {
   text: string;
 }
 
-// Kept-alive connections to the instances, shared by every data-plane call (see
-// createUpstreamClient for why not fetch or undici).
-const instanceClient = createUpstreamClient({ maxSockets: 64, timeoutMs: REQUEST_TIMEOUT_MS });
-
-/**
- * Sends one call to the tenant's instance with a short-lived instance token and returns its
- * answer as it came (any status). Input was validated before this.
- */
-export async function forwardToInstance(ctx: Ctx, request: ForwardRequest): Promise<InstanceReply> {
-  requireTenantScope(ctx.principal, request.tenantId, request.scope);
-  const { services } = ctx;
-  await limitTenantRequest(ctx.principal, request.tenantId, services);
-  const done = request.countsAsUse === false ? () => {} : services.activity.begin(request.tenantId);
-  try {
-    return await forwardToRunning(ctx, request);
-  } finally {
-    done();
-  }
-}
-
-async function forwardToRunning(ctx: Ctx, request: ForwardRequest): Promise<InstanceReply> {
-  const { services } = ctx;
-  const url = `${await runningInstanceUrl(services, request.tenantId, request.scope)}${request.path}`;
-  const send = async (token: string): Promise<InstanceReply> => {
-    try {
-      const reply = await instanceClient.request(url, {
-        method: request.method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          "content-type": "application/json",
-          "x-request-id": ctx.request.requestId,
-        },
-        ...(request.body === undefined ? {} : { body: request.body }),
-      });
-      return { ...reply, contentType: reply.contentType ?? "application/json" };
-    } catch (error) {
-      services.logger.warn({ err: error, tenantId: request.tenantId }, "instance unreachable");
-      throw new InstanceUnavailableError("unreachable", {
-        code: "SERVICE_UNAVAILABLE",
-        message: "The tenant's instance did not answer; try again shortly",
-      });
-    }
-  };
-  const reply = await send(await instanceToken(services, request.tenantId, request.scope));
-  if (reply.status !== 401) return reply;
-  // The cached token no longer passes (its signing key was retired, the instance restarted and
-  // re-read the JWKS): sign a fresh one and try once more.
-  forgetInstanceToken(services, request.tenantId, request.scope);
-  return send(await instanceToken(services, request.tenantId, request.scope));
-}
-
 /** A call to an instance whose body and answer are streamed (the Chroma gateway's). */
 export interface OpenRequest {
   tenantId: string;
@@ -329,71 +155,262 @@ export interface InstanceAddress {
   poolId: string | null;
 }
 
+/** `InstanceClient.call`'s request: a JSON body, sent serialised. */
+export interface CallRequest extends Omit<ForwardRequest, "method" | "body"> {
+  method: "GET" | "POST" | "DELETE";
+  body?: unknown;
+}
+
 /**
- * `forwardToInstance` with the body and the answer streamed: resolves once the instance's
- * headers arrive. A streamed body cannot be sent twice, so it goes with a freshly signed token,
- * which no instance refuses for being signed by a retired key; bytes in hand take the cached one
- * and the same one retry as `forwardToInstance`.
+ * The one way the control plane reaches a tenant's instance (one per `Services`, as
+ * `services.instances`). Every call checks the caller's scope on the tenant, finds where the
+ * tenant is served (its own instance or its pool; waking it when it sleeps, refusing writes while
+ * it moves between tiers) and signs a short-lived instance token for it. It owns what that costs
+ * to repeat: locations (re-read at most once a second, dropped the moment this process's
+ * reconciler changes an instance), tokens (reused until a minute before they expire) and the
+ * waits for waking instances (concurrent callers share one).
+ *
+ * - `forward`: the answer read whole, as it came (the REST data plane passes it through);
+ * - `call`: a JSON body sent, the answer parsed;
+ * - `open`: the body and the answer streamed (the Chroma gateway, backups, tier moves).
+ *
+ * @example
+ * ```ts
+ * const { status, body } = await ctx.services.instances.call(ctx, {
+ *   tenantId, scope: "read", method: "POST", path: "/search", body: { collection, query },
+ * });
+ * ```
  */
-export async function openOnInstance(ctx: Ctx, request: OpenRequest): Promise<UpstreamStream> {
-  requireTenantScope(ctx.principal, request.tenantId, request.scope);
-  const { services } = ctx;
-  // A streamed answer's end is not seen here: the activity is its start (and the wake's end).
-  services.activity.touch(request.tenantId);
-  const base = request.at?.url ?? (await runningInstanceUrl(services, request.tenantId, request.scope));
-  const url = `${base}${request.path}`;
-  services.activity.touch(request.tenantId);
-  const isReplayable = !(request.body instanceof Readable);
-  const send = async (token: string): Promise<UpstreamStream> => {
+export class InstanceClient {
+  private readonly locations = new LRUCache<string, { location: Location | null }>({
+    max: CACHED_TENANTS,
+    ttl: LOCATION_TTL_MS,
+  });
+  /** By tenant, pool and scope: a shared-tier tenant's token is for its pool. */
+  private readonly tokens = new LRUCache<string, string>({ max: CACHED_TENANTS, ttl: TOKEN_REUSE_MS });
+  private readonly wakes = new Map<string, Promise<AwakeOutcome>>();
+  // Kept-alive connections to the instances (see createUpstreamClient for why not fetch or undici).
+  private readonly http = createUpstreamClient({ maxSockets: 64, timeoutMs: REQUEST_TIMEOUT_MS });
+
+  constructor(reconciler: Reconciler) {
+    reconciler.on("change", (instance) => {
+      // A pool's change concerns every tenant placed in it.
+      if (instance.poolId) this.locations.clear();
+      else this.locations.delete(instance.tenantId);
+    });
+  }
+
+  /** Drops the tenant's cached location (a move switched it, or began): the next call reads the store. */
+  forgetLocation(tenantId: string): void {
+    this.locations.delete(tenantId);
+  }
+
+  /**
+   * Sends one call to the tenant's instance and returns its answer as it came (any status). Input
+   * was validated before this. Counts against the tenant's rate limit.
+   */
+  async forward(ctx: Ctx, request: ForwardRequest): Promise<InstanceReply> {
+    requireTenantScope(ctx.principal, request.tenantId, request.scope);
+    const { services } = ctx;
+    await limitTenantRequest(ctx.principal, request.tenantId, services);
+    const done = request.countsAsUse === false ? () => {} : services.activity.begin(request.tenantId);
     try {
-      return await instanceClient.open(url, {
-        method: request.method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          "content-type": "application/json",
-          "x-request-id": ctx.request.requestId,
-          ...(request.contentLength === undefined ? {} : { "content-length": String(request.contentLength) }),
-          ...request.headers,
-        },
-        ...(request.body === undefined ? {} : { body: request.body }),
+      const url = `${await this.runningUrl(services, request.tenantId, request.scope)}${request.path}`;
+      const send = async (token: string): Promise<InstanceReply> => {
+        try {
+          const reply = await this.http.request(url, {
+            method: request.method,
+            headers: {
+              authorization: `Bearer ${token}`,
+              "content-type": "application/json",
+              "x-request-id": ctx.request.requestId,
+            },
+            ...(request.body === undefined ? {} : { body: request.body }),
+          });
+          return { ...reply, contentType: reply.contentType ?? "application/json" };
+        } catch (error) {
+          services.logger.warn({ err: error, tenantId: request.tenantId }, "instance unreachable");
+          throw new InstanceUnavailableError("unreachable", {
+            code: "SERVICE_UNAVAILABLE",
+            message: "The tenant's instance did not answer; try again shortly",
+          });
+        }
+      };
+      const reply = await send(await this.token(services, request.tenantId, request.scope));
+      if (reply.status !== 401) return reply;
+      // The cached token no longer passes (its signing key was retired, the instance restarted and
+      // re-read the JWKS): sign a fresh one and try once more.
+      this.forgetToken(request.tenantId, request.scope);
+      return send(await this.token(services, request.tenantId, request.scope));
+    } finally {
+      done();
+    }
+  }
+
+  /** `forward` for JSON calls: the instance's status and parsed body. */
+  async call(ctx: Ctx, request: CallRequest): Promise<{ status: number; body: unknown }> {
+    const { body, ...rest } = request;
+    const reply = await this.forward(ctx, {
+      ...rest,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return parseReply(reply);
+  }
+
+  /**
+   * `forward` with the body and the answer streamed: resolves once the instance's headers
+   * arrive. A streamed body cannot be sent twice, so it goes with a freshly signed token, which no
+   * instance refuses for being signed by a retired key; bytes in hand take the cached one and the
+   * same one retry as `forward`.
+   */
+  async open(ctx: Ctx, request: OpenRequest): Promise<UpstreamStream> {
+    requireTenantScope(ctx.principal, request.tenantId, request.scope);
+    const { services } = ctx;
+    // A streamed answer's end is not seen here: the activity is its start (and the wake's end).
+    services.activity.touch(request.tenantId);
+    const base = request.at?.url ?? (await this.runningUrl(services, request.tenantId, request.scope));
+    const url = `${base}${request.path}`;
+    services.activity.touch(request.tenantId);
+    const isReplayable = !(request.body instanceof Readable);
+    const send = async (token: string): Promise<UpstreamStream> => {
+      try {
+        return await this.http.open(url, {
+          method: request.method,
+          headers: {
+            authorization: `Bearer ${token}`,
+            "content-type": "application/json",
+            "x-request-id": ctx.request.requestId,
+            ...(request.contentLength === undefined
+              ? {}
+              : { "content-length": String(request.contentLength) }),
+            ...request.headers,
+          },
+          ...(request.body === undefined ? {} : { body: request.body }),
+        });
+      } catch (error) {
+        services.logger.warn({ err: error, tenantId: request.tenantId }, "instance unreachable");
+        throw new AppError({
+          code: "SERVICE_UNAVAILABLE",
+          message: "The tenant's instance did not answer; try again shortly",
+        });
+      }
+    };
+    if (!isReplayable) this.forgetToken(request.tenantId, request.scope);
+    const answer = await send(await this.token(services, request.tenantId, request.scope, request.at));
+    if (answer.status !== 401 || !isReplayable) return answer;
+    answer.body.resume();
+    this.forgetToken(request.tenantId, request.scope);
+    return send(await this.token(services, request.tenantId, request.scope, request.at));
+  }
+
+  /**
+   * Where a tenant's instance is, read from the store at most once a second per tenant: a
+   * data-plane call must not pay a store round trip. This process's reconciler drops an entry the
+   * moment the instance changes; another process's change is seen within the second.
+   */
+  private async location(services: Services, tenantId: string): Promise<Location | null> {
+    const hit = this.locations.get(tenantId);
+    if (hit) return hit.location;
+    const [serving, move] = await Promise.all([
+      servingInstance(services.db, tenantId),
+      activeTierMove(services.db, tenantId),
+    ]);
+    const location = serving
+      ? {
+          state: serving.row.state,
+          desiredState: serving.row.desiredState,
+          url: serving.row.url,
+          poolId: serving.poolId,
+          movingTo: move?.toTier ?? null,
+        }
+      : null;
+    this.locations.set(tenantId, { location });
+    return location;
+  }
+
+  // Signing per request would cost more than the search it authorizes.
+  private async token(
+    services: Services,
+    tenantId: string,
+    scope: Scope,
+    at?: InstanceAddress,
+  ): Promise<string> {
+    const poolId = at ? at.poolId : ((await this.location(services, tenantId))?.poolId ?? null);
+    const key = `${tenantId}|${poolId ?? ""}|${scope}`;
+    const cached = this.tokens.get(key);
+    if (cached) return cached;
+    const { token } = await services.signingKeys.sign(
+      {
+        iss: services.config.publicUrl,
+        ...tokenAddress(tenantId, poolId),
+        sub: "control-plane",
+        tenant: tenantId,
+        scope,
+      },
+      TOKEN_TTL_SECONDS,
+    );
+    this.tokens.set(key, token);
+    return token;
+  }
+
+  private forgetToken(tenantId: string, scope: Scope): void {
+    for (const key of [...this.tokens.keys()]) {
+      if (key.startsWith(`${tenantId}|`) && key.endsWith(`|${scope}`)) this.tokens.delete(key);
+    }
+  }
+
+  private async runningUrl(services: Services, tenantId: string, scope: Scope): Promise<string> {
+    const row = await this.location(services, tenantId);
+    if (row?.movingTo && scope !== "read") throw new TenantMovingError(row.movingTo);
+    if (row && row.state === "running" && row.url) return row.url;
+    if (row && isAsleep(row.state, row.desiredState)) return this.awokenUrl(services, tenantId);
+    if (!row)
+      throw new InstanceNotRunningError({
+        message: "This tenant has no instance; launch one first",
+        isStarting: false,
+        state: "none",
       });
-    } catch (error) {
-      services.logger.warn({ err: error, tenantId: request.tenantId }, "instance unreachable");
-      throw new AppError({
-        code: "SERVICE_UNAVAILABLE",
-        message: "The tenant's instance did not answer; try again shortly",
+    const isStarting = row.desiredState === "running";
+    throw new InstanceNotRunningError({
+      message: `The tenant's instance is ${row.state}${isStarting ? "; try again shortly" : "; launch it first"}`,
+      isStarting,
+      state: row.state,
+    });
+  }
+
+  /**
+   * The tenant's sleeping (or waking) instance, once it runs: woken now if no one has yet, waited
+   * for up to INSTANCE_WAKE_TIMEOUT_MS (concurrent callers here share one wait); past that, a 503
+   * with a Retry-After (it goes on waking).
+   */
+  private async awokenUrl(services: Services, tenantId: string): Promise<string> {
+    let wait = this.wakes.get(tenantId);
+    if (!wait) {
+      wait = waitUntilAwake(services, tenantId).finally(() => this.wakes.delete(tenantId));
+      this.wakes.set(tenantId, wait);
+    }
+    const outcome = await wait;
+    if (outcome.kind === "running") return outcome.url;
+    if (outcome.kind === "timed-out") {
+      throw new InstanceNotRunningError({
+        message: `The tenant's instance is waking up and was not ready within ${services.config.INSTANCE_WAKE_TIMEOUT_MS / 1000} s; try again shortly`,
+        isStarting: true,
+        state: "waking",
+        retryAfterSeconds: WAKE_RETRY_AFTER_SECONDS,
       });
     }
-  };
-  if (!isReplayable) forgetInstanceToken(services, request.tenantId, request.scope);
-  const answer = await send(await instanceToken(services, request.tenantId, request.scope, request.at));
-  if (answer.status !== 401 || !isReplayable) return answer;
-  answer.body.resume();
-  forgetInstanceToken(services, request.tenantId, request.scope);
-  return send(await instanceToken(services, request.tenantId, request.scope, request.at));
+    const isStarting = outcome.desiredState === "running";
+    throw new InstanceNotRunningError({
+      message: `The tenant's instance is ${outcome.state}${isStarting ? "; try again shortly" : "; launch it first"}`,
+      isStarting,
+      state: outcome.state,
+      ...(isStarting ? { retryAfterSeconds: WAKE_RETRY_AFTER_SECONDS } : {}),
+    });
+  }
 }
 
-/** `forwardToInstance` for JSON calls: the instance's status and parsed body. */
-export async function callInstance(
-  ctx: Ctx,
-  opts: {
-    tenantId: string;
-    scope: Scope;
-    method: "GET" | "POST" | "DELETE";
-    path: string;
-    body?: unknown;
-    countsAsUse?: boolean;
-  },
-): Promise<{ status: number; body: unknown }> {
-  const { body, ...rest } = opts;
-  const reply = await forwardToInstance(ctx, {
-    ...rest,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return parsedReply(reply);
-}
-
-function parsedReply(reply: InstanceReply): { status: number; body: unknown } {
+/** An instance's answer read whole, its body parsed as JSON (an unreadable one is a 503). */
+export function parseReply(reply: InstanceReply): { status: number; body: unknown } {
   try {
     return { status: reply.status, body: reply.text ? JSON.parse(reply.text) : null };
   } catch {
@@ -402,34 +419,6 @@ function parsedReply(reply: InstanceReply): { status: number; body: unknown } {
       message: "The tenant's instance gave an unreadable answer",
     });
   }
-}
-
-/** A data-plane call (`/embed`, `/search`, `/delete`): the caller's tenant, then its instance's answer. */
-export async function dataPlaneCall(
-  ctx: Ctx,
-  opts: { namedTenant: string | undefined; scope: Scope; path: string; body: unknown },
-): Promise<{ tenantId: string; status: number; body: unknown }> {
-  const { tenantId, reply } = await dataPlaneForward(ctx, opts);
-  return { tenantId, ...parsedReply(reply) };
-}
-
-/**
- * `dataPlaneCall` for the REST routes, whose answer is the instance's own: its bytes are passed
- * through unparsed (the hot path of every search).
- */
-export async function dataPlaneForward(
-  ctx: Ctx,
-  opts: { namedTenant: string | undefined; scope: Scope; path: string; body: unknown },
-): Promise<{ tenantId: string; reply: InstanceReply }> {
-  const tenantId = dataPlaneTenant(ctx, opts.namedTenant);
-  const reply = await forwardToInstance(ctx, {
-    tenantId,
-    scope: opts.scope,
-    method: "POST",
-    path: opts.path,
-    body: JSON.stringify(opts.body),
-  });
-  return { tenantId, reply };
 }
 
 /**

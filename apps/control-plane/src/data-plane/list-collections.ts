@@ -1,7 +1,6 @@
 import type { Collection } from "@vdb/schemas/instances";
 import { TenantRef } from "@vdb/schemas/tenants";
 import type { Ctx } from "../lib/context";
-import { callInstance } from "./call-instance";
 import { instanceAnswer } from "./instance-answer";
 
 /**
@@ -11,7 +10,7 @@ import { instanceAnswer } from "./instance-answer";
  */
 export async function listCollections({ ctx, input }: { ctx: Ctx; input: TenantRef }): Promise<Collection[]> {
   const { tenantId } = TenantRef.parse(input);
-  const result = await callInstance(ctx, {
+  const result = await ctx.services.instances.call(ctx, {
     tenantId,
     scope: "read",
     method: "GET",

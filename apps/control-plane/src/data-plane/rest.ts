@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
+import type { Scope } from "@vdb/schemas/auth";
 import { TenantId } from "@vdb/schemas/ids";
 import {
   DeleteRequest,
@@ -11,9 +12,11 @@ import {
   SearchRequest,
   SearchResponse,
 } from "@vdb/schemas/instances";
-import { ctxOf } from "../http/env";
+import type { Context } from "hono";
+import { type AppEnv, ctxOf } from "../http/env";
 import { ERROR_RESPONSES, restApp } from "../rest/openapi";
-import { dataPlaneForward, replyResponse } from "./call-instance";
+import { dataPlaneTenant, replyResponse } from "./instance-client";
+import { searchInstance } from "./search-tenant";
 
 const tags = ["Data plane"];
 const TenantQuery = z.object({
@@ -64,44 +67,55 @@ const records = dataRoute(
   GetRecordsResponse,
 );
 
+/** A data-plane call passed to the caller's instance, its answer passed back unparsed. */
+async function forwardAs(
+  c: Context<AppEnv>,
+  call: { namedTenant: string | undefined; scope: Scope; path: string; body: unknown },
+): Promise<Response> {
+  const { scope, path, body } = call;
+  const ctx = ctxOf(c);
+  const tenantId = dataPlaneTenant(ctx, call.namedTenant);
+  const reply = await ctx.services.instances.forward(ctx, {
+    tenantId,
+    scope,
+    method: "POST",
+    path,
+    body: JSON.stringify(body),
+  });
+  return replyResponse(c, reply);
+}
+
+// The instance's answers are passed through: they are already in these routes' response shapes.
 export const dataPlaneRest = restApp()
   .openapi(embed, async (c) => {
-    const input = {
-      namedTenant: c.req.valid("query").tenantId,
+    const namedTenant = c.req.valid("query").tenantId;
+    return (await forwardAs(c, {
+      namedTenant,
       scope: "write",
       path: "/embed",
       body: c.req.valid("json"),
-    } as const;
-    // The instance's answer, passed through (already in this route's response shape).
-    return replyResponse(c, (await dataPlaneForward(ctxOf(c), input)).reply) as never;
+    })) as never;
   })
   .openapi(search, async (c) => {
-    const input = {
-      namedTenant: c.req.valid("query").tenantId,
-      scope: "read",
-      path: "/search",
-      body: c.req.valid("json"),
-    } as const;
     const ctx = ctxOf(c);
-    const { tenantId, reply } = await dataPlaneForward(ctx, input);
-    if (reply.status < 400) ctx.services.usage.record({ tenantId, kind: "search", quantity: 1 });
-    return replyResponse(c, reply) as never;
+    const tenantId = dataPlaneTenant(ctx, c.req.valid("query").tenantId);
+    return replyResponse(c, await searchInstance(ctx, { tenantId, request: c.req.valid("json") })) as never;
   })
   .openapi(remove, async (c) => {
-    const input = {
-      namedTenant: c.req.valid("query").tenantId,
+    const namedTenant = c.req.valid("query").tenantId;
+    return (await forwardAs(c, {
+      namedTenant,
       scope: "write",
       path: "/delete",
       body: c.req.valid("json"),
-    } as const;
-    return replyResponse(c, (await dataPlaneForward(ctxOf(c), input)).reply) as never;
+    })) as never;
   })
   .openapi(records, async (c) => {
-    const input = {
-      namedTenant: c.req.valid("query").tenantId,
+    const namedTenant = c.req.valid("query").tenantId;
+    return (await forwardAs(c, {
+      namedTenant,
       scope: "read",
       path: "/records",
       body: c.req.valid("json"),
-    } as const;
-    return replyResponse(c, (await dataPlaneForward(ctxOf(c), input)).reply) as never;
+    })) as never;
   });

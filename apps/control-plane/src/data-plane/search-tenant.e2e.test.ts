@@ -52,6 +52,26 @@ describe("dataPlane.search (the console's search playground)", () => {
     expect(usage.totals.search).toBeGreaterThanOrEqual(1);
   });
 
+  it("meters each search once, whichever surface sent it; a refused search and a chat question's retrieval none", async () => {
+    const client = trpcAs(server.url, server.adminToken);
+    const searches = async () => {
+      await server.services.usage.flush();
+      return (await client.usage.get.query({ tenantId, kinds: ["search"] })).totals.search ?? 0;
+    };
+    const rest = (body: object) =>
+      api(server.url, "POST", `/search?tenantId=${tenantId}`, { token: server.adminToken, body });
+    const before = await searches();
+    expect((await rest({ query: "cats" })).status).toBe(200);
+    expect(await searches()).toBe(before + 1);
+    await client.dataPlane.search.query({ tenantId, request: { query: "cats" } });
+    expect(await searches()).toBe(before + 2);
+    const refused = await rest({ query: "cats", collection: "no-such-collection" });
+    expect(refused.status).toBe(404);
+    const asked = await client.chat.ask.mutate({ tenantId, message: "Do cats purr?" });
+    expect(asked.citations.length).toBeGreaterThan(0);
+    expect(await searches()).toBe(before + 2);
+  });
+
   it("searches in each mode over REST and tRPC; hybrid by default; a query vector only by vector", async () => {
     const client = trpcAs(server.url, server.adminToken);
     const rest = (body: object) =>

@@ -1,13 +1,34 @@
-import type { SearchResponse } from "@vdb/schemas/instances";
+import type { SearchRequest, SearchResponse } from "@vdb/schemas/instances";
 import type { Ctx } from "../lib/context";
-import { dataPlaneCall } from "./call-instance";
 import { instanceAnswer } from "./instance-answer";
+import { dataPlaneTenant, type InstanceReply, parseReply } from "./instance-client";
 import { SearchTenantInput } from "./schemas";
 
 /**
- * Semantic search in a tenant's instance for a console user (the search playground): the same
- * call and metering as `POST /api/v1/search`, with the tenant named in the input.
+ * One search on a tenant's instance (`/search`), metered as one search when the instance answers
+ * it: every search surface comes through here (REST `POST /api/v1/search`, which passes the
+ * answer through unparsed; the console's playground; named databases' queries; chat's retrieval,
+ * which is metered as its chat message instead: `metered: false`). Chroma's own `/query` through
+ * the gateway is metered by the gateway. The request was validated before this.
  */
+export async function searchInstance(
+  ctx: Ctx,
+  opts: { tenantId: string; request: SearchRequest; metered?: boolean },
+): Promise<InstanceReply> {
+  const reply = await ctx.services.instances.forward(ctx, {
+    tenantId: opts.tenantId,
+    scope: "read",
+    method: "POST",
+    path: "/search",
+    body: JSON.stringify(opts.request),
+  });
+  if (reply.status < 400 && opts.metered !== false) {
+    ctx.services.usage.record({ tenantId: opts.tenantId, kind: "search", quantity: 1 });
+  }
+  return reply;
+}
+
+/** Search in a tenant's instance for a console user (the search playground): `searchInstance`, parsed. */
 export async function searchTenant({
   ctx,
   input,
@@ -16,13 +37,6 @@ export async function searchTenant({
   input: SearchTenantInput;
 }): Promise<SearchResponse> {
   const { tenantId, request } = SearchTenantInput.parse(input);
-  const result = await dataPlaneCall(ctx, {
-    namedTenant: tenantId,
-    scope: "read",
-    path: "/search",
-    body: request,
-  });
-  const body = instanceAnswer(result) as SearchResponse;
-  ctx.services.usage.record({ tenantId: result.tenantId, kind: "search", quantity: 1 });
-  return body;
+  const reply = await searchInstance(ctx, { tenantId: dataPlaneTenant(ctx, tenantId), request });
+  return instanceAnswer(parseReply(reply)) as SearchResponse;
 }

@@ -5,7 +5,6 @@ import { Collection } from "@vdb/schemas/instances";
 import { and, eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit";
 import { requireTenantScope } from "../auth/authorize";
-import { callInstance } from "../data-plane/call-instance";
 import { instanceRefusal } from "../data-plane/instance-answer";
 import type { Ctx } from "../lib/context";
 import { databases } from "../lib/db/schema";
@@ -34,7 +33,7 @@ export async function createDatabase({
   if (taken)
     throw new AppError({ code: "CONFLICT", message: `A database named "${data.name}" already exists` });
 
-  const created = await callInstance(ctx, {
+  const created = await ctx.services.instances.call(ctx, {
     tenantId: data.tenantId,
     scope: "write",
     method: "POST",
@@ -78,12 +77,14 @@ export async function createDatabase({
     });
     return toDatabase(row);
   } catch (error) {
-    await callInstance(ctx, {
-      tenantId: data.tenantId,
-      scope: "write",
-      method: "DELETE",
-      path: `/collections/${encodeURIComponent(data.name)}`,
-    }).catch(() => {});
+    await ctx.services.instances
+      .call(ctx, {
+        tenantId: data.tenantId,
+        scope: "write",
+        method: "DELETE",
+        path: `/collections/${encodeURIComponent(data.name)}`,
+      })
+      .catch(() => {});
     throw error;
   }
 }

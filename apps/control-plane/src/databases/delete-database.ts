@@ -3,7 +3,6 @@ import { DatabaseRef } from "@vdb/schemas/databases";
 import { and, eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit";
 import { requireTenantScope } from "../auth/authorize";
-import { callInstance } from "../data-plane/call-instance";
 import { servingInstance } from "../instances/serving-instance";
 import type { Ctx } from "../lib/context";
 import { databases, documents } from "../lib/db/schema";
@@ -38,7 +37,7 @@ export async function deleteDatabase({
   }
   const instance = await servingInstance(db, tenantId);
   if (instance) {
-    const result = await callInstance(ctx, {
+    const result = await ctx.services.instances.call(ctx, {
       tenantId,
       scope: "write",
       method: "DELETE",

@@ -25,7 +25,7 @@ export async function queryDatabase({
     nResults: data.nResults,
     mode: data.mode ?? row.searchMode,
     ...(data.where ? { where: data.where } : {}),
+    metered: true,
   });
-  ctx.services.usage.record({ tenantId: data.tenantId, kind: "search", quantity: 1 });
   return { databaseId: row.id, results: sources.map(({ n: _n, ...source }) => source) };
 }

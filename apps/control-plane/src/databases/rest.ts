@@ -13,7 +13,7 @@ import { Document } from "@vdb/schemas/documents";
 import { TenantId } from "@vdb/schemas/ids";
 import type { Context } from "hono";
 import { requirePrincipal } from "../auth/authorize";
-import { dataPlaneTenant } from "../data-plane/call-instance";
+import { dataPlaneTenant } from "../data-plane/instance-client";
 import { createFromFiles } from "../documents/create-from-files";
 import { admitFileUpload } from "../documents/document-admission";
 import { deleteReceived, receiveFiles } from "../documents/receive-files";

@@ -3,7 +3,6 @@ import { DocumentRef } from "@vdb/schemas/documents";
 import { eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit";
 import { requireTenantScope } from "../auth/authorize";
-import { callInstance } from "../data-plane/call-instance";
 import { servingInstance } from "../instances/serving-instance";
 import type { Ctx } from "../lib/context";
 import { documents } from "../lib/db/schema";
@@ -32,7 +31,7 @@ export async function deleteDocument({
   }
   const instance = await servingInstance(db, tenantId);
   if (instance && document.chunkCount > 0) {
-    const result = await callInstance(ctx, {
+    const result = await ctx.services.instances.call(ctx, {
       tenantId,
       scope: "write",
       method: "POST",

@@ -2,7 +2,7 @@ import { AppError } from "@vdb/http/errors";
 import { ErrorBody } from "@vdb/schemas/errors";
 import { PLANS } from "@vdb/schemas/plans";
 import { and, eq, gte, sql } from "drizzle-orm";
-import { callInstance, InstanceNotRunningError, InstanceUnavailableError } from "../data-plane/call-instance";
+import { InstanceNotRunningError, InstanceUnavailableError } from "../data-plane/instance-client";
 import { servingInstance } from "../instances/serving-instance";
 import { JobDeferredError, type JobHandler, PermanentJobError } from "../jobs/job-queue";
 import { runInOrder, yieldToEventLoop } from "../lib/concurrency";
@@ -189,7 +189,7 @@ export function ingestHandler(services: Services): JobHandler {
         job.progress.total === pieces.length ? job.progress.done - (job.progress.done % batchSize) : 0;
       // The plan's record quota, checked before any chunk is written: a document that would not
       // fit is refused whole (ids already stored by an earlier run are not new).
-      const health = await callInstance(ctx, {
+      const health = await ctx.services.instances.call(ctx, {
         tenantId: document.tenantId,
         scope: "read",
         method: "GET",
@@ -217,7 +217,7 @@ export function ingestHandler(services: Services): JobHandler {
           signal.throwIfAborted();
           const start = resumeAt + batchIndex * batchSize;
           const batch = pieces.slice(start, start + batchSize);
-          const result = await callInstance(ctx, {
+          const result = await ctx.services.instances.call(ctx, {
             tenantId: document.tenantId,
             scope: "write",
             method: "POST",
@@ -270,7 +270,7 @@ export function ingestHandler(services: Services): JobHandler {
           { length: document.chunkCount - pieces.length },
           (_, i) => `${documentId}:${pieces.length + i}`,
         );
-        await callInstance(ctx, {
+        await ctx.services.instances.call(ctx, {
           tenantId: document.tenantId,
           scope: "write",
           method: "POST",

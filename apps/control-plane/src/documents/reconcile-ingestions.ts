@@ -1,6 +1,5 @@
 import { and, desc, eq, exists, inArray, like, notExists, or, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
-import { callInstance } from "../data-plane/call-instance";
 import { workerCtx } from "../lib/context";
 import { chunks, documents, instances, jobs, poolPlacements } from "../lib/db/schema";
 import type { Services } from "../services";
@@ -106,7 +105,8 @@ export async function purgeFailedChunks(services: Services, scope: IngestionScop
   let purged = 0;
   for (const document of pending) {
     try {
-      const result = await callInstance(workerCtx(services, `purge:${document.id}`), {
+      const ctx = workerCtx(services, `purge:${document.id}`);
+      const result = await services.instances.call(ctx, {
         tenantId: document.tenantId,
         scope: "write",
         method: "POST",

@@ -14,7 +14,7 @@ import { DocumentId, TenantId } from "@vdb/schemas/ids";
 import { pageOf } from "@vdb/schemas/pagination";
 import type { Context, TypedResponse } from "hono";
 import type { JSONParsed } from "hono/utils/types";
-import { dataPlaneTenant } from "../data-plane/call-instance";
+import { dataPlaneTenant } from "../data-plane/instance-client";
 import { type AppEnv, ctxOf } from "../http/env";
 import { jsonInPieces } from "../lib/json-in-pieces";
 import { ERROR_RESPONSES, restApp } from "../rest/openapi";

@@ -1,7 +1,7 @@
 import { AppError } from "@vdb/http/errors";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { InstanceNotRunningError } from "../data-plane/call-instance";
+import { InstanceNotRunningError } from "../data-plane/instance-client";
 import { instanceErrorAsChroma, toChromaError } from "./chroma-errors";
 
 describe("toChromaError", () => {

@@ -1,7 +1,7 @@
 import { AppError, toAppError } from "@vdb/http/errors";
 import { CHROMA_ERRORS, CHROMA_QUOTA_PREFIX, type ChromaErrorBody } from "@vdb/schemas/chroma-api";
 import { ErrorBody } from "@vdb/schemas/errors";
-import { InstanceNotRunningError } from "../data-plane/call-instance";
+import { InstanceNotRunningError } from "../data-plane/instance-client";
 
 export interface ChromaErrorAnswer {
   status: number;

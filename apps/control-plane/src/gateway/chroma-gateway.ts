@@ -2,12 +2,12 @@ import { Readable } from "node:stream";
 import { limitBodySize } from "@vdb/http/app-defaults";
 import { AppError, retryAfterOf, toAppError } from "@vdb/http/errors";
 import { assertCleanJsonBytes, assertCleanRequestLine, checkedJsonStream } from "@vdb/http/input-hygiene";
+import type { UpstreamStream } from "@vdb/http/upstream-client";
 import { chromaScope } from "@vdb/schemas/chroma-api";
 import { PLANS } from "@vdb/schemas/plans";
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { authenticate, credentialFrom } from "../auth/authenticate";
-import { openOnInstance } from "../data-plane/call-instance";
 import type { AppEnv } from "../http/env";
 import { ctxOf } from "../http/env";
 import { keyRateLimiter, planFromStore, rateLimitError, rateLimitHeaders } from "../usage/rate-limit";
@@ -19,7 +19,7 @@ export const CHROMA_GATEWAY_PREFIX = "/api/v2/";
 const PRE_FLIGHT_PATH = "/api/v2/pre-flight-checks";
 /**
  * Bodies up to this size are read whole before they are sent on, so a refused cached instance
- * token can be retried with the same bytes; larger ones are streamed (see openOnInstance).
+ * token can be retried with the same bytes; larger ones are streamed (see InstanceClient.open).
  */
 const BUFFERED_BODY_BYTES = 64 * 1024;
 
@@ -71,9 +71,9 @@ export function chromaGateway(opts: { maxBodyBytes: number }) {
     }
     assertCleanRequestLine(path, c.req.url);
     const { flaw, ...body } = await requestBody(c);
-    let answer: Awaited<ReturnType<typeof openOnInstance>>;
+    let answer: UpstreamStream;
     try {
-      answer = await openOnInstance(ctxOf(c), {
+      answer = await services.instances.open(ctxOf(c), {
         tenantId: principal.tenantId,
         scope,
         method: c.req.method,

@@ -12,9 +12,6 @@ export type AwakeOutcome =
   | { kind: "gave-up"; state: string; desiredState: string | null }
   | { kind: "timed-out" };
 
-/** Waits in progress in this process, by tenant: concurrent requests share one. */
-const waits = new WeakMap<Services, Map<string, Promise<AwakeOutcome>>>();
-
 /** Whether a request for an instance in this state should wake it (or wait for its waking). */
 export function isAsleep(state: string, desiredState: string): boolean {
   return desiredState === "running" && (state === "sleeping" || state === "waking");
@@ -23,23 +20,10 @@ export function isAsleep(state: string, desiredState: string): boolean {
 /**
  * Wakes the tenant's sleeping instance (if no one has yet) and waits until it runs, for at most
  * INSTANCE_WAKE_TIMEOUT_MS. The tenant is the caller's own (checked before this): nothing here
- * takes a tenant from a path or a name. Concurrent callers in this process share one wait, and
- * every caller, in any process, shares one start (only one wins the sleeping → waking change).
+ * takes a tenant from a path or a name. Every caller, in any process, shares one start (only one
+ * wins the sleeping → waking change); the instance client shares one wait among its callers.
  */
-export function awaitAwake(services: Services, tenantId: string): Promise<AwakeOutcome> {
-  let byTenant = waits.get(services);
-  if (!byTenant) {
-    byTenant = new Map();
-    waits.set(services, byTenant);
-  }
-  const existing = byTenant.get(tenantId);
-  if (existing) return existing;
-  const wait = waitUntilAwake(services, tenantId).finally(() => byTenant.delete(tenantId));
-  byTenant.set(tenantId, wait);
-  return wait;
-}
-
-async function waitUntilAwake(services: Services, tenantId: string): Promise<AwakeOutcome> {
+export async function waitUntilAwake(services: Services, tenantId: string): Promise<AwakeOutcome> {
   const { reconciler } = services;
   const deadline = Date.now() + services.config.INSTANCE_WAKE_TIMEOUT_MS;
   let changed: (() => void) | null = null;

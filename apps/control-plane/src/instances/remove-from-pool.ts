@@ -1,5 +1,5 @@
 import { AppError } from "@vdb/http/errors";
-import { callInstance, InstanceNotRunningError } from "../data-plane/call-instance";
+import { InstanceNotRunningError } from "../data-plane/instance-client";
 import type { Ctx } from "../lib/context";
 import { findPlacement } from "./serving-instance";
 
@@ -14,7 +14,7 @@ export async function removeFromPool(ctx: Ctx, tenantId: string): Promise<void> 
   if (!(await findPlacement(ctx.services.db, tenantId))) return;
   let reply: { status: number; body: unknown };
   try {
-    reply = await callInstance(ctx, {
+    reply = await ctx.services.instances.call(ctx, {
       tenantId,
       scope: "admin",
       method: "DELETE",

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { recordAudit } from "../audit/record-audit";
 import { instanceDeferral } from "../backups/backup-job";
 import { TenantChroma } from "../backups/tenant-chroma";
-import { forgetInstanceLocation, type InstanceAddress, openOnInstance } from "../data-plane/call-instance";
+import type { InstanceAddress } from "../data-plane/instance-client";
 import { type JobContext, JobDeferredError, type JobHandler, PermanentJobError } from "../jobs/job-queue";
 import type { JobSnapshot } from "../jobs/schemas";
 import { type Ctx, workerCtx } from "../lib/context";
@@ -123,7 +123,7 @@ export function tierMoveHandler(services: Services): JobHandler {
         const copied = await copyNamespace(ctx, tenantId, source, target, progress);
         await switchTenant(ctx, tenantId, move, job.id, copied, Date.now() - Date.parse(job.createdAt));
       }
-      forgetInstanceLocation(services, tenantId);
+      services.instances.forgetLocation(tenantId);
       await emptyNamespace(ctx, tenantId, source);
       if (move.toTier === "shared") {
         await services.db
@@ -248,7 +248,7 @@ function withoutSyncThreshold(configuration: Record<string, unknown> | null): Re
  */
 async function emptyNamespace(ctx: Ctx, tenantId: string, at: InstanceAddress): Promise<void> {
   if (at.poolId) {
-    const answer = await openOnInstance(ctx, {
+    const answer = await ctx.services.instances.open(ctx, {
       tenantId,
       scope: "admin",
       method: "DELETE",
@@ -329,7 +329,7 @@ async function rollBack(ctx: Ctx, tenantId: string, move: TierMovePayload, moveI
   } catch (error) {
     logger.warn({ err: error, tenantId, moveId }, "could not undo all of a failed tier move");
   }
-  forgetInstanceLocation(ctx.services, tenantId);
+  ctx.services.instances.forgetLocation(tenantId);
   await recordAudit({
     ctx,
     db,

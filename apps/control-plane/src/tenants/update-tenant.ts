@@ -5,7 +5,6 @@ import { eq, sql } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit";
 import { requireOperator, requireTenantScope } from "../auth/authorize";
 import { TenantChroma } from "../backups/tenant-chroma";
-import { forgetInstanceLocation } from "../data-plane/call-instance";
 import { choosePool } from "../instances/place-tenant";
 import { servingInstance } from "../instances/serving-instance";
 import type { InstanceRow } from "../instances/to-instance";
@@ -113,7 +112,7 @@ export async function changeTenantPlan({
     });
     return { tenant: toTenant(row!), job };
   });
-  forgetInstanceLocation(ctx.services, tenantId);
+  ctx.services.instances.forgetLocation(tenantId);
   reconciler.nudge();
   jobs.nudge();
   return { ...tenant, move: toTierMove(job) };

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { jsonContent, SECURITY } from "@vdb/http/openapi";
 import { TenantId } from "@vdb/schemas/ids";
 import { UsageReport, UsageSummary, UsageSummaryQuery, UsageWindow } from "@vdb/schemas/usage";
-import { dataPlaneTenant } from "../data-plane/call-instance";
+import { dataPlaneTenant } from "../data-plane/instance-client";
 import { ctxOf } from "../http/env";
 import { ERROR_RESPONSES, restApp } from "../rest/openapi";
 import { getUsage, getUsageSummary } from "./get-usage";
