@@ -4,8 +4,14 @@ export const Plan = z.enum(["free", "starter", "pro", "enterprise"]);
 export type Plan = z.infer<typeof Plan>;
 
 export const PlanQuotas = z.object({
-  /** Documents a tenant may store across all its collections. */
+  /** Documents (uploaded files and texts, each ingested into chunks) a tenant may keep. */
   maxDocuments: z.number().int().positive(),
+  /**
+   * Records (vectors with their text and metadata: a document's chunks, and what `/embed`, the
+   * Chroma gateway, imports and restores write) a tenant may store across all its collections:
+   * what its instance enforces as MAX_DOCS.
+   */
+  maxRecords: z.number().int().positive(),
   maxCollections: z.number().int().positive(),
   /**
    * Sustained requests per second allowed per API key, and per tenant across all its keys and
@@ -54,6 +60,7 @@ export const PLANS: Record<Plan, PlanQuotas & PlanSettings> = {
     title: "Free",
     tier: "shared",
     maxDocuments: 1_000,
+    maxRecords: 1_000,
     maxCollections: 3,
     requestsPerSecond: 5,
     maxApiKeys: 3,
@@ -67,6 +74,7 @@ export const PLANS: Record<Plan, PlanQuotas & PlanSettings> = {
     title: "Starter",
     tier: "dedicated",
     maxDocuments: 10_000,
+    maxRecords: 10_000,
     maxCollections: 5,
     requestsPerSecond: 10,
     maxApiKeys: 10,
@@ -79,6 +87,7 @@ export const PLANS: Record<Plan, PlanQuotas & PlanSettings> = {
     title: "Pro",
     tier: "dedicated",
     maxDocuments: 1_000_000,
+    maxRecords: 1_000_000,
     maxCollections: 50,
     requestsPerSecond: 100,
     maxApiKeys: 100,
@@ -91,6 +100,7 @@ export const PLANS: Record<Plan, PlanQuotas & PlanSettings> = {
     title: "Enterprise",
     tier: "dedicated",
     maxDocuments: 50_000_000,
+    maxRecords: 50_000_000,
     maxCollections: 1_000,
     requestsPerSecond: 1_000,
     maxApiKeys: 1_000,

@@ -214,13 +214,13 @@ function StoragePanel({ tenant, isRunning }: { tenant: Tenant; isRunning: boolea
               <span>Records stored</span>
               <span>
                 <strong data-testid="record-count">{formatNumber(stored)}</strong> of{" "}
-                {formatNumber(plan.maxDocuments)} ({formatPercent(stored, plan.maxDocuments)})
+                {formatNumber(plan.maxRecords)} ({formatPercent(stored, plan.maxRecords)})
               </span>
             </div>
             <ProgressBar
-              value={stored / plan.maxDocuments}
+              value={stored / plan.maxRecords}
               label="Records stored against the plan's quota"
-              tone={stored / plan.maxDocuments > 0.9 ? "danger" : "primary"}
+              tone={stored / plan.maxRecords > 0.9 ? "danger" : "primary"}
             />
           </div>
           <div className="meter">

@@ -79,12 +79,12 @@ export function UsagePage() {
             <div className="meter-label">
               <span>Records stored</span>
               <span>
-                {stored === undefined ? "—" : formatNumber(stored)} of {formatNumber(plan.maxDocuments)}
-                {stored === undefined ? "" : ` (${formatPercent(stored, plan.maxDocuments)})`}
+                {stored === undefined ? "—" : formatNumber(stored)} of {formatNumber(plan.maxRecords)}
+                {stored === undefined ? "" : ` (${formatPercent(stored, plan.maxRecords)})`}
               </span>
             </div>
             <ProgressBar
-              value={stored === undefined ? 0 : stored / plan.maxDocuments}
+              value={stored === undefined ? 0 : stored / plan.maxRecords}
               label="Records stored against the plan's quota"
             />
             {collections.error ? <p className="muted small">Counts need a running instance.</p> : null}
@@ -125,7 +125,7 @@ export function UsagePage() {
                 kind === "search" || kind === "chat"
                   ? { value: dailyRequestCeiling, label: "plan limit per key" }
                   : kind === "ingest.chunks"
-                    ? { value: plan.maxDocuments, label: "plan record quota" }
+                    ? { value: plan.maxRecords, label: "plan record quota" }
                     : undefined;
               return (
                 <section key={kind} className="panel" aria-labelledby={`chart-${kind}`}>

@@ -56,7 +56,7 @@ export async function importBackup({
     .where(eq(tenants.id, tenantId))
     .limit(1);
   if (!tenant) throw new AppError({ code: "NOT_FOUND", message: "No such tenant" });
-  const maxRecords = PLANS[tenant.plan].maxDocuments;
+  const { maxRecords } = PLANS[tenant.plan];
 
   const id = newId("backup");
   const prefix = snapshotPrefix(tenantId, id);

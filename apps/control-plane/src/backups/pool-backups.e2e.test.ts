@@ -192,7 +192,7 @@ describe("backup and restore of a shared-tier (pool) tenant", () => {
     async () => {
       const big = await tenantWithKey(server.url, server.adminToken, "pool-backup-big", "pro");
       await launchUntilRunning(server.url, server.adminToken, big.tenantId);
-      const over = PLANS.free.maxDocuments + 1;
+      const over = PLANS.free.maxRecords + 1;
       const collection = await stockClient(big.key).createCollection({
         name: "many",
         embeddingFunction: null,
@@ -211,7 +211,7 @@ describe("backup and restore of a shared-tier (pool) tenant", () => {
       });
       expect(refused.status).toBe(403);
       expect(refused.body.error.code).toBe("QUOTA_EXCEEDED");
-      expect(refused.body.error.message).toContain(String(PLANS.free.maxDocuments));
+      expect(refused.body.error.message).toContain(String(PLANS.free.maxRecords));
       expect(await recordCounts(owner.key)).toEqual(ownerBefore);
     },
     TEST_TIMEOUT_MS,

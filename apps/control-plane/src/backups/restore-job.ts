@@ -320,11 +320,11 @@ export async function assertRestoreFits(
     .where(eq(tenants.id, tenantId))
     .limit(1);
   if (!tenant) throw new AppError({ code: "NOT_FOUND", message: "No such target tenant" });
-  const { maxDocuments, title } = PLANS[tenant.plan];
-  if (records > maxDocuments) {
+  const { maxRecords, title } = PLANS[tenant.plan];
+  if (records > maxRecords) {
     throw new AppError({
       code: "QUOTA_EXCEEDED",
-      message: `The backup holds ${records} records; the tenant's plan (${title}) holds at most ${maxDocuments}. Nothing was restored.`,
+      message: `The backup holds ${records} records; the tenant's plan (${title}) holds at most ${maxRecords}. Nothing was restored.`,
     });
   }
 }

@@ -196,7 +196,7 @@ export function ingestHandler(services: Services): JobHandler {
         path: "/healthz",
       });
       const stored = (health.body as { counts?: { documents?: number } } | null)?.counts?.documents;
-      const maxRecords = PLANS[plan].maxDocuments;
+      const { maxRecords } = PLANS[plan];
       const added = pieces.length - Math.max(document.chunkCount, resumeAt);
       if (typeof stored === "number" && stored + added > maxRecords) {
         throw new PermanentJobError(

@@ -76,7 +76,7 @@ describe("plan quotas refuse the document past the limit, storing nothing of it"
     );
     // Fill the instance to one record short of the plan (small integer vectors keep each request
     // under the 1 MB body limit).
-    const ids = Array.from({ length: STARTER.maxDocuments - 1 }, (_, i) => `filler-${i}`);
+    const ids = Array.from({ length: STARTER.maxRecords - 1 }, (_, i) => `filler-${i}`);
     for (let start = 0; start < ids.length; start += 2_500) {
       const batch = ids.slice(start, start + 2_500);
       const filled = await api(server.url, "POST", "/embed", {

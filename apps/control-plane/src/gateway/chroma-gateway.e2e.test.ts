@@ -183,7 +183,7 @@ describe("the stock chromadb client against the gateway", () => {
     const expected = safeMaxBatchSize({
       chromaMaxBatchSize: 5461,
       maxBodyBytes: server.config.GATEWAY_MAX_BODY_BYTES,
-      planMaxDocuments: PLANS.pro.maxDocuments,
+      planMaxRecords: PLANS.pro.maxRecords,
     });
     expect(checks).toMatchObject({ max_batch_size: expected, supports_base64_encoding: true });
 
@@ -260,7 +260,7 @@ describe("the stock chromadb client against the gateway", () => {
   it("past the plan's document quota: ChromaQuotaExceededError with VDB's message, nothing written", async () => {
     const chroma = chromaFor(server, keys.b);
     const collection = await chroma.createCollection({ name: "full", embeddingFunction: null });
-    const quota = PLANS.starter.maxDocuments;
+    const quota = PLANS.starter.maxRecords;
     const headers = { "x-chroma-token": keys.b, "content-type": "application/json" };
     for (let start = 0; start < quota; start += 2_500) {
       const ids = Array.from({ length: Math.min(2_500, quota - start) }, (_, i) => `fill-${start + i}`);

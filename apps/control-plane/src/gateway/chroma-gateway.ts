@@ -99,7 +99,7 @@ export function chromaGateway(opts: { maxBodyBytes: number }) {
         max_batch_size: safeMaxBatchSize({
           chromaMaxBatchSize: checks.max_batch_size ?? Number.POSITIVE_INFINITY,
           maxBodyBytes: opts.maxBodyBytes,
-          planMaxDocuments: plan ? PLANS[plan].maxDocuments : null,
+          planMaxRecords: plan ? PLANS[plan].maxRecords : null,
         }),
       });
     }

@@ -20,23 +20,21 @@ function referenceBatch(records: number): string {
 
 describe("safeMaxBatchSize", () => {
   it("is the smallest of Chroma's, the plan's and the body limit's", () => {
-    expect(
-      safeMaxBatchSize({ chromaMaxBatchSize: 5461, maxBodyBytes: 40 * MiB, planMaxDocuments: 1e6 }),
-    ).toBe(518);
-    expect(safeMaxBatchSize({ chromaMaxBatchSize: 100, maxBodyBytes: 40 * MiB, planMaxDocuments: 1e6 })).toBe(
+    expect(safeMaxBatchSize({ chromaMaxBatchSize: 5461, maxBodyBytes: 40 * MiB, planMaxRecords: 1e6 })).toBe(
+      518,
+    );
+    expect(safeMaxBatchSize({ chromaMaxBatchSize: 100, maxBodyBytes: 40 * MiB, planMaxRecords: 1e6 })).toBe(
       100,
     );
-    expect(safeMaxBatchSize({ chromaMaxBatchSize: 5461, maxBodyBytes: 40 * MiB, planMaxDocuments: 50 })).toBe(
+    expect(safeMaxBatchSize({ chromaMaxBatchSize: 5461, maxBodyBytes: 40 * MiB, planMaxRecords: 50 })).toBe(
       50,
     );
-    expect(safeMaxBatchSize({ chromaMaxBatchSize: 5461, maxBodyBytes: 1_024, planMaxDocuments: null })).toBe(
-      1,
-    );
+    expect(safeMaxBatchSize({ chromaMaxBatchSize: 5461, maxBodyBytes: 1_024, planMaxRecords: null })).toBe(1);
   });
 
   it("a batch of that many reference records fits in the body limit", () => {
     for (const maxBodyBytes of [1 * MiB, 8 * MiB, 40 * MiB]) {
-      const size = safeMaxBatchSize({ chromaMaxBatchSize: 5461, maxBodyBytes, planMaxDocuments: null });
+      const size = safeMaxBatchSize({ chromaMaxBatchSize: 5461, maxBodyBytes, planMaxRecords: null });
       expect(Buffer.byteLength(referenceBatch(size))).toBeLessThanOrEqual(maxBodyBytes);
     }
   });

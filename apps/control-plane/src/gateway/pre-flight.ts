@@ -20,16 +20,16 @@ const ENVELOPE_BYTES = 1_024;
 
 /**
  * The `max_batch_size` the gateway answers pre-flight with: the smallest of Chroma's own, the
- * tenant's plan's document quota and what the body limit holds of reference records (at least 1).
+ * tenant's plan's record quota and what the body limit holds of reference records (at least 1).
  *
  * @example
- * safeMaxBatchSize({ chromaMaxBatchSize: 5461, maxBodyBytes: 40 * 1024 * 1024, planMaxDocuments: 10_000 }); // 518
+ * safeMaxBatchSize({ chromaMaxBatchSize: 5461, maxBodyBytes: 40 * 1024 * 1024, planMaxRecords: 10_000 }); // 518
  */
 export function safeMaxBatchSize(opts: {
   chromaMaxBatchSize: number;
   maxBodyBytes: number;
-  planMaxDocuments: number | null;
+  planMaxRecords: number | null;
 }): number {
   const byBody = Math.floor((opts.maxBodyBytes - ENVELOPE_BYTES) / REFERENCE_RECORD_BYTES);
-  return Math.max(1, Math.min(opts.chromaMaxBatchSize, opts.planMaxDocuments ?? Infinity, byBody));
+  return Math.max(1, Math.min(opts.chromaMaxBatchSize, opts.planMaxRecords ?? Infinity, byBody));
 }

@@ -136,8 +136,8 @@ describe("a tenant's instance, end to end", () => {
     expect(search.body.results.map((hit: { id: string }) => hit.id).sort()).toEqual(["a", "b"]);
   });
 
-  it("a plan change reaches the running instance: it restarts with the new document limit and keeps its data", async () => {
-    const starterMax = PLANS.starter.maxDocuments;
+  it("a plan change reaches the running instance: it restarts with the new record limit and keeps its data", async () => {
+    const starterMax = PLANS.starter.maxRecords;
     const { tenantId, key } = await tenantWithKey(server, "e2e-plan", "starter");
     const live = trpcLiveAs(server.url, server.adminToken);
     await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
@@ -179,7 +179,7 @@ describe("a tenant's instance, end to end", () => {
     const health = await fetch(`${states.at(-1)?.url}/healthz`, {
       headers: { authorization: `Bearer ${grant.token}` },
     }).then((r) => r.json());
-    expect(health).toMatchObject({ plan: "pro", maxDocs: PLANS.pro.maxDocuments });
+    expect(health).toMatchObject({ plan: "pro", maxDocs: PLANS.pro.maxRecords });
 
     const accepted = await embedOne("one-more");
     expect(accepted.status).toBe(200);

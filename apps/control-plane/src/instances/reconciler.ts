@@ -574,7 +574,7 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
       PLAN: plan,
       MODEL_NAME: row.model,
       DIMENSION: String(row.dimension),
-      MAX_DOCS: String(PLANS[plan].maxDocuments),
+      MAX_DOCS: String(PLANS[plan].maxRecords),
       JWKS_URL: `${issuer}/.well-known/jwks.json`,
       TOKEN_ISSUER: issuer,
       LOG_LEVEL: this.config.LOG_LEVEL === "silent" ? "warn" : this.config.LOG_LEVEL,

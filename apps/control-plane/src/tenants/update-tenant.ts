@@ -163,8 +163,8 @@ async function assertFitsPlan(ctx: Ctx, tenantId: string, plan: Plan): Promise<v
     0,
   );
   const over = [
-    records > limits.maxDocuments
-      ? `${records} records (the ${limits.title} plan allows ${limits.maxDocuments})`
+    records > limits.maxRecords
+      ? `${records} records (the ${limits.title} plan allows ${limits.maxRecords})`
       : null,
     collections.length > limits.maxCollections
       ? `${collections.length} collections (it allows ${limits.maxCollections})`

@@ -94,6 +94,7 @@ describe("daily usage of a tenant", () => {
       plan: "starter",
       quotas: {
         maxDocuments: 10_000,
+        maxRecords: 10_000,
         maxCollections: 5,
         requestsPerSecond: 10,
         maxApiKeys: 10,
