@@ -29,7 +29,7 @@ import { tenantsRest } from "./tenants/rest";
 import { listRevokedKeys } from "./tokens/list-revoked-keys";
 import { tokensRest } from "./tokens/rest";
 import { appRouter } from "./trpc/router";
-import { keyRateLimiter, planFromStore, rateLimitByKey, rateLimitError } from "./usage/rate-limit";
+import { rateLimitByKey, rateLimitError } from "./usage/rate-limit";
 import { usageRest } from "./usage/rest";
 import { usersRest } from "./users/rest";
 import { documentEmbedRoutes } from "./widgets/embed-openapi";
@@ -43,7 +43,6 @@ STORAGE_FULL (507: a disk is full; an operator must free space).`;
 
 /** The whole control plane as one Hono app: tRPC, REST + OpenAPI, JWKS, health and metrics. */
 export function createApp(services: Services) {
-  const limitKeys = keyRateLimiter();
   const app = new OpenAPIHono<AppEnv>();
 
   app.use(requestContext(services));
@@ -115,7 +114,7 @@ export function createApp(services: Services) {
             apiKey: c.req.header("x-api-key"),
           });
           principal = await authenticate(services, credential);
-          const verdict = await limitKeys(principal, services);
+          const verdict = await services.rateLimits(principal, services);
           if (verdict && !verdict.isAllowed) throw rateLimitError(verdict);
         } catch (error) {
           authFailure = error;
@@ -136,7 +135,7 @@ export function createApp(services: Services) {
 
   const api = new OpenAPIHono<AppEnv>();
   api.use(authenticateRequest);
-  api.use(rateLimitByKey({ planOf: planFromStore(services.db) }));
+  api.use(rateLimitByKey());
   api.get("/plans", (c) => c.json(PLANS));
   api.route("/", authRest);
   api.route("/", usersRest);

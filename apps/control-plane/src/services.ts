@@ -25,6 +25,7 @@ import { resolveMasterKeys } from "./lib/master-key";
 import { createMetrics, type Metrics } from "./lib/metrics";
 import { TIER_MOVE_JOB, tierMoveHandler } from "./tenants/tier-move-job";
 import { SigningKeyStore } from "./tokens/signing-keys";
+import { type KeyRateLimiter, keyRateLimiter } from "./usage/rate-limit";
 import { UsageRecorder } from "./usage/record-usage";
 
 /** Everything long-lived the control plane holds; built once at start, closed once at stop. */
@@ -42,6 +43,12 @@ export interface Services {
   activity: InstanceActivity;
   /** The one way to call a tenant's instance (location, wake, token, rate limit). */
   instances: InstanceClient;
+  /**
+   * The one request-rate limiter of every transport (REST middleware, tRPC context, Chroma
+   * gateway, the instance client's per-tenant check): API keys and tenants at their plan's rate,
+   * console sessions at their own; plans cached 5 s. Per process (see TokenBuckets).
+   */
+  rateLimits: KeyRateLimiter;
   blobs: BlobStore;
   /** Durable background jobs; this process works them when RUN_WORKER (see worker.ts otherwise). */
   jobs: JobQueue;
@@ -165,6 +172,7 @@ export async function createServices(
     reconciler,
     activity,
     instances: new InstanceClient(reconciler),
+    rateLimits: keyRateLimiter(),
     blobs,
     uploadSecret,
     loginThrottle: new LoginThrottle({

@@ -10,7 +10,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { authenticate, credentialFrom } from "../auth/authenticate";
 import type { AppEnv } from "../http/env";
 import { ctxOf } from "../http/env";
-import { keyRateLimiter, planFromStore, rateLimitError, rateLimitHeaders } from "../usage/rate-limit";
+import { planFromStore, rateLimitError, rateLimitHeaders } from "../usage/rate-limit";
 import { instanceErrorAsChroma, toChromaError } from "./chroma-errors";
 import { safeMaxBatchSize } from "./pre-flight";
 
@@ -37,7 +37,6 @@ const BUFFERED_BODY_BYTES = 64 * 1024;
  * (see toChromaError), so the clients raise their matching exception with VDB's message.
  */
 export function chromaGateway(opts: { maxBodyBytes: number }) {
-  const limitKeys = keyRateLimiter();
   const gateway = new Hono<AppEnv>();
   gateway.use("/api/v2/*", limitBodySize(opts.maxBodyBytes));
   gateway.all("/api/v2/*", async (c) => {
@@ -55,7 +54,7 @@ export function chromaGateway(opts: { maxBodyBytes: number }) {
       });
     }
     c.set("principal", principal);
-    const verdict = await limitKeys(principal, services);
+    const verdict = await services.rateLimits(principal, services);
     if (verdict) for (const [name, value] of Object.entries(rateLimitHeaders(verdict))) c.header(name, value);
     if (verdict && !verdict.isAllowed) throw rateLimitError(verdict);
     const path = c.req.path;

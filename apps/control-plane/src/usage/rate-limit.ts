@@ -10,6 +10,7 @@ import { isPlatformWork } from "../lib/context";
 import type { Database } from "../lib/db/client";
 import { tenants } from "../lib/db/schema";
 import type { Logger } from "../lib/logger";
+import type { Services } from "../services";
 
 export { BURST_SECONDS, type TakeResult, TokenBuckets } from "@vdb/http/token-buckets";
 
@@ -145,9 +146,6 @@ export function keyRateLimiter(opts: RateLimitOptions = {}): KeyRateLimiter {
 
 const tenantBucket = (tenantId: string) => `tenant:${tenantId}`;
 
-// The control plane's one limiter for the data plane's own check (`limitTenantRequest`).
-const dataPlaneLimiter = keyRateLimiter();
-
 /**
  * Spends one request of the tenant's plan rate for a console session's data-plane call (search,
  * embed, chat…): API keys spent theirs in the middleware already, and the platform's own work
@@ -156,12 +154,12 @@ const dataPlaneLimiter = keyRateLimiter();
 export async function limitTenantRequest(
   principal: Principal | null,
   tenantId: string,
-  store: { db?: Database; logger?: Logger },
+  services: Pick<Services, "rateLimits" | "db" | "logger">,
 ): Promise<void> {
   // Background work was admitted when it was asked for (and the ingestion queue has its own
   // bound): limiting it here would fail a tenant's documents for its own traffic.
   if (principal?.kind !== "user" || isPlatformWork(principal)) return;
-  const verdict = await dataPlaneLimiter.limitTenant(tenantId, store);
+  const verdict = await services.rateLimits.limitTenant(tenantId, services);
   if (verdict && !verdict.isAllowed) throw rateLimitError(verdict);
 }
 
@@ -201,12 +199,13 @@ export function rateLimitError(verdict: RateLimitVerdict): AppError {
  *
  * @example
  * api.use(authenticateRequest);
- * api.use(rateLimitByKey({ planOf: planFromStore(services.db) }));
+ * api.use(rateLimitByKey()); // services.rateLimits
  */
-export function rateLimitByKey(opts: RateLimitOptions = {}): MiddlewareHandler<AppEnv> {
-  const limit = keyRateLimiter(opts);
+export function rateLimitByKey(opts?: RateLimitOptions): MiddlewareHandler<AppEnv> {
+  // Tests mount the middleware alone, with their own plans and buckets; the app uses its services' limiter.
+  const own = opts ? keyRateLimiter(opts) : null;
   return createMiddleware<AppEnv>(async (c, next) => {
-    // `services` is unset only in tests that mount the middleware alone (with a `planOf`).
+    const limit = own ?? c.get("services").rateLimits;
     const verdict = await limit(c.get("principal"), { db: c.get("services")?.db, logger: c.get("logger") });
     if (!verdict) return next();
     // Set before the handler runs: every response made through the context (`c.json`, `c.body`,
