@@ -246,6 +246,12 @@ describe("the admin console, end to end in Chromium against a real control plane
     await openTab("Usage");
     await page.getByRole("heading", { name: /Searches per day/ }).waitFor();
     expect(await page.locator(".chart svg rect.bar").count()).toBeGreaterThan(0);
+    // The documents kept against the plan's quota: the two uploads, as the usage API counts them.
+    const report = await fetch(`${server.url}/api/v1/tenants/${tenantId}/usage`, {
+      headers: { authorization: `Bearer ${keySecret}` },
+    }).then((response) => response.json());
+    expect(report.documents).toBe(2);
+    await page.getByTestId("document-count").filter({ hasText: "2" }).waitFor();
     await expectAccessible("usage");
     await screenshot(page, "10-usage");
     await openTab("Audit log");

@@ -90,6 +90,8 @@ export const UsageReport = z.object({
   tenantId: TenantId,
   plan: Plan,
   quotas: PlanQuotas,
+  /** Documents the tenant keeps now: what `quotas.maxDocuments` counts (records are counted by its instance). */
+  documents: z.number().int(),
   from: UsageDate,
   to: UsageDate,
   /** One row per UTC day and kind that saw usage, oldest first; days without usage are left out. */

@@ -91,6 +91,22 @@ export function UsagePage() {
           </div>
           <div className="meter">
             <div className="meter-label">
+              <span>Documents kept</span>
+              <span>
+                <strong data-testid="document-count">
+                  {usage.data ? formatNumber(usage.data.documents) : "—"}
+                </strong>{" "}
+                of {formatNumber(plan.maxDocuments)}
+                {usage.data ? ` (${formatPercent(usage.data.documents, plan.maxDocuments)})` : ""}
+              </span>
+            </div>
+            <ProgressBar
+              value={usage.data ? usage.data.documents / plan.maxDocuments : 0}
+              label="Documents kept against the plan's quota"
+            />
+          </div>
+          <div className="meter">
+            <div className="meter-label">
               <span>Rate limit</span>
               <span>{formatNumber(plan.requestsPerSecond)} requests/s per key</span>
             </div>

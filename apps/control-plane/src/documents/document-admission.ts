@@ -54,6 +54,12 @@ export async function admitFileUpload({
   return tenant.plan;
 }
 
+/** The documents a tenant keeps, whatever their state: what its plan's `maxDocuments` counts. */
+export async function countDocuments(db: Database, tenantId: string): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(documents).where(eq(documents.tenantId, tenantId));
+  return row?.n ?? 0;
+}
+
 /** The plan's document count leaves room for `adding` more. */
 export async function assertRoomFor(
   db: Database,
@@ -61,8 +67,7 @@ export async function assertRoomFor(
   plan: PlanQuotas & { title: string },
   adding: number,
 ) {
-  const [row] = await db.select({ n: count() }).from(documents).where(eq(documents.tenantId, tenantId));
-  if ((row?.n ?? 0) + adding > plan.maxDocuments) {
+  if ((await countDocuments(db, tenantId)) + adding > plan.maxDocuments) {
     throw new AppError({
       code: "QUOTA_EXCEEDED",
       message: `The ${plan.title} plan holds at most ${plan.maxDocuments} documents; delete some or upgrade. Nothing was stored.`,

@@ -64,6 +64,13 @@ describe("plan quotas refuse the document past the limit, storing nothing of it"
     });
     expect(upload.status).toBe(403);
     expect(await documentCount(tenantId)).toBe(STARTER.maxDocuments);
+    // The usage report shows the tenant where it stands against its document quota.
+    const usage = await api(server.url, "GET", `/tenants/${tenantId}/usage`, { token: key });
+    expect(usage.status).toBe(200);
+    expect(usage.body).toMatchObject({
+      documents: STARTER.maxDocuments,
+      quotas: { maxDocuments: STARTER.maxDocuments, maxRecords: STARTER.maxRecords },
+    });
   });
 
   it("chunk records: a document that would not fit in the instance fails with a reason, and none of its chunks land", async () => {

@@ -11,6 +11,7 @@ import {
 import { and, asc, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import type { z } from "zod";
 import { requireOperator, requireTenantScope } from "../auth/authorize";
+import { countDocuments } from "../documents/document-admission";
 import type { Ctx } from "../lib/context";
 import { tenants, usageEvents } from "../lib/db/schema";
 import { findTenantOrThrow } from "../tenants/to-tenant";
@@ -68,7 +69,8 @@ export async function getUsage({
   });
   // The quotas only (PlanQuotas strips the plan's other settings, such as its sleep time).
   const quotas = PlanQuotas.parse(PLANS[tenant.plan]);
-  return { tenantId: tenant.id, plan: tenant.plan, quotas, from, to, days, totals };
+  const documents = await countDocuments(ctx.services.db, tenant.id);
+  return { tenantId: tenant.id, plan: tenant.plan, quotas, documents, from, to, days, totals };
 }
 
 /** Operators only: per kind, the total across tenants and the tenants that used it most. */

@@ -92,6 +92,7 @@ describe("daily usage of a tenant", () => {
     expect(report.body).toEqual({
       tenantId: tenantA,
       plan: "starter",
+      documents: 0,
       quotas: {
         maxDocuments: 10_000,
         maxRecords: 10_000,
