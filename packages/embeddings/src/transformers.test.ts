@@ -1,19 +1,14 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { EmbeddingConfigError } from "./errors";
-import { createTransformersProvider, inspectTransformersModelDir } from "./transformers";
-
-const isTransformersInstalled = (() => {
-  try {
-    createRequire(import.meta.url).resolve("@huggingface/transformers");
-    return true;
-  } catch {
-    return false;
-  }
-})();
+import {
+  createTransformersProvider,
+  inspectTransformersModelDir,
+  TRANSFORMERS_PACKAGE,
+  TRANSFORMERS_TESTED_VERSION,
+} from "./transformers";
 
 const root = mkdtempSync(path.join(tmpdir(), "vdb-transformers-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -93,22 +88,18 @@ describe("transformers provider: model directory checks", () => {
     expect(() => createTransformersProvider({ modelDir: broken })).toThrow(/config\.json is not valid JSON/);
   });
 
-  it.skipIf(isTransformersInstalled)("asks to install @huggingface/transformers when it is absent", () => {
-    const dir = modelDir("complete", {
-      "config.json": JSON.stringify({ hidden_size: 384 }),
-      "tokenizer.json": "{}",
-      "tokenizer_config.json": "{}",
-      "onnx/model.onnx": "",
-    });
-    expect(() => createTransformersProvider({ modelDir: dir })).toThrow(
-      `transformers:${dir}: install @huggingface/transformers to use transformers:* models`,
-    );
+  it("asks servers to install the version of @huggingface/transformers these tests run on", () => {
+    const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+      devDependencies: Record<string, string>;
+    };
+    expect(manifest.devDependencies[TRANSFORMERS_PACKAGE]).toBe(TRANSFORMERS_TESTED_VERSION);
   });
 });
 
-// Runs only where the optional package is installed: a real transformers.js pipeline over a
-// tiny ONNX model written below (an embedding lookup), so no weights need downloading.
-describe.runIf(isTransformersInstalled)("transformers provider: real pipeline on a tiny local model", () => {
+// A real transformers.js pipeline (the package is a dev dependency here; servers install it to use
+// transformers:* models) over a tiny ONNX model written below (an embedding lookup), so no weights
+// need downloading.
+describe("transformers provider: real pipeline on a tiny local model", () => {
   const vocabulary = ["[PAD]", "[UNK]", "cat", "kitten", "mat", "revenue", "grew"];
   const table = [
     // [PAD] is far from everything: it would show if padding leaked into the mean.

@@ -6,9 +6,9 @@ import { EmbeddingConfigError, EmbeddingRequestError } from "./errors";
 import type { EmbeddingProvider } from "./provider";
 
 /** Not a dependency of this package (its ONNX runtimes weigh ~450 MB); installed by those who use it. */
-const TRANSFORMERS_PACKAGE = "@huggingface/transformers";
+export const TRANSFORMERS_PACKAGE = "@huggingface/transformers";
 /** The version this provider was checked against on Node 20. */
-export const TRANSFORMERS_TESTED_VERSION = "4.3.1";
+export const TRANSFORMERS_TESTED_VERSION = "4.3.2";
 const DEFAULT_BATCH_SIZE = 32;
 
 /** Where transformers.js looks for the ONNX file, in our order of preference, and how to ask for it. */
