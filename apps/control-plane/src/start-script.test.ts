@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { isPidAlive } from "./lib/process-identity";
 import { testInstancePorts } from "./testing";
 import { childPidsOf, freePort } from "./testing/process";
 
@@ -26,15 +27,6 @@ function distMtimes(): Map<string, number> {
   };
   for (const dir of DISTS) walk(dir);
   return mtimes;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -69,7 +61,7 @@ async function startAndStop(env: Record<string, string>, signal: NodeJS.Signals)
   child.kill(signal);
   const code = await exited;
   const lines = stdout.split("\n").filter((line) => line.startsWith("start: "));
-  return { code, lines, platformGone: !isAlive(platform[0]!) };
+  return { code, lines, platformGone: !isPidAlive(platform[0]!) };
 }
 
 describe("npm start (infra/scripts/start.mjs)", () => {

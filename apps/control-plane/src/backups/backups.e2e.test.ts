@@ -5,7 +5,7 @@ import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { documents } from "../lib/db/schema";
 import { ingestText, startTestServer, type TestServer } from "../testing";
-import { api, launchUntilRunning, tenantWithKey } from "../testing/http";
+import { api, launchUntilRunning, tenantWithKey, until } from "../testing/http";
 
 /** A control plane and its instances take minutes to start on a loaded shared machine. */
 const STARTUP_TIMEOUT_MS = 300_000;
@@ -60,28 +60,16 @@ async function topTens(tenantId: string, collection = "default") {
   return answers;
 }
 
-async function until<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 120_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`not reached: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 async function backUp(tenantId: string, token = server.adminToken) {
   const started = await api(server.url, "POST", `/tenants/${tenantId}/backups`, { token });
   expect(started.status).toBe(202);
   expect(started.body.status).toBe("running");
   return until(
+    "the backup to finish",
     async () =>
       (await api(server.url, "GET", `/tenants/${tenantId}/backups/${started.body.id}`, { token })).body,
     (backup) => backup.status !== "running",
+    { everyMs: 200 },
   );
 }
 
@@ -93,6 +81,7 @@ async function restore(tenantId: string, backupId: string, targetTenantId?: stri
   expect(started.status).toBe(202);
   const target = targetTenantId ?? tenantId;
   return until(
+    "the restore to finish",
     async () =>
       (
         await api(server.url, "GET", `/tenants/${target}/restores/${started.body.id}`, {
@@ -100,6 +89,7 @@ async function restore(tenantId: string, backupId: string, targetTenantId?: stri
         })
       ).body,
     (job) => job.status !== "queued" && job.status !== "running",
+    { everyMs: 200 },
   );
 }
 

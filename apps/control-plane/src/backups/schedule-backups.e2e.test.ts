@@ -2,7 +2,7 @@ import type { Backup } from "@vdb/schemas/backups";
 import { PLANS } from "@vdb/schemas/plans";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ingestText, startTestServer, type TestServer } from "../testing";
-import { api, launchUntilRunning, tenantWithKey } from "../testing/http";
+import { api, launchUntilRunning, tenantWithKey, until } from "../testing/http";
 import { BackupScheduler } from "./schedule-backups";
 import { manifestKey } from "./snapshot";
 
@@ -22,12 +22,15 @@ async function listBackups(): Promise<Backup[]> {
 }
 
 /** Waits for every listed backup to have finished (they are real jobs on a real instance). */
-async function settled(): Promise<Backup[]> {
-  for (;;) {
-    const items = await listBackups();
-    if (items.every((item) => item.status !== "running")) return items;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+function settled(): Promise<Backup[]> {
+  return until(
+    "every backup to finish",
+    listBackups,
+    (items) => items.every((item) => item.status !== "running"),
+    {
+      everyMs: 200,
+    },
+  );
 }
 
 const scheduledOnes = (items: Backup[]) => items.filter((item) => item.source === "scheduled");

@@ -1,7 +1,7 @@
 import type { DatabaseStatus } from "@vdb/schemas/databases";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../testing";
-import { api, trpcAs, trpcLiveAs, watchUntil } from "../testing/http";
+import { api, trpcAs, trpcLiveAs, until, watchUntil } from "../testing/http";
 
 // Seed 004: a named database from files, with a chosen embedding model and chunk size; poll its
 // status; query it. The instance's own default is hash/64; the databases choose other models.
@@ -54,16 +54,18 @@ async function createFromFiles(
   return { status: res.status, body: (await res.json()) as any };
 }
 
-async function pollUntilSettled(databaseId: string): Promise<DatabaseStatus> {
-  for (let attempt = 0; attempt < 300; attempt++) {
+function pollUntilSettled(databaseId: string): Promise<DatabaseStatus> {
+  const status = async () => {
     const res = await api<DatabaseStatus>(server.url, "GET", `/database/${databaseId}/status`, {
       token: key,
     });
     expect(res.status).toBe(200);
-    if (res.body.state !== "processing") return res.body;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error("the database never finished ingesting");
+    return res.body;
+  };
+  return until("the database to finish ingesting", status, (seen) => seen.state !== "processing", {
+    timeoutMs: 30_000,
+    everyMs: 100,
+  });
 }
 
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../testing";
-import { api, launchUntilRunning, tenantWithKey } from "../testing/http";
+import { api, launchUntilRunning, tenantWithKey, until } from "../testing/http";
 
 /**
  * One ~400-token paragraph (one chunk at the default size, several of use-lite's 128-token
@@ -52,12 +52,17 @@ describe("ingestion fits chunks to the embedding model's input window (use-lite)
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect(created.body.chunkSize).toBe(400);
-    let document: { status: string; chunkCount: number; truncatedChunks: number; chunks: { text: string }[] };
-    for (;;) {
-      document = (await api(server.url, "GET", `/docs/${created.body.id}`, { token: key })).body;
-      if (document.status === "ready" || document.status === "failed") break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    const document: {
+      status: string;
+      chunkCount: number;
+      truncatedChunks: number;
+      chunks: { text: string }[];
+    } = await until(
+      "the document to settle",
+      async () => (await api(server.url, "GET", `/docs/${created.body.id}`, { token: key })).body,
+      (seen) => seen.status === "ready" || seen.status === "failed",
+      { everyMs: 200 },
+    );
     expect(document.status).toBe("ready");
     // One chunk of 400 cl100k tokens would not fit 128 of use-lite's: it became several, all the text kept.
     expect(document.chunkCount).toBeGreaterThan(1);

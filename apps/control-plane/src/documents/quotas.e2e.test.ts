@@ -4,7 +4,7 @@ import { count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { documents } from "../lib/db/schema";
 import { startTestServer, type TestServer } from "../testing";
-import { api, trpcLiveAs, watchUntil } from "../testing/http";
+import { api, trpcLiveAs, until, watchUntil } from "../testing/http";
 
 const STARTER = PLANS.starter;
 let server: TestServer;
@@ -105,12 +105,12 @@ describe("plan quotas refuse the document past the limit, storing nothing of it"
       body: { title: "too much", text, chunkSize: 50, chunkOverlap: 0 },
     });
     expect(created.status).toBe(201);
-    const deadline = Date.now() + 30_000;
-    let document = created.body;
-    while (document.status !== "failed" && document.status !== "ready" && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      document = (await api(server.url, "GET", `/docs/${created.body.id}`, { token: key })).body;
-    }
+    const document = await until(
+      "the document to settle",
+      async () => (await api(server.url, "GET", `/docs/${created.body.id}`, { token: key })).body,
+      (seen) => seen.status === "failed" || seen.status === "ready",
+      { everyMs: 100 },
+    );
     expect(document.status).toBe("failed");
     expect(document.failureReason).toMatch(/at most 10000 chunks.*Nothing of it was stored/);
     const search = await api(server.url, "POST", "/search", {

@@ -11,7 +11,7 @@ import {
   type TestServer,
   testStoreKind,
 } from "../testing";
-import { api, trpcLiveAs, watchUntil } from "../testing/http";
+import { api, trpcLiveAs, until, watchUntil } from "../testing/http";
 import { freePort } from "../testing/process";
 
 const isRunning = (instance: { state: string } | null) => instance?.state === "running";
@@ -256,10 +256,12 @@ describe("a tenant's instance, end to end", () => {
     expect(
       (await api(server.url, "DELETE", `/tenants/${tenantId}`, { token: server.adminToken })).status,
     ).toBe(200);
-    const deadline = Date.now() + 20_000;
-    while ((isPidAlive(pid) || existsSync(dataDir)) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await until(
+      "the instance's process and data to be gone",
+      async () => ({ alive: isPidAlive(pid), data: existsSync(dataDir) }),
+      (seen) => !seen.alive && !seen.data,
+      { timeoutMs: 20_000, everyMs: 100 },
+    );
     expect(isPidAlive(pid)).toBe(false);
     expect(existsSync(dataDir)).toBe(false);
     expect((await server.services.runtime.list()).map((handle) => handle.tenantId)).not.toContain(tenantId);

@@ -3,7 +3,15 @@ import path from "node:path";
 import type { Instance } from "@vdb/schemas/instances";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../testing";
-import { api, launchUntilRunning, tenantWithKey, trpcAs, trpcLiveAs, watchUntil } from "../testing/http";
+import {
+  api,
+  launchUntilRunning,
+  tenantWithKey,
+  trpcAs,
+  trpcLiveAs,
+  until,
+  watchUntil,
+} from "../testing/http";
 
 const IDLE_MS = 600_000;
 
@@ -31,12 +39,14 @@ function countStarts(server: TestServer): Map<string, number> {
 
 /** Whether the runtime stops listing a process for the tenant (checked for up to a minute). */
 async function processGone(server: TestServer, tenantId: string): Promise<boolean> {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    const live = await server.services.runtime.list();
-    if (!live.some((handle) => handle.tenantId === tenantId)) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return false;
+  const isListed = async () =>
+    (await server.services.runtime.list()).some((handle) => handle.tenantId === tenantId);
+  return until("the tenant's process to end", isListed, (listed) => !listed, {
+    timeoutMs: 60_000,
+    everyMs: 100,
+  })
+    .then(() => true)
+    .catch(() => false);
 }
 
 function search(server: TestServer, key: string, query: string) {
@@ -273,13 +283,14 @@ describe("idle dedicated instances sleep and wake on the first request", () => {
     });
     expect(changed.status, JSON.stringify(changed.body)).toBe(200);
     const moveId = changed.body.move.id;
-    let move = changed.body.move;
-    for (let attempt = 0; attempt < 600 && ["queued", "running"].includes(move.status); attempt++) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      move = (
-        await api(server.url, "GET", `/tenants/${c.tenantId}/moves/${moveId}`, { token: server.adminToken })
-      ).body;
-    }
+    const move = await until(
+      "the move to end",
+      async () =>
+        (await api(server.url, "GET", `/tenants/${c.tenantId}/moves/${moveId}`, { token: server.adminToken }))
+          .body,
+      (seen) => !["queued", "running"].includes(seen.status),
+      { everyMs: 200 },
+    );
     expect(move.status, move.lastError ?? "").toBe("succeeded");
     expect(move.progress).toEqual({ done: DOCUMENTS.length, total: DOCUMENTS.length });
     expect(await statusOf(server, c.tenantId)).toMatchObject({ tier: "shared", state: "running" });
