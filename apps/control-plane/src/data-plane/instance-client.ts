@@ -120,6 +120,12 @@ export interface ForwardRequest {
    * count); it still wakes a sleeping one. Default true.
    */
   countsAsUse?: boolean;
+  /**
+   * Whether the call is a search, metered as one (usage `search`) when the instance answers it
+   * below 400. Searches are metered here and nowhere else: `/search` (searchInstance) and
+   * Chroma's `/query` through the gateway.
+   */
+  isSearch?: boolean;
 }
 
 /** An instance's answer, read whole: its status, content type and body text. */
@@ -134,6 +140,8 @@ export interface OpenRequest {
   tenantId: string;
   scope: Scope;
   method: string;
+  /** As ForwardRequest's: a search, metered once when answered below 400. */
+  isSearch?: boolean;
   /** Path and query on the instance, e.g. `/chroma/api/v2/version`. */
   path: string;
   /** Bytes in hand, or a stream passed on as it arrives (for bodies too large to hold twice). */
@@ -236,12 +244,15 @@ export class InstanceClient {
           });
         }
       };
-      const reply = await send(await this.token(services, request.tenantId, request.scope));
-      if (reply.status !== 401) return reply;
-      // The cached token no longer passes (its signing key was retired, the instance restarted and
-      // re-read the JWKS): sign a fresh one and try once more.
-      this.forgetToken(request.tenantId, request.scope);
-      return send(await this.token(services, request.tenantId, request.scope));
+      let reply = await send(await this.token(services, request.tenantId, request.scope));
+      if (reply.status === 401) {
+        // The cached token no longer passes (its signing key was retired, the instance restarted
+        // and re-read the JWKS): sign a fresh one and try once more.
+        this.forgetToken(request.tenantId, request.scope);
+        reply = await send(await this.token(services, request.tenantId, request.scope));
+      }
+      meterSearch(services, request, reply.status);
+      return reply;
     } finally {
       done();
     }
@@ -296,11 +307,14 @@ export class InstanceClient {
       }
     };
     if (!isReplayable) this.forgetToken(request.tenantId, request.scope);
-    const answer = await send(await this.token(services, request.tenantId, request.scope, request.at));
-    if (answer.status !== 401 || !isReplayable) return answer;
-    answer.body.resume();
-    this.forgetToken(request.tenantId, request.scope);
-    return send(await this.token(services, request.tenantId, request.scope, request.at));
+    let answer = await send(await this.token(services, request.tenantId, request.scope, request.at));
+    if (answer.status === 401 && isReplayable) {
+      answer.body.resume();
+      this.forgetToken(request.tenantId, request.scope);
+      answer = await send(await this.token(services, request.tenantId, request.scope, request.at));
+    }
+    meterSearch(services, request, answer.status);
+    return answer;
   }
 
   /**
@@ -407,6 +421,16 @@ export class InstanceClient {
       ...(isStarting ? { retryAfterSeconds: WAKE_RETRY_AFTER_SECONDS } : {}),
     });
   }
+}
+
+/** One search metered for a call that is one (`isSearch`) and that the instance answered. */
+function meterSearch(
+  services: Services,
+  request: { tenantId: string; isSearch?: boolean },
+  status: number,
+): void {
+  if (request.isSearch && status < 400)
+    services.usage.record({ tenantId: request.tenantId, kind: "search", quantity: 1 });
 }
 
 /** An instance's answer read whole, its body parsed as JSON (an unreadable one is a 503). */

@@ -67,9 +67,27 @@ describe("dataPlane.search (the console's search playground)", () => {
     expect(await searches()).toBe(before + 2);
     const refused = await rest({ query: "cats", collection: "no-such-collection" });
     expect(refused.status).toBe(404);
+    // Chroma's own query through the gateway, as the stock clients send it, with an API key.
+    const key = await api(server.url, "POST", `/tenants/${tenantId}/keys`, {
+      token: server.adminToken,
+      body: { name: "gateway", scopes: ["read"] },
+    });
+    expect(key.status).toBe(201);
+    const chroma = `${server.url}/api/v2/tenants/default_tenant/databases/default_database`;
+    const headers = { "x-chroma-token": key.body.secret, "content-type": "application/json" };
+    const collection = (await (await fetch(`${chroma}/collections/default`, { headers })).json()) as {
+      id: string;
+    };
+    const queried = await fetch(`${chroma}/collections/${collection.id}/query`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ query_embeddings: [Array.from({ length: 64 }, () => 1)], n_results: 1 }),
+    });
+    expect(queried.status).toBe(200);
+    expect(await searches()).toBe(before + 3);
     const asked = await client.chat.ask.mutate({ tenantId, message: "Do cats purr?" });
     expect(asked.citations.length).toBeGreaterThan(0);
-    expect(await searches()).toBe(before + 2);
+    expect(await searches()).toBe(before + 3);
   });
 
   it("searches in each mode over REST and tRPC; hybrid by default; a query vector only by vector", async () => {

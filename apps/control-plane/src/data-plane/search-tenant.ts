@@ -6,26 +6,24 @@ import { SearchTenantInput } from "./schemas";
 
 /**
  * One search on a tenant's instance (`/search`), metered as one search when the instance answers
- * it: every search surface comes through here (REST `POST /api/v1/search`, which passes the
- * answer through unparsed; the console's playground; named databases' queries; chat's retrieval,
- * which is metered as its chat message instead: `metered: false`). Chroma's own `/query` through
- * the gateway is metered by the gateway. The request was validated before this.
+ * it (by the instance client: `isSearch`). Every search surface comes through here: REST
+ * `POST /api/v1/search` (which passes the answer through unparsed), the console's playground,
+ * named databases' queries, and chat's retrieval (metered as its chat message instead:
+ * `metered: false`). Chroma's own `/query` through the gateway is the other search the instance
+ * client meters. The request was validated before this.
  */
 export async function searchInstance(
   ctx: Ctx,
   opts: { tenantId: string; request: SearchRequest; metered?: boolean },
 ): Promise<InstanceReply> {
-  const reply = await ctx.services.instances.forward(ctx, {
+  return ctx.services.instances.forward(ctx, {
     tenantId: opts.tenantId,
     scope: "read",
     method: "POST",
     path: "/search",
     body: JSON.stringify(opts.request),
+    isSearch: opts.metered !== false,
   });
-  if (reply.status < 400 && opts.metered !== false) {
-    ctx.services.usage.record({ tenantId: opts.tenantId, kind: "search", quantity: 1 });
-  }
-  return reply;
 }
 
 /** Search in a tenant's instance for a console user (the search playground): `searchInstance`, parsed. */

@@ -77,6 +77,7 @@ export function chromaGateway(opts: { maxBodyBytes: number }) {
         scope,
         method: c.req.method,
         path: `/chroma${path}${new URL(c.req.url).search}`,
+        isSearch: c.req.method === "POST" && path.endsWith("/query"),
         ...body,
       });
     } catch (error) {
@@ -101,9 +102,6 @@ export function chromaGateway(opts: { maxBodyBytes: number }) {
           planMaxRecords: plan ? PLANS[plan].maxRecords : null,
         }),
       });
-    }
-    if (c.req.method === "POST" && path.endsWith("/query")) {
-      services.usage.record({ tenantId: principal.tenantId, kind: "search", quantity: 1 });
     }
     return c.body(Readable.toWeb(answer.body) as ReadableStream, answer.status as ContentfulStatusCode, {
       "content-type": contentType,
