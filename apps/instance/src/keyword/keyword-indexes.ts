@@ -41,8 +41,16 @@ export interface KeywordIndexes {
   flush(): Promise<void>;
 }
 
-/** How long after a write its snapshot is saved: a burst of writes (an ingestion) saves once. */
+/** How long after a write its snapshot is saved at the soonest: a burst of writes (an ingestion) saves once. */
 const SNAPSHOT_DELAY_MS = 1_000;
+/**
+ * The share of a long stream of writes (a restore, a bulk load) that saving snapshots may take
+ * at most: a snapshot is saved no sooner than its last save's time divided by this after the
+ * write that needs it, so a large index (100,000 records: ~0.25 s a save) is saved every few
+ * seconds rather than after every write, and the writes it holds up stay about 10% of the
+ * time. Until it is saved its marker stands, so a crash meanwhile still rebuilds it.
+ */
+const SNAPSHOT_TIME_SHARE = 0.1;
 /** Records read per Chroma `get` while verifying ids or rebuilding. */
 const ID_PAGE = 5_000;
 const DOCUMENT_PAGE = 1_000;
@@ -54,6 +62,8 @@ interface Entry {
   /** Whether `<id>.dirty` is on disk. */
   isMarked: boolean;
   snapshotTimer: NodeJS.Timeout | null;
+  /** How long its last snapshot took to save, in ms (0: none yet). */
+  lastSaveMs: number;
 }
 
 interface SnapshotHeader {
@@ -138,7 +148,12 @@ export function createKeywordIndexes(opts: {
         "keyword index rebuilt",
       );
     }
-    const entry: Entry = { index, isMarked: await exists(markerFile(collection.id)), snapshotTimer: null };
+    const entry: Entry = {
+      index,
+      isMarked: await exists(markerFile(collection.id)),
+      snapshotTimer: null,
+      lastSaveMs: 0,
+    };
     entries.set(collection.id, entry);
     if (typeof saved === "string" || entry.isMarked) {
       try {
@@ -161,6 +176,7 @@ export function createKeywordIndexes(opts: {
   async function saveSnapshot(collectionId: string, entry: Entry): Promise<void> {
     if (entry.snapshotTimer) clearTimeout(entry.snapshotTimer);
     entry.snapshotTimer = null;
+    const started = performance.now();
     const body = entry.index.toJSON();
     const header: SnapshotHeader = {
       format: FORMAT,
@@ -179,20 +195,25 @@ export function createKeywordIndexes(opts: {
     }
     await rm(markerFile(collectionId), { force: true });
     entry.isMarked = false;
+    entry.lastSaveMs = performance.now() - started;
   }
 
   function scheduleSnapshot(collectionId: string, entry: Entry): void {
     if (entry.snapshotTimer) return;
-    entry.snapshotTimer = setTimeout(() => {
-      entry.snapshotTimer = null;
-      void opts.writeLock
-        .run(async () => {
-          if (entries.get(collectionId) === entry && entry.isMarked) await saveSnapshot(collectionId, entry);
-        })
-        .catch((error: unknown) =>
-          opts.logger.error({ err: error, collectionId }, "could not save a keyword index"),
-        );
-    }, SNAPSHOT_DELAY_MS);
+    entry.snapshotTimer = setTimeout(
+      () => {
+        entry.snapshotTimer = null;
+        void opts.writeLock
+          .run(async () => {
+            if (entries.get(collectionId) === entry && entry.isMarked)
+              await saveSnapshot(collectionId, entry);
+          })
+          .catch((error: unknown) =>
+            opts.logger.error({ err: error, collectionId }, "could not save a keyword index"),
+          );
+      },
+      Math.max(SNAPSHOT_DELAY_MS, entry.lastSaveMs / SNAPSHOT_TIME_SHARE),
+    );
     entry.snapshotTimer.unref();
   }
 
