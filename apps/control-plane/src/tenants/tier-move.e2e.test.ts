@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { AuditEntry } from "@vdb/schemas/audit";
 import type { Instance } from "@vdb/schemas/instances";
+import type { Plan } from "@vdb/schemas/plans";
 import type { PlanChange, TierMove } from "@vdb/schemas/tenants";
 import { ChromaClient } from "chromadb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -358,16 +359,60 @@ describe("a tier move that cannot finish", () => {
     if (databaseUrl) await dropTestDatabase(databaseUrl);
   });
 
-  it("is rolled back when its dedicated instance never runs: the tenant stays in its pool with its records and plan, and writes again", async () => {
-    const admin = server.adminToken;
-    const tenant = await tenantWithKey(server.url, admin, "stuck", "free");
-    await launchUntilRunning(server.url, admin, tenant.tenantId);
+  /** A launched tenant on `plan` with three records whose text holds `word`. */
+  async function tenantWithRecords(slug: string, plan: Plan, word: string) {
+    const tenant = await tenantWithKey(server.url, server.adminToken, slug, plan);
+    await launchUntilRunning(server.url, server.adminToken, tenant.tenantId);
     const ids = ["a", "b", "c"];
     const embedded = await api(server.url, "POST", "/embed", {
       token: tenant.key,
-      body: { ids, documents: ids.map((id) => `harbour record ${id}`) },
+      body: { ids, documents: ids.map((id) => `${word} record ${id}`) },
     });
     expect(embedded.status).toBe(200);
+    return { ...tenant, ids };
+  }
+
+  /**
+   * After a rolled-back move: the tenant keeps `plan` and is served where `instance` says, its
+   * records found and a new one written there, and the failure audited.
+   */
+  async function expectRolledBack(
+    tenant: { tenantId: string; key: string; ids: string[] },
+    word: string,
+    plan: string,
+    instance: Partial<Instance>,
+  ) {
+    const admin = server.adminToken;
+    expect((await api(server.url, "GET", `/tenants/${tenant.tenantId}`, { token: admin })).body.plan).toBe(
+      plan,
+    );
+    expect(
+      (await api<Instance>(server.url, "GET", `/status/${tenant.tenantId}`, { token: admin })).body,
+    ).toMatchObject(instance);
+    const found = await api(server.url, "POST", "/search", {
+      token: tenant.key,
+      body: { query: word, nResults: 10, mode: "keyword" },
+    });
+    expect(found.body.results.map((hit: { id: string }) => hit.id).sort()).toEqual(tenant.ids);
+    const write = await api(server.url, "POST", "/embed", {
+      token: tenant.key,
+      body: { ids: ["d"], documents: [`${word} record d`] },
+    });
+    expect(write.status, JSON.stringify(write.body)).toBe(200);
+    const audit = await api<{ items: AuditEntry[] }>(
+      server.url,
+      "GET",
+      `/audit?tenantId=${tenant.tenantId}`,
+      {
+        token: admin,
+      },
+    );
+    expect(audit.body.items.map((entry) => entry.action)).toContain("tenant.move_failed");
+  }
+
+  it("is rolled back when its dedicated instance never runs: the tenant stays in its pool with its records and plan, and writes again", async () => {
+    const admin = server.adminToken;
+    const tenant = await tenantWithRecords("stuck", "free", "harbour");
     // The tenant's own instance cannot start here (no room on the machine, say).
     const { runtime } = server.services;
     const start = runtime.start.bind(runtime);
@@ -382,43 +427,12 @@ describe("a tier move that cannot finish", () => {
     const move = await moveEnded(server, tenant.tenantId, changed.body.move!.id);
     expect(move.status).toBe("failed");
     expect(move.lastError).toContain("waited");
-
-    const now = await api(server.url, "GET", `/tenants/${tenant.tenantId}`, { token: admin });
-    expect(now.body.plan).toBe("free");
-    const instance = (await api<Instance>(server.url, "GET", `/status/${tenant.tenantId}`, { token: admin }))
-      .body;
-    expect(instance).toMatchObject({ tier: "shared", state: "running" });
-    const found = await api(server.url, "POST", "/search", {
-      token: tenant.key,
-      body: { query: "harbour", nResults: 10, mode: "keyword" },
-    });
-    expect(found.body.results.map((hit: { id: string }) => hit.id).sort()).toEqual(ids);
-    const write = await api(server.url, "POST", "/embed", {
-      token: tenant.key,
-      body: { ids: ["d"], documents: ["harbour record d"] },
-    });
-    expect(write.status, JSON.stringify(write.body)).toBe(200);
-    const audit = await api<{ items: AuditEntry[] }>(
-      server.url,
-      "GET",
-      `/audit?tenantId=${tenant.tenantId}`,
-      {
-        token: admin,
-      },
-    );
-    expect(audit.body.items.map((entry) => entry.action)).toContain("tenant.move_failed");
+    await expectRolledBack(tenant, "harbour", "free", { tier: "shared", state: "running" });
   }, 120_000);
 
   it("is rolled back when its copy keeps failing: the tenant stays on its dedicated instance with its plan and records, and the pool keeps nothing of it", async () => {
     const admin = server.adminToken;
-    const tenant = await tenantWithKey(server.url, admin, "copy-fails", "pro");
-    await launchUntilRunning(server.url, admin, tenant.tenantId);
-    const ids = ["a", "b", "c"];
-    const embedded = await api(server.url, "POST", "/embed", {
-      token: tenant.key,
-      body: { ids, documents: ids.map((id) => `lantern record ${id}`) },
-    });
-    expect(embedded.status).toBe(200);
+    const tenant = await tenantWithRecords("copy-fails", "pro", "lantern");
     // Every page the move writes into the pool is refused (a fault injected for this tenant only):
     // each of its 5 attempts creates the collection there, then fails.
     const upsert = TenantChroma.prototype.upsert;
@@ -440,22 +454,7 @@ describe("a tier move that cannot finish", () => {
       TenantChroma.prototype.upsert = upsert;
     }
 
-    expect((await api(server.url, "GET", `/tenants/${tenant.tenantId}`, { token: admin })).body.plan).toBe(
-      "pro",
-    );
-    const instance = (await api<Instance>(server.url, "GET", `/status/${tenant.tenantId}`, { token: admin }))
-      .body;
-    expect(instance).toMatchObject({ tier: "dedicated", poolId: null, state: "running" });
-    const found = await api(server.url, "POST", "/search", {
-      token: tenant.key,
-      body: { query: "lantern", nResults: 10, mode: "keyword" },
-    });
-    expect(found.body.results.map((hit: { id: string }) => hit.id).sort()).toEqual(ids);
-    const write = await api(server.url, "POST", "/embed", {
-      token: tenant.key,
-      body: { ids: ["d"], documents: ["lantern record d"] },
-    });
-    expect(write.status, JSON.stringify(write.body)).toBe(200);
+    await expectRolledBack(tenant, "lantern", "pro", { tier: "dedicated", poolId: null, state: "running" });
     // Straight in the pool's Chroma: the collections the attempts made there are gone.
     const pools = (await server.services.db.query.instances.findMany()).filter((row) => row.kind === "pool");
     expect(pools.length).toBeGreaterThan(0);
@@ -466,14 +465,5 @@ describe("a tier move that cannot finish", () => {
       });
       expect(await contents(chroma)).toEqual({});
     }
-    const audit = await api<{ items: AuditEntry[] }>(
-      server.url,
-      "GET",
-      `/audit?tenantId=${tenant.tenantId}`,
-      {
-        token: admin,
-      },
-    );
-    expect(audit.body.items.map((entry) => entry.action)).toContain("tenant.move_failed");
   }, 240_000);
 });
