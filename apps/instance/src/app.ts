@@ -15,6 +15,7 @@ import { createProviderRegistry } from "./collections/providers";
 import { collectionsRest } from "./collections/rest";
 import { type InstanceConfig, servesOf } from "./config";
 import { documentsRest } from "./documents/rest";
+import { createRowCache } from "./documents/row-cache";
 import { createSearchPhaseLog } from "./documents/search-phases";
 import { healthRest } from "./health/rest";
 import type { InstanceEnv } from "./http/env";
@@ -113,6 +114,7 @@ export function createInstanceApp(opts: InstanceAppOptions) {
     logger,
     writeLock,
     keywordIndexes: createKeywordIndexes({ dataDir: config.DATA_DIR, chromaUrl, writeLock, logger }),
+    rowCache: createRowCache({ maxBytes: config.ROW_CACHE_MB * 1024 * 1024 }),
     rateLimits: new TokenBuckets(),
     searchPhases: config.SEARCH_PHASES_FILE ? createSearchPhaseLog(config.SEARCH_PHASES_FILE) : null,
     startedAt: Date.now(),
@@ -167,7 +169,8 @@ export function createInstanceApp(opts: InstanceAppOptions) {
     await services.keywordIndexes.flush();
     await services.poolTenants?.close();
   };
-  return Object.assign(app, { saveState });
+  // The row cache's figures (rows, bytes held), for tests and diagnostics.
+  return Object.assign(app, { saveState, rowCache: services.rowCache });
 }
 
 export type InstanceApp = ReturnType<typeof createInstanceApp>;

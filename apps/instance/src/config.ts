@@ -52,6 +52,12 @@ export const InstanceConfigSchema = z.object({
    * (use-lite: ~150-200 MB RSS each); one per core by default. `hash` and `openai:*` use none.
    */
   EMBED_WORKERS: z.coerce.number().int().min(1).max(64).default(availableParallelism()),
+  /**
+   * Memory for the documents and metadatas searches read, in MB (0: none): a warm search reads
+   * no row from Chroma, and every write drops its namespace's rows (see documents/row-cache).
+   * One budget for the process, shared by a pool's tenants.
+   */
+  ROW_CACHE_MB: z.coerce.number().min(0).max(65_536).default(32),
   /** An existing Chroma server (an ECS sidecar); without it the instance runs `chroma run` itself. */
   CHROMA_URL: optional.pipe(z.url().optional()),
   /** Where the instance's own Chroma keeps its files (used without CHROMA_URL). */

@@ -4,6 +4,7 @@ import type { ChromaClient } from "chromadb";
 import type { TokenVerifier } from "./auth/token-verifier";
 import type { ProviderRegistry } from "./collections/providers";
 import type { InstanceConfig } from "./config";
+import type { RowCache } from "./documents/row-cache";
 import type { SearchPhaseLog } from "./documents/search-phases";
 import type { KeywordIndexes } from "./keyword/keyword-indexes";
 import type { Logger } from "./logger";
@@ -54,6 +55,8 @@ export interface InstanceServices {
   writeLock: WriteLock;
   /** Each collection's BM25 index, kept in step with Chroma by every write path. */
   keywordIndexes: KeywordIndexes;
+  /** Records' documents and metadatas read by searches, valid until their namespace's next write. */
+  rowCache: RowCache;
   /** Where searches record their phase timings (SEARCH_PHASES_FILE); null when not measuring. */
   searchPhases: SearchPhaseLog | null;
   startedAt: number;
@@ -66,7 +69,16 @@ export interface InstanceServices {
 
 export interface WriteLock {
   run<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * What was written so far, as a number that changes whenever a write starts or ends (unique in
+   * the process, never reused by another lock); null while a write runs. A read taken between
+   * two equal versions saw no write (the row cache keeps only such reads).
+   */
+  version(): number | null;
 }
+
+/** Versions of every write lock in the process: a lock made again (a pool tenant reloaded) never repeats one. */
+let lastVersion = 0;
 
 /**
  * One write at a time. The instance is the only writer of its Chroma, so an in-process queue is
@@ -74,11 +86,25 @@ export interface WriteLock {
  */
 export function createWriteLock(): WriteLock {
   let tail: Promise<unknown> = Promise.resolve();
+  let version = ++lastVersion;
+  let isWriting = false;
+  const guarded = async <T>(work: () => Promise<T>): Promise<T> => {
+    isWriting = true;
+    version = ++lastVersion;
+    try {
+      return await work();
+    } finally {
+      isWriting = false;
+      version = ++lastVersion;
+    }
+  };
   return {
     run<T>(work: () => Promise<T>): Promise<T> {
-      const result = tail.then(work, work);
+      const next = () => guarded(work);
+      const result = tail.then(next, next);
       tail = result.catch(() => undefined);
       return result;
     },
+    version: () => (isWriting ? null : version),
   };
 }

@@ -18,6 +18,7 @@ import { providerForCollection } from "../collections/providers";
 import type { KeywordHit } from "../keyword/keyword-index";
 import type { InstanceServices } from "../services";
 import { embedTexts } from "./embed-texts";
+import type { CachedRow } from "./row-cache";
 import { phaseSince, type SearchPhases } from "./search-phases";
 
 type Input = z.output<typeof SearchRequest>;
@@ -108,30 +109,13 @@ export async function searchDocuments({
   const fields = input.include.filter((field) => field !== "distances");
   const isFiltered = Boolean(input.where || input.whereDocument);
   // The vector ranking is ids and distances only (rows for 100 hits in the query cost Chroma twice
-  // as long as the query). The keyword ranking is ready long before the query's vector: the rows of
-  // its hits are read while the query is embedded, off the search's path. The answer is almost
-  // always hits of both rankings (bench/retrieval, BENCH_PHASES: in 95% of the 5,000-document
-  // searches, all of them), so fusion rarely needs another round trip. Not with embeddings
-  // (100 vectors are ~1 MB of JSON) nor with filters (the vector ranking brings its rows then).
-  const preReadsRows = !isFiltered && fields.length > 0 && !fields.includes("embeddings");
+  // as long as the query). The rows of the hits fused into the answer come from the row cache
+  // when an earlier search read them since the last write (a repeated or popular query: no Chroma
+  // call at all), else from one read of those few rows after fusion. (Reading the keyword hits'
+  // 100 rows beside the embedding instead slowed the embedding as much as the read it saved, on
+  // 2 cores: bench/retrieval.) Filtered searches' vector ranking brings its rows itself.
   const ranking = performance.now();
-  const keywordRanking = keywordHits(ctx, collection, input, depth).then((hits) => {
-    phaseSince(phases, "keyword", ranking);
-    return hits;
-  });
-  const keywordRows = preReadsRows
-    ? keywordRanking.then(async ({ ranked }) => {
-        const rows = await readRows(
-          ctx,
-          collection,
-          ranked.map((hit) => hit.id),
-          fields,
-        );
-        phaseSince(phases, "keywordRows", ranking);
-        return rows;
-      })
-    : Promise.resolve(new Map<string, Row>());
-  const [[byVector, queryEmbedding, queryTruncated], byKeyword, rowsOfKeywordHits] = await Promise.all([
+  const [[byVector, queryEmbedding, queryTruncated], byKeyword] = await Promise.all([
     queryVector(ctx, collection, input).then(async ({ vector, queryTruncated }) => {
       phaseSince(phases, "embed", ranking);
       const querying = performance.now();
@@ -143,8 +127,10 @@ export async function searchDocuments({
       phaseSince(phases, "chroma", querying);
       return [hits, vector, queryTruncated] as const;
     }),
-    keywordRanking,
-    keywordRows,
+    keywordHits(ctx, collection, input, depth).then((hits) => {
+      phaseSince(phases, "keyword", ranking);
+      return hits;
+    }),
   ]);
   const fusing = performance.now();
   const fused = new Map<string, { score: number; vector: number | null; keyword: number | null }>();
@@ -180,7 +166,16 @@ export async function searchDocuments({
   }
   // A hit only the keyword ranking found needs its embedding for its distance; the others, their
   // fields, unless a ranking brought them (the vector one when filtered, else the keyword one).
-  const rowsKnown = isFiltered ? new Map(byVector.map((hit) => [hit.id, hit])) : rowsOfKeywordHits;
+  const rowsKnown: Map<string, Row> = isFiltered
+    ? new Map(byVector.map((hit) => [hit.id, hit]))
+    : projectRows(
+        ctx.rowCache.peek(
+          ctx,
+          collection,
+          best.map(([id]) => id),
+        ),
+        fields,
+      );
   const needsEmbedding = best.filter(([, fusedHit]) => fusedHit.vector === null).map(([id]) => id);
   const needsFields = best
     .filter(([id, fusedHit]) => fusedHit.vector !== null && fields.length > 0 && !rowsKnown.has(id))
@@ -329,7 +324,10 @@ async function keywordHits(
   return { ranked: passing.slice(0, limit), all: matches };
 }
 
-/** The included fields of `ids` from Chroma, by id (a record gone meanwhile is absent). */
+/**
+ * The included fields of `ids`, by id (a record gone meanwhile is absent): documents and
+ * metadatas from the row cache where it has them, embeddings always from Chroma.
+ */
 async function readRows(
   ctx: InstanceServices,
   collection: ChromaCollection,
@@ -338,8 +336,10 @@ async function readRows(
 ): Promise<Map<string, Row>> {
   const fields = include.filter((field) => field !== "distances");
   if (ids.length === 0) return new Map();
-  const found = await getFromChroma(ctx.chromaUrl, collection, { ids, include: fields });
+  if (!fields.includes("embeddings"))
+    return projectRows(await ctx.rowCache.read(ctx, collection, ids), fields);
   const rows = new Map<string, Row>();
+  const found = await getFromChroma(ctx.chromaUrl, collection, { ids, include: fields });
   found.ids.forEach((id, index) => {
     const hit: Row = { id };
     if (fields.includes("documents")) hit.document = found.documents?.[index] ?? null;
@@ -348,6 +348,18 @@ async function readRows(
     if (fields.includes("embeddings")) hit.embedding = toArray(found.embeddings?.[index]);
     rows.set(id, hit);
   });
+  return rows;
+}
+
+/** Cached rows with only the fields asked for. */
+function projectRows(cached: Map<string, CachedRow>, fields: Input["include"]): Map<string, Row> {
+  const rows = new Map<string, Row>();
+  for (const [id, { document, metadata }] of cached) {
+    const row: Row = { id };
+    if (fields.includes("documents")) row.document = document;
+    if (fields.includes("metadatas")) row.metadata = metadata;
+    rows.set(id, row);
+  }
   return rows;
 }
 

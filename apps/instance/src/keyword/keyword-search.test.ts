@@ -158,6 +158,53 @@ describe("keyword search follows every write path", () => {
   });
 });
 
+describe("a search's rows (served from the row cache when warm) follow every write", () => {
+  it("a record that stays in the answer shows its new document and metadata after /embed and the gateway's update", async () => {
+    const hits = async (mode: "keyword" | "hybrid") => {
+      const res = await call("POST", "/search", { collection: "fresh", query: "otter", mode, nResults: 10 });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return Object.fromEntries(
+        (res.body.results as Hit[]).map((hit) => [
+          hit.id,
+          { document: hit.document, metadata: hit.metadata },
+        ]),
+      );
+    };
+    await call("POST", "/embed", {
+      collection: "fresh",
+      ids: ["o1", "o2", "o3"],
+      documents: ["An otter floats", "Otter pups nap", "Sea otter cracks shells"],
+      metadatas: [{ v: 1 }, { v: 1 }, { v: 1 }],
+    });
+    for (const mode of ["keyword", "hybrid", "keyword", "hybrid"] as const)
+      expect((await hits(mode)).o1).toEqual({ document: "An otter floats", metadata: { v: 1 } });
+    const rowsBefore = instance.app.rowCache.stats().rows;
+    expect(rowsBefore).toBeGreaterThanOrEqual(3);
+
+    await call("POST", "/embed", {
+      collection: "fresh",
+      ids: ["o1"],
+      documents: ["An otter floats on its back"],
+      metadatas: [{ v: 2 }],
+    });
+    for (const mode of ["keyword", "hybrid"] as const)
+      expect((await hits(mode)).o1).toEqual({ document: "An otter floats on its back", metadata: { v: 2 } });
+
+    const id = (await instance.chroma.getCollection({ name: "fresh" })).id;
+    const updated = await call("POST", `/chroma${CHROMA_NAMESPACE}/collections/${id}/update`, {
+      ids: ["o2"],
+      metadatas: [{ v: 3 }],
+    });
+    expect(updated.status).toBeLessThan(300);
+    for (const mode of ["keyword", "hybrid"] as const)
+      expect((await hits(mode)).o2).toEqual({ document: "Otter pups nap", metadata: { v: 3 } });
+
+    await call("POST", "/delete", { collection: "fresh", ids: ["o3"] });
+    for (const mode of ["keyword", "hybrid"] as const)
+      expect(Object.keys(await hits(mode)).sort()).toEqual(["o1", "o2"]);
+  });
+});
+
 describe("search modes", () => {
   const words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"];
   beforeAll(async () => {
