@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import { chromiumLaunchOptions } from "@vdb/control-plane/testing/browser";
 import { type Browser, type BrowserContextOptions, chromium, type Page } from "playwright-core";
 import { CONSOLE_ROOT } from "./build-console";
 
@@ -7,19 +8,7 @@ export const ARTIFACTS_DIR = path.join(CONSOLE_ROOT, "artifacts");
 
 /** Debian's Chromium, headless; never a downloaded browser. */
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  return chromium.launch(chromiumLaunchOptions());
 }
 
 /** A page in a fresh browser context (its own cookies and storage: another person), 30 s waits. */

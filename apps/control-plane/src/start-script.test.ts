@@ -3,8 +3,8 @@ import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from "node:fs"
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { isPidAlive } from "@vdb/http/processes";
 import { afterAll, describe, expect, it } from "vitest";
-import { isPidAlive } from "./lib/process-identity";
 import { testInstancePorts } from "./testing";
 import { childPidsOf, freePort } from "./testing/process";
 

@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import path from "node:path";
+import { freePort, isPidAlive } from "@vdb/http/processes";
 import type { Logger } from "./logger";
 
 /** Chroma 1.x has no auth: it must never listen beyond loopback. */
@@ -64,7 +64,7 @@ export async function startChromaProcess(options: StartChromaOptions): Promise<C
   const attempts = opts.port === undefined ? 3 : 1;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await launch({ ...opts, port: opts.port ?? (await freeLoopbackPort()) });
+      return await launch({ ...opts, port: opts.port ?? (await freePort(CHROMA_HOST)) });
     } catch (error) {
       if (attempt >= attempts || !(error instanceof ChromaExitedError)) throw error;
       opts.logger?.warn({ err: error }, "Chroma exited while starting; retrying on another port");
@@ -240,39 +240,13 @@ async function reclaimStaleChroma(dataDir: string, logger?: Logger): Promise<voi
     // The kernel frees its files and port a moment later; a zombie (its parent, our killed
     // predecessor, never reaped it) counts as gone: init reaps it.
     const deadline = Date.now() + RECLAIM_WAIT_MS;
-    while (isRunning(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-    if (isRunning(pid)) throw new Error(`A Chroma (pid ${pid}) still holds ${dataDir} after SIGKILL`);
+    while (isPidAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    if (isPidAlive(pid)) throw new Error(`A Chroma (pid ${pid}) still holds ${dataDir} after SIGKILL`);
   }
   await rm(pidFile, { force: true });
 }
 
 const RECLAIM_WAIT_MS = 2_000;
-
-/** Alive and not a zombie (a zombie holds no files or ports any more). */
-function isRunning(pid: number): boolean {
-  if (!isAlive(pid)) return false;
-  const stat = readFileOrEmpty(`/proc/${pid}/stat`);
-  // "pid (comm) S ...": the state letter follows the last ')'.
-  return stat === "" || stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-}
-
-function readFileOrEmpty(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return "";
-  }
-}
-
-/** Whether a process with this pid runs (signal 0 checks without signalling). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The `chroma` CLI script of the installed `chromadb` package (its `bin`). */
 export function chromaCliPath(): string {
@@ -294,16 +268,4 @@ export function chromaCliPath(): string {
     if (parent === dir) throw new Error("Cannot find the chromadb package's `chroma` CLI");
     dir = parent;
   }
-}
-
-/** A port nobody listens on right now, on loopback. */
-export async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, CHROMA_HOST, () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }

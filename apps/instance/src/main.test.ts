@@ -3,9 +3,9 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { freePort, isPidAlive } from "@vdb/http/processes";
 import { newId } from "@vdb/schemas/ids";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freeLoopbackPort, isAlive } from "./chroma-process";
 import { INSTANCE_DIR, instanceEntry } from "./entry";
 import { createTestIssuer, INSTANCE_MAIN, instanceApi, type TestIssuer } from "./testing";
 
@@ -45,7 +45,7 @@ async function startInstance(
   env: Record<string, string> = {},
   args = ["--import", "tsx", INSTANCE_MAIN],
 ): Promise<RunningInstance> {
-  const port = await freeLoopbackPort();
+  const port = await freePort();
   const child = spawn(process.execPath, args, {
     env: {
       ...process.env,
@@ -116,7 +116,7 @@ async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boole
 describe("the instance process", () => {
   it("starts its own Chroma on loopback, serves, and on SIGTERM exits 0 leaving no Chroma behind", async () => {
     const instance = await startInstance();
-    expect(isAlive(instance.chromaPid)).toBe(true);
+    expect(isPidAlive(instance.chromaPid)).toBe(true);
     const chromaPort = Number(new URL(instance.chromaUrl).port);
     expect(await listenAddresses(chromaPort)).toEqual(["0100007F"]); // 127.0.0.1 only
 
@@ -137,7 +137,7 @@ describe("the instance process", () => {
     // next start loads it instead of rebuilding it from Chroma (no write-ahead marker left).
     instance.child.kill("SIGTERM");
     expect(await instance.exited).toBe(0);
-    expect(isAlive(instance.chromaPid)).toBe(false);
+    expect(isPidAlive(instance.chromaPid)).toBe(false);
     const keywordFiles = await readdir(path.join(dataDir, "keyword"));
     expect(keywordFiles.filter((file) => file.endsWith(".json"))).toHaveLength(1);
     expect(keywordFiles.filter((file) => file.endsWith(".dirty"))).toEqual([]);
@@ -162,21 +162,21 @@ describe("the instance process", () => {
     expect(instance.child.exitCode).toBeNull();
     const newChromaPid = Number(await readFile(path.join(dataDir, "chroma", "chroma.pid"), "utf8"));
     expect(newChromaPid).not.toBe(instance.chromaPid);
-    expect(isAlive(newChromaPid)).toBe(true);
+    expect(isPidAlive(newChromaPid)).toBe(true);
 
     instance.child.kill("SIGTERM");
     expect(await instance.exited).toBe(0);
-    expect(isAlive(newChromaPid)).toBe(false);
+    expect(isPidAlive(newChromaPid)).toBe(false);
   });
 
   it("reclaims a Chroma orphaned by a SIGKILLed instance before starting its own", async () => {
     const first = await startInstance();
     first.child.kill("SIGKILL");
     await first.exited;
-    expect(isAlive(first.chromaPid)).toBe(true); // nothing could stop it: the orphan
+    expect(isPidAlive(first.chromaPid)).toBe(true); // nothing could stop it: the orphan
 
     const second = await startInstance();
-    expect(await waitUntil(() => !isAlive(first.chromaPid), 5_000)).toBe(true);
+    expect(await waitUntil(() => !isPidAlive(first.chromaPid), 5_000)).toBe(true);
     expect(second.chromaPid).not.toBe(first.chromaPid);
     const health = await instanceApi(second.url, "GET", "/healthz", {
       token: await issuer.mint({ tenant, scopes: ["read"] }),
@@ -185,7 +185,7 @@ describe("the instance process", () => {
 
     second.child.kill("SIGTERM");
     expect(await second.exited).toBe(0);
-    expect(isAlive(second.chromaPid)).toBe(false);
+    expect(isPidAlive(second.chromaPid)).toBe(false);
   });
 
   it("a pool runs its Chroma from a config file (the bounded index cache), and reclaims it when orphaned too", async () => {
@@ -203,13 +203,13 @@ describe("the instance process", () => {
       );
       first.child.kill("SIGKILL");
       await first.exited;
-      expect(isAlive(first.chromaPid)).toBe(true);
+      expect(isPidAlive(first.chromaPid)).toBe(true);
 
       const second = await startInstance(env);
-      expect(await waitUntil(() => !isAlive(first.chromaPid), 5_000)).toBe(true);
+      expect(await waitUntil(() => !isPidAlive(first.chromaPid), 5_000)).toBe(true);
       second.child.kill("SIGTERM");
       expect(await second.exited).toBe(0);
-      expect(isAlive(second.chromaPid)).toBe(false);
+      expect(isPidAlive(second.chromaPid)).toBe(false);
     } finally {
       await rm(poolDir, { recursive: true, force: true });
     }
@@ -252,6 +252,6 @@ describe("the instance process", () => {
 
     instance.child.kill("SIGTERM");
     expect(await instance.exited).toBe(0);
-    expect(isAlive(instance.chromaPid)).toBe(false);
+    expect(isPidAlive(instance.chromaPid)).toBe(false);
   });
 });

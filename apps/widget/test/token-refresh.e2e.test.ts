@@ -8,9 +8,10 @@ import { createServer } from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ingestText, seedTenant, startTestServer, type TestServer } from "@vdb/control-plane/testing";
+import { until } from "@vdb/control-plane/testing/http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeServer, launchChromium, listen, until } from "./e2e-harness";
+import { closeServer, launchChromium, listen } from "./e2e-harness";
 
 const WIDGET_DIR = fileURLToPath(new URL("..", import.meta.url));
 const TOKEN_TTL_SECONDS = 5;
@@ -101,10 +102,11 @@ beforeAll(async () => {
   expect(created.status).toBe(200);
   widgetId = created.body.result.data.id;
   expect((await cp("POST", "/api/v1/launch", { tenantId: tenant.id })).status).toBeLessThan(300);
-  await until("the instance", async () => {
-    const status = await cp<{ state?: string }>("GET", `/api/v1/status/${tenant.id}`);
-    return status.body.state === "running" ? true : undefined;
-  });
+  await until(
+    "the instance running",
+    () => cp<{ state?: string }>("GET", `/api/v1/status/${tenant.id}`),
+    (status) => status.body.state === "running",
+  );
   await ingestText(server, tenant.id, "Vacation policy", VACATION);
   browser = await launchChromium();
 });

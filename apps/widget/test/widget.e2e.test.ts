@@ -8,9 +8,10 @@ import { createServer, type IncomingMessage } from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ingestText, seedTenant, startTestServer, type TestServer } from "@vdb/control-plane/testing";
+import { until } from "@vdb/control-plane/testing/http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeServer, launchChromium, listen, until } from "./e2e-harness";
+import { closeServer, launchChromium, listen } from "./e2e-harness";
 
 const WIDGET_DIR = fileURLToPath(new URL("..", import.meta.url));
 const ARTIFACTS = path.join(WIDGET_DIR, "test-artifacts");
@@ -137,10 +138,11 @@ beforeAll(async () => {
   expect(created.status).toBe(200);
   widgetId = ((await created.json()) as { result: { data: { id: string } } }).result.data.id;
   expect((await cp("POST", "/launch", { tenantId: tenant.id })).status).toBeLessThan(300);
-  await until("the instance", async () => {
-    const status = await cp<{ state?: string }>("GET", `/status/${tenant.id}`);
-    return status.body.state === "running" ? true : undefined;
-  });
+  await until(
+    "the instance running",
+    () => cp<{ state?: string }>("GET", `/status/${tenant.id}`),
+    (status) => status.body.state === "running",
+  );
   await ingestText(server, tenant.id, "Vacation policy", VACATION);
   await ingestText(server, tenant.id, "Parking", PARKING);
   browser = await launchChromium();

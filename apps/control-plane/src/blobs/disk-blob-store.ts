@@ -14,7 +14,8 @@ import {
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { AppError } from "@vdb/http/errors";
-import { isPidAlive, processStartTicks } from "../lib/process-identity";
+import { isPidAlive } from "@vdb/http/processes";
+import { processStartTicks } from "../lib/process-identity";
 import {
   assertValidKey,
   assertValidPrefix,

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { isPidAlive } from "@vdb/http/processes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isPidAlive } from "../lib/process-identity";
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from "../testing";
 import { adminSession, api, launchUntilRunning, tenantWithKey } from "../testing/http";
 import { childPidsOf, type RestartablePlane, restartablePlane } from "../testing/process";

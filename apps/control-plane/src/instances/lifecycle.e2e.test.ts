@@ -1,9 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { isPidAlive } from "@vdb/http/processes";
 import { PLANS, type Plan } from "@vdb/schemas/plans";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isPidAlive } from "../lib/process-identity";
 import {
   createTestDatabase,
   dropTestDatabase,

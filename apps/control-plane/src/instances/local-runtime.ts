@@ -11,9 +11,9 @@ import {
 } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
+import { isPidAlive as isAlive } from "@vdb/http/processes";
 import { INSTANCE_DIR, type InstanceEntry, instanceEntry, instanceScripts } from "@vdb/instance/entry";
 import type { Logger } from "../lib/logger";
-import { isPidAlive as isAlive } from "../lib/process-identity";
 import { checkInstanceId } from "./pools";
 import {
   type InstanceHandle,

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { isPidAlive } from "@vdb/http/processes";
 
 /**
  * Who a process is, robustly enough to recognise it later from a file: a pid alone can be
@@ -44,21 +45,6 @@ export function currentProcessIdentity(): ProcessIdentity {
     startTicks: processStartTicks(process.pid),
     bootId: bootId(),
   };
-}
-
-/**
- * Whether a process with this pid runs (signal 0 checks without signalling). A zombie, dead
- * but not yet reaped by its parent, does not count.
- */
-export function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-  // Field 3, the state, follows the parenthesised command name.
-  const state = readOrNull(`/proc/${pid}/stat`)?.split(") ").at(-1)?.[0];
-  return state !== "Z";
 }
 
 /**

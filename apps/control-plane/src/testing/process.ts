@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "@vdb/http/processes";
 import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
@@ -13,18 +13,10 @@ import {
   testStoreKind,
 } from "./index";
 
-const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../main.ts");
+/** A free loopback port, for tests that start servers of their own. */
+export { freePort };
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
+const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../main.ts");
 
 export interface ControlPlaneProcess {
   url: string;

@@ -1,9 +1,9 @@
 import { createHashProvider } from "@vdb/embeddings/hash";
+import { freePort } from "@vdb/http/processes";
 import { newId } from "@vdb/schemas/ids";
 import { instanceAudience } from "@vdb/schemas/tokens";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInstanceApp } from "../app";
-import { freeLoopbackPort } from "../chroma-process";
 import { loadInstanceConfig } from "../config";
 import {
   createTestIssuer,
@@ -204,7 +204,7 @@ describe("open routes", () => {
 
 describe("when the control plane's keys are unreachable", () => {
   it("answers 503, not 401, and writes nothing", async () => {
-    const deadPort = await freeLoopbackPort();
+    const deadPort = await freePort();
     const config = loadInstanceConfig({
       TENANT_ID: tenant,
       MODEL_NAME: "hash",

@@ -1,0 +1,34 @@
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+
+/**
+ * Whether a process with this pid runs (signal 0 checks without signalling). A zombie, dead
+ * but not yet reaped by its parent, does not count.
+ */
+export function isPidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return true; // no /proc (not Linux): signal 0 is all there is
+  }
+  // Field 3, the state, follows the parenthesised command name.
+  return stat.split(") ").at(-1)?.[0] !== "Z";
+}
+
+/** A port nobody listens on right now, on `host` (loopback by default). */
+export async function freePort(host = "127.0.0.1"): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
