@@ -7,6 +7,7 @@ import {
 } from "@vdb/schemas/backups";
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import { InstanceNotRunningError, InstanceUnavailableError } from "../data-plane/instance-client";
+import { toDocument } from "../documents/to-document";
 import { type JobContext, JobDeferredError, type JobHandler, PermanentJobError } from "../jobs/job-queue";
 import type { JobSnapshot } from "../jobs/schemas";
 import { yieldToEventLoop } from "../lib/concurrency";
@@ -165,24 +166,14 @@ async function writeControlRows(services: Services, tenantId: string, writer: Pa
           .orderBy(asc(documents.id))
           .limit(ROW_PAGE);
         for (const row of rows) {
-          await writer.add("control", "control", null, {
-            type: "document",
-            id: row.id,
-            collection: row.collection,
-            title: row.title,
-            filename: row.filename,
-            contentType: row.contentType,
-            sizeBytes: row.sizeBytes,
-            source: row.source,
-            status: row.status,
-            failureReason: row.failureReason,
-            chunkCount: row.chunkCount,
-            truncatedChunks: row.truncatedChunks,
-            chunkSize: row.chunkSize,
-            chunkOverlap: row.chunkOverlap,
-            metadata: row.metadata,
-            createdAt: row.createdAt.toISOString(),
-          });
+          // As the API shows it, less what belongs to where it is kept (tenant) or to now.
+          const {
+            tenantId: _tenantId,
+            progress: _progress,
+            updatedAt: _updatedAt,
+            ...document
+          } = toDocument(row);
+          await writer.add("control", "control", null, { type: "document", ...document });
         }
         documentCount += rows.length;
         if (rows.length < ROW_PAGE) break;
