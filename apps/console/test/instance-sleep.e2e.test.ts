@@ -1,7 +1,8 @@
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from "@vdb/control-plane/testing";
+import { api, tenantWithKey } from "@vdb/control-plane/testing/http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, screenshot } from "./browser";
+import { launchChromium, logIn, screenshot } from "./browser";
 import { startConsoleServer } from "./console-server";
 
 const IDLE_MS = 600_000;
@@ -13,14 +14,9 @@ let page: Page;
 let offsetMs = 0;
 const pageErrors: string[] = [];
 
-async function call(method: string, pathname: string, token: string, body?: unknown) {
-  const res = await fetch(`${server.url}/api/v1${pathname}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+/** A REST call under /api/v1 as \`token\`: JSON in, parsed JSON out, whatever the status. */
+const call = (method: string, pathname: string, token: string, body?: unknown) =>
+  api(server.url, method, pathname, { token, body });
 
 beforeAll(async () => {
   server = await startConsoleServer({
@@ -42,29 +38,16 @@ afterAll(async () => {
 
 describe("the console shows an instance sleeping and waking, live", () => {
   it("running → sleeping when idle → waking on a search → running, without a reload", async () => {
-    const tenant = await call("POST", "/tenants", server.adminToken, {
-      slug: "sleepy",
-      name: "Sleepy",
-      plan: "starter",
-    });
-    const tenantId = tenant.body.id as string;
-    const key = await call("POST", `/tenants/${tenantId}/keys`, server.adminToken, {
-      name: "e2e",
-      scopes: ["read", "write"],
-    });
+    const { tenantId, key } = await tenantWithKey(server.url, server.adminToken, "sleepy", "starter");
     await call("POST", "/launch", server.adminToken, { tenantId });
 
-    await page.goto(`${server.url}/login`);
-    await page.getByLabel("Email").fill(ADMIN_EMAIL);
-    await page.getByLabel("Password").fill(ADMIN_PASSWORD);
-    await page.getByRole("button", { name: "Log in" }).click();
-    await page.waitForURL("**/tenants");
+    await logIn(page, server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     await page.goto(`${server.url}/tenants/${tenantId}`);
     await page.locator('.instance-state [data-status="running"]').waitFor({ timeout: 90_000 });
     await page.evaluate(() => {
       (window as unknown as { __noReload: boolean }).__noReload = true;
     });
-    const embedded = await call("POST", "/embed", key.body.secret, {
+    const embedded = await call("POST", "/embed", key, {
       ids: ["a"],
       documents: ["A record kept while the instance sleeps."],
     });
@@ -93,7 +76,7 @@ describe("the console shows an instance sleeping and waking, live", () => {
     };
     let searched: Promise<{ status: number }> | null = null;
     try {
-      searched = call("POST", "/search", key.body.secret, { query: "a record", nResults: 1 });
+      searched = call("POST", "/search", key, { query: "a record", nResults: 1 });
       await page.locator('.instance-state [data-status="waking"]').waitFor();
       await screenshot(page, "sleep-02-waking");
     } finally {
