@@ -10,6 +10,8 @@ export interface UpstreamReply {
   status: number;
   /** The answer's `Content-Type`, when it sent one. */
   contentType: string | undefined;
+  /** The answer's `Retry-After` (a refusal's "come back in"), when it sent one. */
+  retryAfter: string | undefined;
   text: string;
 }
 
@@ -32,6 +34,7 @@ export interface UpstreamStreamRequest {
 export interface UpstreamStream {
   status: number;
   contentType: string | undefined;
+  retryAfter: string | undefined;
   /** Read it to the end or `destroy()` it: an unread answer holds its connection. */
   body: Readable;
 }
@@ -96,6 +99,7 @@ export function createUpstreamClient(opts: { maxSockets: number; timeoutMs: numb
               resolve({
                 status: answer.statusCode ?? 502,
                 contentType: answer.headers["content-type"],
+                retryAfter: answer.headers["retry-after"],
                 text: Buffer.concat(parts).toString("utf8"),
               }),
             );
@@ -129,6 +133,7 @@ export function createUpstreamClient(opts: { maxSockets: number; timeoutMs: numb
             resolve({
               status: answer.statusCode ?? 502,
               contentType: answer.headers["content-type"],
+              retryAfter: answer.headers["retry-after"],
               body: answer,
             });
           },

@@ -132,6 +132,8 @@ export interface ForwardRequest {
 export interface InstanceReply {
   status: number;
   contentType: string;
+  /** The instance's `Retry-After` on a refusal (rate limit, pool slots, a restart, a tier move). */
+  retryAfter?: string;
   text: string;
 }
 
@@ -235,7 +237,12 @@ export class InstanceClient {
             },
             ...(request.body === undefined ? {} : { body: request.body }),
           });
-          return { ...reply, contentType: reply.contentType ?? "application/json" };
+          const { retryAfter, ...rest } = reply;
+          return {
+            ...rest,
+            contentType: reply.contentType ?? "application/json",
+            ...(retryAfter === undefined ? {} : { retryAfter }),
+          };
         } catch (error) {
           services.logger.warn({ err: error, tenantId: request.tenantId }, "instance unreachable");
           throw new InstanceUnavailableError("unreachable", {
@@ -450,5 +457,8 @@ export function parseReply(reply: InstanceReply): { status: number; body: unknow
  * headers middleware set (rate limits) are kept.
  */
 export function replyResponse(c: Context, reply: InstanceReply): Response {
-  return c.body(reply.text, reply.status as ContentfulStatusCode, { "content-type": reply.contentType });
+  return c.body(reply.text, reply.status as ContentfulStatusCode, {
+    "content-type": reply.contentType,
+    ...(reply.retryAfter === undefined ? {} : { "retry-after": reply.retryAfter }),
+  });
 }

@@ -86,6 +86,8 @@ export function chromaGateway(opts: { maxBodyBytes: number }) {
     }
     const contentType = answer.contentType ?? "application/json";
     if (answer.status >= 400) {
+      // The instance's "come back in" (rate limit, pool slots, a restart, a tier move) stands.
+      if (answer.retryAfter !== undefined) c.header("Retry-After", answer.retryAfter);
       const text = await readAll(answer.body);
       const translated = instanceErrorAsChroma(text);
       if (translated) return c.json(translated.body, translated.status as ContentfulStatusCode);
