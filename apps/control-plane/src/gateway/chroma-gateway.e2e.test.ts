@@ -276,7 +276,7 @@ describe("the stock chromadb client against the gateway", () => {
       .catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(ChromaQuotaExceededError);
     expect((refusal as Error).message).toMatch(
-      new RegExp(`^Quota exceeded: This instance holds ${quota} of at most ${quota} documents`),
+      new RegExp(`^Quota exceeded: This instance holds ${quota} of at most ${quota} records`),
     );
     expect(await collection.count()).toBe(quota);
   });
