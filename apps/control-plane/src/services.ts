@@ -84,13 +84,22 @@ export function stopsInstancesOn(config: Config, signal: NodeJS.Signals): boolea
 
 export async function createServices(
   config: Config,
-  opts: { logger?: Logger; now?: () => number } = {},
+  opts: {
+    logger?: Logger;
+    now?: () => number;
+    /** Tests: an in-memory store's starting data (see openStore). */
+    pgliteTemplate?: Blob;
+  } = {},
 ): Promise<Services> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
   prepareDataDir(config.DATA_DIR);
   // Opened (and, on PGlite, DATA_DIR locked) before anything is written into DATA_DIR, such as a
   // generated master key: a process refused the directory leaves it untouched.
-  const store = await openStore({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  const store = await openStore({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    ...(opts.pgliteTemplate ? { pgliteTemplate: opts.pgliteTemplate } : {}),
+  });
   const apiKeys = new ApiKeyCache(store.db, logger, {
     ttlMs: config.API_KEY_CACHE_TTL_SECONDS * 1000,
     pollMs: config.AUTH_POLL_INTERVAL_MS,

@@ -6,10 +6,11 @@ import { AppError } from "@vdb/http/errors";
 import { newId } from "@vdb/schemas/ids";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { openStore, type Store } from "../lib/db/client";
+import type { Store } from "../lib/db/client";
 import { jobs, tenants } from "../lib/db/schema";
 import { createLogger } from "../lib/logger";
 import { createTestDatabase, dropTestDatabase, testStoreKind } from "../testing";
+import { openTestStore } from "../testing/pglite-template";
 import {
   type JobAbortedError,
   JobDeferredError,
@@ -32,8 +33,8 @@ let kindCounter = 0;
 beforeAll(async () => {
   databaseUrl = await createTestDatabase();
   dataDir = mkdtempSync(path.join(tmpdir(), "vdb-jobs-"));
-  store = await openStore({ databaseUrl, dataDir });
-  otherProcess = testStoreKind() === "postgres" ? await openStore({ databaseUrl, dataDir }) : store;
+  store = await openTestStore({ databaseUrl, dataDir });
+  otherProcess = testStoreKind() === "postgres" ? await openTestStore({ databaseUrl, dataDir }) : store;
 });
 
 afterEach(async () => {

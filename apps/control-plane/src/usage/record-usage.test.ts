@@ -6,9 +6,10 @@ import { newId } from "@vdb/schemas/ids";
 import { asc, eq } from "drizzle-orm";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { openStore, type Store } from "../lib/db/client";
+import type { Store } from "../lib/db/client";
 import { tenants, usageEvents } from "../lib/db/schema";
 import { createTestDatabase, dropTestDatabase } from "../testing";
+import { openTestStore } from "../testing/pglite-template";
 import { recordUsage, UsageRecorder, type UsageRecorderOptions } from "./record-usage";
 
 let databaseUrl: string;
@@ -19,7 +20,7 @@ const recorders: UsageRecorder[] = [];
 beforeAll(async () => {
   databaseUrl = await createTestDatabase();
   dataDir = mkdtempSync(path.join(tmpdir(), "vdb-usage-"));
-  store = await openStore({ databaseUrl, dataDir });
+  store = await openTestStore({ databaseUrl, dataDir });
 });
 afterEach(async () => {
   vi.restoreAllMocks();
