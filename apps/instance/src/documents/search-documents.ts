@@ -165,17 +165,20 @@ export async function searchDocuments({
       if (onlyByVector.has(match.id)) keywordScores.set(match.id, match.score);
   }
   // A hit only the keyword ranking found needs its embedding for its distance; the others, their
-  // fields, unless a ranking brought them (the vector one when filtered, else the keyword one).
+  // fields, unless the filtered vector ranking brought them or the row cache has them (it holds
+  // no embeddings: asked for, they come from Chroma).
   const rowsKnown: Map<string, Row> = isFiltered
     ? new Map(byVector.map((hit) => [hit.id, hit]))
-    : projectRows(
-        ctx.rowCache.peek(
-          ctx,
-          collection,
-          best.map(([id]) => id),
-        ),
-        fields,
-      );
+    : fields.includes("embeddings")
+      ? new Map()
+      : projectRows(
+          ctx.rowCache.peek(
+            ctx,
+            collection,
+            best.map(([id]) => id),
+          ),
+          fields,
+        );
   const needsEmbedding = best.filter(([, fusedHit]) => fusedHit.vector === null).map(([id]) => id);
   const needsFields = best
     .filter(([id, fusedHit]) => fusedHit.vector !== null && fields.length > 0 && !rowsKnown.has(id))
