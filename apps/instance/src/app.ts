@@ -169,8 +169,7 @@ export function createInstanceApp(opts: InstanceAppOptions) {
     await services.keywordIndexes.flush();
     await services.poolTenants?.close();
   };
-  // The row cache's figures (rows, bytes held), for tests and diagnostics.
-  return Object.assign(app, { saveState, rowCache: services.rowCache });
+  return Object.assign(app, { saveState });
 }
 
 export type InstanceApp = ReturnType<typeof createInstanceApp>;

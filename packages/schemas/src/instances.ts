@@ -343,6 +343,14 @@ export const InstanceHealth = z.object({
   counts: z.object({ collections: z.number().int(), documents: z.number().int() }),
   uptimeSeconds: z.number(),
   /**
+   * The records searches read, kept in memory until their namespace's next write (ROW_CACHE_MB):
+   * how many and their estimated bytes, against the budget. A pool's is shared by its tenants,
+   * so only the control plane's tokens see it there.
+   */
+  rowCache: z
+    .object({ rows: z.number().int(), bytes: z.number().int(), maxBytes: z.number().int() })
+    .optional(),
+  /**
    * A pool's memory bounds and how full they are: shown to the control plane's own tokens only
    * (a tenant learns nothing of its neighbours, not even how many are active).
    */

@@ -11,10 +11,13 @@ const versions = new WeakMap<InstanceServices, string>();
 export async function getHealth({
   ctx,
   pool,
+  rowCache,
 }: {
   ctx: InstanceServices;
   /** A pool's memory figures (see poolFigures), for the control plane's tokens only. */
   pool?: InstanceHealth["pool"];
+  /** The row cache's figures (see rowCacheFigures), when the caller may see them. */
+  rowCache?: InstanceHealth["rowCache"];
 }): Promise<InstanceHealth> {
   const { config, provider } = ctx;
   let chroma: InstanceHealth["chroma"] = { heartbeat: false, version: null };
@@ -43,8 +46,14 @@ export async function getHealth({
     chroma,
     counts,
     uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 100) / 10,
+    ...(rowCache ? { rowCache } : {}),
     ...(pool ? { pool } : {}),
   };
+}
+
+/** What the row cache holds and may hold, in bytes. */
+export function rowCacheFigures(services: InstanceServices): NonNullable<InstanceHealth["rowCache"]> {
+  return { ...services.rowCache.stats(), maxBytes: services.config.ROW_CACHE_MB * 1024 * 1024 };
 }
 
 /** A pool's memory bounds and how many tenants are loaded; undefined on a dedicated instance. */

@@ -4,7 +4,7 @@ import { jsonContent } from "@vdb/http/openapi";
 import { InstanceHealth, InstanceLiveness } from "@vdb/schemas/instances";
 import { CONTROL_PLANE_SUBJECT } from "../http/require-scope";
 import { restApp } from "../rest/openapi";
-import { getHealth, poolFigures } from "./get-health";
+import { getHealth, poolFigures, rowCacheFigures } from "./get-health";
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 const Report = z.union([InstanceHealth, InstanceLiveness]);
@@ -56,10 +56,15 @@ export const healthRest = restApp().openapi(health, async (c) => {
   const identity = c.get("identity");
   // With a token, the details are the caller's: on a pool, its own namespace's counts.
   // Counted before the caller's own tenant is loaded to answer it.
-  const pool = identity?.subject === CONTROL_PLANE_SUBJECT ? poolFigures(services) : undefined;
+  const isControlPlane = identity?.subject === CONTROL_PLANE_SUBJECT;
+  const pool = isControlPlane ? poolFigures(services) : undefined;
+  // A dedicated instance's cache is its tenant's own; a pool's is every tenant's in it.
+  const rowCache =
+    identity && (isControlPlane || !services.poolTenants) ? rowCacheFigures(services) : undefined;
   const report = await getHealth({
     ctx: identity ? await services.scopedTo(identity.tenant) : services,
     pool,
+    rowCache,
   });
   const body = header ? report : { status: report.status };
   return report.status === "ok" ? c.json(body, 200) : c.json(body, 503);

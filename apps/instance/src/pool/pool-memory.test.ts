@@ -41,6 +41,8 @@ async function poolHealth(target: TestPool = pool, observer = tenants[0]!.id) {
   });
   const res = await instanceApi(target.url, "GET", "/healthz", { token });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
+  // The control plane sees the pool's shared row cache beside its other memory figures.
+  expect(res.body.rowCache.maxBytes).toBe(target.config.ROW_CACHE_MB * 1024 * 1024);
   return res.body.pool as { loadedTenants: number; maxLoadedTenants: number };
 }
 

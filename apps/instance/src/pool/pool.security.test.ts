@@ -130,6 +130,9 @@ describe("a pool tenant", () => {
     expect(res.status).toBe(200);
     expect(res.body.tenantId).toBe(tenantB);
     expect(res.body.counts.documents).toBe(3);
+    // The pool's row cache holds its neighbours' records too: not a tenant's to see.
+    expect(res.body.rowCache).toBeUndefined();
+    expect(res.body.pool).toBeUndefined();
   });
 });
 
