@@ -23,16 +23,29 @@ interface SentUpload {
  * it, like a careless client that keeps sending after an early answer: writing stops only
  * when the whole body is sent or the server closes the connection.
  */
-function sendLargeBody(
-  url: string,
-  opts: {
-    method?: string;
-    headers?: Record<string, string>;
-    head?: string;
-    tail?: string;
-    totalBytes: number;
-  },
-): Promise<SentUpload> {
+async function sendLargeBody(url: string, opts: LargeBody): Promise<SentUpload> {
+  // The server answers early and closes with the rest of the body unread, which the kernel turns
+  // into a reset: now and then it reaches this client before the answer does (write EPIPE or
+  // ECONNRESET, no response). That is the connection, not the server's answer: send it again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await sendLargeBodyOnce(url, opts);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (attempt >= 3 || (code !== "EPIPE" && code !== "ECONNRESET")) throw error;
+    }
+  }
+}
+
+interface LargeBody {
+  method?: string;
+  headers?: Record<string, string>;
+  head?: string;
+  tail?: string;
+  totalBytes: number;
+}
+
+function sendLargeBodyOnce(url: string, opts: LargeBody): Promise<SentUpload> {
   const head = Buffer.from(opts.head ?? "");
   const tail = Buffer.from(opts.tail ?? "");
   const fillerBytes = opts.totalBytes - head.length - tail.length;
