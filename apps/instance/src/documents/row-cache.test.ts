@@ -106,6 +106,6 @@ describe("row cache", () => {
 
     const off = createRowCache({ maxBytes: 0 });
     expect((await off.read(where, collection, ["a"])).get("a")?.document).toBe("alpha changed");
-    expect(off.stats()).toEqual({ rows: 0, bytes: 0 });
+    expect(off.stats()).toEqual({ rows: 0, bytes: 0, maxBytes: 0 });
   });
 });

@@ -22,8 +22,8 @@ export interface RowCache {
     collection: ChromaCollectionRef,
     ids: string[],
   ): Map<string, CachedRow>;
-  /** Rows held now, and their estimated bytes (health, tests). */
-  stats(): { rows: number; bytes: number };
+  /** Rows held now, their estimated bytes, and the budget (health). */
+  stats(): { rows: number; bytes: number; maxBytes: number };
 }
 
 interface Entry {
@@ -36,9 +36,10 @@ interface Entry {
 const ROW_OVERHEAD_BYTES = 200;
 
 /**
- * The fields of records that searches return, kept in memory after a read: a search's answer
- * is mostly records an earlier search answered with (hybrid reads the keyword ranking's 100 hits,
- * ~2-5 ms of Chroma time beside the embedding, bench/retrieval), so a warm search reads none.
+ * The fields of records that searches return, kept in memory after a read: a repeated or popular
+ * query's answer is records an earlier search answered with, so a warm keyword or hybrid search
+ * reads no row from Chroma (a cold one reads its answer's rows in one call, ~2 ms:
+ * bench/retrieval).
  *
  * Never stale: every write to a namespace's Chroma holds its write lock, whose version changes
  * when a write starts and when it ends. A row is kept only if the lock showed the same version,
@@ -93,7 +94,7 @@ export function createRowCache({ maxBytes }: { maxBytes: number }): RowCache {
       });
       return found;
     },
-    stats: () => ({ rows: rows?.size ?? 0, bytes: rows?.calculatedSize ?? 0 }),
+    stats: () => ({ rows: rows?.size ?? 0, bytes: rows?.calculatedSize ?? 0, maxBytes }),
   };
 }
 

@@ -16,7 +16,7 @@ export async function getHealth({
   ctx: InstanceServices;
   /** A pool's memory figures (see poolFigures), for the control plane's tokens only. */
   pool?: InstanceHealth["pool"];
-  /** The row cache's figures (see rowCacheFigures), when the caller may see them. */
+  /** The row cache's figures (`rowCache.stats()`), when the caller may see them. */
   rowCache?: InstanceHealth["rowCache"];
 }): Promise<InstanceHealth> {
   const { config, provider } = ctx;
@@ -49,11 +49,6 @@ export async function getHealth({
     ...(rowCache ? { rowCache } : {}),
     ...(pool ? { pool } : {}),
   };
-}
-
-/** What the row cache holds and may hold, in bytes. */
-export function rowCacheFigures(services: InstanceServices): NonNullable<InstanceHealth["rowCache"]> {
-  return { ...services.rowCache.stats(), maxBytes: services.config.ROW_CACHE_MB * 1024 * 1024 };
 }
 
 /** A pool's memory bounds and how many tenants are loaded; undefined on a dedicated instance. */

@@ -4,7 +4,7 @@ import { jsonContent } from "@vdb/http/openapi";
 import { InstanceHealth, InstanceLiveness } from "@vdb/schemas/instances";
 import { CONTROL_PLANE_SUBJECT } from "../http/require-scope";
 import { restApp } from "../rest/openapi";
-import { getHealth, poolFigures, rowCacheFigures } from "./get-health";
+import { getHealth, poolFigures } from "./get-health";
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 const Report = z.union([InstanceHealth, InstanceLiveness]);
@@ -60,7 +60,7 @@ export const healthRest = restApp().openapi(health, async (c) => {
   const pool = isControlPlane ? poolFigures(services) : undefined;
   // A dedicated instance's cache is its tenant's own; a pool's is every tenant's in it.
   const rowCache =
-    identity && (isControlPlane || !services.poolTenants) ? rowCacheFigures(services) : undefined;
+    identity && (isControlPlane || !services.poolTenants) ? services.rowCache.stats() : undefined;
   const report = await getHealth({
     ctx: identity ? await services.scopedTo(identity.tenant) : services,
     pool,
