@@ -133,7 +133,7 @@ export interface InstanceReply {
   status: number;
   contentType: string;
   /** The instance's `Retry-After` on a refusal (rate limit, pool slots, a restart, a tier move). */
-  retryAfter?: string;
+  retryAfter?: string | undefined;
   text: string;
 }
 
@@ -237,12 +237,7 @@ export class InstanceClient {
             },
             ...(request.body === undefined ? {} : { body: request.body }),
           });
-          const { retryAfter, ...rest } = reply;
-          return {
-            ...rest,
-            contentType: reply.contentType ?? "application/json",
-            ...(retryAfter === undefined ? {} : { retryAfter }),
-          };
+          return { ...reply, contentType: reply.contentType ?? "application/json" };
         } catch (error) {
           services.logger.warn({ err: error, tenantId: request.tenantId }, "instance unreachable");
           throw new InstanceUnavailableError("unreachable", {

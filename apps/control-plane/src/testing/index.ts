@@ -16,7 +16,7 @@ import { createLogger } from "../lib/logger";
 import { createServices, type Services } from "../services";
 import { createTenant } from "../tenants/create-tenant";
 import { ensureFirstAdmin } from "../users/ensure-first-admin";
-import { pgliteTemplate } from "./pglite-template";
+import { templateFor } from "./pglite-template";
 import { freePort } from "./process";
 
 export const ADMIN_EMAIL = "admin@vdb.test";
@@ -97,7 +97,7 @@ export async function startTestServer(
   const services = await createServices(config, {
     logger: createLogger(config.LOG_LEVEL),
     ...(opts.now ? { now: opts.now } : {}),
-    ...(config.DATABASE_URL === "memory://" ? { pgliteTemplate: await pgliteTemplate() } : {}),
+    ...(await templateFor(config.DATABASE_URL)),
   });
   await ensureFirstAdmin(services);
   const app = createApp(services);

@@ -51,10 +51,12 @@ function templateHash(): string {
   return hash.digest("hex").slice(0, 16);
 }
 
+/** What `openStore` (or `createServices`) is given for `databaseUrl`: the template, for an in-memory store. */
+export async function templateFor(databaseUrl: string | undefined): Promise<{ pgliteTemplate?: Blob }> {
+  return databaseUrl === "memory://" ? { pgliteTemplate: await pgliteTemplate() } : {};
+}
+
 /** `openStore` for tests: an in-memory store starts from the migrated template. */
 export async function openTestStore(opts: { databaseUrl: string; dataDir: string }): Promise<Store> {
-  return openStore({
-    ...opts,
-    ...(opts.databaseUrl === "memory://" ? { pgliteTemplate: await pgliteTemplate() } : {}),
-  });
+  return openStore({ ...opts, ...(await templateFor(opts.databaseUrl)) });
 }
