@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { getPriority } from "node:os";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
@@ -11,6 +12,20 @@ import {
   TaskMemoryError,
   WorkerCrashedError,
 } from "./process-pool";
+
+/** Linux's scheduling policies (sched.h). */
+const SCHED_OTHER = 0;
+const SCHED_IDLE = 5;
+
+/** The scheduling policy of each thread of `pid` (field 41 of /proc/<pid>/task/<tid>/stat). */
+function threadPolicies(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    // The fields after the command name, which is in parentheses and may hold spaces: field 3 on.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[41 - 3]);
+  });
+}
 
 const workerFile = fileURLToPath(new URL("../testing/pool-test-worker.ts", import.meta.url));
 const pools: ProcessPool[] = [];
@@ -47,10 +62,19 @@ describe("ProcessPool", () => {
     expect(second).toEqual({ value: "again", pid: first.pid });
   });
 
-  it("runs its workers at a lower priority than the process serving requests (niceness 10)", async () => {
+  it("runs every thread of its workers under SCHED_IDLE: any other process preempts them", async () => {
     const { run } = createPool();
     const { pid } = await run("t1", { op: "echo", value: 1 });
+    const policies = threadPolicies(pid);
+    expect(policies.length).toBeGreaterThan(1); // V8's and libuv's threads too, not only the main one
+    expect(new Set(policies)).toEqual(new Set([SCHED_IDLE]));
+  });
+
+  it("runs its workers 10 nicer than the process serving requests when asked to (or where SCHED_IDLE is refused)", async () => {
+    const { run } = createPool({ priority: "nice" });
+    const { pid } = await run("t1", { op: "echo", value: 1 });
     expect(getPriority(pid)).toBe(Math.min(19, getPriority() + 10));
+    expect(new Set(threadPolicies(pid))).toEqual(new Set([SCHED_OTHER]));
   });
 
   it("rejects with what the task threw, and the worker serves the next task", async () => {

@@ -1,4 +1,11 @@
-import { type ChildProcess, fork } from "node:child_process";
+import {
+  type ChildProcess,
+  type ForkOptions,
+  fork,
+  type SpawnOptions,
+  spawn,
+  spawnSync,
+} from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { getPriority, setPriority } from "node:os";
 import path from "node:path";
@@ -61,6 +68,12 @@ export type ProcessPoolOptions = {
   memoryMb: number;
   /** A worker idle this long exits; the next task starts a fresh one. */
   idleMs?: number;
+  /**
+   * How workers give way to the serving process when cores are short. `idle` (the default):
+   * Linux's SCHED_IDLE policy for every thread of the worker, where `chrt` can set it, else as
+   * `nice`. `nice`: 10 nicer than this process.
+   */
+  priority?: "idle" | "nice";
   logger: Logger;
 };
 
@@ -87,10 +100,15 @@ const MEMORY_POLL_MS = 50;
 const PAGE_BYTES = 4096;
 const HEAP_HEADROOM_MB = 128;
 /**
- * Workers run this much nicer than the server (the scheduler gives nice 10 about a tenth of nice 0's weight):
- * when cores are short, the serving event loop, the store and the instances go first and a
- * tenant's files wait, instead of every request on the machine waiting behind them. An idle
- * core still runs a worker at full speed.
+ * Workers give way to everything else on the machine: when cores are short, the serving event
+ * loop, the store and the instances go first and a tenant's files wait, instead of every request
+ * on the machine waiting behind them. An idle core still runs a worker at full speed.
+ *
+ * Under SCHED_IDLE (the default where Linux allows it) any other process preempts a worker as soon
+ * as it wakes. Niceness alone (the fallback, this much nicer than the server) only weighs the
+ * shares: nice 10 gets about a tenth of nice 0's, and a waking request can still wait out a
+ * worker's time slice. bench/isolation, tenant B's p99 while A's files parse: 50–58 ms with
+ * SCHED_IDLE against 56–71 ms niced, same machine, alternating runs.
  */
 const WORKER_NICENESS = 10;
 /** The nicest a process can be (Linux). */
@@ -258,15 +276,18 @@ export class ProcessPool {
     // the parsers' own tables take ~100 MB of heap before any file is read.
     const execArgv = [`--max-old-space-size=${memoryMb + HEAP_HEADROOM_MB}`];
     if (workerFile.endsWith(".ts")) execArgv.unshift("--import", "tsx");
-    const child = fork(workerFile, [], {
+    const options: SpawnOptions & ForkOptions = {
       cwd: path.dirname(workerFile),
-      execArgv,
       // The worker parses what tenants upload: it gets no credentials, no database URL, nothing.
       env: {},
       serialization: "advanced",
       stdio: ["ignore", "ignore", "pipe", "ipc"],
-    });
-    if (child.pid !== undefined) {
+    };
+    const idle = this.opts.priority === "nice" ? null : idleScheduler();
+    const child = idle
+      ? spawn(idle, ["--idle", "0", process.execPath, ...execArgv, workerFile], options)
+      : fork(workerFile, [], { ...options, execArgv });
+    if (child.pid !== undefined && !idle) {
       try {
         setPriority(child.pid, Math.min(NICEST, getPriority() + WORKER_NICENESS));
       } catch {
@@ -393,4 +414,23 @@ async function residentBytes(worker: Worker): Promise<number | undefined> {
   const statm = await readFile(`/proc/${pid}/statm`, "utf8").catch(() => undefined);
   const residentPages = Number(statm?.split(" ")[1]);
   return Number.isFinite(residentPages) ? residentPages * PAGE_BYTES : undefined;
+}
+
+let idleSchedulerPath: string | null | undefined;
+/**
+ * `chrt`, when it can start a process under Linux's SCHED_IDLE policy here: such a process runs
+ * only on a core nothing else wants, and every other process preempts it at once. Else null
+ * (not Linux, no util-linux, or a sandbox that forbids it): workers then run niced instead.
+ */
+function idleScheduler(): string | null {
+  if (idleSchedulerPath !== undefined) return idleSchedulerPath;
+  idleSchedulerPath = null;
+  for (const candidate of ["/usr/bin/chrt", "/bin/chrt"]) {
+    const probe = spawnSync(candidate, ["--idle", "0", process.execPath, "-e", ""], { stdio: "ignore" });
+    if (probe.status === 0) {
+      idleSchedulerPath = candidate;
+      break;
+    }
+  }
+  return idleSchedulerPath;
 }
