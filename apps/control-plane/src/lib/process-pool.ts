@@ -140,7 +140,9 @@ export class ProcessPool {
   private nextId = 1;
   private isClosed = false;
 
-  constructor(private readonly opts: ProcessPoolOptions) {}
+  constructor(private readonly opts: ProcessPoolOptions) {
+    if (opts.priority !== "nice") idleScheduler();
+  }
 
   /** Runs `input` through the worker module's handler for `tenantId`; see the class comment. */
   run(tenantId: string, input: unknown, signal?: AbortSignal): Promise<unknown> {
@@ -426,7 +428,8 @@ function idleScheduler(): string | null {
   if (idleSchedulerPath !== undefined) return idleSchedulerPath;
   idleSchedulerPath = null;
   for (const candidate of ["/usr/bin/chrt", "/bin/chrt"]) {
-    const probe = spawnSync(candidate, ["--idle", "0", process.execPath, "-e", ""], { stdio: "ignore" });
+    // chrt starting itself: a few ms, once per process, when the pool is made (not per task).
+    const probe = spawnSync(candidate, ["--idle", "0", candidate, "--version"], { stdio: "ignore" });
     if (probe.status === 0) {
       idleSchedulerPath = candidate;
       break;
