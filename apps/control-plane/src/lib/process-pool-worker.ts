@@ -23,13 +23,15 @@ setInterval(() => {
  * serveProcessPoolTasks(async (input) => parseAndChunk(input), (error) => ({ kind: error.kind }));
  */
 export function serveProcessPoolTasks(
-  handler: (input: unknown) => Promise<unknown>,
+  handler: (input: unknown, payload: Uint8Array) => Promise<unknown>,
   describeError: (error: unknown) => unknown = () => undefined,
 ): void {
   const send = (reply: WorkerReply) => process.send?.(reply);
-  process.on("message", async (message: { id: number; input: unknown }) => {
+  const payloads = payloadReader(process.stdin);
+  process.on("message", async (message: { id: number; input: unknown; payloadBytes: number }) => {
     try {
-      send({ id: message.id, ok: true, value: await handler(message.input) });
+      const payload = await payloads.read(message.payloadBytes);
+      send({ id: message.id, ok: true, value: await handler(message.input, payload) });
     } catch (error) {
       send({
         id: message.id,
@@ -46,4 +48,39 @@ export function serveProcessPoolTasks(
   process.on("disconnect", () => process.exit(0));
   new Worker(ORPHAN_WATCH, { eval: true, workerData: { parent: process.ppid } }).unref();
   send({ ready: true });
+}
+
+/**
+ * Reads the tasks' payloads off `stream` in order: `read(n)` resolves with the next `n` bytes.
+ * The pool writes a task's payload after its message, one task at a time, so bytes that come
+ * before their message wait here.
+ */
+function payloadReader(stream: NodeJS.ReadableStream) {
+  const received: Buffer[] = [];
+  let buffered = 0;
+  let waiting: { bytes: number; resolve: (payload: Uint8Array) => void } | undefined;
+  const take = (bytes: number): Uint8Array => {
+    const all = received.length === 1 ? received[0]! : Buffer.concat(received, buffered);
+    received.length = 0;
+    if (all.byteLength > bytes) received.push(all.subarray(bytes));
+    buffered -= bytes;
+    return all.subarray(0, bytes);
+  };
+  stream.on("data", (chunk: Buffer) => {
+    received.push(chunk);
+    buffered += chunk.byteLength;
+    if (waiting && buffered >= waiting.bytes) {
+      const { bytes, resolve } = waiting;
+      waiting = undefined;
+      resolve(take(bytes));
+    }
+  });
+  return {
+    read(bytes: number): Promise<Uint8Array> {
+      if (buffered >= bytes) return Promise.resolve(take(bytes));
+      return new Promise((resolve) => {
+        waiting = { bytes, resolve };
+      });
+    },
+  };
 }

@@ -44,7 +44,9 @@ function createPool(options: Partial<ProcessPoolOptions> = {}) {
   return {
     pool,
     run: (tenantId: string, task: PoolTestTask, signal?: AbortSignal) =>
-      pool.run(tenantId, task, signal) as Promise<{ value: unknown; pid: number }>,
+      pool.run(tenantId, task, { signal }) as Promise<{ value: unknown; pid: number }>,
+    withPayload: (payload: Uint8Array) =>
+      pool.run("t1", { op: "payload" }, { payload }) as Promise<{ value: unknown; pid: number }>,
   };
 }
 
@@ -60,6 +62,31 @@ describe("ProcessPool", () => {
     expect(first.value).toEqual({ bytes: new Uint8Array([1, 2, 3]) });
     expect(first.pid).not.toBe(process.pid);
     expect(second).toEqual({ value: "again", pid: first.pid });
+  });
+
+  it("hands each task its payload over stdin, whole and in order, tasks after tasks", async () => {
+    const { withPayload } = createPool();
+    const checksum = (bytes: Uint8Array) => {
+      let sum = 0;
+      for (const byte of bytes) sum = (sum * 31 + byte) >>> 0;
+      return sum;
+    };
+    const large = new Uint8Array(20 * 1024 * 1024).map((_, i) => (i * 7) % 251);
+    const small = new TextEncoder().encode("a small file");
+    // Queued together: one worker takes them one by one, each payload after its own message.
+    const answers = await Promise.all([
+      withPayload(large),
+      withPayload(new Uint8Array(0)),
+      withPayload(small),
+      withPayload(large.subarray(1_000_000, 3_000_001)),
+    ]);
+    expect(answers.map((answer) => answer.value)).toEqual([
+      { bytes: large.byteLength, sum: checksum(large) },
+      { bytes: 0, sum: 0 },
+      { bytes: small.byteLength, sum: checksum(small) },
+      { bytes: 2_000_001, sum: checksum(large.subarray(1_000_000, 3_000_001)) },
+    ]);
+    expect(new Set(answers.map((answer) => answer.pid)).size).toBe(1);
   });
 
   it("runs every thread of its workers under SCHED_IDLE: any other process preempts them", async () => {

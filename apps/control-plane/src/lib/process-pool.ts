@@ -14,6 +14,8 @@ import type { Logger } from "./logger";
 /**
  * The child processes' side of the protocol: `{ ready: true }` once listening, then one
  * `{ id, ok, value | error }` per task. See `serveProcessPoolTasks` in `process-pool-worker.ts`.
+ * A task comes as `{ id, input, payloadBytes }` on the IPC channel; its payload's bytes (if any)
+ * follow on the worker's stdin.
  */
 export type WorkerReply =
   | { ready: true }
@@ -80,6 +82,7 @@ export type ProcessPoolOptions = {
 type Task = {
   tenantId: string;
   input: unknown;
+  payload: Uint8Array | undefined;
   signal: AbortSignal | undefined;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
@@ -128,7 +131,7 @@ const HEAP_EXHAUSTED = /heap out of memory|Reached heap limit|Allocation failed/
  *
  * @example
  * const pool = new ProcessPool({ workerFile, workers: 2, workersPerTenant: 1, timeoutMs: 60_000, memoryMb: 512, logger });
- * const result = await pool.run("ten_1", { filename: "a.pdf", bytes });
+ * const result = await pool.run("ten_1", { filename: "a.pdf" }, { payload: bytes });
  */
 export class ProcessPool {
   private readonly idle: Worker[] = [];
@@ -144,12 +147,22 @@ export class ProcessPool {
     if (opts.priority !== "nice") idleScheduler();
   }
 
-  /** Runs `input` through the worker module's handler for `tenantId`; see the class comment. */
-  run(tenantId: string, input: unknown, signal?: AbortSignal): Promise<unknown> {
+  /**
+   * Runs `input` through the worker module's handler for `tenantId`; see the class comment.
+   *
+   * `payload`, a file's bytes, goes to the worker over its stdin, written as the pipe takes it;
+   * `input` is serialised on this thread (~3 ms a megabyte), which for a file of tens of
+   * megabytes would hold the serving loop.
+   */
+  run(
+    tenantId: string,
+    input: unknown,
+    { signal, payload }: { signal?: AbortSignal; payload?: Uint8Array } = {},
+  ): Promise<unknown> {
     if (this.isClosed) return Promise.reject(new WorkerCrashedError("the pool is closed"));
     signal?.throwIfAborted();
     return new Promise((resolve, reject) => {
-      const task: Task = { tenantId, input, signal, resolve, reject };
+      const task: Task = { tenantId, input, payload, signal, resolve, reject };
       const queue = this.queues.get(tenantId);
       if (queue) queue.push(task);
       else {
@@ -269,7 +282,8 @@ export class ProcessPool {
     if (worker.task?.id !== id) return;
     memoryWatch = setInterval(() => void this.checkMemory(worker, baseline), MEMORY_POLL_MS);
     // A send to a worker that just died fails here; its exit settles the task.
-    worker.child.send({ id, input: task.input }, () => {});
+    worker.child.send({ id, input: task.input, payloadBytes: task.payload?.byteLength ?? 0 }, () => {});
+    if (task.payload && task.payload.byteLength > 0) worker.child.stdin?.write(task.payload);
   }
 
   private spawn(): Worker {
@@ -283,7 +297,8 @@ export class ProcessPool {
       // The worker parses what tenants upload: it gets no credentials, no database URL, nothing.
       env: {},
       serialization: "advanced",
-      stdio: ["ignore", "ignore", "pipe", "ipc"],
+      // stdin carries the tasks' payloads (see `run`).
+      stdio: ["pipe", "ignore", "pipe", "ipc"],
     };
     const idle = this.opts.priority === "nice" ? null : idleScheduler();
     const child = idle
@@ -315,6 +330,8 @@ export class ProcessPool {
       () => void this.kill(worker, new WorkerCrashedError("the worker did not start in time")),
       STARTUP_TIMEOUT_MS,
     );
+    // A worker that dies mid-payload breaks the pipe; its exit settles the task.
+    child.stdin?.on("error", () => {});
     child.stderr?.setEncoding("utf8");
     child.stderr?.on("data", (text: string) => {
       worker.stderrTail = (worker.stderrTail + text).slice(-4_096);

@@ -6,6 +6,7 @@ import { serveProcessPoolTasks } from "../lib/process-pool-worker";
 
 export type PoolTestTask =
   | { op: "echo"; value: unknown }
+  | { op: "payload" }
   | { op: "throw"; message: string }
   | { op: "spin" }
   | { op: "heap"; mb: number }
@@ -15,11 +16,17 @@ export type PoolTestTask =
 const held: unknown[] = [];
 
 serveProcessPoolTasks(
-  async (input) => {
+  async (input, payload) => {
     const task = input as PoolTestTask;
     switch (task.op) {
       case "echo":
         return { value: task.value, pid: process.pid };
+      case "payload": {
+        // What arrived on stdin: its length and a checksum of its bytes.
+        let sum = 0;
+        for (const byte of payload) sum = (sum * 31 + byte) >>> 0;
+        return { value: { bytes: payload.byteLength, sum }, pid: process.pid };
+      }
       case "throw":
         throw Object.assign(new Error(task.message), { code: "E_TEST" });
       case "spin":

@@ -65,8 +65,10 @@ export class ParseSandbox {
   ): Promise<ParsedChunks> {
     // The PDF reader also watches the clock between pages, and stops with the page it reached.
     const limits = { maxPages: this.opts.maxPdfPages, maxMillis: this.opts.timeoutMs, ...input.limits };
+    const { bytes, ...rest } = input;
     try {
-      return (await this.pool.run(tenantId, { ...input, limits }, signal)) as ParsedChunks;
+      // The file's bytes go over the worker's stdin, not through this thread's serialiser.
+      return (await this.pool.run(tenantId, { ...rest, limits }, { signal, payload: bytes })) as ParsedChunks;
     } catch (error) {
       throw this.toParseError(error) ?? error;
     }

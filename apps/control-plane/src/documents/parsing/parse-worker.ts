@@ -20,9 +20,12 @@ await import("mammoth");
 const windows: Record<string, () => Promise<TokenWindow>> = { "use-lite": useLiteTokenWindow };
 
 serveProcessPoolTasks(
-  async (input): Promise<ParsedChunks> => {
-    const { chunkSize, chunkOverlap, embeddingModel, ...document } = input as ParseAndChunkInput;
-    const parsed = await parseDocument(document);
+  async (input, bytes): Promise<ParsedChunks> => {
+    const { chunkSize, chunkOverlap, embeddingModel, ...document } = input as Omit<
+      ParseAndChunkInput,
+      "bytes"
+    >;
+    const parsed = await parseDocument({ ...document, bytes });
     const chunks = chunkSections(parsed.sections, { chunkSize, chunkOverlap });
     const window = embeddingModel ? await windows[embeddingModel]?.() : undefined;
     return { title: parsed.title, chunks: window ? fitChunksToWindow(chunks, window) : chunks };
