@@ -1,5 +1,5 @@
 import type { TestServer } from "@vdb/control-plane/testing";
-import { api, userWithSession } from "@vdb/control-plane/testing/http";
+import { api, memberWithSession } from "@vdb/control-plane/testing/http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -32,12 +32,8 @@ beforeAll(async () => {
     body: { slug: "people-co", name: "People Co" },
   });
   tenantId = tenant.body.id;
-  const owner = await userWithSession(server.url, server.adminToken, OWNER, PASSWORD);
-  ownerToken = owner.token;
-  await api(server.url, "PUT", `/tenants/${tenantId}/members/${owner.userId}`, {
-    token: server.adminToken,
-    body: { role: "owner" },
-  });
+  ownerToken = (await memberWithSession(server.url, server.adminToken, tenantId, OWNER, "owner", PASSWORD))
+    .token;
   browser = await launchChromium();
   page = await newPage(browser);
 });

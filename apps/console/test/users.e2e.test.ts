@@ -1,5 +1,5 @@
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from "@vdb/control-plane/testing";
-import { api, userWithSession } from "@vdb/control-plane/testing/http";
+import { api, memberWithSession } from "@vdb/control-plane/testing/http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -30,11 +30,7 @@ beforeAll(async () => {
       body: { slug: "frida-co", name: "Frida Co" },
     })
   ).body.id;
-  forgetful = await userWithSession(server.url, server.adminToken, FORGETFUL);
-  await api(server.url, "PUT", `/tenants/${tenantId}/members/${forgetful.userId}`, {
-    token: server.adminToken,
-    body: { role: "admin" },
-  });
+  forgetful = await memberWithSession(server.url, server.adminToken, tenantId, FORGETFUL, "admin");
   browser = await launchChromium();
   page = await newPage(browser);
 });

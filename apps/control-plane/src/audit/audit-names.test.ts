@@ -1,7 +1,7 @@
 import type { AuditEntry } from "@vdb/schemas/audit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../testing";
-import { api, trpcAs, userWithSession } from "../testing/http";
+import { api, memberWithSession, trpcAs } from "../testing/http";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -25,11 +25,7 @@ describe("audit entries name people and keys", () => {
       body: { name: "search only", scopes: ["read"] },
     });
     expect(child.status).toBe(201);
-    const person = await userWithSession(server.url, token, "dana@names.test");
-    await api(server.url, "PUT", `/tenants/${tenantId}/members/${person.userId}`, {
-      token,
-      body: { role: "viewer" },
-    });
+    const person = await memberWithSession(server.url, token, tenantId, "dana@names.test", "viewer");
 
     const audit = await api<{ items: AuditEntry[] }>(server.url, "GET", `/audit?tenantId=${tenantId}`, {
       token,

@@ -2,7 +2,7 @@ import type { AuditEntry } from "@vdb/schemas/audit";
 import { ChromaClient } from "chromadb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../testing";
-import { api, launchUntilRunning, tenantWithKey, trpcAs, userWithSession } from "../testing/http";
+import { api, launchUntilRunning, memberWithSession, tenantWithKey, trpcAs } from "../testing/http";
 
 let server: TestServer;
 let tenantId: string;
@@ -77,11 +77,13 @@ describe("browsing a tenant's records", () => {
   });
 
   it("deletes from the console with an audit entry; viewers and other tenants cannot", async () => {
-    const viewer = await userWithSession(server.url, server.adminToken, "viewer@records.test");
-    await api(server.url, "PUT", `/tenants/${tenantId}/members/${viewer.userId}`, {
-      token: server.adminToken,
-      body: { role: "viewer" },
-    });
+    const viewer = await memberWithSession(
+      server.url,
+      server.adminToken,
+      tenantId,
+      "viewer@records.test",
+      "viewer",
+    );
     const asViewer = trpcAs(server.url, viewer.token);
     expect(
       (await asViewer.dataPlane.records.query({ tenantId, request: { limit: 1 } })).records,

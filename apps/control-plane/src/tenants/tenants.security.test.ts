@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../testing";
-import { api, trpcAs, userWithSession } from "../testing/http";
+import { api, memberWithSession, trpcAs } from "../testing/http";
 
 let server: TestServer;
 let tenantA: string;
@@ -15,18 +15,8 @@ beforeAll(async () => {
     .id;
   tenantB = (await api(server.url, "POST", "/tenants", { token, body: { slug: "tenant-b", name: "B" } })).body
     .id;
-  const admin = await userWithSession(server.url, token, "admin-a@example.com");
-  const viewer = await userWithSession(server.url, token, "viewer-a@example.com");
-  await api(server.url, "PUT", `/tenants/${tenantA}/members/${admin.userId}`, {
-    token,
-    body: { role: "admin" },
-  });
-  await api(server.url, "PUT", `/tenants/${tenantA}/members/${viewer.userId}`, {
-    token,
-    body: { role: "viewer" },
-  });
-  adminOfA = admin.token;
-  viewerOfA = viewer.token;
+  adminOfA = (await memberWithSession(server.url, token, tenantA, "admin-a@example.com", "admin")).token;
+  viewerOfA = (await memberWithSession(server.url, token, tenantA, "viewer-a@example.com", "viewer")).token;
   keyOfA = (
     await api(server.url, "POST", `/tenants/${tenantA}/keys`, {
       token,

@@ -1,5 +1,6 @@
 import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import { type ApiResponse, type JsonRequestOptions, jsonRequest } from "@vdb/http/testing";
+import type { TenantRole } from "@vdb/schemas/auth";
 import type { Instance } from "@vdb/schemas/instances";
 import type { Plan } from "@vdb/schemas/plans";
 import { EventSource } from "eventsource";
@@ -42,6 +43,29 @@ export async function userWithSession(
   if (created.status !== 201) throw new Error(`creating ${email}: ${JSON.stringify(created.body)}`);
   const session = await api(baseUrl, "POST", "/auth/login", { body: { email, password } });
   return { userId: created.body.id, token: session.body.token };
+}
+
+/**
+ * A new user with `role` in `tenantId` (set by the operator `adminToken`), logged in.
+ *
+ * @example
+ * const viewer = await memberWithSession(url, adminToken, tenantId, "viewer@example.com", "viewer");
+ */
+export async function memberWithSession(
+  baseUrl: string,
+  adminToken: string,
+  tenantId: string,
+  email: string,
+  role: TenantRole,
+  password?: string,
+): Promise<{ userId: string; token: string }> {
+  const user = await userWithSession(baseUrl, adminToken, email, password);
+  const member = await api(baseUrl, "PUT", `/tenants/${tenantId}/members/${user.userId}`, {
+    token: adminToken,
+    body: { role },
+  });
+  if (member.status !== 200) throw new Error(`making ${email} ${role}: ${JSON.stringify(member.body)}`);
+  return user;
 }
 
 /** A tRPC client that also subscribes (SSE; Node 20 has no global EventSource). */

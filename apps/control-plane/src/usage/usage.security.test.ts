@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../testing";
-import { api, userWithSession } from "../testing/http";
+import { api, memberWithSession } from "../testing/http";
 import { recordUsage } from "./record-usage";
 import { usageTestApp } from "./test-app";
 
@@ -21,18 +21,9 @@ beforeAll(async () => {
     .id;
   tenantB = (await api(server.url, "POST", "/tenants", { token, body: { slug: "sec-b", name: "B" } })).body
     .id;
-  const admin = await userWithSession(server.url, token, "usage-admin@example.com");
-  const viewer = await userWithSession(server.url, token, "usage-viewer@example.com");
-  await api(server.url, "PUT", `/tenants/${tenantA}/members/${admin.userId}`, {
-    token,
-    body: { role: "admin" },
-  });
-  await api(server.url, "PUT", `/tenants/${tenantA}/members/${viewer.userId}`, {
-    token,
-    body: { role: "viewer" },
-  });
-  adminOfA = admin.token;
-  viewerOfA = viewer.token;
+  adminOfA = (await memberWithSession(server.url, token, tenantA, "usage-admin@example.com", "admin")).token;
+  viewerOfA = (await memberWithSession(server.url, token, tenantA, "usage-viewer@example.com", "viewer"))
+    .token;
   const newKey = async (tenantId: string, scopes: string[]) =>
     (await api(server.url, "POST", `/tenants/${tenantId}/keys`, { token, body: { name: "k", scopes } })).body
       .secret as string;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../testing";
-import { api, trpcAs, userWithSession } from "../testing/http";
+import { api, memberWithSession, trpcAs, userWithSession } from "../testing/http";
 
 let server: TestServer;
 let tenantId: string;
@@ -14,11 +14,7 @@ beforeAll(async () => {
       body: { slug: "users-screen", name: "U" },
     })
   ).body.id;
-  plain = await userWithSession(server.url, server.adminToken, "plain@users.test");
-  await api(server.url, "PUT", `/tenants/${tenantId}/members/${plain.userId}`, {
-    token: server.adminToken,
-    body: { role: "owner" },
-  });
+  plain = await memberWithSession(server.url, server.adminToken, tenantId, "plain@users.test", "owner");
 });
 afterAll(async () => server?.close());
 
@@ -181,11 +177,7 @@ describe("the platform's users (operators)", () => {
     expect(lastOwner.body.error.message).toContain("last owner");
     expect((await api(server.url, "GET", "/auth/me", { token: plain.token })).status).toBe(200);
 
-    const coOwner = await userWithSession(server.url, server.adminToken, "co-owner@users.test");
-    await api(server.url, "PUT", `/tenants/${tenantId}/members/${coOwner.userId}`, {
-      token: server.adminToken,
-      body: { role: "owner" },
-    });
+    await memberWithSession(server.url, server.adminToken, tenantId, "co-owner@users.test", "owner");
     const removed = await api(server.url, "DELETE", `/users/${plain.userId}`, { token: server.adminToken });
     expect(removed.status).toBe(200);
     expect((await api(server.url, "GET", "/auth/me", { token: plain.token })).status).toBe(401);
