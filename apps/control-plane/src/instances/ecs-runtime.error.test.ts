@@ -1,7 +1,6 @@
 import {
   ClientException,
   DescribeTasksCommand,
-  ECSClient,
   ECSServiceException,
   InvalidParameterException,
   ListTasksCommand,
@@ -9,46 +8,18 @@ import {
   StopTaskCommand,
   type Task,
 } from "@aws-sdk/client-ecs";
-import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { EcsRuntime, type EcsRuntimeOptions } from "./ecs-runtime";
+import { ECS_TEST_TASK_ARN, ECS_TEST_TENANT, mockedEcs } from "../testing/ecs";
+import type { EcsRuntimeOptions } from "./ecs-runtime";
 import { RetryableRuntimeError } from "./runtime";
 
-const TENANT = "ten_0123456789abcdefghij";
-const ARN = "arn:aws:ecs:eu-west-1:123456789012:task/vdb/1f2e3d4c5b6a";
+const TENANT = ECS_TEST_TENANT;
+const ARN = ECS_TEST_TASK_ARN;
 const SPEC = { tenantId: TENANT, env: { TENANT_ID: TENANT, PLAN: "starter" } };
 
-const client = new ECSClient({
-  region: "eu-west-1",
-  credentials: { accessKeyId: "x", secretAccessKey: "y" },
-});
-const ecs = mockClient(client);
-let sleeps: number[];
-let clock: number;
-
-function runtime(extra: Partial<EcsRuntimeOptions> = {}) {
-  return new EcsRuntime({
-    client,
-    cluster: "vdb",
-    taskDefinition: "vdb-instance:7",
-    containerName: "instance",
-    subnets: ["subnet-a"],
-    securityGroups: ["sg-instances"],
-    port: 8080,
-    launchType: "FARGATE",
-    pollIntervalMs: 1_000,
-    baseDelayMs: 200,
-    maxDelayMs: 1_000,
-    maxAttempts: 4,
-    sleep: async (ms) => {
-      sleeps.push(ms);
-      clock += ms;
-    },
-    now: () => clock,
-    random: () => 0.5,
-    ...extra,
-  });
-}
+const { ecs, fake, reset, runtime: mockedRuntime } = mockedEcs();
+const runtime = (extra: Partial<EcsRuntimeOptions> = {}) =>
+  mockedRuntime({ baseDelayMs: 200, maxDelayMs: 1_000, maxAttempts: 4, ...extra });
 
 const throttled = () =>
   new ECSServiceException({
@@ -75,11 +46,7 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
   throw new Error("expected a rejection");
 }
 
-beforeEach(() => {
-  ecs.reset();
-  sleeps = [];
-  clock = 0;
-});
+beforeEach(reset);
 
 describe("EcsRuntime.start: errors", () => {
   it("no capacity (RunTask failures) is retryable, and names the reason", async () => {
@@ -122,7 +89,7 @@ describe("EcsRuntime.start: errors", () => {
     expect(calls).toHaveLength(3);
     // Idempotent: a RunTask that reached ECS but whose answer was lost is not started twice.
     expect(new Set(calls.map((call) => call.args[0].input.clientToken)).size).toBe(1);
-    expect(sleeps).toEqual([100, 200]); // random 0.5 × 200 ms × 2^n
+    expect(fake.sleeps).toEqual([100, 200]); // random 0.5 × 200 ms × 2^n
   });
 
   it("still throttled after every attempt → RetryableRuntimeError, no task started", async () => {
@@ -133,13 +100,13 @@ describe("EcsRuntime.start: errors", () => {
     expect(error).toBeInstanceOf(RetryableRuntimeError);
     expect(error.message).toMatch(/ThrottlingException after 4 attempts/);
     expect(ecs.commandCalls(RunTaskCommand)).toHaveLength(4);
-    expect(sleeps).toEqual([100, 200, 400]);
+    expect(fake.sleeps).toEqual([100, 200, 400]);
   });
 
   it("the backoff is capped", async () => {
     ecs.on(ListTasksCommand).rejects(throttled());
     await rejection(runtime({ maxAttempts: 6, random: () => 1 }).list());
-    expect(sleeps).toEqual([200, 400, 800, 1_000, 1_000]);
+    expect(fake.sleeps).toEqual([200, 400, 800, 1_000, 1_000]);
   });
 
   it("a bad task definition (ClientException) is a plain error that says what failed", async () => {
@@ -193,7 +160,7 @@ describe("EcsRuntime.stop / observe / destroyData: errors", () => {
 
     expect(error).toBeInstanceOf(RetryableRuntimeError);
     expect(error.message).toContain("still RUNNING");
-    expect(sleeps.reduce((a, b) => a + b, 0)).toBe(5_000);
+    expect(fake.sleeps.reduce((a, b) => a + b, 0)).toBe(5_000);
   });
 
   it("a task that vanishes between DescribeTasks and StopTask counts as stopped", async () => {

@@ -1,50 +1,24 @@
 import {
   DescribeTasksCommand,
-  ECSClient,
   ListTasksCommand,
   RunTaskCommand,
   StopTaskCommand,
   type Task,
 } from "@aws-sdk/client-ecs";
-import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { EcsRuntime, type EcsRuntimeOptions } from "./ecs-runtime";
+import { ECS_TEST_TASK_ARN, ECS_TEST_TENANT, mockedEcs } from "../testing/ecs";
+import type { EcsRuntimeOptions } from "./ecs-runtime";
 
 // No ECS can run here: the client is mocked, and these tests pin down both what the runtime
 // asks ECS for and what it makes of ECS's answers.
 
-const TENANT = "ten_0123456789abcdefghij";
+const TENANT = ECS_TEST_TENANT;
 const OTHER = "ten_abcdefghij0123456789";
-const ARN = "arn:aws:ecs:eu-west-1:123456789012:task/vdb/1f2e3d4c5b6a";
+const ARN = ECS_TEST_TASK_ARN;
 
-const client = new ECSClient({
-  region: "eu-west-1",
-  credentials: { accessKeyId: "x", secretAccessKey: "y" },
-});
-const ecs = mockClient(client);
-let sleeps: number[];
-let clock: number;
-
-function runtime(extra: Partial<EcsRuntimeOptions> = {}) {
-  return new EcsRuntime({
-    client,
-    cluster: "vdb",
-    taskDefinition: "vdb-instance:7",
-    containerName: "instance",
-    subnets: ["subnet-a", "subnet-b"],
-    securityGroups: ["sg-instances"],
-    port: 8080,
-    launchType: "FARGATE",
-    pollIntervalMs: 1_000,
-    sleep: async (ms) => {
-      sleeps.push(ms);
-      clock += ms;
-    },
-    now: () => clock,
-    random: () => 0.5,
-    ...extra,
-  });
-}
+const { ecs, fake, reset, runtime: mockedRuntime } = mockedEcs({ startClock: 1_000_000 });
+const runtime = (extra: Partial<EcsRuntimeOptions> = {}) =>
+  mockedRuntime({ subnets: ["subnet-a", "subnet-b"], ...extra });
 
 /** Answers calls in order from `steps`; an Error step is thrown; running out fails the test. */
 function script(steps: (object | Error)[]) {
@@ -82,11 +56,7 @@ function eni(ip: string): Task["attachments"] {
   ];
 }
 
-beforeEach(() => {
-  ecs.reset();
-  sleeps = [];
-  clock = 1_000_000;
-});
+beforeEach(reset);
 afterEach(() => ecs.reset());
 
 describe("EcsRuntime: an instance's life", () => {
@@ -195,7 +165,7 @@ describe("EcsRuntime: an instance's life", () => {
       { cluster: "vdb", task: ARN, reason: "stopped by VDB" },
     ]);
     expect(describes).toEqual([]); // it waited for STOPPED…
-    expect(sleeps).toEqual([1_000, 1_000]); // …polling, without really sleeping
+    expect(fake.sleeps).toEqual([1_000, 1_000]); // …polling, without really sleeping
 
     // Asked to stop (even if the container was killed with SIGTERM's 143): stopped, not failed.
     describes.push({ tasks: [stopped] });
