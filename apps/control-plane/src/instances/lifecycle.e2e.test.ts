@@ -159,17 +159,25 @@ describe("a tenant's instance, end to end", () => {
     expect(refused.body.error.code).toBe("QUOTA_EXCEEDED");
 
     const pid = pidOf(server, tenantId);
+    // The status stream shows the restart; the new process runs the pro plan. Watched from before
+    // the change: a quick restart can be over before a stream opened after it says anything.
+    let watching!: () => void;
+    const isWatching = new Promise<void>((resolve) => {
+      watching = resolve;
+    });
+    const restarted = watchUntil(
+      live,
+      tenantId,
+      (instance) => isRunning(instance) && pidOf(server, tenantId) !== pid,
+      { onFirst: () => watching() },
+    );
+    await isWatching;
     const upgrade = await api(server.url, "PATCH", `/tenants/${tenantId}`, {
       token: server.adminToken,
       body: { plan: "pro" },
     });
     expect(upgrade.status).toBe(200);
-    // The status stream shows the restart; the new process runs the pro plan.
-    const states = await watchUntil(
-      live,
-      tenantId,
-      (instance) => isRunning(instance) && pidOf(server, tenantId) !== pid,
-    );
+    const states = await restarted;
     expect(states.map((s) => s?.state)).toContain("stopping");
     expect(states.at(-1)?.restartCount).toBe(0); // a planned restart is not a crash
     const { body: grant } = await api(server.url, "POST", "/generate-token", {

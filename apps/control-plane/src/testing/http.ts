@@ -96,7 +96,14 @@ export function watchUntil(
   client: ReturnType<typeof trpcLiveAs>,
   tenantId: string,
   until: (instance: Instance | null) => boolean,
-  timeoutMs = 60_000,
+  {
+    timeoutMs = 60_000,
+    onFirst,
+  }: {
+    timeoutMs?: number;
+    /** Called with the first status (the one now): changes made after it are all seen. */
+    onFirst?: (instance: Instance | null) => void;
+  } = {},
 ): Promise<(Instance | null)[]> {
   const seen: (Instance | null)[] = [];
   return new Promise((resolve, reject) => {
@@ -111,6 +118,7 @@ export function watchUntil(
       {
         onData: (instance) => {
           seen.push(instance);
+          if (seen.length === 1) onFirst?.(instance);
           if (until(instance)) {
             clearTimeout(timer);
             subscription.unsubscribe();
