@@ -1,7 +1,7 @@
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from "@vdb/control-plane/testing";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, logIn, screenshot } from "./browser";
+import { launchChromium, logIn, markDocument, newPage, screenshot } from "./browser";
 import { startConsoleServer } from "./console-server";
 
 const TEXTS: [string, string][] = [
@@ -79,9 +79,11 @@ beforeAll(async () => {
     }
   }
   browser = await launchChromium();
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  page.on("pageerror", (error) => pageErrors.push(error.message));
-  page.setDefaultTimeout(60_000);
+  page = await newPage(browser, {
+    viewport: { width: 1280, height: 900 },
+    timeoutMs: 60_000,
+    errors: pageErrors,
+  });
   await logIn(page, server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
 }, 300_000);
 
@@ -96,9 +98,7 @@ describe("the console's backups screen", () => {
     await page.getByRole("link", { name: "Backups" }).click();
     await page.getByText("No backups yet.").waitFor();
     // Everything below happens without a page load: progress and outcomes arrive live.
-    await page.evaluate(() => {
-      (window as unknown as { __noReload: boolean }).__noReload = true;
-    });
+    const notReloaded = await markDocument(page);
 
     // A backup, held while it writes its records: the row shows it running with a progress bar.
     let release = holdRecordParts("put");
@@ -154,7 +154,7 @@ describe("the console's backups screen", () => {
     await page.getByText("No backups yet.").waitFor();
     expect((await rest("GET", `/tenants/${keepsake}/backups`)).items).toEqual([]);
 
-    expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
+    expect(await notReloaded()).toBe(true);
     expect(pageErrors).toEqual([]);
   }, 240_000);
 });

@@ -11,11 +11,36 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch(chromiumLaunchOptions());
 }
 
-/** A page in a fresh browser context (its own cookies and storage: another person), 30 s waits. */
-export async function newPage(browser: Browser, options?: BrowserContextOptions): Promise<Page> {
-  const page = await (await browser.newContext(options)).newPage();
-  page.setDefaultTimeout(30_000);
+/**
+ * A page in a fresh browser context (its own cookies and storage: another person), 30 s waits
+ * unless `timeoutMs`; the page's uncaught errors are pushed to `errors` when given.
+ */
+export async function newPage(
+  browser: Browser,
+  options?: BrowserContextOptions & { timeoutMs?: number; errors?: string[] },
+): Promise<Page> {
+  const { timeoutMs = 30_000, errors, ...contextOptions } = options ?? {};
+  const page = await (await browser.newContext(contextOptions)).newPage();
+  page.setDefaultTimeout(timeoutMs);
+  if (errors) page.on("pageerror", (error) => errors.push(error.message));
   return page;
+}
+
+/**
+ * Marks the page's current document; the returned check says whether that document is still the
+ * one shown (a view meant to update live must never need a reload).
+ *
+ * @example
+ * const notReloaded = await markDocument(page);
+ * // … the state changes …
+ * expect(await notReloaded()).toBe(true);
+ */
+export async function markDocument(page: Page): Promise<() => Promise<boolean>> {
+  await page.evaluate(() => {
+    (window as unknown as { __noReload: boolean }).__noReload = true;
+  });
+  return async () =>
+    (await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)) === true;
 }
 
 /**

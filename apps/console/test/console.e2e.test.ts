@@ -6,6 +6,7 @@ import {
   describePage,
   focusRingOfFirstTabStop,
   launchChromium,
+  markDocument,
   screenshot,
 } from "./browser";
 import { startConsoleServer } from "./console-server";
@@ -127,12 +128,10 @@ describe("the admin console, end to end in Chromium against a real control plane
 
   it("launches the instance and shows it running without a reload", async () => {
     await page.getByText("not launched").waitFor();
-    await page.evaluate(() => {
-      (window as unknown as { __noReload: boolean }).__noReload = true;
-    });
+    const notReloaded = await markDocument(page);
     await page.getByRole("button", { name: "Launch" }).click();
     await page.locator('.instance-state [data-status="running"]').waitFor({ timeout: 90_000 });
-    expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
+    expect(await notReloaded()).toBe(true);
     await page.getByText(/^http:\/\/127\.0\.0\.1:\d+$/).waitFor();
     await page.getByTestId("record-count").waitFor();
     await expectAccessible("overview");

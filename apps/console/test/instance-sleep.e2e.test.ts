@@ -2,7 +2,7 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from "@vdb/control-plane
 import { api, tenantWithKey } from "@vdb/control-plane/testing/http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, logIn, screenshot } from "./browser";
+import { launchChromium, logIn, markDocument, newPage, screenshot } from "./browser";
 import { startConsoleServer } from "./console-server";
 
 const IDLE_MS = 600_000;
@@ -26,9 +26,11 @@ beforeAll(async () => {
     now: () => Date.now() + offsetMs,
   });
   browser = await launchChromium();
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  page.on("pageerror", (error) => pageErrors.push(error.message));
-  page.setDefaultTimeout(60_000);
+  page = await newPage(browser, {
+    viewport: { width: 1280, height: 900 },
+    timeoutMs: 60_000,
+    errors: pageErrors,
+  });
 });
 
 afterAll(async () => {
@@ -44,9 +46,7 @@ describe("the console shows an instance sleeping and waking, live", () => {
     await logIn(page, server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
     await page.goto(`${server.url}/tenants/${tenantId}`);
     await page.locator('.instance-state [data-status="running"]').waitFor({ timeout: 90_000 });
-    await page.evaluate(() => {
-      (window as unknown as { __noReload: boolean }).__noReload = true;
-    });
+    const notReloaded = await markDocument(page);
     const embedded = await call("POST", "/embed", key, {
       ids: ["a"],
       documents: ["A record kept while the instance sleeps."],
@@ -85,7 +85,7 @@ describe("the console shows an instance sleeping and waking, live", () => {
     }
     await page.locator('.instance-state [data-status="running"]').waitFor({ timeout: 90_000 });
     expect((await searched).status).toBe(200);
-    expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
+    expect(await notReloaded()).toBe(true);
     expect(pageErrors).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from "@vdb/control-plane
 import { api, tenantWithKey } from "@vdb/control-plane/testing/http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, logIn, screenshot } from "./browser";
+import { launchChromium, logIn, markDocument, newPage, screenshot } from "./browser";
 import { startConsoleServer } from "./console-server";
 
 let server: TestServer;
@@ -17,9 +17,11 @@ const call = (method: string, pathname: string, token: string, body?: unknown) =
 beforeAll(async () => {
   server = await startConsoleServer();
   browser = await launchChromium();
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  page.on("pageerror", (error) => pageErrors.push(error.message));
-  page.setDefaultTimeout(60_000);
+  page = await newPage(browser, {
+    viewport: { width: 1280, height: 900 },
+    timeoutMs: 60_000,
+    errors: pageErrors,
+  });
 });
 
 afterAll(async () => {
@@ -36,9 +38,7 @@ describe("the console shows a tenant moving between tiers, live", () => {
     await page.goto(`${server.url}/tenants/${tenantId}`);
     await page.locator('.instance-state [data-status="running"]').waitFor({ timeout: 90_000 });
     await page.getByText("shared: pool").waitFor();
-    await page.evaluate(() => {
-      (window as unknown as { __noReload: boolean }).__noReload = true;
-    });
+    const notReloaded = await markDocument(page);
     const embedded = await call("POST", "/embed", key, {
       ids: ["a", "b"],
       documents: ["A record that moves.", "Another record that moves."],
@@ -70,7 +70,7 @@ describe("the console shows a tenant moving between tiers, live", () => {
     await page.locator(".details dd", { hasText: /^dedicated$/ }).waitFor({ timeout: 30_000 });
     await page.locator('.instance-state [data-status="running"]').waitFor({ timeout: 90_000 });
     await screenshot(page, "tier-move-02-dedicated");
-    expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
+    expect(await notReloaded()).toBe(true);
     expect(pageErrors).toEqual([]);
   });
 });
