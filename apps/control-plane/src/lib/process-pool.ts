@@ -110,8 +110,8 @@ const HEAP_HEADROOM_MB = 128;
  * Under SCHED_IDLE (the default where Linux allows it) any other process preempts a worker as soon
  * as it wakes. Niceness alone (the fallback, this much nicer than the server) only weighs the
  * shares: nice 10 gets about a tenth of nice 0's, and a waking request can still wait out a
- * worker's time slice. bench/isolation, tenant B's p99 while A's files parse: 50–58 ms with
- * SCHED_IDLE against 56–71 ms niced, same machine, alternating runs.
+ * worker's time slice. bench/isolation, tenant B's p99 while A's files parse: 50–63 ms with
+ * SCHED_IDLE against 56–79 ms niced, same machine (bench/isolation/RESULTS.md).
  */
 const WORKER_NICENESS = 10;
 /** The nicest a process can be (Linux). */
