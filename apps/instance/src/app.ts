@@ -166,7 +166,7 @@ export function createInstanceApp(opts: InstanceAppOptions) {
    * loaded tenants' too). For a clean stop: the next start has nothing to rebuild from Chroma.
    */
   const saveState = async (): Promise<void> => {
-    await services.keywordIndexes.flush();
+    await services.keywordIndexes.close();
     await services.poolTenants?.close();
   };
   return Object.assign(app, { saveState });

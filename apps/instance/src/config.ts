@@ -53,9 +53,10 @@ export const InstanceConfigSchema = z.object({
    */
   EMBED_WORKERS: z.coerce.number().int().min(1).max(64).default(availableParallelism()),
   /**
-   * Memory for the documents and metadatas searches read, in MB (0: none): a warm search reads
-   * no row from Chroma, and every write drops its namespace's rows (see documents/row-cache).
-   * One budget for the process, shared by a pool's tenants.
+   * Memory for the documents and metadatas searches read from Chroma, in MB (0: none): those of
+   * records without text, which the keyword index's rows file lacks. Every write drops its
+   * namespace's rows (see documents/row-cache). One budget for the process, shared by a pool's
+   * tenants.
    */
   ROW_CACHE_MB: z.coerce.number().min(0).max(65_536).default(32),
   /** An existing Chroma server (an ECS sidecar); without it the instance runs `chroma run` itself. */

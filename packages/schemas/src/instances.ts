@@ -343,7 +343,8 @@ export const InstanceHealth = z.object({
   counts: z.object({ collections: z.number().int(), documents: z.number().int() }),
   uptimeSeconds: z.number(),
   /**
-   * The records searches read, kept in memory until their namespace's next write (ROW_CACHE_MB):
+   * The records searches read from Chroma (those without text: the keyword index's rows file has
+   * the others), kept in memory until their namespace's next write (ROW_CACHE_MB):
    * how many and their estimated bytes, against the budget. A pool's is shared by its tenants,
    * so only the control plane's tokens see it there.
    */

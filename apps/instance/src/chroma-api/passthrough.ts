@@ -12,6 +12,7 @@ import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { forgetCollection } from "../collections/chroma-collections";
 import { assertWithinQuota } from "../documents/quota";
+import type { CachedRow } from "../documents/row-cache";
 import type { InstanceEnv } from "../http/env";
 import { CONTROL_PLANE_SUBJECT, requireScope } from "../http/require-scope";
 import {
@@ -31,12 +32,24 @@ const RecordWriteFields = z.object({
   where: z.unknown().optional(),
   where_document: z.unknown().optional(),
 });
-/** A restore's upsert: every record with its document (null: none), which the keyword index takes as is. */
+/**
+ * A restore's upsert into its new staging collection: every record with its document and
+ * metadata (null: none) as the backup read them from Chroma, which the keyword index and its
+ * rows take as they are.
+ */
 const RestoreWriteBody = z
-  .object({ ids: z.array(z.string().min(1)).min(1), documents: z.array(z.string().nullable()) })
+  .object({
+    ids: z.array(z.string().min(1)).min(1),
+    documents: z.array(z.string().nullable()),
+    metadatas: z.array(z.record(z.string(), z.unknown()).nullable()).optional(),
+  })
   .refine((body) => body.documents.length === body.ids.length, {
     message: "documents must have one entry per id",
     path: ["documents"],
+  })
+  .refine((body) => !body.metadatas || body.metadatas.length === body.ids.length, {
+    message: "metadatas must have one entry per id",
+    path: ["metadatas"],
   });
 /** Chroma 1.0 answers n_results 0 with nothing found; its clients call 0 invalid, and so do we. */
 const QueryBody = z.object({
@@ -146,9 +159,18 @@ async function passOn(c: Context<InstanceEnv>, path: string): Promise<Response> 
   const body = Buffer.from(await c.req.arrayBuffer());
   assertCleanJsonBytes(body);
   if (target?.action === "upsert" && isRestoreWrite(c)) {
-    const { ids, documents } = parseFields(body, ["ids", "documents"], RestoreWriteBody);
+    const { ids, documents, metadatas } = parseFields(
+      body,
+      ["ids", "documents", "metadatas"],
+      RestoreWriteBody,
+    );
+    const records = ids.map((id, i) => ({
+      id,
+      document: documents[i] ?? null,
+      metadata: (metadatas?.[i] ?? null) as CachedRow["metadata"],
+    }));
     return services.writeLock.run(() =>
-      writeKnownDocuments(services, target.collectionId, ids, documents, () => forwardToChroma(c, url, body)),
+      writeKnownDocuments(services, target.collectionId, records, () => forwardToChroma(c, url, body)),
     );
   }
   const ids = target ? parseFields(body, ["ids"], WriteBody).ids : [];

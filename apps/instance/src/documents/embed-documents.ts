@@ -77,9 +77,9 @@ export async function embedDocuments({
         });
         written.push(...ids);
       }
-      // Upserting without documents may keep or clear the stored text: ask Chroma which.
-      if (input.documents) keywordIndex.upsert(input.ids.map((id, i) => ({ id, text: input.documents![i] })));
-      else await ctx.keywordIndexes.syncIds(collection, keywordIndex, input.ids);
+      // Read back rather than taken as sent: an upsert merges metadata into a record's old one,
+      // and one without documents may keep or clear the stored text. Chroma says which.
+      await ctx.keywordIndexes.syncIds(collection, keywordIndex, input.ids);
     } catch (error) {
       ctx.keywordIndexes.invalidate(collection);
       await undoPartialWrite(ctx, collection, existing === null, written, existingIds);

@@ -36,10 +36,11 @@ interface Entry {
 const ROW_OVERHEAD_BYTES = 200;
 
 /**
- * The fields of records that searches return, kept in memory after a read: a repeated or popular
- * query's answer is records an earlier search answered with, so a warm keyword or hybrid search
- * reads no row from Chroma (a cold one reads its answer's rows in one call, ~2 ms:
- * bench/retrieval).
+ * The fields of records that searches read from Chroma, kept in memory after a read, so that a
+ * later search answered with them reads no row from Chroma (a call costs ~2 ms: bench/retrieval).
+ * Keyword and hybrid searches read most rows from the keyword index's rows file (see
+ * keyword/keyword-rows); what they ask of this cache is the rest: records without text, which
+ * the keyword index does not hold.
  *
  * Never stale: every write to a namespace's Chroma holds its write lock, whose version changes
  * when a write starts and when it ends. A row is kept only if the lock showed the same version,

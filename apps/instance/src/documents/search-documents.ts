@@ -15,7 +15,7 @@ import {
 } from "../collections/chroma-collections";
 import { getFromChroma, queryChroma } from "../collections/chroma-query";
 import { providerForCollection } from "../collections/providers";
-import type { KeywordHit } from "../keyword/keyword-index";
+import type { KeywordHit, KeywordIndex } from "../keyword/keyword-index";
 import type { InstanceServices } from "../services";
 import { embedTexts } from "./embed-texts";
 import type { CachedRow } from "./row-cache";
@@ -78,7 +78,7 @@ export async function searchDocuments({
   }
   if (mode === "keyword") {
     const ranking = performance.now();
-    const { ranked } = await keywordHits(ctx, collection, input, input.nResults);
+    const { ranked, index } = await keywordHits(ctx, collection, input, input.nResults);
     phaseSince(phases, "keyword", ranking);
     const reading = performance.now();
     const rows = await readRows(
@@ -86,6 +86,8 @@ export async function searchDocuments({
       collection,
       ranked.map((hit) => hit.id),
       input.include,
+      index,
+      phases,
     );
     phaseSince(phases, "rows", reading);
     const results = ranked.flatMap((hit, index) => {
@@ -109,10 +111,10 @@ export async function searchDocuments({
   const fields = input.include.filter((field) => field !== "distances");
   const isFiltered = Boolean(input.where || input.whereDocument);
   // The vector ranking is ids and distances only (rows for 100 hits in the query cost Chroma twice
-  // as long as the query). The rows of the hits fused into the answer come from the row cache
-  // when an earlier search read them since the last write (a repeated or popular query: no Chroma
-  // call at all), else from one read of those few rows after fusion. (Reading the keyword hits'
-  // 100 rows beside the embedding instead slowed the embedding as much as the read it saved, on
+  // as long as the query). The rows of the hits fused into the answer are read after fusion from
+  // the keyword index's rows file (no Chroma call: a Chroma `get` costs ~1.5–2 ms however few rows
+  // it reads), and from Chroma only for records without text. (Reading the keyword hits' 100 rows
+  // from Chroma beside the embedding instead slowed the embedding as much as the read it saved, on
   // 2 cores: bench/retrieval.) Filtered searches' vector ranking brings its rows itself.
   const ranking = performance.now();
   const [[byVector, queryEmbedding, queryTruncated], byKeyword] = await Promise.all([
@@ -165,20 +167,8 @@ export async function searchDocuments({
       if (onlyByVector.has(match.id)) keywordScores.set(match.id, match.score);
   }
   // A hit only the keyword ranking found needs its embedding for its distance; the others, their
-  // fields, unless the filtered vector ranking brought them or the row cache has them (it holds
-  // no embeddings: asked for, they come from Chroma).
-  const rowsKnown: Map<string, Row> = isFiltered
-    ? new Map(byVector.map((hit) => [hit.id, hit]))
-    : fields.includes("embeddings")
-      ? new Map()
-      : projectRows(
-          ctx.rowCache.peek(
-            ctx,
-            collection,
-            best.map(([id]) => id),
-          ),
-          fields,
-        );
+  // fields, unless the filtered vector ranking brought them.
+  const rowsKnown: Map<string, Row> = isFiltered ? new Map(byVector.map((hit) => [hit.id, hit])) : new Map();
   const needsEmbedding = best.filter(([, fusedHit]) => fusedHit.vector === null).map(([id]) => id);
   const needsFields = best
     .filter(([id, fusedHit]) => fusedHit.vector !== null && fields.length > 0 && !rowsKnown.has(id))
@@ -192,13 +182,12 @@ export async function searchDocuments({
       needsEmbedding,
       fields.includes("embeddings") ? fields : [...fields, "embeddings"],
     ),
-    readRows(ctx, collection, needsFields, fields),
+    readRows(ctx, collection, needsFields, fields, byKeyword.index, phases),
   ]);
   phaseSince(phases, "rows", reading);
   if (phases) {
     phases.keywordOnly = needsEmbedding.length;
     phases.vectorOnly = onlyByVector.size;
-    phases.rowsRead = needsFields.length;
     phases.deepestKeywordRank = Math.max(0, ...best.map(([, hit]) => hit.keyword ?? 0));
     phases.deepestVectorRank = Math.max(0, ...best.map(([, hit]) => hit.vector ?? 0));
   }
@@ -299,17 +288,18 @@ async function vectorHits(
 
 /**
  * The `limit` best BM25 matches of the query text that pass the filters, best first (`ranked`),
- * and every match of the query's words, filtered or not (`all`), for the scores of other hits.
+ * every match of the query's words, filtered or not (`all`), for the scores of other hits, and
+ * the index they come from (whose rows file has their rows).
  */
 async function keywordHits(
   ctx: InstanceServices,
   collection: ChromaCollection,
   input: Input,
   limit: number,
-): Promise<{ ranked: KeywordHit[]; all: KeywordHit[] }> {
+): Promise<{ ranked: KeywordHit[]; all: KeywordHit[]; index: KeywordIndex }> {
   const index = await ctx.keywordIndexes.forSearch(collection);
   const matches = index.matches(input.query!);
-  if (!input.where && !input.whereDocument) return { ranked: matches.slice(0, limit), all: matches };
+  if (!input.where && !input.whereDocument) return { ranked: matches.slice(0, limit), all: matches, index };
   // The index knows text only: Chroma says which of the matches pass the filters, in windows
   // taken best first until enough have.
   const passing: KeywordHit[] = [];
@@ -324,23 +314,35 @@ async function keywordHits(
     const passed = new Set(found.ids);
     passing.push(...window.filter((hit) => passed.has(hit.id)));
   }
-  return { ranked: passing.slice(0, limit), all: matches };
+  return { ranked: passing.slice(0, limit), all: matches, index };
 }
 
 /**
  * The included fields of `ids`, by id (a record gone meanwhile is absent): documents and
- * metadatas from the row cache where it has them, embeddings always from Chroma.
+ * metadatas from the keyword index's rows file (`index`, for the records with text) or the row
+ * cache where they have them, embeddings always from Chroma.
  */
 async function readRows(
   ctx: InstanceServices,
   collection: ChromaCollection,
   ids: string[],
   include: Input["include"],
+  index?: KeywordIndex,
+  /** When given, `rowsRead` counts the rows asked of the row cache or Chroma (not in the rows file). */
+  phases?: SearchPhases,
 ): Promise<Map<string, Row>> {
   const fields = include.filter((field) => field !== "distances");
   if (ids.length === 0) return new Map();
-  if (!fields.includes("embeddings"))
-    return projectRows(await ctx.rowCache.read(ctx, collection, ids), fields);
+  if (!fields.includes("embeddings")) {
+    const local = index
+      ? await ctx.keywordIndexes.readRows(collection, index, ids)
+      : new Map<string, CachedRow>();
+    const missing = ids.filter((id) => !local.has(id));
+    if (phases) phases.rowsRead = (phases.rowsRead ?? 0) + missing.length;
+    if (missing.length > 0)
+      for (const [id, row] of await ctx.rowCache.read(ctx, collection, missing)) local.set(id, row);
+    return projectRows(local, fields);
+  }
   const rows = new Map<string, Row>();
   const found = await getFromChroma(ctx.chromaUrl, collection, { ids, include: fields });
   found.ids.forEach((id, index) => {

@@ -2,8 +2,9 @@ import { appendFile } from "node:fs/promises";
 
 /**
  * Where a search's time goes, phase by phase (ms): `embed`, `keyword`, `chroma` (the vector
- * query), `rows` (reading hits' fields after fusion, from the row cache or Chroma), `fuse`,
- * `serialise`, `total`; `rowsRead` counts the rows Chroma was asked for. Phases that run
+ * query), `rows` (reading hits' fields after fusion, from the keyword index's rows file, else
+ * the row cache or Chroma), `fuse`, `serialise`, `total`; `rowsRead` counts the rows not in the
+ * rows file (asked of the row cache, or Chroma). Phases that run
  * side by side (hybrid embeds the query while it ranks by keyword) overlap, so they need not sum
  * to the total. Recorded only when `SEARCH_PHASES_FILE` names a file, for bench/retrieval.
  */

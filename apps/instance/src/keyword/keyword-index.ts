@@ -11,7 +11,13 @@ const MAX_TF = 0xffff;
 const MIN_PENDING = 2_048;
 /** Then compacted once the pending part is this share of the whole. */
 const PENDING_SHARE = 1 / 8;
-const FORMAT = "bm25-v1";
+const FORMAT = "bm25-v2";
+
+/** Where a record's row (its document and metadata, see keyword-rows) is in its collection's rows file. */
+export interface RowLocation {
+  start: number;
+  length: number;
+}
 
 export interface KeywordHit {
   id: string;
@@ -59,6 +65,10 @@ export class KeywordIndex {
   private lengths = new Uint32Array(64);
   private liveLength = 0;
   private removed = 0;
+  /** Ordinal → where its row starts in the rows file, and its length in bytes (0: no row). */
+  private rowStarts = new Float64Array(64);
+  private rowLengths = new Uint32Array(64);
+  private liveRowBytes = 0;
 
   /** The compacted part: its terms, sorted, each followed by "\n" (no term has one). */
   private terms = "";
@@ -94,6 +104,8 @@ export class KeywordIndex {
       throw new Error("not a keyword index");
     const index = new KeywordIndex();
     const lengths = decode(saved.lengths, Uint32Array);
+    const rowStarts = decode(saved.rowStarts, Float64Array);
+    const rowLengths = decode(saved.rowLengths, Uint32Array);
     const postingStarts = decode(saved.postingStarts, Uint32Array);
     const docs = decode(saved.docs, Uint32Array);
     const tfs = decode(saved.tfs, Uint16Array);
@@ -102,6 +114,8 @@ export class KeywordIndex {
     const termCount = termStarts.length - 1;
     const consistent =
       lengths.length === ids.length &&
+      rowStarts.length === ids.length &&
+      rowLengths.length === ids.length &&
       termStarts[termCount] === terms.length &&
       postingStarts.length === termCount + 1 &&
       postingStarts[0] === 0 &&
@@ -115,6 +129,9 @@ export class KeywordIndex {
     index.ids = ids;
     index.lengths = lengths;
     index.liveLength = lengths.reduce((sum, length) => sum + length, 0);
+    index.rowStarts = rowStarts;
+    index.rowLengths = rowLengths;
+    index.liveRowBytes = rowLengths.reduce((sum, length) => sum + length, 0);
     index.terms = terms;
     index.termStarts = Uint32Array.from(termStarts);
     index.postingStarts = postingStarts;
@@ -131,12 +148,48 @@ export class KeywordIndex {
     return this.ordinals.has(id);
   }
 
-  /** Adds or replaces records; a record without text (null or blank) is removed. */
-  upsert(records: { id: string; text: string | null | undefined }[]): void {
-    for (const { id, text } of records) {
+  /**
+   * Adds or replaces records, each with where its row was written (none: its row is read from
+   * Chroma when a search needs it); a record without text (null or blank) is removed.
+   */
+  upsert(records: { id: string; text: string | null | undefined; row?: RowLocation | undefined }[]): void {
+    for (const { id, text, row } of records) {
       this.removeOne(id);
-      if (text && text.trim() !== "") this.add(id, text);
+      if (text && text.trim() !== "") this.add(id, text, row);
       this.compactIfDue();
+    }
+  }
+
+  /** Where `id`'s row is in the rows file, or null (not indexed, or written without one). */
+  rowOf(id: string): RowLocation | null {
+    const ordinal = this.ordinals.get(id);
+    if (ordinal === undefined || this.rowLengths[ordinal] === 0) return null;
+    return { start: this.rowStarts[ordinal]!, length: this.rowLengths[ordinal]! };
+  }
+
+  /** Every live row's location, in the order they lie in the file (to rewrite it without the dead ones). */
+  liveRows(): { id: string; row: RowLocation }[] {
+    const rows: { id: string; row: RowLocation }[] = [];
+    this.ids.forEach((id, ordinal) => {
+      if (id !== undefined && this.rowLengths[ordinal]! > 0)
+        rows.push({ id, row: { start: this.rowStarts[ordinal]!, length: this.rowLengths[ordinal]! } });
+    });
+    return rows.sort((a, b) => a.row.start - b.row.start);
+  }
+
+  /** The bytes of the rows file that live records' rows take (the rest is replaced or removed rows). */
+  get rowBytes(): number {
+    return this.liveRowBytes;
+  }
+
+  /** Moves rows after their file was rewritten: `moved` maps an id to its row's new place. */
+  moveRows(moved: Map<string, RowLocation>): void {
+    for (const [id, row] of moved) {
+      const ordinal = this.ordinals.get(id);
+      if (ordinal === undefined) continue;
+      this.liveRowBytes += row.length - this.rowLengths[ordinal]!;
+      this.rowStarts[ordinal] = row.start;
+      this.rowLengths[ordinal] = row.length;
     }
   }
 
@@ -187,6 +240,8 @@ export class KeywordIndex {
       format: FORMAT,
       ids: this.ids,
       lengths: encode(this.lengths.subarray(0, this.ids.length)),
+      rowStarts: encode(this.rowStarts.subarray(0, this.ids.length)),
+      rowLengths: encode(this.rowLengths.subarray(0, this.ids.length)),
       terms: this.terms,
       postingStarts: encode(this.postingStarts),
       docs: encode(this.docs),
@@ -194,18 +249,22 @@ export class KeywordIndex {
     });
   }
 
-  private add(id: string, text: string): void {
+  private add(id: string, text: string, row: RowLocation | undefined): void {
     const { terms, length } = analyse(text);
     const ordinal = this.ids.length;
     this.ids.push(id);
     this.ordinals.set(id, ordinal);
     if (ordinal >= this.lengths.length) {
-      const grown = new Uint32Array(Math.max(64, this.lengths.length * 2));
-      grown.set(this.lengths);
-      this.lengths = grown;
+      const capacity = Math.max(64, this.lengths.length * 2);
+      this.lengths = grown(this.lengths, new Uint32Array(capacity));
+      this.rowStarts = grown(this.rowStarts, new Float64Array(capacity));
+      this.rowLengths = grown(this.rowLengths, new Uint32Array(capacity));
     }
     this.lengths[ordinal] = length;
     this.liveLength += length;
+    this.rowStarts[ordinal] = row?.start ?? 0;
+    this.rowLengths[ordinal] = row?.length ?? 0;
+    this.liveRowBytes += row?.length ?? 0;
     for (const [term, tf] of terms) {
       const at = this.pendingPostings++;
       if (at === this.pendingOrdinals.length) this.growPending();
@@ -222,6 +281,7 @@ export class KeywordIndex {
     this.ordinals.delete(id);
     this.ids[ordinal] = undefined;
     this.liveLength -= this.lengths[ordinal]!;
+    this.liveRowBytes -= this.rowLengths[ordinal]!;
     this.removed++;
   }
 
@@ -289,11 +349,15 @@ export class KeywordIndex {
     const renumbered = new Int32Array(this.ids.length).fill(-1);
     const ids: string[] = [];
     const lengths = new Uint32Array(Math.max(64, this.ordinals.size));
+    const rowStarts = new Float64Array(lengths.length);
+    const rowLengths = new Uint32Array(lengths.length);
     this.ids.forEach((id, ordinal) => {
       if (id === undefined) return;
       renumbered[ordinal] = ids.length;
       this.ordinals.set(id, ids.length);
       lengths[ids.length] = this.lengths[ordinal]!;
+      rowStarts[ids.length] = this.rowStarts[ordinal]!;
+      rowLengths[ids.length] = this.rowLengths[ordinal]!;
       ids.push(id);
     });
     // Every term of either part in order: the compacted terms (sorted) merged with the new ones.
@@ -350,6 +414,8 @@ export class KeywordIndex {
     });
     this.ids = ids;
     this.lengths = lengths;
+    this.rowStarts = rowStarts;
+    this.rowLengths = rowLengths;
     // Joined anew, so that no term keeps a document's whole text alive (a slice may).
     this.terms = kept.length === 0 ? "" : `${kept.join("\n")}\n`;
     this.termStarts = termStarts;
@@ -365,11 +431,16 @@ export class KeywordIndex {
   }
 }
 
-function encode(array: Uint32Array | Uint16Array): string {
+function grown<T extends Uint32Array | Float64Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
+function encode(array: Uint32Array | Uint16Array | Float64Array): string {
   return Buffer.from(array.buffer, array.byteOffset, array.byteLength).toString("base64");
 }
 
-function decode<T extends Uint32Array | Uint16Array>(
+function decode<T extends Uint32Array | Uint16Array | Float64Array>(
   value: unknown,
   type: { new (buffer: ArrayBuffer): T; BYTES_PER_ELEMENT: number },
 ): T {

@@ -2,18 +2,24 @@ import { createHash } from "node:crypto";
 import { access, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { type ChromaCollectionRef, countInChroma, getFromChroma } from "../collections/chroma-query";
+import type { CachedRow } from "../documents/row-cache";
 import type { Logger } from "../logger";
 import type { WriteLock } from "../services";
 import { KeywordIndex } from "./keyword-index";
+import { RowsFile } from "./keyword-rows";
 
 /**
  * The BM25 index of every collection, kept beside Chroma (which has no sparse search on a single
- * node) in `DATA_DIR/keyword/`, one file per collection id.
+ * node) in `DATA_DIR/keyword/`, one file per collection id, with the collection's rows (documents
+ * and metadatas) in a `<id>.rows` file beside it (see keyword-rows), which searches read their
+ * answers' rows from.
  *
  * Crash safety is write-ahead: before a write reaches Chroma, a `<id>.dirty` marker is put on
  * disk; it is removed only once a snapshot taken after the write is saved. An index is loaded
  * on its collection's first use and trusted only when there is no marker, its checksum holds,
- * and it has exactly Chroma's ids; otherwise it is rebuilt from Chroma's documents. So a crash,
+ * its rows file is at least as long as when it was saved, and it has exactly Chroma's ids;
+ * otherwise it is rebuilt from Chroma's documents and metadatas. A row read back as something
+ * else than what was written marks the index for a rebuild too. So a crash,
  * a lost or corrupted file, or a write that bypassed the instance costs a rebuild, never a
  * silently wrong answer.
  *
@@ -31,14 +37,28 @@ export interface KeywordIndexes {
   invalidate(collection: ChromaCollectionRef): void;
   /** Forgets the index and leaves its marker, so that its next use rebuilds it from Chroma. */
   markStale(collectionId: string): Promise<void>;
-  /** Re-reads `ids` from Chroma into the index: what a write whose effect is not known did. */
+  /** Re-reads `ids` from Chroma into the index and its rows: what a write did, as Chroma holds it. */
   syncIds(collection: ChromaCollectionRef, index: KeywordIndex, ids: string[]): Promise<void>;
+  /** Puts records Chroma is known to hold exactly so (a restore's) into the index and its rows. */
+  putRecords(collection: ChromaCollectionRef, index: KeywordIndex, records: CachedRow[]): Promise<void>;
+  /**
+   * The rows of those of `ids` that `index` has (records with text), by id, read from its rows
+   * file; the others are absent (the caller reads them from Chroma).
+   */
+  readRows(
+    collection: ChromaCollectionRef,
+    index: KeywordIndex,
+    ids: string[],
+  ): Promise<Map<string, CachedRow>>;
   /** Under the write lock: forgets a deleted collection's index and removes its files. */
   drop(collectionId: string): Promise<void>;
   /** Drops every index whose collection is not among `collectionIds` (deleted behind the routes). */
   keepOnly(collectionIds: Set<string>): Promise<void>;
-  /** Saves every pending snapshot now (before a clean stop). */
-  flush(): Promise<void>;
+  /**
+   * Saves every pending snapshot and lets go of every index and its rows file (a clean stop, a
+   * pool's tenant gone idle); a later use loads them again.
+   */
+  close(): Promise<void>;
 }
 
 /** How long after a write its snapshot is saved at the soonest: a burst of writes (an ingestion) saves once. */
@@ -54,11 +74,17 @@ const SNAPSHOT_TIME_SHARE = 0.1;
 /** Records read per Chroma `get` while verifying ids or rebuilding. */
 const ID_PAGE = 5_000;
 const DOCUMENT_PAGE = 1_000;
-/** 2: the compact BM25 index (1 was minisearch's JSON, rebuilt from Chroma when met). */
-const FORMAT = 2;
+/**
+ * 3: the compact BM25 index with its rows file (2 had no rows file, 1 was minisearch's JSON;
+ * both are rebuilt from Chroma when met).
+ */
+const FORMAT = 3;
+/** Dead rows (replaced or removed) let stay in a rows file until they outweigh the live ones and this. */
+const MIN_DEAD_ROW_BYTES = 1024 * 1024;
 
 interface Entry {
   index: KeywordIndex;
+  rows: RowsFile;
   /** Whether `<id>.dirty` is on disk. */
   isMarked: boolean;
   snapshotTimer: NodeJS.Timeout | null;
@@ -71,6 +97,8 @@ interface SnapshotHeader {
   collectionId: string;
   count: number;
   sha256: string;
+  /** The rows file's length when the snapshot was saved. */
+  rowsBytes: number;
 }
 
 export function createKeywordIndexes(opts: {
@@ -84,8 +112,11 @@ export function createKeywordIndexes(opts: {
   const loadsForSearch = new Map<string, Promise<KeywordIndex>>();
   const snapshotFile = (id: string) => path.join(dir, `${safeName(id)}.json`);
   const markerFile = (id: string) => path.join(dir, `${safeName(id)}.dirty`);
+  const rowsFile = (id: string) => path.join(dir, `${safeName(id)}.rows`);
 
-  async function readSnapshot(collection: ChromaCollectionRef): Promise<KeywordIndex | string> {
+  async function readSnapshot(
+    collection: ChromaCollectionRef,
+  ): Promise<{ index: KeywordIndex; rows: RowsFile } | string> {
     if (await exists(markerFile(collection.id))) return "a write was not saved (crash)";
     let text: string;
     try {
@@ -102,10 +133,28 @@ export function createKeywordIndexes(opts: {
       if (header.sha256 !== sha256(body)) return "saved index is corrupt";
       const index = KeywordIndex.fromJSON(body);
       if (index.size !== header.count) return "saved index is corrupt";
-      return index;
+      const rows = await RowsFile.open(rowsFile(collection.id), header.rowsBytes);
+      return rows ? { index, rows } : "saved rows are missing or cut short";
     } catch {
       return "saved index is unreadable";
     }
+  }
+
+  /** Appends the rows of the records with text, and puts them into the index. */
+  async function put(index: KeywordIndex, rows: RowsFile | null, records: CachedRow[]): Promise<void> {
+    const withText = records.filter((record) => record.document && record.document.trim() !== "");
+    const locations = rows ? await rows.append(withText) : [];
+    const placed = new Map(withText.map((record, i) => [record.id, locations[i]]));
+    index.upsert(records.map(({ id, document }) => ({ id, text: document, row: placed.get(id) })));
+  }
+
+  /** The records of a Chroma `get` that included documents and metadatas. */
+  function rowsOf(page: Awaited<ReturnType<typeof getFromChroma>>): CachedRow[] {
+    return page.ids.map((id, i) => ({
+      id,
+      document: page.documents?.[i] ?? null,
+      metadata: (page.metadatas?.[i] ?? null) as CachedRow["metadata"],
+    }));
   }
 
   /** Whether `index` holds exactly the ids Chroma holds. */
@@ -118,17 +167,21 @@ export function createKeywordIndexes(opts: {
     }
   }
 
-  async function rebuild(collection: ChromaCollectionRef): Promise<KeywordIndex> {
+  async function rebuild(collection: ChromaCollectionRef): Promise<{ index: KeywordIndex; rows: RowsFile }> {
     const index = KeywordIndex.empty();
+    await mkdir(dir, { recursive: true });
+    const { rows, commit } = await RowsFile.create(rowsFile(collection.id));
     for (let offset = 0; ; offset += DOCUMENT_PAGE) {
       const page = await getFromChroma(opts.chromaUrl, collection, {
         limit: DOCUMENT_PAGE,
         offset,
-        include: ["documents"],
+        include: ["documents", "metadatas"],
       });
-      index.upsert(page.ids.map((id, i) => ({ id, text: page.documents?.[i] })));
-      if (page.ids.length < DOCUMENT_PAGE) return index;
+      await put(index, rows, rowsOf(page));
+      if (page.ids.length < DOCUMENT_PAGE) break;
     }
+    await commit();
+    return { index, rows };
   }
 
   /** Loads (or rebuilds) a collection's index; the caller holds the write lock. */
@@ -136,20 +189,21 @@ export function createKeywordIndexes(opts: {
     const loaded = entries.get(collection.id);
     if (loaded) return loaded;
     const saved = await readSnapshot(collection);
-    let index: KeywordIndex;
-    if (typeof saved !== "string" && (await matchesChroma(collection, saved))) {
-      index = saved;
+    let built: { index: KeywordIndex; rows: RowsFile };
+    if (typeof saved !== "string" && (await matchesChroma(collection, saved.index))) {
+      built = saved;
     } else {
+      if (typeof saved !== "string") saved.rows.retire();
       const reason = typeof saved === "string" ? saved : "saved index differs from the vector store";
       const started = Date.now();
-      index = await rebuild(collection);
+      built = await rebuild(collection);
       opts.logger.info(
-        { collectionId: collection.id, reason, documents: index.size, ms: Date.now() - started },
+        { collectionId: collection.id, reason, documents: built.index.size, ms: Date.now() - started },
         "keyword index rebuilt",
       );
     }
     const entry: Entry = {
-      index,
+      ...built,
       isMarked: await exists(markerFile(collection.id)),
       snapshotTimer: null,
       lastSaveMs: 0,
@@ -177,12 +231,19 @@ export function createKeywordIndexes(opts: {
     if (entry.snapshotTimer) clearTimeout(entry.snapshotTimer);
     entry.snapshotTimer = null;
     const started = performance.now();
+    const deadRowBytes = entry.rows.bytes - entry.index.rowBytes;
+    if (deadRowBytes > Math.max(MIN_DEAD_ROW_BYTES, entry.index.rowBytes)) {
+      const { rows, moved } = await entry.rows.rewrite(rowsFile(collectionId), entry.index);
+      entry.index.moveRows(moved);
+      entry.rows = rows;
+    }
     const body = entry.index.toJSON();
     const header: SnapshotHeader = {
       format: FORMAT,
       collectionId,
       count: entry.index.size,
       sha256: sha256(body),
+      rowsBytes: entry.rows.bytes,
     };
     await mkdir(dir, { recursive: true });
     const temporary = `${snapshotFile(collectionId)}.${process.pid}.tmp`;
@@ -220,13 +281,27 @@ export function createKeywordIndexes(opts: {
   function forget(collectionId: string): void {
     const entry = entries.get(collectionId);
     if (entry?.snapshotTimer) clearTimeout(entry.snapshotTimer);
+    entry?.rows.retire();
     entries.delete(collectionId);
+  }
+
+  async function markStale(collectionId: string): Promise<void> {
+    forget(collectionId);
+    await mkdir(dir, { recursive: true });
+    await writeFile(markerFile(collectionId), "");
   }
 
   async function drop(collectionId: string): Promise<void> {
     forget(collectionId);
     await rm(snapshotFile(collectionId), { force: true });
+    await rm(rowsFile(collectionId), { force: true });
     await rm(markerFile(collectionId), { force: true });
+  }
+
+  /** The rows file of the index being written (none: the index was forgotten, its rows go with it). */
+  function rowsFor(collection: ChromaCollectionRef, index: KeywordIndex): RowsFile | null {
+    const entry = entries.get(collection.id);
+    return entry?.index === index ? entry.rows : null;
   }
 
   return {
@@ -262,19 +337,54 @@ export function createKeywordIndexes(opts: {
       forget(collection.id);
     },
 
-    async markStale(collectionId) {
-      forget(collectionId);
-      await mkdir(dir, { recursive: true });
-      await writeFile(markerFile(collectionId), "");
-    },
+    markStale,
 
     async syncIds(collection, index, ids) {
+      const rows = rowsFor(collection, index);
       for (let start = 0; start < ids.length; start += DOCUMENT_PAGE) {
         const slice = ids.slice(start, start + DOCUMENT_PAGE);
-        const found = await getFromChroma(opts.chromaUrl, collection, { ids: slice, include: ["documents"] });
-        const texts = new Map(found.ids.map((id, i) => [id, found.documents?.[i] ?? null]));
-        index.upsert(slice.map((id) => ({ id, text: texts.get(id) })));
+        const found = rowsOf(
+          await getFromChroma(opts.chromaUrl, collection, {
+            ids: slice,
+            include: ["documents", "metadatas"],
+          }),
+        );
+        // An id Chroma no longer has leaves the index (no text).
+        const byId = new Map(found.map((row) => [row.id, row]));
+        await put(
+          index,
+          rows,
+          slice.map((id) => byId.get(id) ?? { id, document: null, metadata: null }),
+        );
       }
+    },
+
+    async putRecords(collection, index, records) {
+      await put(index, rowsFor(collection, index), records);
+    },
+
+    async readRows(collection, index, ids) {
+      const entry = entries.get(collection.id);
+      if (entry?.index !== index) return new Map();
+      const locations = ids.flatMap((id) => {
+        const row = index.rowOf(id);
+        return row ? [{ id, row }] : [];
+      });
+      if (locations.length === 0) return new Map();
+      const { rows, corrupt } = await entry.rows.read(locations);
+      if (corrupt.length > 0) {
+        // Changed behind the instance: these come from Chroma, and the next use rebuilds.
+        opts.logger.warn(
+          { collectionId: collection.id, ids: corrupt.slice(0, 10) },
+          "keyword rows are corrupt",
+        );
+        void opts.writeLock
+          .run(async () => {
+            if (entries.get(collection.id) === entry) await markStale(collection.id);
+          })
+          .catch(() => {});
+      }
+      return rows;
     },
 
     drop,
@@ -283,16 +393,17 @@ export function createKeywordIndexes(opts: {
       const stale = new Set([...entries.keys()].filter((id) => !collectionIds.has(id)));
       const files = await readdir(dir).catch(() => [] as string[]);
       for (const file of files) {
-        const id = file.replace(/\.(json|dirty)$/, "");
+        const id = file.replace(/\.(json|dirty|rows)$/, "");
         if (id !== file && !collectionIds.has(id)) stale.add(id);
       }
       for (const id of stale) await drop(id);
     },
 
-    async flush() {
+    async close() {
       await opts.writeLock.run(async () => {
         for (const [collectionId, entry] of entries) {
           if (entry.isMarked) await saveSnapshot(collectionId, entry);
+          forget(collectionId);
         }
       });
     },

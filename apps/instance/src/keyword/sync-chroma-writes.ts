@@ -1,6 +1,7 @@
 import { CHROMA_NAMESPACE } from "@vdb/schemas/chroma-api";
 import { listAllCollections } from "../collections/chroma-collections";
 import { type ChromaCollectionRef, getFromChroma } from "../collections/chroma-query";
+import type { CachedRow } from "../documents/row-cache";
 import type { InstanceServices } from "../services";
 import type { KeywordIndex } from "./keyword-index";
 
@@ -72,16 +73,15 @@ export async function writeThroughKeywordIndex(
 }
 
 /**
- * Sends an upsert whose every record comes with its document (a restore's) and puts those
- * documents into the collection's keyword index as sent: what Chroma holds once it accepted the
- * upsert, so nothing is read back. A refused or failed write leaves the index to a rebuild. The
- * caller holds the write lock.
+ * Sends an upsert whose every record comes with its document and metadata (a restore's, as read
+ * from Chroma by the backup) and puts those records into the collection's keyword index and rows
+ * as sent: what Chroma holds once it accepted the upsert, so nothing is read back. A refused or
+ * failed write leaves the index to a rebuild. The caller holds the write lock.
  */
 export function writeKnownDocuments(
   services: InstanceServices,
   collectionId: string,
-  ids: string[],
-  documents: (string | null)[],
+  records: CachedRow[],
   forward: () => Promise<Response>,
 ): Promise<Response> {
   const collection = collectionRef(services, collectionId);
@@ -90,10 +90,10 @@ export function writeKnownDocuments(
     collection,
     () => services.keywordIndexes.beginWrite(collection),
     forward,
-    (index, response) => {
+    async (index, response) => {
       // Chroma refused it: whatever it kept, a rebuild will agree with it.
       if (!response.ok) return false;
-      index.upsert(ids.map((id, i) => ({ id, text: documents[i] })));
+      await services.keywordIndexes.putRecords(collection, index, records);
       return true;
     },
   );

@@ -124,7 +124,7 @@ export function createTenantScopes(pool: InstanceServices): TenantScopes {
   const drop = (tenantId: string, entry: Loaded): void => {
     loaded.delete(tenantId);
     const saved = entry.services
-      .then((services) => services.keywordIndexes.flush())
+      .then((services) => services.keywordIndexes.close())
       .catch((error: unknown) =>
         pool.logger.error({ err: error, tenantId }, "could not save a dropped tenant's keyword indexes"),
       )

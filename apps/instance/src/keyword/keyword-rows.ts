@@ -1,0 +1,161 @@
+import { type FileHandle, open, rename, rm } from "node:fs/promises";
+import type { CachedRow } from "../documents/row-cache";
+import type { KeywordIndex, RowLocation } from "./keyword-index";
+
+/** How long a replaced rows file stays open for the searches that were reading it. */
+const RETIRED_OPEN_MS = 60_000;
+/** Bytes read at a time while a rows file is rewritten without its dead rows. */
+const COPY_WINDOW_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A collection's rows (each record's document and metadata, as Chroma holds them) on disk beside
+ * its keyword index, so that a keyword or hybrid search reads its answer's rows locally instead
+ * of asking Chroma again (a Chroma `get` is ~1.5–2 ms whatever it reads: bench/retrieval).
+ * Memory stays with the index's 12 bytes a record (where each row is); the rows stay in the file
+ * and the page cache.
+ *
+ * Append-only: a row replaced or removed stays until the file is rewritten without the dead rows
+ * (when they outweigh the live ones). Each row is one line, `[id, document, metadata]` in JSON
+ * (its location's length counts the newline), so a read checks that it got the row it asked for. Writes run under the instance's write lock.
+ */
+export class RowsFile {
+  private constructor(
+    private readonly handle: FileHandle,
+    private end: number,
+  ) {}
+
+  /** The file as saved, or null when it is missing or shorter than the snapshot says it was. */
+  static async open(file: string, savedBytes: number): Promise<RowsFile | null> {
+    const handle = await open(file, "r+").catch(() => null);
+    if (!handle) return null;
+    const { size } = await handle.stat();
+    if (size < savedBytes) {
+      await handle.close();
+      return null;
+    }
+    return new RowsFile(handle, size);
+  }
+
+  /** A new, empty file at a temporary path: `commit(file)` puts it in place once it is written. */
+  static async create(file: string): Promise<{ rows: RowsFile; commit: () => Promise<void> }> {
+    const temporary = `${file}.${process.pid}.tmp`;
+    const handle = await open(temporary, "w+");
+    const rows = new RowsFile(handle, 0);
+    return {
+      rows,
+      commit: async () => {
+        try {
+          await rename(temporary, file);
+        } catch (error) {
+          await handle.close().catch(() => {});
+          await rm(temporary, { force: true });
+          throw error;
+        }
+      },
+    };
+  }
+
+  /** The file's length: what a snapshot records. */
+  get bytes(): number {
+    return this.end;
+  }
+
+  /** Writes the rows at the end of the file; where each one went, in order. */
+  async append(rows: CachedRow[]): Promise<RowLocation[]> {
+    const lines = rows.map((row) => Buffer.from(`${JSON.stringify([row.id, row.document, row.metadata])}\n`));
+    const locations: RowLocation[] = [];
+    let at = this.end;
+    for (const line of lines) {
+      locations.push({ start: at, length: line.length });
+      at += line.length;
+    }
+    const buffer = Buffer.concat(lines);
+    await this.handle.write(buffer, 0, buffer.length, this.end);
+    this.end = at;
+    return locations;
+  }
+
+  /**
+   * The rows at `locations`, by id. A row that is not what was asked for (the file was changed
+   * behind the instance) is reported in `corrupt`; a failed read (the file was replaced and
+   * closed meanwhile) leaves its row out.
+   */
+  async read(
+    locations: { id: string; row: RowLocation }[],
+  ): Promise<{ rows: Map<string, CachedRow>; corrupt: string[] }> {
+    const rows = new Map<string, CachedRow>();
+    const corrupt: string[] = [];
+    await Promise.all(
+      locations.map(async ({ id, row }) => {
+        const buffer = Buffer.allocUnsafe(row.length);
+        const read = await this.handle.read(buffer, 0, row.length, row.start).catch(() => null);
+        if (!read) return;
+        const parsed = parseRow(buffer.subarray(0, read.bytesRead));
+        if (parsed?.id === id) rows.set(id, parsed);
+        else corrupt.push(id);
+      }),
+    );
+    return { rows, corrupt };
+  }
+
+  /**
+   * Copies the live rows of `index` to a new file put in place of this one, and returns it with
+   * each row's new place (for `index.moveRows`). This file stays readable a while for the
+   * searches that are reading it.
+   */
+  async rewrite(
+    file: string,
+    index: KeywordIndex,
+  ): Promise<{ rows: RowsFile; moved: Map<string, RowLocation> }> {
+    const { rows: fresh, commit } = await RowsFile.create(file);
+    const moved = new Map<string, RowLocation>();
+    let window = Buffer.alloc(0);
+    let windowStart = 0;
+    const pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const flush = async () => {
+      const buffer = Buffer.concat(pending);
+      await fresh.handle.write(buffer, 0, buffer.length, fresh.end);
+      fresh.end += buffer.length;
+      pending.length = 0;
+      pendingBytes = 0;
+    };
+    for (const { id, row } of index.liveRows()) {
+      // Read in large windows (rows lie in the order they were written).
+      const lineEnd = row.start + row.length;
+      if (row.start < windowStart || lineEnd > windowStart + window.length) {
+        windowStart = row.start;
+        window = Buffer.alloc(Math.max(COPY_WINDOW_BYTES, row.length));
+        const { bytesRead } = await this.handle.read(window, 0, window.length, windowStart);
+        window = window.subarray(0, bytesRead);
+      }
+      const line = window.subarray(row.start - windowStart, lineEnd - windowStart);
+      moved.set(id, { start: fresh.end + pendingBytes, length: row.length });
+      pending.push(line);
+      pendingBytes += line.length;
+      if (pendingBytes >= COPY_WINDOW_BYTES) await flush();
+    }
+    await flush();
+    await commit();
+    this.retire();
+    return { rows: fresh, moved };
+  }
+
+  /** Closes the file once the searches reading it have had time to finish. */
+  retire(): void {
+    setTimeout(() => void this.handle.close().catch(() => {}), RETIRED_OPEN_MS).unref();
+  }
+}
+
+function parseRow(bytes: Buffer): CachedRow | null {
+  try {
+    const [id, document, metadata] = JSON.parse(bytes.toString("utf8")) as [
+      unknown,
+      CachedRow["document"],
+      CachedRow["metadata"],
+    ];
+    return typeof id === "string" ? { id, document: document ?? null, metadata: metadata ?? null } : null;
+  } catch {
+    return null;
+  }
+}
