@@ -182,6 +182,12 @@ export class KeywordIndex {
     return this.liveRowBytes;
   }
 
+  /** Forgets where every row is (their file is gone): searches read them from Chroma. */
+  forgetRows(): void {
+    this.rowLengths.fill(0);
+    this.liveRowBytes = 0;
+  }
+
   /** Moves rows after their file was rewritten: `moved` maps an id to its row's new place. */
   moveRows(moved: Map<string, RowLocation>): void {
     for (const [id, row] of moved) {

@@ -84,7 +84,8 @@ const MIN_DEAD_ROW_BYTES = 1024 * 1024;
 
 interface Entry {
   index: KeywordIndex;
-  rows: RowsFile;
+  /** None when it could not be written (a full disk): its records' rows are read from Chroma. */
+  rows: RowsFile | null;
   /** Whether `<id>.dirty` is on disk. */
   isMarked: boolean;
   snapshotTimer: NodeJS.Timeout | null;
@@ -140,10 +141,18 @@ export function createKeywordIndexes(opts: {
     }
   }
 
-  /** Appends the rows of the records with text, and puts them into the index. */
+  /**
+   * Appends the rows of the records with text, and puts them into the index. Rows that cannot be
+   * written (a full disk) are left out: searches read those from Chroma, and the write goes on.
+   */
   async function put(index: KeywordIndex, rows: RowsFile | null, records: CachedRow[]): Promise<void> {
     const withText = records.filter((record) => record.document && record.document.trim() !== "");
-    const locations = rows ? await rows.append(withText) : [];
+    const locations = rows
+      ? await rows.append(withText).catch((error: unknown) => {
+          opts.logger.warn({ err: error }, "could not write keyword rows; searches read them from Chroma");
+          return [];
+        })
+      : [];
     const placed = new Map(withText.map((record, i) => [record.id, locations[i]]));
     index.upsert(records.map(({ id, document }) => ({ id, text: document, row: placed.get(id) })));
   }
@@ -167,21 +176,39 @@ export function createKeywordIndexes(opts: {
     }
   }
 
-  async function rebuild(collection: ChromaCollectionRef): Promise<{ index: KeywordIndex; rows: RowsFile }> {
+  /** The index from Chroma's records; its rows file too, unless the disk refuses it (then none). */
+  async function rebuild(
+    collection: ChromaCollectionRef,
+  ): Promise<{ index: KeywordIndex; rows: RowsFile | null }> {
     const index = KeywordIndex.empty();
-    await mkdir(dir, { recursive: true });
-    const { rows, commit } = await RowsFile.create(rowsFile(collection.id));
-    for (let offset = 0; ; offset += DOCUMENT_PAGE) {
-      const page = await getFromChroma(opts.chromaUrl, collection, {
-        limit: DOCUMENT_PAGE,
-        offset,
-        include: ["documents", "metadatas"],
-      });
-      await put(index, rows, rowsOf(page));
-      if (page.ids.length < DOCUMENT_PAGE) break;
+    const created = await mkdir(dir, { recursive: true })
+      .then(() => RowsFile.create(rowsFile(collection.id)))
+      .catch(() => null);
+    try {
+      for (let offset = 0; ; offset += DOCUMENT_PAGE) {
+        const page = await getFromChroma(opts.chromaUrl, collection, {
+          limit: DOCUMENT_PAGE,
+          offset,
+          include: ["documents", "metadatas"],
+        });
+        await put(index, created?.rows ?? null, rowsOf(page));
+        if (page.ids.length < DOCUMENT_PAGE) break;
+      }
+    } catch (error) {
+      await created?.abort();
+      throw error;
     }
-    await commit();
-    return { index, rows };
+    const isCommitted = created
+      ? await created.commit().then(
+          () => true,
+          () => false,
+        )
+      : false;
+    if (created && !isCommitted) {
+      index.forgetRows();
+      return { index, rows: null };
+    }
+    return { index, rows: created?.rows ?? null };
   }
 
   /** Loads (or rebuilds) a collection's index; the caller holds the write lock. */
@@ -189,7 +216,7 @@ export function createKeywordIndexes(opts: {
     const loaded = entries.get(collection.id);
     if (loaded) return loaded;
     const saved = await readSnapshot(collection);
-    let built: { index: KeywordIndex; rows: RowsFile };
+    let built: { index: KeywordIndex; rows: RowsFile | null };
     if (typeof saved !== "string" && (await matchesChroma(collection, saved.index))) {
       built = saved;
     } else {
@@ -231,8 +258,8 @@ export function createKeywordIndexes(opts: {
     if (entry.snapshotTimer) clearTimeout(entry.snapshotTimer);
     entry.snapshotTimer = null;
     const started = performance.now();
-    const deadRowBytes = entry.rows.bytes - entry.index.rowBytes;
-    if (deadRowBytes > Math.max(MIN_DEAD_ROW_BYTES, entry.index.rowBytes)) {
+    const deadRowBytes = (entry.rows?.bytes ?? 0) - entry.index.rowBytes;
+    if (entry.rows && deadRowBytes > Math.max(MIN_DEAD_ROW_BYTES, entry.index.rowBytes)) {
       const { rows, moved } = await entry.rows.rewrite(rowsFile(collectionId), entry.index);
       entry.index.moveRows(moved);
       entry.rows = rows;
@@ -243,7 +270,8 @@ export function createKeywordIndexes(opts: {
       collectionId,
       count: entry.index.size,
       sha256: sha256(body),
-      rowsBytes: entry.rows.bytes,
+      // Without a rows file, no record has a row: any file (or none) agrees with the snapshot.
+      rowsBytes: entry.rows?.bytes ?? 0,
     };
     await mkdir(dir, { recursive: true });
     const temporary = `${snapshotFile(collectionId)}.${process.pid}.tmp`;
@@ -281,7 +309,7 @@ export function createKeywordIndexes(opts: {
   function forget(collectionId: string): void {
     const entry = entries.get(collectionId);
     if (entry?.snapshotTimer) clearTimeout(entry.snapshotTimer);
-    entry?.rows.retire();
+    entry?.rows?.retire();
     entries.delete(collectionId);
   }
 
@@ -365,7 +393,7 @@ export function createKeywordIndexes(opts: {
 
     async readRows(collection, index, ids) {
       const entry = entries.get(collection.id);
-      if (entry?.index !== index) return new Map();
+      if (entry?.index !== index || !entry.rows) return new Map();
       const locations = ids.flatMap((id) => {
         const row = index.rowOf(id);
         return row ? [{ id, row }] : [];

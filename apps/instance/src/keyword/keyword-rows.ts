@@ -36,22 +36,31 @@ export class RowsFile {
     return new RowsFile(handle, size);
   }
 
-  /** A new, empty file at a temporary path: `commit(file)` puts it in place once it is written. */
-  static async create(file: string): Promise<{ rows: RowsFile; commit: () => Promise<void> }> {
+  /**
+   * A new, empty file at a temporary path: `commit()` puts it in place at `file` once it is
+   * written, `abort()` removes it (a failed write: a full disk).
+   */
+  static async create(
+    file: string,
+  ): Promise<{ rows: RowsFile; commit: () => Promise<void>; abort: () => Promise<void> }> {
     const temporary = `${file}.${process.pid}.tmp`;
     const handle = await open(temporary, "w+");
     const rows = new RowsFile(handle, 0);
+    const abort = async () => {
+      await handle.close().catch(() => {});
+      await rm(temporary, { force: true });
+    };
     return {
       rows,
       commit: async () => {
         try {
           await rename(temporary, file);
         } catch (error) {
-          await handle.close().catch(() => {});
-          await rm(temporary, { force: true });
+          await abort();
           throw error;
         }
       },
+      abort,
     };
   }
 
@@ -107,7 +116,19 @@ export class RowsFile {
     file: string,
     index: KeywordIndex,
   ): Promise<{ rows: RowsFile; moved: Map<string, RowLocation> }> {
-    const { rows: fresh, commit } = await RowsFile.create(file);
+    const { rows: fresh, commit, abort } = await RowsFile.create(file);
+    try {
+      const moved = await this.copyLiveRows(fresh, index);
+      await commit();
+      this.retire();
+      return { rows: fresh, moved };
+    } catch (error) {
+      await abort();
+      throw error;
+    }
+  }
+
+  private async copyLiveRows(fresh: RowsFile, index: KeywordIndex): Promise<Map<string, RowLocation>> {
     const moved = new Map<string, RowLocation>();
     let window = Buffer.alloc(0);
     let windowStart = 0;
@@ -136,9 +157,7 @@ export class RowsFile {
       if (pendingBytes >= COPY_WINDOW_BYTES) await flush();
     }
     await flush();
-    await commit();
-    this.retire();
-    return { rows: fresh, moved };
+    return moved;
   }
 
   /** Closes the file once the searches reading it have had time to finish. */
