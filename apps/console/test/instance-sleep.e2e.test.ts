@@ -1,9 +1,9 @@
-import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from "@vdb/control-plane/testing";
-import { api, tenantWithKey } from "@vdb/control-plane/testing/http";
+import type { TestServer } from "@vdb/control-plane/testing";
+import { api } from "@vdb/control-plane/testing/http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, logIn, markDocument, newPage, screenshot } from "./browser";
-import { startConsoleServer } from "./console-server";
+import { launchChromium, markDocument, newPage, screenshot } from "./browser";
+import { openRunningTenant, startConsoleServer } from "./console-server";
 
 const IDLE_MS = 600_000;
 
@@ -40,12 +40,7 @@ afterAll(async () => {
 
 describe("the console shows an instance sleeping and waking, live", () => {
   it("running → sleeping when idle → waking on a search → running, without a reload", async () => {
-    const { tenantId, key } = await tenantWithKey(server.url, server.adminToken, "sleepy", "starter");
-    await call("POST", "/launch", server.adminToken, { tenantId });
-
-    await logIn(page, server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
-    await page.goto(`${server.url}/tenants/${tenantId}`);
-    await page.locator('.instance-state [data-status="running"]').waitFor({ timeout: 90_000 });
+    const { tenantId, key } = await openRunningTenant(page, server, "sleepy", "starter");
     const notReloaded = await markDocument(page);
     const embedded = await call("POST", "/embed", key, {
       ids: ["a"],

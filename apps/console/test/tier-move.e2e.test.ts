@@ -1,9 +1,9 @@
-import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from "@vdb/control-plane/testing";
-import { api, tenantWithKey } from "@vdb/control-plane/testing/http";
+import type { TestServer } from "@vdb/control-plane/testing";
+import { api } from "@vdb/control-plane/testing/http";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, logIn, markDocument, newPage, screenshot } from "./browser";
-import { startConsoleServer } from "./console-server";
+import { launchChromium, markDocument, newPage, screenshot } from "./browser";
+import { openRunningTenant, startConsoleServer } from "./console-server";
 
 let server: TestServer;
 let browser: Browser;
@@ -31,12 +31,7 @@ afterAll(async () => {
 
 describe("the console shows a tenant moving between tiers, live", () => {
   it("shared → moving… (records copied) → dedicated, without a reload", async () => {
-    const { tenantId, key } = await tenantWithKey(server.url, server.adminToken, "mover", "free");
-    await call("POST", "/launch", server.adminToken, { tenantId });
-
-    await logIn(page, server.url, ADMIN_EMAIL, ADMIN_PASSWORD);
-    await page.goto(`${server.url}/tenants/${tenantId}`);
-    await page.locator('.instance-state [data-status="running"]').waitFor({ timeout: 90_000 });
+    const { tenantId, key } = await openRunningTenant(page, server, "mover", "free");
     await page.getByText("shared: pool").waitFor();
     const notReloaded = await markDocument(page);
     const embedded = await call("POST", "/embed", key, {
