@@ -40,7 +40,7 @@ afterAll(async () => {
 
 describe("the console shows an instance sleeping and waking, live", () => {
   it("running → sleeping when idle → waking on a search → running, without a reload", async () => {
-    const { tenantId, key } = await openRunningTenant(page, server, "sleepy", "starter");
+    const { key } = await openRunningTenant(page, server, "sleepy", "starter");
     const notReloaded = await markDocument(page);
     const embedded = await call("POST", "/embed", key, {
       ids: ["a"],
