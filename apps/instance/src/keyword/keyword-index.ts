@@ -17,6 +17,8 @@ const FORMAT = "bm25-v2";
 export interface RowLocation {
   start: number;
   length: number;
+  /** The row's bytes' checksum (FNV-1a, 32 bits): a read checks it. */
+  hash: number;
 }
 
 export interface KeywordHit {
@@ -65,9 +67,10 @@ export class KeywordIndex {
   private lengths = new Uint32Array(64);
   private liveLength = 0;
   private removed = 0;
-  /** Ordinal → where its row starts in the rows file, and its length in bytes (0: no row). */
+  /** Ordinal → where its row starts in the rows file, its length in bytes (0: no row), its checksum. */
   private rowStarts = new Float64Array(64);
   private rowLengths = new Uint32Array(64);
+  private rowHashes = new Uint32Array(64);
   private liveRowBytes = 0;
 
   /** The compacted part: its terms, sorted, each followed by "\n" (no term has one). */
@@ -106,6 +109,7 @@ export class KeywordIndex {
     const lengths = decode(saved.lengths, Uint32Array);
     const rowStarts = decode(saved.rowStarts, Float64Array);
     const rowLengths = decode(saved.rowLengths, Uint32Array);
+    const rowHashes = decode(saved.rowHashes, Uint32Array);
     const postingStarts = decode(saved.postingStarts, Uint32Array);
     const docs = decode(saved.docs, Uint32Array);
     const tfs = decode(saved.tfs, Uint16Array);
@@ -116,6 +120,7 @@ export class KeywordIndex {
       lengths.length === ids.length &&
       rowStarts.length === ids.length &&
       rowLengths.length === ids.length &&
+      rowHashes.length === ids.length &&
       termStarts[termCount] === terms.length &&
       postingStarts.length === termCount + 1 &&
       postingStarts[0] === 0 &&
@@ -131,6 +136,7 @@ export class KeywordIndex {
     index.liveLength = lengths.reduce((sum, length) => sum + length, 0);
     index.rowStarts = rowStarts;
     index.rowLengths = rowLengths;
+    index.rowHashes = rowHashes;
     index.liveRowBytes = rowLengths.reduce((sum, length) => sum + length, 0);
     index.terms = terms;
     index.termStarts = Uint32Array.from(termStarts);
@@ -164,15 +170,14 @@ export class KeywordIndex {
   rowOf(id: string): RowLocation | null {
     const ordinal = this.ordinals.get(id);
     if (ordinal === undefined || this.rowLengths[ordinal] === 0) return null;
-    return { start: this.rowStarts[ordinal]!, length: this.rowLengths[ordinal]! };
+    return this.rowAt(ordinal);
   }
 
   /** Every live row's location, in the order they lie in the file (to rewrite it without the dead ones). */
   liveRows(): { id: string; row: RowLocation }[] {
     const rows: { id: string; row: RowLocation }[] = [];
     this.ids.forEach((id, ordinal) => {
-      if (id !== undefined && this.rowLengths[ordinal]! > 0)
-        rows.push({ id, row: { start: this.rowStarts[ordinal]!, length: this.rowLengths[ordinal]! } });
+      if (id !== undefined && this.rowLengths[ordinal]! > 0) rows.push({ id, row: this.rowAt(ordinal) });
     });
     return rows.sort((a, b) => a.row.start - b.row.start);
   }
@@ -196,7 +201,16 @@ export class KeywordIndex {
       this.liveRowBytes += row.length - this.rowLengths[ordinal]!;
       this.rowStarts[ordinal] = row.start;
       this.rowLengths[ordinal] = row.length;
+      this.rowHashes[ordinal] = row.hash;
     }
+  }
+
+  private rowAt(ordinal: number): RowLocation {
+    return {
+      start: this.rowStarts[ordinal]!,
+      length: this.rowLengths[ordinal]!,
+      hash: this.rowHashes[ordinal]!,
+    };
   }
 
   remove(ids: Iterable<string>): void {
@@ -248,6 +262,7 @@ export class KeywordIndex {
       lengths: encode(this.lengths.subarray(0, this.ids.length)),
       rowStarts: encode(this.rowStarts.subarray(0, this.ids.length)),
       rowLengths: encode(this.rowLengths.subarray(0, this.ids.length)),
+      rowHashes: encode(this.rowHashes.subarray(0, this.ids.length)),
       terms: this.terms,
       postingStarts: encode(this.postingStarts),
       docs: encode(this.docs),
@@ -265,11 +280,13 @@ export class KeywordIndex {
       this.lengths = grown(this.lengths, new Uint32Array(capacity));
       this.rowStarts = grown(this.rowStarts, new Float64Array(capacity));
       this.rowLengths = grown(this.rowLengths, new Uint32Array(capacity));
+      this.rowHashes = grown(this.rowHashes, new Uint32Array(capacity));
     }
     this.lengths[ordinal] = length;
     this.liveLength += length;
     this.rowStarts[ordinal] = row?.start ?? 0;
     this.rowLengths[ordinal] = row?.length ?? 0;
+    this.rowHashes[ordinal] = row?.hash ?? 0;
     this.liveRowBytes += row?.length ?? 0;
     for (const [term, tf] of terms) {
       const at = this.pendingPostings++;
@@ -357,6 +374,7 @@ export class KeywordIndex {
     const lengths = new Uint32Array(Math.max(64, this.ordinals.size));
     const rowStarts = new Float64Array(lengths.length);
     const rowLengths = new Uint32Array(lengths.length);
+    const rowHashes = new Uint32Array(lengths.length);
     this.ids.forEach((id, ordinal) => {
       if (id === undefined) return;
       renumbered[ordinal] = ids.length;
@@ -364,6 +382,7 @@ export class KeywordIndex {
       lengths[ids.length] = this.lengths[ordinal]!;
       rowStarts[ids.length] = this.rowStarts[ordinal]!;
       rowLengths[ids.length] = this.rowLengths[ordinal]!;
+      rowHashes[ids.length] = this.rowHashes[ordinal]!;
       ids.push(id);
     });
     // Every term of either part in order: the compacted terms (sorted) merged with the new ones.
@@ -422,6 +441,7 @@ export class KeywordIndex {
     this.lengths = lengths;
     this.rowStarts = rowStarts;
     this.rowLengths = rowLengths;
+    this.rowHashes = rowHashes;
     // Joined anew, so that no term keeps a document's whole text alive (a slice may).
     this.terms = kept.length === 0 ? "" : `${kept.join("\n")}\n`;
     this.termStarts = termStarts;

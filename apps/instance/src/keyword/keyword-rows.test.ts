@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -85,6 +85,22 @@ describe("RowsFile", () => {
     expect(Object.fromEntries((await readAll(loaded, rewritten, ids)).rows)).toEqual(
       Object.fromEntries(before.rows),
     );
+  });
+
+  it("a row changed on disk, even by one byte, is reported rather than served", async () => {
+    const file = path.join(dir, "c.rows");
+    const { rows, commit } = await RowsFile.create(file);
+    await commit();
+    const index = KeywordIndex.empty();
+    await put(index, rows, [
+      { id: "a", document: "the otter swims", metadata: { n: 1 } },
+      { id: "b", document: "the heron waits", metadata: { n: 2 } },
+    ]);
+    const text = await readFile(file, "utf8");
+    await writeFile(file, text.replace("otter", "oTter").replace('"n":2', '"n":3'));
+    const { rows: read, corrupt } = await readAll(index, rows, ["a", "b"]);
+    expect(read.size).toBe(0);
+    expect(corrupt.sort()).toEqual(["a", "b"]);
   });
 
   it("a saved file shorter than its snapshot says is not opened", async () => {

@@ -16,7 +16,8 @@ const COPY_WINDOW_BYTES = 4 * 1024 * 1024;
  *
  * Append-only: a row replaced or removed stays until the file is rewritten without the dead rows
  * (when they outweigh the live ones). Each row is one line, `[id, document, metadata]` in JSON
- * (its location's length counts the newline), so a read checks that it got the row it asked for. Writes run under the instance's write lock.
+ * (its location's length counts the newline), and the index keeps each row's checksum, so a read
+ * checks that it got the row it asked for, unchanged. Writes run under the instance's write lock.
  */
 export class RowsFile {
   private constructor(
@@ -75,7 +76,7 @@ export class RowsFile {
     const locations: RowLocation[] = [];
     let at = this.end;
     for (const line of lines) {
-      locations.push({ start: at, length: line.length });
+      locations.push({ start: at, length: line.length, hash: fnv1a(line) });
       at += line.length;
     }
     const buffer = Buffer.concat(lines);
@@ -85,9 +86,9 @@ export class RowsFile {
   }
 
   /**
-   * The rows at `locations`, by id. A row that is not what was asked for (the file was changed
-   * behind the instance) is reported in `corrupt`; a failed read (the file was replaced and
-   * closed meanwhile) leaves its row out.
+   * The rows at `locations`, by id. A row that is not what was written there (its checksum or id
+   * differs: the file was changed behind the instance) is reported in `corrupt`; a failed read
+   * (the file was replaced and closed meanwhile) leaves its row out.
    */
   async read(
     locations: { id: string; row: RowLocation }[],
@@ -99,7 +100,8 @@ export class RowsFile {
         const buffer = Buffer.allocUnsafe(row.length);
         const read = await this.handle.read(buffer, 0, row.length, row.start).catch(() => null);
         if (!read) return;
-        const parsed = parseRow(buffer.subarray(0, read.bytesRead));
+        const bytes = buffer.subarray(0, read.bytesRead);
+        const parsed = bytes.length === row.length && fnv1a(bytes) === row.hash ? parseRow(bytes) : null;
         if (parsed?.id === id) rows.set(id, parsed);
         else corrupt.push(id);
       }),
@@ -151,7 +153,7 @@ export class RowsFile {
         window = window.subarray(0, bytesRead);
       }
       const line = window.subarray(row.start - windowStart, lineEnd - windowStart);
-      moved.set(id, { start: fresh.end + pendingBytes, length: row.length });
+      moved.set(id, { start: fresh.end + pendingBytes, length: row.length, hash: row.hash });
       pending.push(line);
       pendingBytes += line.length;
       if (pendingBytes >= COPY_WINDOW_BYTES) await flush();
@@ -164,6 +166,13 @@ export class RowsFile {
   retire(): void {
     setTimeout(() => void this.handle.close().catch(() => {}), RETIRED_OPEN_MS).unref();
   }
+}
+
+/** FNV-1a, 32 bits: a row's checksum (it tells a changed byte, not an attack). */
+function fnv1a(bytes: Uint8Array): number {
+  let hash = 0x811c9dc5;
+  for (const byte of bytes) hash = Math.imul(hash ^ byte, 0x01000193);
+  return hash >>> 0;
 }
 
 function parseRow(bytes: Buffer): CachedRow | null {
