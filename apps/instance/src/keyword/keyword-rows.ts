@@ -11,8 +11,8 @@ const COPY_WINDOW_BYTES = 4 * 1024 * 1024;
  * A collection's rows (each record's document and metadata, as Chroma holds them) on disk beside
  * its keyword index, so that a keyword or hybrid search reads its answer's rows locally instead
  * of asking Chroma again (a Chroma `get` is ~1.5–2 ms whatever it reads: bench/retrieval).
- * Memory stays with the index's 12 bytes a record (where each row is); the rows stay in the file
- * and the page cache.
+ * Memory stays with the index's 16 bytes a record (where each row is, and its checksum); the rows
+ * stay in the file and the page cache.
  *
  * Append-only: a row replaced or removed stays until the file is rewritten without the dead rows
  * (when they outweigh the live ones). Each row is one line, `[id, document, metadata]` in JSON
