@@ -1,10 +1,12 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { getPriority } from "node:os";
 import { afterAll, describe, expect, it } from "vitest";
 import { createEmbeddingProvider } from "./create-provider";
 import { EmbeddingConfigError, EmbeddingRequestError } from "./errors";
 import type { EmbeddingProvider } from "./provider";
 import { FAILING_WORKER_FILE } from "./testing";
 import { createUseLiteProvider } from "./use-lite";
-import { createWorkerPoolProvider, TEXTS_PER_TASK } from "./worker-pool";
+import { BULK_NICENESS, createWorkerPoolProvider, TEXTS_PER_TASK } from "./worker-pool";
 
 const texts = Array.from(
   { length: 40 },
@@ -52,6 +54,38 @@ describe("worker pool with use-lite", () => {
     const small = pool.embed(texts.slice(0, TEXTS_PER_TASK)).then(() => order.push("small"));
     await Promise.all([large, small]);
     expect(order).toEqual(["small", "large"]);
+  });
+});
+
+/** The niceness of each of this process's threads (Linux: field 19 of /proc/self/task/<tid>/stat). */
+function threadNiceness(): number[] {
+  return readdirSync("/proc/self/task").flatMap((tid) => {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      // Fields after the command name (which may hold spaces), from field 3 on.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return [Number(fields[19 - 3])];
+    } catch {
+      return []; // the thread ended meanwhile
+    }
+  });
+}
+
+describe.runIf(process.platform === "linux")("worker pool thread niceness", () => {
+  const pool = createEmbeddingProvider({ model: "use-lite", workers: 1 });
+  afterAll(() => pool.close?.());
+
+  it(`embeds bulk work on a thread niced by ${BULK_NICENESS}, and a query at the process's own`, async () => {
+    const processNiceness = getPriority();
+    await pool.embed(texts.slice(0, 3), { priority: "query" });
+    expect(threadNiceness().filter((niceness) => niceness !== processNiceness)).toEqual([]);
+    await pool.embed(texts.slice(0, 3));
+    // The one worker thread, niced; every other thread of the process as it was.
+    expect(threadNiceness().filter((niceness) => niceness !== processNiceness)).toEqual([
+      processNiceness + BULK_NICENESS,
+    ]);
+    await pool.embed(texts.slice(0, 3), { priority: "query" });
+    expect(threadNiceness().filter((niceness) => niceness !== processNiceness)).toEqual([]);
   });
 });
 

@@ -12,6 +12,12 @@ import type { EmbeddingProvider, EmbedPriority, EmbedResult, ProviderOptions } f
  * faster per text than 8.
  */
 export const TEXTS_PER_TASK = 8;
+/**
+ * How much nicer than the process a thread is while it embeds `bulk` work (upserts, ingestion):
+ * any other process's work (another tenant's instance, the control plane) and this process's
+ * `query` tasks take the core first. A thread is back at the process's niceness for a query task.
+ */
+export const BULK_NICENESS = 10;
 /** Threads beyond the first stop after this long without work, and give their model's memory back. */
 const IDLE_THREAD_MS = 60_000;
 const WORKER_FILE = new URL("./embed-worker.mjs", import.meta.url);
@@ -30,6 +36,7 @@ interface Task {
   texts: string[];
   offset: number;
   request: Request;
+  priority: EmbedPriority;
 }
 
 interface Request {
@@ -45,7 +52,8 @@ interface Request {
  * An embedding provider whose model runs in worker threads (piscina), never on the caller's
  * thread: a server keeps answering while it embeds, and a batch uses every core. Each thread
  * loads its own copy of the model (use-lite: ~100 MB each); one thread stays up, the others start
- * when there is work for them and stop after a minute without.
+ * when there is work for them and stop after a minute without. A thread embeds `bulk` work
+ * niced ({@link BULK_NICENESS}), so that it gives way to every other process's work.
  *
  * Work is scheduled here, not in piscina's queue: a batch is split into tasks of
  * {@link TEXTS_PER_TASK} texts, at most one task per thread is handed out at a time, and the next
@@ -104,7 +112,11 @@ export function createWorkerPoolProvider(
       if (task.request.failed) continue;
       running++;
       pool
-        .run({ provider: options.provider, texts: task.texts })
+        .run({
+          provider: options.provider,
+          texts: task.texts,
+          niceness: task.priority === "bulk" ? BULK_NICENESS : 0,
+        })
         .then(
           (result) => settle(task, result),
           (error: unknown) => fail(task.request, error),
@@ -163,7 +175,7 @@ export function createWorkerPoolProvider(
         };
         const tasks: Task[] = [];
         for (let offset = 0; offset < texts.length; offset += textsPerTask) {
-          tasks.push({ texts: texts.slice(offset, offset + textsPerTask), offset, request });
+          tasks.push({ texts: texts.slice(offset, offset + textsPerTask), offset, request, priority });
         }
         request.pending = tasks.length;
         if (priority === "query") queries.push(...tasks);
