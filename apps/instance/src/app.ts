@@ -101,6 +101,7 @@ export function createInstanceApp(opts: InstanceAppOptions) {
       defaultProvider: opts.provider,
       openai: { apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL },
       workers: config.EMBED_WORKERS,
+      bulkNiceness: config.EMBED_BULK_NICENESS,
     }),
     verifier:
       opts.verifier ??

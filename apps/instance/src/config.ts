@@ -53,6 +53,11 @@ export const InstanceConfigSchema = z.object({
    */
   EMBED_WORKERS: z.coerce.number().int().min(1).max(64).default(availableParallelism()),
   /**
+   * How much nicer than the instance an embedding thread is while it embeds an upsert's texts
+   * (Linux: per thread), so that other processes and this instance's searches come first; 0 off.
+   */
+  EMBED_BULK_NICENESS: z.coerce.number().int().min(0).max(19).default(10),
+  /**
    * Memory for the documents and metadatas searches read from Chroma, in MB (0: none): those of
    * records without text, which the keyword index's rows file lacks. Every write drops its
    * namespace's rows (see documents/row-cache). One budget for the process, shared by a pool's

@@ -62,6 +62,7 @@ async function main() {
     dimension: config.DIMENSION,
     openai: { apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL },
     workers: config.EMBED_WORKERS,
+    bulkNiceness: config.EMBED_BULK_NICENESS,
   });
   let server: ReturnType<typeof serve> | null = null;
   let saveState: (() => Promise<void>) | null = null;

@@ -29,10 +29,10 @@ const MODEL_FORMS = "use-lite, hash, openai:<model> or transformers:<model dir>"
  * ```
  */
 export function createEmbeddingProvider(opts: ProviderOptions): EmbeddingProvider {
-  const { model, dimension, workers, ...rest } = opts;
+  const { model, dimension, workers, bulkNiceness, ...rest } = opts;
   if (workers !== undefined && (model === "use-lite" || model.startsWith("transformers:"))) {
     // The pool's threads create the same provider without `workers`, on their own thread.
-    return createWorkerPoolProvider({ provider: { model, dimension, ...rest }, workers });
+    return createWorkerPoolProvider({ provider: { model, dimension, ...rest }, workers, bulkNiceness });
   }
   if (model === "use-lite") return createUseLiteProvider({ dimension });
   if (model === "hash") {

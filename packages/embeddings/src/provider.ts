@@ -52,4 +52,6 @@ export interface ProviderOptions {
    * the caller's thread. Ignored by `hash` (linear and cheap) and `openai:*` (remote).
    */
   workers?: number;
+  /** With `workers`: how much nicer than the process a thread is for bulk work (default 10, 0: as the process). */
+  bulkNiceness?: number;
 }

@@ -27,6 +27,8 @@ export interface WorkerPoolOptions {
   provider: Omit<ProviderOptions, "workers">;
   /** Threads at most, each with its own copy of the model; default one per core. */
   workers?: number;
+  /** How much nicer than the process a thread is for `bulk` work: default {@link BULK_NICENESS}, 0 none. */
+  bulkNiceness?: number | undefined;
   textsPerTask?: number;
   /** The worker module; tests give one that fails on purpose. */
   workerFile?: URL;
@@ -72,7 +74,7 @@ interface Request {
 export function createWorkerPoolProvider(
   options: WorkerPoolOptions,
 ): EmbeddingProvider & { close(): Promise<void> } {
-  const { textsPerTask = TEXTS_PER_TASK } = options;
+  const { textsPerTask = TEXTS_PER_TASK, bulkNiceness = BULK_NICENESS } = options;
   const workers = options.workers ?? availableParallelism();
   if (!Number.isInteger(workers) || workers < 1) {
     throw new EmbeddingConfigError(`embedding workers must be a whole number of at least 1, got ${workers}`);
@@ -115,7 +117,7 @@ export function createWorkerPoolProvider(
         .run({
           provider: options.provider,
           texts: task.texts,
-          niceness: task.priority === "bulk" ? BULK_NICENESS : 0,
+          niceness: task.priority === "bulk" ? bulkNiceness : 0,
         })
         .then(
           (result) => settle(task, result),

@@ -58,6 +58,7 @@ const DELIBERATELY_UNSET = [
   "POOL_CHROMA_HNSW_CACHE",
   "ROW_CACHE_MB",
   "SEARCH_PHASES_FILE",
+  "EMBED_BULK_NICENESS",
 ];
 
 const container = template.containerDefinitions.find((definition) => definition.name === CONTAINER)!;

@@ -27,6 +27,8 @@ export function createProviderRegistry(opts: {
   openai?: { apiKey?: string; baseURL?: string };
   /** Worker threads for a CPU model created here (use-lite), as for the default (EMBED_WORKERS). */
   workers?: number;
+  /** Their niceness for bulk work, as for the default (EMBED_BULK_NICENESS). */
+  bulkNiceness?: number;
 }): ProviderRegistry {
   const { defaultProvider } = opts;
   const openaiConfigured = Boolean(opts.openai?.apiKey || opts.openai?.baseURL);
@@ -72,6 +74,7 @@ export function createProviderRegistry(opts: {
           ...(dimension === undefined ? {} : { dimension }),
           ...(opts.openai ? { openai: opts.openai } : {}),
           ...(opts.workers === undefined ? {} : { workers: opts.workers }),
+          ...(opts.bulkNiceness === undefined ? {} : { bulkNiceness: opts.bulkNiceness }),
         });
         cache.set(key, provider);
         return provider;
