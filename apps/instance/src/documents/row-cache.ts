@@ -16,12 +16,6 @@ export interface RowCache {
     collection: ChromaCollectionRef,
     ids: string[],
   ): Promise<Map<string, CachedRow>>;
-  /** Those of `ids` held in memory and still valid, without asking Chroma for the others. */
-  peek(
-    where: { writeLock: WriteLock },
-    collection: ChromaCollectionRef,
-    ids: string[],
-  ): Map<string, CachedRow>;
   /** Rows held now, their estimated bytes, and the budget (health). */
   stats(): { rows: number; bytes: number; maxBytes: number };
 }
@@ -62,21 +56,22 @@ export function createRowCache({ maxBytes }: { maxBytes: number }): RowCache {
   const keyOf = (collection: ChromaCollectionRef, id: string) =>
     `${collection.tenant}\u0000${collection.database}\u0000${collection.id}\u0000${id}`;
 
-  return {
-    peek({ writeLock }, collection, ids) {
-      const found = new Map<string, CachedRow>();
-      const version = writeLock.version();
-      if (rows === null || version === null) return found;
-      for (const id of ids) {
-        const entry = rows.get(keyOf(collection, id));
-        if (entry?.version === version) found.set(id, entry.row);
-      }
-      return found;
-    },
+  /** Those of `ids` held in memory and still valid, without asking Chroma for the others. */
+  const peek = (writeLock: WriteLock, collection: ChromaCollectionRef, ids: string[]) => {
+    const found = new Map<string, CachedRow>();
+    const version = writeLock.version();
+    if (rows === null || version === null) return found;
+    for (const id of ids) {
+      const entry = rows.get(keyOf(collection, id));
+      if (entry?.version === version) found.set(id, entry.row);
+    }
+    return found;
+  };
 
+  return {
     async read({ chromaUrl, writeLock }, collection, ids) {
       const versionBefore = writeLock.version();
-      const found = this.peek({ writeLock }, collection, ids);
+      const found = peek(writeLock, collection, ids);
       const missing = ids.filter((id) => !found.has(id));
       if (missing.length === 0) return found;
       const read = await getFromChroma(chromaUrl, collection, {
