@@ -107,6 +107,90 @@ describe("use-lite's input window (real model)", () => {
     }
   });
 
+  it("tokenizes exactly as the library does on 300 generated texts (words, runs, spaces, scripts)", async () => {
+    const model = await loadUseLiteModel();
+    // A fixed pseudo-random sequence: the same texts every run.
+    let seed = 20_261_204;
+    const next = (below: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed % below;
+    };
+    const fragments = [
+      "the",
+      "handbook",
+      "approval",
+      "refused",
+      "re",
+      "un",
+      "ing",
+      "tion",
+      "a",
+      "aa",
+      "aaaa",
+      "x",
+      "zzz",
+      "1",
+      "42",
+      "2026",
+      "3.14",
+      ",",
+      ".",
+      "!",
+      "?",
+      ":",
+      "(",
+      ")",
+      '"',
+      "'",
+      "-",
+      "—",
+      " ",
+      "  ",
+      "\n",
+      "\t",
+      "Ünïcödé",
+      "中文",
+      "日本語",
+      "🙂",
+      "ﬁ",
+      "Ⅻ",
+      "ｆｕｌｌ",
+      "café",
+      "naïve",
+      "Straße",
+      "ε",
+      "й",
+    ];
+    for (let i = 0; i < 300; i++) {
+      const parts = Array.from({ length: 1 + next(150) }, () => fragments[next(fragments.length)]!);
+      const text = parts.join(next(3) === 0 ? "" : " ");
+      const library = model.tokenizer.encode(text);
+      const ours = encodeForWindow(model, text);
+      expect(ours.ids, text).toEqual(library.slice(0, USE_LITE_MAX_TOKENS));
+      expect(ours.truncated, text).toBe(library.length > USE_LITE_MAX_TOKENS);
+    }
+  });
+
+  it("tells how much of a long text the model reads: that much gives the same tokens as the whole", async () => {
+    const window = await useLiteTokenWindow();
+    const mixed = `${"中文 ".repeat(300)}${long}`;
+    for (const text of [long, long.slice(0, 3_000), mixed, `x ${"ab9 ".repeat(1_500)}`]) {
+      const read = window.readLength(text);
+      expect(read).toBeGreaterThan(0);
+      expect(read).toBeLessThan(text.length);
+      expect(window.fits(text)).toBe(false);
+      expect((await encodeWithVocabulary(text.slice(0, read))).ids).toEqual(
+        (await encodeWithVocabulary(text)).ids,
+      );
+    }
+    // A run without spaces is tokenized by its length as a whole (its best split shifts with
+    // each added letter), so there the answer is an estimate; `fitChunksToWindow` checks its cuts.
+    for (const text of ["a".repeat(5_000), "ab9".repeat(2_000)]) {
+      expect(window.fits(text)).toBe(false);
+      expect(window.readLength(text)).toBeGreaterThan(USE_LITE_MAX_TOKENS);
+    }
+  });
+
   it("the vocabulary alone (no model loaded) tokenizes as the model does, and tells what fits", async () => {
     const model = await loadUseLiteModel();
     const window = await useLiteTokenWindow();
