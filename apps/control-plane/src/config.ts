@@ -199,7 +199,11 @@ export const ConfigSchema = z.object({
   PARSE_WORKERS: z.coerce.number().int().min(1).max(64).default(2),
   /** Most of those one tenant may use at once (default: half, rounded up), so others never queue behind it. */
   PARSE_WORKERS_PER_TENANT: z.coerce.number().int().min(1).max(64).optional(),
-  /** A file not parsed and chunked within this is failed ("took longer than 60 s to parse"), its process killed. */
+  /**
+   * CPU time a file may take to be parsed and chunked (its worker's own, so a busy machine fails
+   * no file); past it the file is failed ("took longer than 60 s to parse"), its process killed.
+   * A worker starved of CPU for 10× this (at least 10 minutes) is stopped and the file retried.
+   */
   PARSE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   /** Memory one file's parsing may take (resident, beyond the parser's own); past it the file is failed. */
   PARSE_MEMORY_MB: z.coerce.number().int().min(16).max(65_536).default(512),

@@ -10,6 +10,7 @@ import {
   TaskDeadlineError,
   TaskFailedError,
   TaskMemoryError,
+  TaskStarvedError,
   WorkerCrashedError,
 } from "./process-pool";
 
@@ -117,15 +118,33 @@ describe("ProcessPool", () => {
   });
 
   it("kills a task stuck in a synchronous loop at its deadline; the pool goes on with a new worker", async () => {
-    // Long enough for the echo round trips on a busy machine; the spin is killed only by it.
-    const { run } = createPool({ timeoutMs: 5_000 });
+    const { run } = createPool({ timeoutMs: 1_000 });
     const before = await run("t1", { op: "echo", value: 0 });
     const error = await run("t1", { op: "spin" }).catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(TaskDeadlineError);
-    expect((error as TaskDeadlineError).timeoutMs).toBe(5_000);
+    expect((error as TaskDeadlineError).timeoutMs).toBe(1_000);
     const after = await run("t1", { op: "echo", value: 1 });
     expect(after.value).toBe(1);
     expect(after.pid).not.toBe(before.pid);
+  });
+
+  it("counts the deadline in the task's CPU time: a task that waits (for a core, say) longer is not killed", async () => {
+    const { run } = createPool({ timeoutMs: 300 });
+    // Ten times the deadline in wall-clock time, hardly any CPU.
+    expect((await run("t1", { op: "wait", ms: 3_000 })).value).toBe("waited");
+    expect(await run("t1", { op: "spin" }).catch((thrown: unknown) => thrown)).toBeInstanceOf(
+      TaskDeadlineError,
+    );
+  });
+
+  it("stops a task starved of CPU past the wall-clock backstop, as an error a caller may retry", async () => {
+    const { run } = createPool({ timeoutMs: 60_000, wallTimeoutMs: 500 });
+    const error = await run("t1", { op: "wait", ms: 60_000 }).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(TaskStarvedError);
+    expect(error).toBeInstanceOf(WorkerCrashedError); // retryable, unlike a deadline or memory failure
+    expect((error as TaskStarvedError).wallTimeoutMs).toBe(500);
+    expect((error as TaskStarvedError).cpuMs).toBeLessThan(60_000);
+    expect((await run("t1", { op: "echo", value: "next" })).value).toBe("next");
   });
 
   it("kills a task past its memory cap, on V8's heap or outside it", async () => {

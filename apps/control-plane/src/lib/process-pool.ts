@@ -22,7 +22,10 @@ export type WorkerReply =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: { name: string; message: string; data?: unknown } };
 
-/** The task ran past its deadline and its process was killed. Deterministic enough not to retry. */
+/**
+ * The task used more than its deadline of CPU time (wall-clock time where the OS does not tell a
+ * process's CPU time) and its process was killed. Deterministic enough not to retry.
+ */
 export class TaskDeadlineError extends Error {
   constructor(readonly timeoutMs: number) {
     super(`the task ran longer than ${timeoutMs} ms and was killed`);
@@ -60,13 +63,41 @@ export class WorkerCrashedError extends Error {
   }
 }
 
+/**
+ * The task got too little CPU to finish or reach its deadline within `wallTimeoutMs` (a machine
+ * busy with other work for that long) and was killed. The machine's fault, not the input's: a
+ * caller may retry.
+ */
+export class TaskStarvedError extends WorkerCrashedError {
+  constructor(
+    readonly wallTimeoutMs: number,
+    readonly cpuMs: number,
+  ) {
+    super(
+      `the task had ${Math.round(cpuMs)} ms of CPU in ${wallTimeoutMs} ms and was stopped (the machine is busy)`,
+    );
+    this.name = "TaskStarvedError";
+  }
+}
+
 export type ProcessPoolOptions = {
   /** The worker module; a `.ts` file runs through tsx (source checkouts, tests). */
   workerFile: string;
   workers: number;
   /** Most tasks of one tenant running at once, even when other workers are idle. */
   workersPerTenant: number;
+  /**
+   * CPU time a task may use (its process's, every thread counted), from when its worker takes it.
+   * CPU rather than wall-clock time, so that a task waiting for a core on a busy machine is not
+   * taken for one that costs too much: the same input gets the same verdict under any load.
+   * Where the OS does not tell a process's CPU time (not Linux), wall-clock time.
+   */
   timeoutMs: number;
+  /**
+   * Wall-clock time after which a task is stopped however little CPU it had (`TaskStarvedError`,
+   * retryable). Default: 10 × `timeoutMs`, at least 10 minutes.
+   */
+  wallTimeoutMs?: number;
   memoryMb: number;
   /** A worker idle this long exits; the next task starts a fresh one. */
   idleMs?: number;
@@ -99,8 +130,12 @@ type Worker = {
 };
 
 const STARTUP_TIMEOUT_MS = 60_000;
-const MEMORY_POLL_MS = 50;
+/** How often a running task's CPU time and memory are read. */
+const WATCH_POLL_MS = 50;
 const PAGE_BYTES = 4096;
+/** Linux's clock ticks a second (USER_HZ: 100 on every architecture Node runs on), for /proc. */
+const CLOCK_TICKS = 100;
+const MIN_WALL_TIMEOUT_MS = 600_000;
 const HEAP_HEADROOM_MB = 128;
 /**
  * Workers give way to everything else on the machine: when cores are short, the serving event
@@ -121,8 +156,10 @@ const HEAP_EXHAUSTED = /heap out of memory|Reached heap limit|Allocation failed/
 
 /**
  * Runs CPU-heavy tasks in child processes, off the serving event loop, each under a hard deadline
- * and memory cap; at either limit the process is killed (SIGKILL: a synchronous loop cannot be
- * interrupted any other way) and the task rejects with `TaskDeadlineError` / `TaskMemoryError`.
+ * (of CPU time) and memory cap; at either limit the process is killed (SIGKILL: a synchronous
+ * loop cannot be interrupted any other way) and the task rejects with `TaskDeadlineError` /
+ * `TaskMemoryError`. A task starved of CPU for much longer (`wallTimeoutMs`) is stopped too, as
+ * a `TaskStarvedError` a caller may retry.
  * Child processes rather than worker threads: a V8 fatal error or a native crash in one task
  * kills only its process, and what a task allocates never counts against the server's own memory.
  *
@@ -244,11 +281,11 @@ export class ProcessPool {
     worker.child.channel?.ref();
     const id = this.nextId++;
     let deadline: NodeJS.Timeout | undefined;
-    let memoryWatch: NodeJS.Timeout | undefined;
+    let watch: NodeJS.Timeout | undefined;
     const onAbort = () => void this.kill(worker, task.signal?.reason ?? new Error("aborted"));
     const cleanup = () => {
       clearTimeout(deadline);
-      clearInterval(memoryWatch);
+      clearInterval(watch);
       task.signal?.removeEventListener("abort", onAbort);
     };
     worker.task = {
@@ -271,16 +308,28 @@ export class ProcessPool {
       return; // its exit has settled the task
     }
     if (worker.task?.id !== id) return;
-    // The clock starts once the worker listens: a cold start is not the file's fault.
-    deadline = setTimeout(
-      () => void this.kill(worker, new TaskDeadlineError(this.opts.timeoutMs)),
-      this.opts.timeoutMs,
-    );
-    // What the worker holds before the task (its code, tables, garbage of earlier tasks) is not
-    // the task's: the cap counts from here.
-    const baseline = (await residentBytes(worker)) ?? 0;
+    // The clocks start once the worker listens: a cold start is not the file's fault. What the
+    // worker holds and has used before the task (its code, tables, garbage of earlier tasks) is
+    // not the task's either: the caps count from here.
+    const baseline = await processUsage(worker);
     if (worker.task?.id !== id) return;
-    memoryWatch = setInterval(() => void this.checkMemory(worker, baseline), MEMORY_POLL_MS);
+    const { timeoutMs } = this.opts;
+    const wallTimeoutMs = this.opts.wallTimeoutMs ?? Math.max(10 * timeoutMs, MIN_WALL_TIMEOUT_MS);
+    let cpuMs = 0;
+    deadline = baseline
+      ? setTimeout(() => void this.kill(worker, new TaskStarvedError(wallTimeoutMs, cpuMs)), wallTimeoutMs)
+      : setTimeout(() => void this.kill(worker, new TaskDeadlineError(timeoutMs)), timeoutMs);
+    if (baseline) {
+      watch = setInterval(async () => {
+        const usage = await processUsage(worker);
+        if (!usage || worker.task?.id !== id) return;
+        cpuMs = usage.cpuMs - baseline.cpuMs;
+        if (cpuMs >= timeoutMs) await this.kill(worker, new TaskDeadlineError(timeoutMs));
+        else if (usage.residentBytes - baseline.residentBytes > this.opts.memoryMb * 1024 * 1024) {
+          await this.kill(worker, new TaskMemoryError(this.opts.memoryMb));
+        }
+      }, WATCH_POLL_MS);
+    }
     // A send to a worker that just died fails here; its exit settles the task.
     worker.child.send({ id, input: task.input, payloadBytes: task.payload?.byteLength ?? 0 }, () => {});
     if (task.payload && task.payload.byteLength > 0) worker.child.stdin?.write(task.payload);
@@ -413,26 +462,24 @@ export class ProcessPool {
     worker.child.kill("SIGKILL");
     return exited;
   }
-
-  private async checkMemory(worker: Worker, baseline: number): Promise<void> {
-    if (!worker.task) return;
-    const resident = await residentBytes(worker);
-    if (resident !== undefined && resident - baseline > this.opts.memoryMb * 1024 * 1024) {
-      await this.kill(worker, new TaskMemoryError(this.opts.memoryMb));
-    }
-  }
 }
 
 /**
- * A process's resident memory, where the OS tells it cheaply (Linux); elsewhere V8's heap limit
- * is the only cap.
+ * A worker process's CPU time (user and system, all its threads) and resident memory, where the
+ * OS tells them cheaply (Linux's /proc/<pid>/stat); elsewhere undefined, and the deadline is
+ * wall-clock time and V8's heap limit the only memory cap.
  */
-async function residentBytes(worker: Worker): Promise<number | undefined> {
+async function processUsage(worker: Worker): Promise<{ cpuMs: number; residentBytes: number } | undefined> {
   const pid = worker.child.pid;
   if (!pid) return undefined;
-  const statm = await readFile(`/proc/${pid}/statm`, "utf8").catch(() => undefined);
-  const residentPages = Number(statm?.split(" ")[1]);
-  return Number.isFinite(residentPages) ? residentPages * PAGE_BYTES : undefined;
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
+  if (!stat) return undefined;
+  // The fields after the command name, which is in parentheses and may hold spaces: field 3 on.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const field = (number: number) => Number(fields[number - 3]);
+  const cpuMs = ((field(14) + field(15)) * 1000) / CLOCK_TICKS; // utime, stime
+  const residentBytes = field(24) * PAGE_BYTES; // rss, in pages
+  return Number.isFinite(cpuMs) && Number.isFinite(residentBytes) ? { cpuMs, residentBytes } : undefined;
 }
 
 let idleSchedulerPath: string | null | undefined;

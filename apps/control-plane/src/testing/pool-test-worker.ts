@@ -1,6 +1,6 @@
 /**
  * A `ProcessPool` worker for the pool's own tests: each task says how to behave (answer, fail,
- * spin forever, hold memory, die), so the pool's limits are tested on real processes.
+ * spin forever, wait, hold memory, die), so the pool's limits are tested on real processes.
  */
 import { serveProcessPoolTasks } from "../lib/process-pool-worker";
 
@@ -9,6 +9,7 @@ export type PoolTestTask =
   | { op: "payload" }
   | { op: "throw"; message: string }
   | { op: "spin" }
+  | { op: "wait"; ms: number }
   | { op: "heap"; mb: number }
   | { op: "buffers"; mb: number }
   | { op: "exit"; code: number };
@@ -33,6 +34,10 @@ serveProcessPoolTasks(
         for (;;) {
           // a synchronous loop: nothing but a kill stops it
         }
+      case "wait":
+        // Time passing without CPU used, as for a task waiting for a core on a busy machine.
+        await new Promise((resolve) => setTimeout(resolve, task.ms));
+        return { value: "waited", pid: process.pid };
       case "heap":
         // Small objects on V8's heap, a megabyte at a time, then hold them and spin.
         for (let mb = 0; mb < task.mb; mb++) {

@@ -20,12 +20,17 @@ const CMAP_DIRECTORY = `${join(dirname(createRequire(import.meta.url).resolve("p
  * font size starts a new paragraph, so chunking can break where the author did.
  *
  * pdf.js runs in this thread here (Node has no pdf.js worker), so its work is bounded by page
- * count, characters and time, checked between pages.
+ * count, characters and CPU time, checked between pages.
  */
 export async function parsePdf(bytes: Uint8Array, limits: ParseLimits): Promise<ParsedContent> {
   // Loaded on first use: pdf.js is megabytes of code most control-plane processes never need.
   const { getDocument, VerbosityLevel } = await import("pdfjs-dist/legacy/build/pdf.mjs");
-  const deadline = Date.now() + limits.maxMillis;
+  // CPU time, as the sandbox's deadline counts it: a page waiting for a core costs nothing.
+  const cpuAtStart = process.cpuUsage();
+  const cpuMillis = () => {
+    const { user, system } = process.cpuUsage(cpuAtStart);
+    return (user + system) / 1000;
+  };
   const task = getDocument({
     // A plain copy: pdf.js detaches the array it is given (the caller's bytes stay intact) and
     // refuses Node's Buffer, whose slice() would only be a view.
@@ -54,7 +59,7 @@ export async function parsePdf(bytes: Uint8Array, limits: ParseLimits): Promise<
     const sections: DocumentSection[] = [];
     let characters = 0;
     for (let pageNumber = 1; pageNumber <= pdf.numPages; pageNumber++) {
-      if (Date.now() > deadline) {
+      if (cpuMillis() > limits.maxMillis) {
         throw new DocumentParseError({
           kind: "too_complex",
           reason: `reading the PDF took longer than ${Math.round(limits.maxMillis / 1000)} s (stopped at page ${pageNumber}); split it into smaller files`,

@@ -18,7 +18,7 @@ export type ParseLimits = {
   maxCharacters: number;
   /** Declared size of a DOCX's XML parts once unzipped (images are never unzipped). */
   maxUnzippedBytes: number;
-  /** Wall-clock budget for reading a PDF, checked between pages. */
+  /** CPU time for reading a PDF (the parsing process's), checked between pages. */
   maxMillis: number;
 };
 
