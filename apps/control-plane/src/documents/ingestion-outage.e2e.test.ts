@@ -35,6 +35,7 @@ const listed = async () =>
     id: string;
     status: string;
     chunkCount: number;
+    progress: { done: number; total: number } | null;
   }[];
 
 describe("ingestion while the tenant's instance is unavailable", () => {
@@ -59,9 +60,13 @@ describe("ingestion while the tenant's instance is unavailable", () => {
     // Many worker polls (1 s each) pass: no job is claimed, none uses an attempt.
     await sleep(2_500);
     for (const id of ids) expect(await jobOf(id)).toMatchObject({ status: "queued", attempts: 0 });
-    expect((await listed()).filter((doc) => ids.includes(doc.id)).map((doc) => doc.status)).toEqual(
-      ids.map(() => "queued"),
+    // The listing says so, with each one's progress (nothing done yet), as a single document does.
+    const held = (await listed()).filter((doc) => ids.includes(doc.id));
+    expect(held.map((doc) => [doc.status, doc.progress])).toEqual(
+      ids.map(() => ["queued", { done: 0, total: 0 }]),
     );
+    const single = await api(server.url, "GET", `/tenants/${tenantId}/documents/${ids[0]}`, { token: key });
+    expect(single.body.progress).toEqual(held.find((doc) => doc.id === ids[0])?.progress);
     // Its job is queued: a second ingestion of it is refused, saying so.
     const again = await api(server.url, "POST", `/tenants/${tenantId}/documents/${ids[0]}/ingest`, {
       token: key,
@@ -78,6 +83,7 @@ describe("ingestion while the tenant's instance is unavailable", () => {
     for (const id of ids) {
       expect(await jobOf(id)).toMatchObject({ status: "succeeded", attempts: 1 });
       expect(done.find((doc) => doc.id === id)?.chunkCount).toBeGreaterThan(1);
+      expect(done.find((doc) => doc.id === id)?.progress).toBeNull();
     }
   });
 

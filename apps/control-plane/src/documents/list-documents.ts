@@ -5,9 +5,9 @@ import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
 import { olderThanCursor, toPage } from "../lib/cursor";
 import { documents } from "../lib/db/schema";
-import { toDocument } from "./to-document";
+import { ingestionProgressOf, toDocument } from "./to-document";
 
-/** A tenant's documents, newest first, optionally by status or collection. */
+/** A tenant's documents, newest first, optionally by status or collection; those being ingested with their progress. */
 export async function listDocuments({
   ctx,
   input,
@@ -28,5 +28,13 @@ export async function listDocuments({
     .where(and(...filters))
     .orderBy(desc(documents.createdAt), desc(documents.id))
     .limit(limit + 1);
-  return toPage(rows, limit, (row) => toDocument(row));
+  // Queued and processing documents carry their ingestion's progress, as a single document does.
+  const pending = rows
+    .slice(0, limit)
+    .filter((row) => row.status === "queued" || row.status === "processing");
+  const progress = await ingestionProgressOf(
+    ctx.services.db,
+    pending.map((row) => row.id),
+  );
+  return toPage(rows, limit, (row) => toDocument(row, progress.get(row.id) ?? null));
 }

@@ -1,6 +1,6 @@
 import { AppError } from "@vdb/http/errors";
 import type { Chunk, Document } from "@vdb/schemas/documents";
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../lib/db/client";
 import { type chunks, documents, jobs } from "../lib/db/schema";
 
@@ -84,4 +84,27 @@ export async function latestIngestJob(db: Database, documentId: string) {
 export async function ingestionProgress(db: Database, documentId: string) {
   const job = await latestIngestJob(db, documentId);
   return job ? { done: job.done, total: job.total } : null;
+}
+
+/**
+ * `ingestionProgress` of several documents in one query (a listing's queued and processing
+ * ones): each document's latest ingestion job's progress, by document id.
+ */
+export async function ingestionProgressOf(
+  db: Database,
+  documentIds: string[],
+): Promise<Map<string, { done: number; total: number }>> {
+  const progress = new Map<string, { done: number; total: number }>();
+  if (documentIds.length === 0) return progress;
+  const documentId = sql<string>`${jobs.payload}->>'documentId'`;
+  const rows = await db
+    .select({ documentId, done: jobs.progressDone, total: jobs.progressTotal })
+    .from(jobs)
+    .where(and(eq(jobs.kind, "ingest"), inArray(documentId, documentIds)))
+    .orderBy(desc(jobs.createdAt));
+  // Newest first: the first row of a document is its latest job.
+  for (const { documentId, done, total } of rows) {
+    if (!progress.has(documentId)) progress.set(documentId, { done, total });
+  }
+  return progress;
 }
