@@ -92,6 +92,17 @@ function prose(paragraphs: number): string {
   ).join("\n\n");
 }
 
+/** A document's state as a poll showed it: `processing, 4,000 of 7,813 chunks` (its job's progress). */
+function describeSeen(
+  seen: { status: string; progress: { done: number; total: number } | null } | undefined,
+): string {
+  if (!seen) return "not listed yet";
+  const { progress } = seen;
+  return progress
+    ? `${seen.status}, ${progress.done.toLocaleString("en-US")} of ${progress.total.toLocaleString("en-US")} chunks`
+    : seen.status;
+}
+
 async function attackFiles(): Promise<[string, Uint8Array][]> {
   log("generating tenant A's files");
   const pdfPages = Array.from({ length: 1_999 }, (_, page) => [`Page ${page + 1}: ${prose(1)}`]);
@@ -310,24 +321,40 @@ try {
   const quiet = await observe(plane.url, bystander, pid, () => Date.now() > quietUntil);
 
   log(`attack: tenant A uploads ${files.length} files (${files.map(([name]) => name).join(", ")})`);
-  const outcomes = new Map<string, { status: string; failureReason: string | null; chunkCount: number }>();
+  type Seen = {
+    status: string;
+    failureReason: string | null;
+    chunkCount: number;
+    progress: { done: number; total: number } | null;
+  };
+  const outcomes = new Map<string, Seen>();
+  /** What the last poll showed of each file, settled or not (a file left unsettled shows how far it got). */
+  const lastSeen = new Map<string, Seen>();
   let isSettled = false;
   const attackStarted = Date.now();
   const attackLoad = loadNow();
   const attack = (async () => {
     const ids = new Map<string, string>();
     for (const [name, bytes] of files) ids.set(name, await upload(plane.url, attacker, name, bytes));
+    let nextReport = Date.now() + 30_000;
     while (outcomes.size < files.length && Date.now() - attackStarted < ATTACK_MAX_SECONDS * 1000) {
       await sleep(500);
+      if (Date.now() > nextReport) {
+        nextReport += 30_000;
+        const states = files.map(([name]) => `${name} ${describeSeen(lastSeen.get(name))}`);
+        log(`attack, ${Math.round((Date.now() - attackStarted) / 1000)} s: ${states.join("; ")}`);
+      }
       // Statuses only (the document listing): a client following ingestion has no use for the
       // chunks, and reading thousands of them every 500 ms would be the bench's own load.
-      const { body } = await requestJson<{
-        items: { id: string; status: string; failureReason: string | null; chunkCount: number }[];
-      }>(`${plane.url}/api/v1/tenants/${attacker.id}/documents?limit=100`, { token: attacker.key });
+      const { body } = await requestJson<{ items: (Seen & { id: string })[] }>(
+        `${plane.url}/api/v1/tenants/${attacker.id}/documents?limit=100`,
+        { token: attacker.key },
+      );
       const byId = new Map((body?.items ?? []).map((item) => [item.id, item]));
       for (const [name, id] of ids) {
         const document = byId.get(id);
         if (outcomes.has(name) || !document) continue;
+        lastSeen.set(name, document);
         if (document.status === "ready" || document.status === "failed") outcomes.set(name, document);
       }
     }
@@ -351,7 +378,8 @@ try {
   const goal = (ok: boolean) => (ok ? "met" : "**not met**");
   const fileRows = files.map(([name, bytes]) => {
     const outcome = outcomes.get(name);
-    return `| ${name} | ${fixed(bytes.length / MB, 2)} | ${outcome?.status ?? "not settled"} | ${outcome?.chunkCount ?? "–"} | ${outcome?.failureReason ?? ""} |`;
+    const outcomeText = outcome?.status ?? `not settled: ${describeSeen(lastSeen.get(name))}`;
+    return `| ${name} | ${fixed(bytes.length / MB, 2)} | ${outcomeText} | ${outcome?.chunkCount ?? "–"} | ${outcome?.failureReason ?? ""} |`;
   });
 
   const markdown = `# bench/isolation — results
