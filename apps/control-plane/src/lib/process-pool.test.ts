@@ -7,6 +7,7 @@ import { createLogger } from "./logger";
 import {
   ProcessPool,
   type ProcessPoolOptions,
+  procStatFields,
   TaskDeadlineError,
   TaskFailedError,
   TaskMemoryError,
@@ -20,12 +21,9 @@ const SCHED_IDLE = 5;
 
 /** The scheduling policy of each thread of `pid` (field 41 of /proc/<pid>/task/<tid>/stat). */
 function threadPolicies(pid: number): number[] {
-  return readdirSync(`/proc/${pid}/task`).map((tid) => {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-    // The fields after the command name, which is in parentheses and may hold spaces: field 3 on.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[41 - 3]);
-  });
+  return readdirSync(`/proc/${pid}/task`).map((tid) =>
+    procStatFields(readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8"))(41),
+  );
 }
 
 const workerFile = fileURLToPath(new URL("../testing/pool-test-worker.ts", import.meta.url));

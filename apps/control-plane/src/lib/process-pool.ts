@@ -465,6 +465,16 @@ export class ProcessPool {
 }
 
 /**
+ * Field `number` (1-based, as `man 5 proc` numbers them) of a /proc/<pid>/stat or
+ * /proc/<pid>/task/<tid>/stat line, as a number.
+ */
+export function procStatFields(stat: string): (number: number) => number {
+  // The fields after the command name, which is in parentheses and may hold spaces: field 3 on.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (number) => Number(fields[number - 3]);
+}
+
+/**
  * A worker process's CPU time (user and system, all its threads) and resident memory, where the
  * OS tells them cheaply (Linux's /proc/<pid>/stat); elsewhere undefined, and the deadline is
  * wall-clock time and V8's heap limit the only memory cap.
@@ -474,9 +484,7 @@ async function processUsage(worker: Worker): Promise<{ cpuMs: number; residentBy
   if (!pid) return undefined;
   const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
   if (!stat) return undefined;
-  // The fields after the command name, which is in parentheses and may hold spaces: field 3 on.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const field = (number: number) => Number(fields[number - 3]);
+  const field = procStatFields(stat);
   const cpuMs = ((field(14) + field(15)) * 1000) / CLOCK_TICKS; // utime, stime
   const residentBytes = field(24) * PAGE_BYTES; // rss, in pages
   return Number.isFinite(cpuMs) && Number.isFinite(residentBytes) ? { cpuMs, residentBytes } : undefined;
