@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import type { IncomingMessage } from "node:http";
 import { createRequire } from "node:module";
 import path from "node:path";
 import type { Env, Hono, MiddlewareHandler, Schema } from "hono";
@@ -31,18 +32,62 @@ export function limitBodySize(maxBytes: number): MiddlewareHandler {
   };
 }
 
+/** How long, and for how many more bytes, a refused upload's connection is read after its answer. */
+export const LINGER_AFTER_ERROR = { ms: 2_000, bytes: 8 * 1024 * 1024 };
+
 /**
  * For routes that stream large bodies and may refuse one before reading it (no credentials,
- * over the plan's size): an error answer carries `Connection: close`, so the server closes the
- * socket after answering instead of reading, and discarding, the rest of what the client sends.
+ * over the plan's size): an error answer carries `Connection: close`, so the server does not read
+ * the rest of what the client sends (up to gigabytes) to keep the connection.
+ *
+ * Closing a socket with unread data in it makes the kernel send a reset, which can reach the client
+ * before it reads the answer: it then sees `EPIPE` or `ECONNRESET` instead of the 413 or 401. So the
+ * connection closes as a web server's "lingering close" does: the answer, then our end of the
+ * connection (FIN), then whatever the client still sends is read and dropped until it stops,
+ * for at most {@link LINGER_AFTER_ERROR} (2 s, 8 MB), and only then is the socket destroyed.
  *
  * @example
  * app.post("/files", closeConnectionOnError, async (c) => { … });
  */
 export const closeConnectionOnError: MiddlewareHandler = async (c, next) => {
   await next();
-  if (c.res.status >= 400) c.res.headers.set("Connection", "close");
+  if (c.res.status < 400) return;
+  c.res.headers.set("Connection", "close");
+  // On @hono/node-server, `c.env.incoming` is the request's IncomingMessage (elsewhere: absent).
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (incoming && !incoming.complete) lingerBeforeClosing(incoming, LINGER_AFTER_ERROR);
 };
+
+/**
+ * Replaces the socket's `destroySoon`, which Node's HTTP server calls once a `Connection: close`
+ * answer is written: end our side, drop what still arrives, destroy on the client's own close or at
+ * the first limit reached.
+ */
+function lingerBeforeClosing(incoming: IncomingMessage, limits: { ms: number; bytes: number }): void {
+  const socket = incoming.socket;
+  let lingering = false;
+  socket.destroySoon = () => {
+    if (lingering) return; // Node may call it again as the request ends
+    lingering = true;
+    let dropped = 0;
+    const destroy = () => {
+      clearTimeout(timer);
+      socket.destroy();
+    };
+    const timer = setTimeout(destroy, limits.ms);
+    timer.unref();
+    socket.end();
+    // The HTTP parser's own reader stops once the request's unread body fills up; ours replaces it.
+    socket.removeAllListeners("data");
+    socket.on("data", (chunk: Buffer) => {
+      dropped += chunk.length;
+      if (dropped > limits.bytes) destroy();
+    });
+    socket.once("end", destroy);
+    socket.once("close", () => clearTimeout(timer));
+    socket.resume();
+  };
+}
 
 /**
  * Answers unknown routes with NOT_FOUND and anything thrown with its error body (see

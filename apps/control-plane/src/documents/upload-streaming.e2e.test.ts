@@ -1,6 +1,6 @@
 import { readdir } from "node:fs/promises";
-import { request } from "node:http";
 import path from "node:path";
+import { type LargeBody, sendLargeBody as sendLarge } from "@vdb/http/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BlobStoreHarness, startS3Harness } from "../blobs/test-harness";
 import { seedTenant, startTestServer, type TestServer } from "../testing";
@@ -11,79 +11,10 @@ const MB = 1024 * 1024;
 const BODY_BYTES = 64 * MB;
 const BOUNDARY = "----vdb-test-boundary";
 
-interface SentUpload {
-  status: number;
-  body: any;
-  /** Bytes of the body the server took off the socket before it answered and closed it. */
-  bytesSent: number;
-}
-
-/**
- * POSTs (or PUTs) a body of `totalBytes`, written 64 KB at a time as fast as the server reads
- * it, like a careless client that keeps sending after an early answer: writing stops only
- * when the whole body is sent or the server closes the connection.
- */
-async function sendLargeBody(url: string, opts: LargeBody): Promise<SentUpload> {
-  // The server answers early and closes with the rest of the body unread, which the kernel turns
-  // into a reset: now and then it reaches this client before the answer does (write EPIPE or
-  // ECONNRESET, no response). That is the connection, not the server's answer: send it again.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await sendLargeBodyOnce(url, opts);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (attempt >= 3 || (code !== "EPIPE" && code !== "ECONNRESET")) throw error;
-    }
-  }
-}
-
-interface LargeBody {
-  method?: string;
-  headers?: Record<string, string>;
-  head?: string;
-  tail?: string;
-  totalBytes: number;
-}
-
-function sendLargeBodyOnce(url: string, opts: LargeBody): Promise<SentUpload> {
-  const head = Buffer.from(opts.head ?? "");
-  const tail = Buffer.from(opts.tail ?? "");
-  const fillerBytes = opts.totalBytes - head.length - tail.length;
-  let bytesSent = 0;
-  const req = request(url, {
-    method: opts.method ?? "POST",
-    headers: { ...opts.headers, "content-length": String(opts.totalBytes) },
-  });
-  const answered = new Promise<{ status: number; body: any }>((resolve, reject) => {
-    req.on("response", (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk) => {
-        text += chunk;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
-    });
-    req.on("error", reject);
-  });
-  answered.catch(() => {}); // the connection closing under the writer is expected; see below
-  const write = (chunk: Buffer) =>
-    new Promise<boolean>((done) => {
-      if (req.destroyed) return done(false);
-      req.write(chunk, (error) => {
-        if (error) return done(false);
-        bytesSent += chunk.length;
-        done(true);
-      });
-    });
-  const written = (async () => {
-    if (!(await write(head))) return;
-    const chunk = Buffer.alloc(64 * 1024, 97);
-    for (let left = fillerBytes; left > 0; left -= chunk.length) {
-      if (!(await write(left >= chunk.length ? chunk : chunk.subarray(0, left)))) return;
-    }
-    req.end(tail);
-  })();
-  return written.then(async () => ({ ...(await answered), bytesSent }));
+/** Sends the body as a careless client does, and reads the answer's JSON. */
+async function sendLargeBody(url: string, opts: LargeBody) {
+  const sent = await sendLarge(url, opts);
+  return { ...sent, body: sent.text ? JSON.parse(sent.text) : null };
 }
 
 function multipart(fields: Record<string, string>, file: { field: string; name: string }) {
