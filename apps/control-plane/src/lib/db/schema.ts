@@ -297,6 +297,9 @@ export const jobs = pgTable(
     // The claim's fairness looks up, per tenant, its running jobs and its latest claim.
     index("jobs_tenant_running_idx").on(table.tenantId).where(sql`status = 'running'`),
     index("jobs_tenant_claimed_idx").on(table.tenantId, table.claimedAt),
+    // A document's ingestion jobs, newest first (its progress, its latest job): by the payload's
+    // documentId, which the queries compare as `payload->>'documentId'`.
+    index("jobs_kind_document_idx").on(table.kind, sql`(${table.payload}->>'documentId')`, table.createdAt),
   ],
 );
 

@@ -1,0 +1,1 @@
+CREATE INDEX "jobs_kind_document_idx" ON "jobs" USING btree ("kind",("payload"->>'documentId'),"created_at");
