@@ -1,7 +1,8 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { closeConnectionOnError } from "@vdb/http/app-defaults";
-import { errorResponses, jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
+import { errorResponses, jsonBody, jsonContent, SECURITY, shapedBy } from "@vdb/http/openapi";
 import {
+  Chunk,
   CreatedUpload,
   Document,
   DocumentWithChunks,
@@ -148,10 +149,17 @@ const remove = createRoute({
 /**
  * The same JSON as `c.json(document)`, written a hundred chunks at a time with a turn of the event
  * loop between (see `jsonInPieces`): a document's thousands of chunks must not hold this process,
- * and every other tenant's requests, for the whole serialization.
+ * and every other tenant's requests, for the whole serialization. Shaped by the schemas as
+ * `c.json` answers are (`shapeResponses`): the document, then each chunk as its piece is written.
  */
 function documentWithChunksBody(c: Context, { chunks, ...document }: DocumentWithChunks) {
-  const body = c.body(jsonInPieces(document, "chunks", chunks), 200, { "content-type": "application/json" });
+  const what = `${c.req.method} ${c.req.routePath}`;
+  const head = shapedBy(Document, document, what);
+  const body = c.body(
+    jsonInPieces(head, "chunks", chunks, (chunk) => shapedBy(Chunk, chunk, what)),
+    200,
+    { "content-type": "application/json" },
+  );
   // Its bytes are `JSON.stringify` of the document: typed as the c.json it replaces.
   return body as unknown as TypedResponse<JSONParsed<DocumentWithChunks>, 200, "json">;
 }
