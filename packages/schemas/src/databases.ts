@@ -43,6 +43,10 @@ export const Database = z.object({
 });
 export type Database = z.infer<typeof Database>;
 
+/** What deleting a database answers: how many of its documents went with it. */
+export const DatabaseDeleted = z.object({ deleted: z.literal(true), documents: z.number().int() });
+export type DatabaseDeleted = z.infer<typeof DatabaseDeleted>;
+
 /**
  * Where a database is: `empty` (no documents), `processing` (some still queued or being
  * ingested), `ready` (all ingested), `failed` (none ingested, some failed) or `partial` (done,

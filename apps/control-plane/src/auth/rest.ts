@@ -1,5 +1,6 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
+import { Ok } from "@vdb/schemas/answers";
 import { ChangePasswordInput, LoginInput, PasswordChanged, Principal, Session } from "@vdb/schemas/auth";
 import { ctxOf } from "../http/env";
 import { ERROR_RESPONSES, restApp } from "../rest/openapi";
@@ -24,7 +25,7 @@ const logoutRoute = createRoute({
   tags,
   summary: "End the session whose token authenticates this request",
   security: SECURITY,
-  responses: { 200: jsonContent(z.object({ ok: z.literal(true) }), "Logged out"), ...ERROR_RESPONSES },
+  responses: { 200: jsonContent(Ok, "Logged out"), ...ERROR_RESPONSES },
 });
 
 const meRoute = createRoute({

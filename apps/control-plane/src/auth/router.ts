@@ -1,5 +1,6 @@
 import type { TRPCRouterRecord } from "@trpc/server";
-import { ChangePasswordInput, LoginInput } from "@vdb/schemas/auth";
+import { Ok } from "@vdb/schemas/answers";
+import { ChangePasswordInput, LoginInput, PasswordChanged, Principal, Session } from "@vdb/schemas/auth";
 import { verbCtx } from "../trpc/context";
 import { procedure } from "../trpc/trpc";
 import { changePassword } from "./change-password";
@@ -8,13 +9,17 @@ import { login } from "./login";
 import { logout } from "./logout";
 
 export const authRouter = {
-  login: procedure.input(LoginInput).mutation(({ ctx, input }) => login({ ctx: verbCtx(ctx), input })),
-  logout: procedure.mutation(({ ctx }) =>
-    logout({ ctx: verbCtx(ctx), input: { token: ctx.credential ?? "" } }),
-  ),
-  me: procedure.query(({ ctx }) => getMe({ ctx: verbCtx(ctx) })),
+  login: procedure
+    .input(LoginInput)
+    .output(Session)
+    .mutation(({ ctx, input }) => login({ ctx: verbCtx(ctx), input })),
+  logout: procedure
+    .output(Ok)
+    .mutation(({ ctx }) => logout({ ctx: verbCtx(ctx), input: { token: ctx.credential ?? "" } })),
+  me: procedure.output(Principal).query(({ ctx }) => getMe({ ctx: verbCtx(ctx) })),
   changePassword: procedure
     .input(ChangePasswordInput)
+    .output(PasswordChanged)
     .mutation(({ ctx, input }) =>
       changePassword({ ctx: verbCtx(ctx), input: { ...input, sessionToken: ctx.credential ?? "" } }),
     ),

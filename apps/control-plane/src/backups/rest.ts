@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { closeConnectionOnError } from "@vdb/http/app-defaults";
 import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
+import { Deleted } from "@vdb/schemas/answers";
 import { Backup, ListBackupsInput, Restore, RestoreBackupInput } from "@vdb/schemas/backups";
 import { BackupId, JobId, TenantId } from "@vdb/schemas/ids";
 import { pageOf } from "@vdb/schemas/pagination";
@@ -59,7 +60,7 @@ const remove = createRoute({
   summary: "Delete a finished backup and its stored snapshot",
   security: SECURITY,
   request: { params: BackupParams },
-  responses: { 200: jsonContent(z.object({ deleted: z.literal(true) }), "Deleted"), ...ERROR_RESPONSES },
+  responses: { 200: jsonContent(Deleted, "Deleted"), ...ERROR_RESPONSES },
 });
 
 const restore = createRoute({

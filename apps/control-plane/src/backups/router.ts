@@ -1,11 +1,15 @@
 import type { TRPCRouterRecord } from "@trpc/server";
+import { Deleted } from "@vdb/schemas/answers";
 import {
+  Backup,
   BackupRef,
   CreateBackupInput,
   ListBackupsInput,
+  Restore,
   RestoreBackupInput,
   RestoreRef,
 } from "@vdb/schemas/backups";
+import { pageOf } from "@vdb/schemas/pagination";
 import { verbCtx } from "../trpc/context";
 import { procedure } from "../trpc/trpc";
 import { createBackup } from "./create-backup";
@@ -20,17 +24,29 @@ import { watchRestore } from "./watch-restore";
 export const backupsRouter = {
   create: procedure
     .input(CreateBackupInput)
+    .output(Backup)
     .mutation(({ ctx, input }) => createBackup({ ctx: verbCtx(ctx), input })),
   list: procedure
     .input(ListBackupsInput)
+    .output(pageOf(Backup))
     .query(({ ctx, input }) => listBackups({ ctx: verbCtx(ctx), input })),
-  get: procedure.input(BackupRef).query(({ ctx, input }) => getBackup({ ctx: verbCtx(ctx), input })),
-  delete: procedure.input(BackupRef).mutation(({ ctx, input }) => deleteBackup({ ctx: verbCtx(ctx), input })),
+  get: procedure
+    .input(BackupRef)
+    .output(Backup)
+    .query(({ ctx, input }) => getBackup({ ctx: verbCtx(ctx), input })),
+  delete: procedure
+    .input(BackupRef)
+    .output(Deleted)
+    .mutation(({ ctx, input }) => deleteBackup({ ctx: verbCtx(ctx), input })),
   /** Into the backup's own tenant (replacing its data) or into `targetTenantId`. */
   restore: procedure
     .input(RestoreBackupInput)
+    .output(Restore)
     .mutation(({ ctx, input }) => restoreBackup({ ctx: verbCtx(ctx), input })),
-  getRestore: procedure.input(RestoreRef).query(({ ctx, input }) => getRestore({ ctx: verbCtx(ctx), input })),
+  getRestore: procedure
+    .input(RestoreRef)
+    .output(Restore)
+    .query(({ ctx, input }) => getRestore({ ctx: verbCtx(ctx), input })),
   /** Live backup progress over SSE, until completed or failed. */
   onProgress: procedure
     .input(BackupRef)

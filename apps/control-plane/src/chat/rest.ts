@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
+import { Deleted } from "@vdb/schemas/answers";
 import {
   AskQuestionFields,
   ChatSession,
@@ -70,7 +71,7 @@ const remove = createRoute({
   summary: "Delete a chat session and its messages (needs the write scope)",
   security: SECURITY,
   request: { params: SessionParams },
-  responses: { 200: jsonContent(z.object({ deleted: z.literal(true) }), "Deleted"), ...ERROR_RESPONSES },
+  responses: { 200: jsonContent(Deleted, "Deleted"), ...ERROR_RESPONSES },
 });
 
 export const chatRest = restApp()

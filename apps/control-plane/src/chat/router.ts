@@ -1,5 +1,14 @@
 import type { TRPCRouterRecord } from "@trpc/server";
-import { AskQuestionInput, ChatSessionRef, ListChatSessionsInput } from "@vdb/schemas/chat";
+import { Deleted } from "@vdb/schemas/answers";
+import {
+  AskQuestionInput,
+  ChatAnswer,
+  ChatSession,
+  ChatSessionRef,
+  ChatSessionWithMessages,
+  ListChatSessionsInput,
+} from "@vdb/schemas/chat";
+import { pageOf } from "@vdb/schemas/pagination";
 import { verbCtx } from "../trpc/context";
 import { procedure } from "../trpc/trpc";
 import { askQuestion, streamAnswer } from "./ask-question";
@@ -11,6 +20,7 @@ export const chatRouter = {
   /** The whole answer at once. */
   ask: procedure
     .input(AskQuestionInput)
+    .output(ChatAnswer)
     .mutation(({ ctx, input }) => askQuestion({ ctx: verbCtx(ctx), input })),
   /** The answer as it is written (SSE): `token` events, then `done` with the stored message. */
   stream: procedure
@@ -21,10 +31,15 @@ export const chatRouter = {
   sessions: {
     list: procedure
       .input(ListChatSessionsInput)
+      .output(pageOf(ChatSession))
       .query(({ ctx, input }) => listSessions({ ctx: verbCtx(ctx), input })),
-    get: procedure.input(ChatSessionRef).query(({ ctx, input }) => getSession({ ctx: verbCtx(ctx), input })),
+    get: procedure
+      .input(ChatSessionRef)
+      .output(ChatSessionWithMessages)
+      .query(({ ctx, input }) => getSession({ ctx: verbCtx(ctx), input })),
     delete: procedure
       .input(ChatSessionRef)
+      .output(Deleted)
       .mutation(({ ctx, input }) => deleteSession({ ctx: verbCtx(ctx), input })),
   },
 } satisfies TRPCRouterRecord;

@@ -1,5 +1,7 @@
 import type { TRPCRouterRecord } from "@trpc/server";
+import { Collection, DeleteResponse, GetRecordsResponse, SearchResponse } from "@vdb/schemas/instances";
 import { TenantRef } from "@vdb/schemas/tenants";
+import { z } from "zod";
 import { verbCtx } from "../trpc/context";
 import { procedure } from "../trpc/trpc";
 import { deleteRecords, getRecords } from "./browse-records";
@@ -11,14 +13,18 @@ import { searchTenant } from "./search-tenant";
 export const dataPlaneRouter = {
   search: procedure
     .input(SearchTenantInput)
+    .output(SearchResponse)
     .query(({ ctx, input }) => searchTenant({ ctx: verbCtx(ctx), input })),
   collections: procedure
     .input(TenantRef)
+    .output(z.array(Collection))
     .query(({ ctx, input }) => listCollections({ ctx: verbCtx(ctx), input })),
   records: procedure
     .input(GetRecordsInput)
+    .output(GetRecordsResponse)
     .query(({ ctx, input }) => getRecords({ ctx: verbCtx(ctx), input })),
   deleteRecords: procedure
     .input(DeleteRecordsInput)
+    .output(DeleteResponse)
     .mutation(({ ctx, input }) => deleteRecords({ ctx: verbCtx(ctx), input })),
 } satisfies TRPCRouterRecord;

@@ -3,6 +3,7 @@ import { closeConnectionOnError } from "@vdb/http/app-defaults";
 import { errorResponses, jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
 import {
   Database,
+  DatabaseDeleted,
   DatabaseFields,
   DatabaseId,
   DatabaseQueryResult,
@@ -93,7 +94,7 @@ const remove = createRoute({
   security: SECURITY,
   request: { params: DatabaseParams, query: TenantQuery },
   responses: {
-    200: jsonContent(z.object({ deleted: z.literal(true), documents: z.number().int() }), "Deleted"),
+    200: jsonContent(DatabaseDeleted, "Deleted"),
     ...ERROR_RESPONSES,
   },
 });

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { closeConnectionOnError } from "@vdb/http/app-defaults";
 import { errorResponses, jsonBody, jsonContent, SECURITY, shapedBy } from "@vdb/http/openapi";
+import { Deleted } from "@vdb/schemas/answers";
 import {
   Chunk,
   CreatedUpload,
@@ -143,7 +144,7 @@ const remove = createRoute({
   summary: "Delete a document, its chunks (from the instance too) and its file",
   security: SECURITY,
   request: { params: DocumentParams },
-  responses: { 200: jsonContent(z.object({ deleted: z.literal(true) }), "Deleted"), ...ERROR_RESPONSES },
+  responses: { 200: jsonContent(Deleted, "Deleted"), ...ERROR_RESPONSES },
 });
 
 /**

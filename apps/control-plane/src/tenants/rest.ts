@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { AppError } from "@vdb/http/errors";
 import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
+import { Deleted, Removed } from "@vdb/schemas/answers";
 import { InvitedMember, InviteMemberInput, Member, Membership, TenantRole } from "@vdb/schemas/auth";
 import { JobId, TenantId, UserId } from "@vdb/schemas/ids";
 import { pageOf } from "@vdb/schemas/pagination";
@@ -102,7 +103,7 @@ const remove = createRoute({
   summary: "Delete a tenant and everything it owns (owner or operator)",
   security: SECURITY,
   request: { params: TenantParams },
-  responses: { 200: jsonContent(z.object({ deleted: z.literal(true) }), "Deleted"), ...ERROR_RESPONSES },
+  responses: { 200: jsonContent(Deleted, "Deleted"), ...ERROR_RESPONSES },
 });
 
 const setMember = createRoute({
@@ -148,7 +149,7 @@ const removeMemberRoute = createRoute({
     "Take a person's role on the tenant away; their account stays (admins; an owner: owner or operator)",
   security: SECURITY,
   request: { params: MemberParams },
-  responses: { 200: jsonContent(z.object({ removed: z.literal(true) }), "Removed"), ...ERROR_RESPONSES },
+  responses: { 200: jsonContent(Removed, "Removed"), ...ERROR_RESPONSES },
 });
 
 export const tenantsRest = restApp()

@@ -1,5 +1,6 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
+import { Ok } from "@vdb/schemas/answers";
 import {
   AddUserInput,
   CreateUserInput,
@@ -88,7 +89,7 @@ const removeRoute = createRoute({
   description: "Refused (409) while they are the last owner of a tenant: make someone else owner first.",
   security: SECURITY,
   request: { params: UserRef },
-  responses: { 200: jsonContent(z.object({ ok: z.literal(true) }), "Removed"), ...ERROR_RESPONSES },
+  responses: { 200: jsonContent(Ok, "Removed"), ...ERROR_RESPONSES },
 });
 
 export const usersRest = restApp()
