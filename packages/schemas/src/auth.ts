@@ -133,6 +133,10 @@ export const Member = z.object({
 });
 export type Member = z.infer<typeof Member>;
 
+/** A tenant's members, all of them (a tenant has few: no pages). */
+export const MemberList = z.object({ items: z.array(Member) });
+export type MemberList = z.infer<typeof MemberList>;
+
 export const ListMembersInput = z.object({ tenantId: TenantId });
 export type ListMembersInput = z.infer<typeof ListMembersInput>;
 

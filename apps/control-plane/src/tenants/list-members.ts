@@ -1,4 +1,4 @@
-import { ListMembersInput, type Member } from "@vdb/schemas/auth";
+import { ListMembersInput, type MemberList } from "@vdb/schemas/auth";
 import { asc, eq } from "drizzle-orm";
 import type { Ctx } from "../lib/context";
 import { memberships, users } from "../lib/db/schema";
@@ -15,7 +15,7 @@ export async function listMembers({
 }: {
   ctx: Ctx;
   input: ListMembersInput;
-}): Promise<{ items: Member[] }> {
+}): Promise<MemberList> {
   const { tenantId } = ListMembersInput.parse(input);
   requireMemberManager(ctx.principal, tenantId, false);
   await findTenantOrThrow(ctx.services.db, tenantId);

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { AppError } from "@vdb/http/errors";
 import { jsonBody, jsonContent, SECURITY } from "@vdb/http/openapi";
 import { Deleted, Removed } from "@vdb/schemas/answers";
-import { InvitedMember, InviteMemberInput, Member, Membership, TenantRole } from "@vdb/schemas/auth";
+import { InvitedMember, InviteMemberInput, MemberList, Membership, TenantRole } from "@vdb/schemas/auth";
 import { JobId, TenantId, UserId } from "@vdb/schemas/ids";
 import { pageOf } from "@vdb/schemas/pagination";
 import { Plan } from "@vdb/schemas/plans";
@@ -127,7 +127,7 @@ const listMembersRoute = createRoute({
   summary: "List the tenant's members with their roles (admins, owners, operators)",
   security: SECURITY,
   request: { params: TenantParams },
-  responses: { 200: jsonContent(z.object({ items: z.array(Member) }), "The members"), ...ERROR_RESPONSES },
+  responses: { 200: jsonContent(MemberList, "The members"), ...ERROR_RESPONSES },
 });
 
 const inviteMemberRoute = createRoute({

@@ -5,7 +5,7 @@ import {
   InvitedMember,
   InviteMemberInput,
   ListMembersInput,
-  Member,
+  MemberList,
   Membership,
   RemoveMemberInput,
 } from "@vdb/schemas/auth";
@@ -21,7 +21,6 @@ import {
   TierMove,
   TierMoveRef,
 } from "@vdb/schemas/tenants";
-import { z } from "zod";
 import { verbCtx } from "../trpc/context";
 import { procedure } from "../trpc/trpc";
 import { addMember } from "./add-member";
@@ -83,7 +82,7 @@ export const tenantsRouter = {
     .mutation(({ ctx, input }) => addMember({ ctx: verbCtx(ctx), input })),
   listMembers: procedure
     .input(ListMembersInput)
-    .output(z.object({ items: z.array(Member) }))
+    .output(MemberList)
     .query(({ ctx, input }) => listMembers({ ctx: verbCtx(ctx), input })),
   inviteMember: procedure
     .input(InviteMemberInput)
