@@ -28,13 +28,20 @@ export const InstanceConfigSchema = z.object({
   POOL_TENANT_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(4),
   POOL_TENANT_QUEUE: z.coerce.number().int().min(0).max(10_000).default(64),
   /**
-   * Pool mode, with its own Chroma: how many collections' HNSW indexes Chroma keeps in memory
-   * (~24 MB each: Chroma reserves 10,000 slots per index); the least recently used beyond this
-   * are dropped and reloaded from disk on their next search (~0.1-0.3 s). So a pool's Chroma
-   * holds about this many indexes at most, however many tenants it serves. Size it to the
-   * collections searched within a few minutes. (A CHROMA_URL sidecar is configured on its own.)
+   * Pool mode, with its own Chroma: memory for the collections' HNSW indexes Chroma keeps loaded,
+   * in MB. Chroma 1.0 reserves 10,000 slots per index however few records it holds, so a loaded
+   * index costs the same whatever its size (`hnswIndexMb`: ~24 MB at 512-d, ~7 MB at 64-d,
+   * ~63 MB at 1536-d); the least recently used beyond the count this budget buys are dropped and
+   * reloaded from disk on their next search (~0.1-0.3 s). So a pool's Chroma holds about this
+   * much in indexes at most, however many tenants it serves: size it to the collections
+   * searched within a few minutes (the default: 63 at 512-d, within the ECS task's 2 GB).
+   * (A CHROMA_URL sidecar is configured on its own.)
    */
-  POOL_CHROMA_HNSW_CACHE: z.coerce.number().int().min(1).max(65_536).default(64),
+  POOL_CHROMA_INDEX_MEMORY_MB: z.coerce.number().int().min(1).max(1_048_576).default(1_536),
+  /** Pool mode: the number of HNSW indexes Chroma keeps loaded, instead of the count POOL_CHROMA_INDEX_MEMORY_MB buys. */
+  POOL_CHROMA_HNSW_CACHE: optional.pipe(
+    z.coerce.number<string | undefined>().int().min(1).max(65_536).optional(),
+  ),
   /**
    * Pool mode: a tenant with no request for this long has its state here dropped (keyword
    * indexes, collection handles, gate, rate limits); its next request loads it from disk.
@@ -112,4 +119,27 @@ export function loadInstanceConfig(env: Record<string, string | undefined> = pro
     throw new Error(`Invalid instance configuration:\n${lines.join("\n")}`);
   }
   return { ...parsed.data, DATA_DIR: path.resolve(parsed.data.DATA_DIR) };
+}
+
+/** The slots Chroma 1.0 reserves in every HNSW index (in memory once loaded, and on disk), whatever it holds. */
+const CHROMA_HNSW_SLOTS = 10_000;
+
+/**
+ * MB one loaded HNSW index of `dimension` takes in Chroma 1.0: its 10,000 slots of a vector,
+ * 32 level-0 links and a label (hnswlib's layout, M = 16: the size of its data_level0.bin), plus
+ * ~3.5 MB for the rest. Measured (`chroma run`'s RSS before and after 10 indexes of 100 records
+ * were loaded from disk): 24.5 MB each at 512-d, 6.9 MB at 64-d; this gives 24.4 and 7.3.
+ */
+export function hnswIndexMb(dimension: number): number {
+  return (CHROMA_HNSW_SLOTS * (dimension * 4 + 32 * 4 + 4 + 8)) / 2 ** 20 + 3.5;
+}
+
+/** How many HNSW indexes a pool's Chroma keeps loaded: POOL_CHROMA_HNSW_CACHE, or what the memory budget buys. */
+export function poolHnswCacheCapacity(
+  config: Pick<InstanceConfig, "POOL_CHROMA_HNSW_CACHE" | "POOL_CHROMA_INDEX_MEMORY_MB" | "DIMENSION">,
+): number {
+  return (
+    config.POOL_CHROMA_HNSW_CACHE ??
+    Math.max(1, Math.floor(config.POOL_CHROMA_INDEX_MEMORY_MB / hnswIndexMb(config.DIMENSION)))
+  );
 }

@@ -190,7 +190,13 @@ describe("the instance process", () => {
 
   it("a pool runs its Chroma from a config file (the bounded index cache), and reclaims it when orphaned too", async () => {
     const poolDir = await mkdtemp(path.join(os.tmpdir(), "vdb-pool-"));
-    const env = { TENANT_ID: "", POOL_ID: newId("pool"), DATA_DIR: poolDir, POOL_CHROMA_HNSW_CACHE: "3" };
+    // 19 MB buys 3 loaded indexes of this test's 32-d vectors (~6 MB each: hnswIndexMb).
+    const env = {
+      TENANT_ID: "",
+      POOL_ID: newId("pool"),
+      DATA_DIR: poolDir,
+      POOL_CHROMA_INDEX_MEMORY_MB: "19",
+    };
     try {
       const first = await startInstance(env);
       const cmdline = (await readFile(`/proc/${first.chromaPid}/cmdline`, "utf8"))

@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { ChromaSupervisor } from "./chroma-supervisor";
-import { loadInstanceConfig } from "./config";
+import { loadInstanceConfig, poolHnswCacheCapacity } from "./config";
 import { createLogger } from "./logger";
 
 /**
@@ -45,8 +45,8 @@ async function main() {
     : ChromaSupervisor.start({
         path: chromaDataDir,
         logger,
-        // A pool's Chroma keeps a bounded number of indexes loaded (see POOL_CHROMA_HNSW_CACHE).
-        ...(config.POOL_ID ? { hnswCacheCapacity: config.POOL_CHROMA_HNSW_CACHE } : {}),
+        // A pool's Chroma keeps a bounded number of indexes loaded (see POOL_CHROMA_INDEX_MEMORY_MB).
+        ...(config.POOL_ID ? { hnswCacheCapacity: poolHnswCacheCapacity(config) } : {}),
         onGiveUp: () => void stop("Chroma keeps exiting", 1),
       });
   // Not awaited yet: a failure surfaces below (and must not count as unhandled meanwhile).

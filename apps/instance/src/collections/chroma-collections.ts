@@ -167,7 +167,7 @@ export function rethrowChroma(error: unknown): never {
 
 /**
  * A pool's collections persist their HNSW index on every write (Chroma's default: every 1,000
- * records). A pool bounds how many indexes its Chroma keeps loaded (POOL_CHROMA_HNSW_CACHE), and
+ * records). A pool bounds how many indexes its Chroma keeps loaded (POOL_CHROMA_INDEX_MEMORY_MB), and
  * Chroma 1.0 reloads a dropped index from its files alone: with the default, a dropped index
  * that had not reached 1,000 writes failed every search ("Nothing found on disk"), and one
  * past its last save silently lost the records written since (both measured).

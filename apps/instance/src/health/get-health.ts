@@ -1,5 +1,6 @@
 import type { InstanceHealth } from "@vdb/schemas/instances";
 import { countAllDocuments } from "../collections/chroma-collections";
+import { poolHnswCacheCapacity } from "../config";
 import type { InstanceServices } from "../services";
 
 const CHROMA_CHECK_TIMEOUT_MS = 3_000;
@@ -59,7 +60,7 @@ export function poolFigures(services: InstanceServices): InstanceHealth["pool"] 
     loadedTenants: poolTenants.loaded(),
     maxLoadedTenants: config.POOL_MAX_LOADED_TENANTS,
     tenantIdleMs: config.POOL_TENANT_IDLE_MS,
-    chromaHnswCache: config.CHROMA_URL ? null : config.POOL_CHROMA_HNSW_CACHE,
+    chromaHnswCache: config.CHROMA_URL ? null : poolHnswCacheCapacity(config),
   };
 }
 

@@ -89,7 +89,7 @@ describe("a pool's memory", () => {
     expect((await poolHealth()).loadedTenants).toBeLessThanOrEqual(MAX_LOADED);
   });
 
-  it("keeps at most POOL_CHROMA_HNSW_CACHE indexes in Chroma's memory, and a write after an eviction is found", async () => {
+  it("keeps at most its cache of indexes in Chroma's memory, and a write after an eviction is found", async () => {
     await searchEveryTenant();
     for (const { id, word } of tenants) {
       const res = await (await as(id))("POST", "/embed", {

@@ -50,7 +50,7 @@ interface Loaded {
  * Bounded memory: a tenant with no request in flight for POOL_TENANT_IDLE_MS is dropped (its
  * keyword indexes saved first), and so is the least recently used idle one whenever more than
  * POOL_MAX_LOADED_TENANTS are loaded; its next request loads it again from disk. (Chroma's
- * HNSW indexes are bounded by Chroma itself: POOL_CHROMA_HNSW_CACHE.)
+ * HNSW indexes are bounded by Chroma itself: POOL_CHROMA_INDEX_MEMORY_MB.)
  */
 export function createTenantScopes(pool: InstanceServices): TenantScopes {
   const { POOL_MAX_LOADED_TENANTS: maxLoaded, POOL_TENANT_IDLE_MS: idleMs } = pool.config;
