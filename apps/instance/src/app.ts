@@ -6,6 +6,7 @@ import { requestContext } from "@vdb/http/request-context";
 import { TokenBuckets } from "@vdb/http/token-buckets";
 import { CHROMA_NAMESPACE } from "@vdb/schemas/chroma-api";
 import { INSTANCE_MAX_BODY_BYTES, MAX_BATCH } from "@vdb/schemas/instances";
+import { LRUCache } from "lru-cache";
 import { RevokedKeys, revokedKeysUrl } from "./auth/revoked-keys";
 import { createTokenVerifier, type TokenVerifier } from "./auth/token-verifier";
 import { chromaPassthrough } from "./chroma-api/passthrough";
@@ -58,6 +59,9 @@ export interface InstanceAppOptions {
   chromaDataDir?: string;
 }
 
+/** Tenants whose revoked-key lists an instance keeps (a pool's are up to POOL_TENANTS_MAX, 500 by default). */
+const REVOKED_LISTS_KEPT = 10_000;
+
 /**
  * One tenant's instance as a Hono app: `/embed`, `/search`, `/delete`, `/collections`, behind
  * instance tokens; `/healthz`, `/openapi.json` and `/docs` open.
@@ -70,8 +74,10 @@ export function createInstanceApp(opts: InstanceAppOptions) {
   const { config } = opts;
   const serves = servesOf(config);
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL, config.TENANT_ID ?? config.POOL_ID);
-  // One list of revoked keys per tenant served (a pool's tenants each have theirs).
-  const revokedKeysByTenant = new Map<string, RevokedKeys>();
+  // One list of revoked keys per tenant served (a pool's tenants each have theirs), bounded: a
+  // pool meets every tenant it ever served. One dropped is fetched again at its tenant's next
+  // request, as one older than a few REVOCATION_REFRESH_MS is anyway.
+  const revokedKeysByTenant = new LRUCache<string, RevokedKeys>({ max: REVOKED_LISTS_KEPT });
   const revokedKeys = (tenantId: string): RevokedKeys => {
     let found = revokedKeysByTenant.get(tenantId);
     if (!found) {
