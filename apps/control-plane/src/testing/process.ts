@@ -17,6 +17,8 @@ import {
 export { freePort };
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../main.ts");
+/** The compiled build (`node build.mjs`), what `npm start` and the Docker image run. */
+const COMPILED_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../dist/main.mjs");
 
 export interface ControlPlaneProcess {
   url: string;
@@ -40,9 +42,9 @@ function controlPlaneEnv(env: Record<string, string>, port: number): NodeJS.Proc
   };
 }
 
-/** Starts `src/main.ts` with its output collected. */
-function spawnControlPlane(env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
+/** Starts `src/main.ts` (or the compiled `dist/main.mjs`) with its output collected. */
+function spawnControlPlane(env: NodeJS.ProcessEnv, compiled = false) {
+  const child = spawn(process.execPath, compiled ? [COMPILED_MAIN] : ["--import", "tsx", MAIN], {
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -85,17 +87,19 @@ export async function runControlPlaneToExit(
 }
 
 /**
- * Runs `src/main.ts` as a real process (as `npm start` does) and resolves once it has printed
- * its URL, or rejects after `timeoutMs` — generous by default: a start (tsx, migrations) takes a
- * few seconds alone and over a minute on a busy shared machine. A process that missed its start
- * is killed, so a failed test leaves nothing running.
+ * Runs `src/main.ts` as a real process and resolves once it has printed its URL, or rejects
+ * after `timeoutMs` — generous by default: a start (tsx, migrations) takes a few seconds alone
+ * and over a minute on a busy shared machine. A process that missed its start is killed, so a
+ * failed test leaves nothing running. `compiled` runs `dist/main.mjs` instead (as `npm start`
+ * does; build it first).
  */
 export async function startControlPlaneProcess(
   env: Record<string, string>,
   timeoutMs = 180_000,
+  options: { compiled?: boolean } = {},
 ): Promise<ControlPlaneProcess> {
   const port = Number(env.PORT ?? (await freePort()));
-  const { child, output } = spawnControlPlane(controlPlaneEnv(env, port));
+  const { child, output } = spawnControlPlane(controlPlaneEnv(env, port), options.compiled);
   const url = `http://127.0.0.1:${port}`;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
