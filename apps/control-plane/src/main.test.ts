@@ -16,7 +16,10 @@ describe.runIf(testStoreKind() === "pglite")("starting the control plane on embe
   it("prints its URL and a one-time login that must be replaced; a restart keeps the data", {
     timeout: 300_000,
   }, async () => {
-    const first = await startControlPlaneProcess({ DATA_DIR: dataDir, DATABASE_URL: "" }, 120_000);
+    // A first run's own store: initdb (in its child process) and every migration.
+    const first = await startControlPlaneProcess({ DATA_DIR: dataDir, DATABASE_URL: "" }, 120_000, {
+      initdb: true,
+    });
     const printed = first.output();
     expect(printed).toContain(`running at ${first.url}`);
     expect(printed).toContain(`${first.url}/api/v1/docs`);

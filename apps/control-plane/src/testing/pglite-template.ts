@@ -1,8 +1,10 @@
+import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import { migrate } from "drizzle-orm/pglite/migrator";
@@ -17,9 +19,13 @@ import { migrationsFolder, openStore, type Store } from "../lib/db/client";
  * it is written under another name and renamed, so a reader never sees half of one.
  */
 export async function pgliteTemplate(): Promise<Blob> {
+  return new Blob([await readFile(await pgliteTemplateFile())]);
+}
+
+/** The template's file (an uncompressed tar of the data directory), made first if missing. */
+async function pgliteTemplateFile(): Promise<string> {
   const file = path.join(tmpdir(), "vdb-test-pglite", `migrated-${templateHash()}.tar`);
-  const kept = await readFile(file).catch(() => null);
-  if (kept) return new Blob([kept]);
+  if (existsSync(file)) return file;
   const client = new PGlite();
   try {
     await migrate(drizzle({ client }), { migrationsFolder: migrationsFolder() });
@@ -28,10 +34,26 @@ export async function pgliteTemplate(): Promise<Blob> {
     const partial = `${file}.${process.pid}.partial`;
     await writeFile(partial, Buffer.from(await dump.arrayBuffer()));
     await rename(partial, file);
-    return dump;
+    return file;
   } finally {
     await client.close();
   }
+}
+
+/**
+ * Seeds the PGlite store a control-plane process will open in `dataDir` from the template, when
+ * it has none yet: the process then finds a migrated store where it would have run initdb (~4 s
+ * of CPU alone, in a child process) and every migration. A process on PostgreSQL
+ * (`databaseUrl` set) or on an existing store is left as it is.
+ */
+export async function seedPgliteDataDir(dataDir: string, databaseUrl: string | undefined): Promise<void> {
+  if (databaseUrl) return;
+  const dataPath = path.join(dataDir, "pglite");
+  if (existsSync(path.join(dataPath, "PG_VERSION"))) return;
+  const file = await pgliteTemplateFile();
+  await mkdir(dataPath, { recursive: true });
+  // The dump's entries are absolute (`/base/…`): tar strips the leading slash.
+  await promisify(execFile)("tar", ["-xf", file, "-C", dataPath]);
 }
 
 /** A hash of every migration file's name and content, and of the PGlite release that dumps it. */
@@ -51,12 +73,16 @@ function templateHash(): string {
   return hash.digest("hex").slice(0, 16);
 }
 
-/** What `openStore` (or `createServices`) is given for `databaseUrl`: the template, for an in-memory store. */
+/**
+ * What `openStore` (or `createServices`) is given for `databaseUrl`: the template, for a PGlite
+ * store (in memory, or new files in DATA_DIR).
+ */
 export async function templateFor(databaseUrl: string | undefined): Promise<{ pgliteTemplate?: Blob }> {
-  return databaseUrl === "memory://" ? { pgliteTemplate: await pgliteTemplate() } : {};
+  const postgres = databaseUrl?.startsWith("postgres://") || databaseUrl?.startsWith("postgresql://");
+  return postgres ? {} : { pgliteTemplate: await pgliteTemplate() };
 }
 
-/** `openStore` for tests: an in-memory store starts from the migrated template. */
+/** `openStore` for tests: a new PGlite store starts from the migrated template. */
 export async function openTestStore(opts: { databaseUrl: string; dataDir: string }): Promise<Store> {
   return openStore({ ...opts, ...(await templateFor(opts.databaseUrl)) });
 }

@@ -12,6 +12,7 @@ import {
   testInstancePorts,
   testStoreKind,
 } from "./index";
+import { seedPgliteDataDir } from "./pglite-template";
 
 /** A free loopback port, for tests that start servers of their own. */
 export { freePort };
@@ -91,15 +92,18 @@ export async function runControlPlaneToExit(
  * after `timeoutMs` — generous by default: a start (tsx, migrations) takes a few seconds alone
  * and over a minute on a busy shared machine. A process that missed its start is killed, so a
  * failed test leaves nothing running. `compiled` runs `dist/main.mjs` instead (as `npm start`
- * does; build it first).
+ * does; build it first). A new PGlite store in DATA_DIR is seeded from the test template, unless
+ * `initdb` asks for a first run's own (initdb and every migration, in the process).
  */
 export async function startControlPlaneProcess(
   env: Record<string, string>,
   timeoutMs = 180_000,
-  options: { compiled?: boolean } = {},
+  options: { compiled?: boolean; initdb?: boolean } = {},
 ): Promise<ControlPlaneProcess> {
   const port = Number(env.PORT ?? (await freePort()));
-  const { child, output } = spawnControlPlane(controlPlaneEnv(env, port), options.compiled);
+  const fullEnv = controlPlaneEnv(env, port);
+  if (fullEnv.DATA_DIR && !options.initdb) await seedPgliteDataDir(fullEnv.DATA_DIR, fullEnv.DATABASE_URL);
+  const { child, output } = spawnControlPlane(fullEnv, options.compiled);
   const url = `http://127.0.0.1:${port}`;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {

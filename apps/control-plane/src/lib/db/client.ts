@@ -54,9 +54,10 @@ export async function openStore(opts: {
   databaseUrl?: string | undefined;
   dataDir: string;
   /**
-   * For `memory://`: a PGlite data directory (`dumpDataDir()`) to start from instead of an empty
-   * one; migrations then apply only what it lacks. Test suites open hundreds of stores, and
-   * PGlite's initdb is ~2.5 s of each (see testing/pglite-template).
+   * For a new PGlite store (`memory://`, or files in `dataDir` not made yet): a PGlite data
+   * directory (`dumpDataDir()`) to start from instead of initdb; migrations then apply only what
+   * it lacks. Test suites open hundreds of stores, and initdb is ~4 s of each (see
+   * testing/pglite-template).
    */
   pgliteTemplate?: Blob;
 }): Promise<Store> {
@@ -109,12 +110,11 @@ export async function openStore(opts: {
     // Creating the database (initdb) takes PGlite's WebAssembly memory to ~630 MB, which such a
     // memory never gives back: done in this process, a platform's first run held ~450 MB more
     // than any later one (819–850 against 351–381 MB RSS, idle). A child process does it.
-    if (dataPath !== undefined && !existsSync(path.join(dataPath, "PG_VERSION"))) {
-      await createPgliteFiles(dataPath);
-    }
+    const isNew = dataPath === undefined || !existsSync(path.join(dataPath, "PG_VERSION"));
+    if (dataPath !== undefined && isNew && !opts.pgliteTemplate) await createPgliteFiles(dataPath);
     const client =
-      dataPath === undefined && opts.pgliteTemplate
-        ? new PGlite({ loadDataDir: opts.pgliteTemplate })
+      isNew && opts.pgliteTemplate
+        ? new PGlite(dataPath, { loadDataDir: opts.pgliteTemplate })
         : new PGlite(dataPath);
     const db = drizzlePglite({ client, schema });
     await migratePglite(db, { migrationsFolder: migrationsFolder() });
