@@ -17,19 +17,13 @@
  *   BENCH_SHARED_WITH="…" pnpm --filter @vdb/bench density
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  ADMIN_EMAIL,
-  ADMIN_PASSWORD,
-  createTestDatabase,
-  dropTestDatabase,
-  testStoreKind,
-} from "@vdb/control-plane/testing";
-import { freePort, startControlPlaneProcess } from "@vdb/control-plane/testing/process";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, testStoreKind } from "@vdb/control-plane/testing";
+import { restartablePlane } from "@vdb/control-plane/testing/process";
 import { InstanceConfigSchema, poolHnswCacheCapacity } from "@vdb/instance/config";
 import { benchLog, coresShared, fixed, machineRows, ms, percentile, positiveInt, requestJson } from "../lib";
 
@@ -146,28 +140,23 @@ async function main() {
     execFileSync(process.execPath, ["build.mjs"], { cwd: path.join(ROOT, app), stdio: "inherit" });
   }
   log(`${TENANTS} shared tenants × ${RECORDS} records; load ${loadBefore}`);
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "vdb-bench-density-"));
-  const databaseUrl = testStoreKind() === "postgres" ? await createTestDatabase("postgres") : "";
-  const plane = await startControlPlaneProcess(
+  const restartable = await restartablePlane(
+    "bench-density",
     {
-      DATA_DIR: dataDir,
-      DATABASE_URL: databaseUrl,
-      PORT: String(await freePort()),
-      VDB_ADMIN_EMAIL: ADMIN_EMAIL,
-      VDB_ADMIN_PASSWORD: ADMIN_PASSWORD,
       // Vectors are supplied: the model only names the instances' dimension (the lightest one).
-      INSTANCE_MODEL: "hash",
       INSTANCE_DIMENSION: String(DIMENSION),
       POOL_TENANTS_MAX: String(POOL_TENANTS_MAX),
       POOL_CHROMA_INDEX_MEMORY_MB: String(INDEX_MEMORY_MB),
       RECONCILE_INTERVAL_MS: "500",
+      JOB_LEASE_MS: "30000",
       // The dedicated tenant stays awake between its write and its searches.
       INSTANCE_SLEEP_AFTER_IDLE_MS: "0",
       LOG_LEVEL: "warn",
     },
-    180_000,
-    { compiled: true },
+    // As production: compiled, and a first run's own store (initdb in its child process).
+    { compiled: true, initdb: true },
   );
+  const plane = await restartable.start(180_000);
   const planePid = plane.child.pid!;
   // The peak of everything VDB runs, sampled every second over the whole run.
   let peakRss = 0;
@@ -383,9 +372,7 @@ Command: \`BENCH_SHARED_WITH="…" BENCH_DENSITY_TENANTS=${TENANTS} pnpm --filte
 `;
   await writeFile(RESULTS_FILE, results);
   console.log(results);
-  await plane.stop("SIGINT");
-  rmSync(dataDir, { recursive: true, force: true });
-  if (databaseUrl) await dropTestDatabase(databaseUrl);
+  await restartable.dispose("SIGINT");
 }
 
 main().catch((error: unknown) => {

@@ -156,11 +156,13 @@ export interface RestartablePlane {
 
 /**
  * Makes a `RestartablePlane` with the test admin, the hash model (64-d), a fast reconciler and
- * short job leases; `env` adds to or overrides those.
+ * short job leases; `env` adds to or overrides those. `options` go to every start
+ * (`startControlPlaneProcess`).
  */
 export async function restartablePlane(
   name: string,
   env: Record<string, string> = {},
+  options: { compiled?: boolean; initdb?: boolean } = {},
 ): Promise<RestartablePlane> {
   const dataDir = mkdtempSync(path.join(tmpdir(), `vdb-${name}-`));
   const databaseUrl = testStoreKind() === "postgres" ? await createTestDatabase("postgres") : "";
@@ -191,7 +193,7 @@ export async function restartablePlane(
     },
     async start(timeoutMs = 240_000) {
       if (running) throw new Error(`the ${name} control plane is already running`);
-      running = await startControlPlaneProcess(fullEnv, timeoutMs);
+      running = await startControlPlaneProcess(fullEnv, timeoutMs, options);
       return running;
     },
     async killHard() {
