@@ -11,6 +11,7 @@ import { auditLog, users } from "../lib/db/schema";
 import { hashPassword } from "../lib/secrets";
 import { startTestServer, type TestServer, testStoreKind } from "../testing";
 import { api, tenantWithKey, userWithSession } from "../testing/http";
+import { openTestStore } from "../testing/pglite-template";
 
 const RESET_SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../reset-password.ts");
 const run = promisify(execFile);
@@ -108,7 +109,8 @@ describe.runIf(testStoreKind() === "pglite")(
     beforeAll(async () => {
       // A control plane's embedded store with one operator in it, then closed, as after a stop.
       dataDir = mkdtempSync(path.join(tmpdir(), "vdb-reset-"));
-      const store = await openStore({ dataDir });
+      // A store on disk, as the platform's embedded default keeps it (from the test template).
+      const store = await openTestStore({ databaseUrl: "", dataDir });
       await store.db.insert(users).values({
         id: "usr_resetresetresetreset",
         email: "ops@vdb.test",
