@@ -1,4 +1,5 @@
 import { loadConfig } from "./config";
+import { isPostgresUrl } from "./lib/db/client";
 import { exitOnSignals } from "./lib/shutdown";
 import { createServices } from "./services";
 
@@ -13,7 +14,7 @@ async function main() {
   // store, uploads and secrets. See lib/data-dir.ts for the files PGlite makes regardless.
   process.umask(0o077);
   const config = loadConfig({ ...process.env, RUN_WORKER: "true" });
-  if (!config.DATABASE_URL?.startsWith("postgres")) {
+  if (!isPostgresUrl(config.DATABASE_URL)) {
     throw new Error(
       "A separate worker needs a shared PostgreSQL: set DATABASE_URL (PGlite belongs to one process)",
     );

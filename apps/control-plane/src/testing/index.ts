@@ -12,6 +12,7 @@ import postgres from "postgres";
 import { type App, createApp } from "../app";
 import { type Config, loadConfig } from "../config";
 import { systemCtx } from "../lib/context";
+import { isPostgresUrl } from "../lib/db/client";
 import { createLogger } from "../lib/logger";
 import { createServices, type Services } from "../services";
 import { createTenant } from "../tenants/create-tenant";
@@ -97,7 +98,7 @@ export async function startTestServer(
   const services = await createServices(config, {
     logger: createLogger(config.LOG_LEVEL),
     ...(opts.now ? { now: opts.now } : {}),
-    ...(await templateFor(config.DATABASE_URL)),
+    ...(await templateFor(config.DATABASE_URL, config.DATA_DIR)),
   });
   await ensureFirstAdmin(services);
   const app = createApp(services);
@@ -130,7 +131,7 @@ export async function startTestServer(
 /** Drops a database made by `createTestDatabase` (PGlite in memory needs nothing). */
 export async function dropTestDatabase(databaseUrl: string): Promise<void> {
   const adminUrl = process.env.TEST_DATABASE_URL;
-  if (!databaseUrl.startsWith("postgres") || !adminUrl) return;
+  if (!isPostgresUrl(databaseUrl) || !adminUrl) return;
   const name = new URL(databaseUrl).pathname.slice(1);
   const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
   try {

@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import { migrate } from "drizzle-orm/pglite/migrator";
-import { migrationsFolder, openStore, type Store } from "../lib/db/client";
+import { isPostgresUrl, migrationsFolder, openStore, type Store } from "../lib/db/client";
 
 /**
  * An in-memory PGlite's data directory with every migration applied, made once per set of
@@ -74,15 +74,21 @@ function templateHash(): string {
 }
 
 /**
- * What `openStore` (or `createServices`) is given for `databaseUrl`: the template, for a PGlite
- * store (in memory, or new files in DATA_DIR).
+ * What `openStore` (or `createServices`) is given for `databaseUrl`: the template, for a new
+ * PGlite store (in memory, or files in `dataDir` not made yet). Nothing for PostgreSQL, or for
+ * files already there (a restart), which would never read it.
  */
-export async function templateFor(databaseUrl: string | undefined): Promise<{ pgliteTemplate?: Blob }> {
-  const postgres = databaseUrl?.startsWith("postgres://") || databaseUrl?.startsWith("postgresql://");
-  return postgres ? {} : { pgliteTemplate: await pgliteTemplate() };
+export async function templateFor(
+  databaseUrl: string | undefined,
+  dataDir: string,
+): Promise<{ pgliteTemplate?: Blob }> {
+  if (isPostgresUrl(databaseUrl)) return {};
+  const onDisk = databaseUrl !== "memory://";
+  if (onDisk && existsSync(path.join(dataDir, "pglite", "PG_VERSION"))) return {};
+  return { pgliteTemplate: await pgliteTemplate() };
 }
 
 /** `openStore` for tests: a new PGlite store starts from the migrated template. */
 export async function openTestStore(opts: { databaseUrl: string; dataDir: string }): Promise<Store> {
-  return openStore({ ...opts, ...(await templateFor(opts.databaseUrl)) });
+  return openStore({ ...opts, ...(await templateFor(opts.databaseUrl, opts.dataDir)) });
 }

@@ -33,6 +33,14 @@ export interface ControlPlaneProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/** How a control-plane process starts (`startControlPlaneProcess`, every start of a `restartablePlane`). */
+export interface StartOptions {
+  /** Runs `dist/main.mjs` (as `npm start` and the Docker image do; build it first) instead of the sources. */
+  compiled?: boolean;
+  /** A first run's own store (initdb and every migration, in the process), not the test template. */
+  initdb?: boolean;
+}
+
 function controlPlaneEnv(env: Record<string, string>, port: number): NodeJS.ProcessEnv {
   return {
     ...process.env,
@@ -98,7 +106,7 @@ export async function runControlPlaneToExit(
 export async function startControlPlaneProcess(
   env: Record<string, string>,
   timeoutMs = 180_000,
-  options: { compiled?: boolean; initdb?: boolean } = {},
+  options: StartOptions = {},
 ): Promise<ControlPlaneProcess> {
   const port = Number(env.PORT ?? (await freePort()));
   const fullEnv = controlPlaneEnv(env, port);
@@ -162,7 +170,7 @@ export interface RestartablePlane {
 export async function restartablePlane(
   name: string,
   env: Record<string, string> = {},
-  options: { compiled?: boolean; initdb?: boolean } = {},
+  options: StartOptions = {},
 ): Promise<RestartablePlane> {
   const dataDir = mkdtempSync(path.join(tmpdir(), `vdb-${name}-`));
   const databaseUrl = testStoreKind() === "postgres" ? await createTestDatabase("postgres") : "";

@@ -46,6 +46,11 @@ export function migrationsFolder(): string {
 // Any constant works; it only has to be the same in every control-plane process.
 const MIGRATION_LOCK_ID = 7_265_001;
 
+/** Whether DATABASE_URL names a PostgreSQL server (anything else is PGlite: `memory://` or files). */
+export function isPostgresUrl(url: string | undefined): url is string {
+  return url !== undefined && (url.startsWith("postgres://") || url.startsWith("postgresql://"));
+}
+
 /**
  * Opens the store and brings its schema up to date.
  * `postgres://…` → PostgreSQL; `memory://` → in-memory PGlite; otherwise PGlite files in `dataDir/pglite`.
@@ -62,7 +67,7 @@ export async function openStore(opts: {
   pgliteTemplate?: Blob;
 }): Promise<Store> {
   const url = opts.databaseUrl;
-  if (url?.startsWith("postgres://") || url?.startsWith("postgresql://")) {
+  if (isPostgresUrl(url)) {
     const client = postgres(url, { max: 10, onnotice: () => {} });
     const db = drizzlePostgres({ client, schema });
     // Several control planes may start at once against one database: migrate one at a time.
