@@ -1,12 +1,10 @@
 import { AppError } from "@vdb/http/errors";
 import { type Document, FileUploadSettings } from "@vdb/schemas/documents";
-import { PLANS } from "@vdb/schemas/plans";
 import { recordAudit } from "../audit/record-audit";
 import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
 import { documents } from "../lib/db/schema";
-import { findTenantOrThrow } from "../tenants/to-tenant";
-import { assertQueueHasRoom, assertRoomFor, chunkingFor, enqueueIngestion } from "./document-admission";
+import { assertQueueHasRoom, chunkingFor, enqueueIngestion, holdRoomFor } from "./document-admission";
 import { deleteReceived, MAX_FILES_PER_REQUEST, type ReceivedFile } from "./receive-files";
 import { toDocument } from "./to-document";
 
@@ -44,12 +42,11 @@ export async function createFromFiles({
       });
     }
     const { db } = ctx.services;
-    const plan = PLANS[(await findTenantOrThrow(db, input.tenantId)).plan];
-    // receiveFiles cut each file off at the plan's size; the count is checked for all at once.
-    await assertRoomFor(db, input.tenantId, plan, input.files.length);
     await assertQueueHasRoom(ctx, input.tenantId, input.files.length);
     const chunking = await chunkingFor(db, settings);
     const rows = await db.transaction(async (tx) => {
+      // receiveFiles cut each file off at the plan's size; the count is checked for all at once.
+      await holdRoomFor(tx, input.tenantId, input.files.length);
       const inserted = [];
       for (const file of input.files) {
         const [row] = await tx

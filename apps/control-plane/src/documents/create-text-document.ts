@@ -9,6 +9,7 @@ import {
   assertQueueHasRoom,
   chunkingFor,
   enqueueIngestion,
+  holdRoomFor,
 } from "./document-admission";
 import { blobKeyOf } from "./receive-files";
 import { toDocument } from "./to-document";
@@ -31,6 +32,7 @@ async function storeAndQueue(
   await blobs.put(key, bytes, document.contentType ? { contentType: document.contentType } : {});
   try {
     const row = await db.transaction(async (tx) => {
+      await holdRoomFor(tx, document.tenantId, 1);
       const [inserted] = await tx
         .insert(documents)
         .values({ ...document, id, blobKey: key, sizeBytes: bytes.length, status: "queued" })

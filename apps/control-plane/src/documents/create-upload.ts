@@ -4,7 +4,7 @@ import { recordAudit } from "../audit/record-audit";
 import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
 import { documents } from "../lib/db/schema";
-import { assertCanAddDocument, assertQueueHasRoom, chunkingFor } from "./document-admission";
+import { assertCanAddDocument, assertQueueHasRoom, chunkingFor, holdRoomFor } from "./document-admission";
 import { blobKeyOf } from "./receive-files";
 import { toDocument } from "./to-document";
 
@@ -31,6 +31,7 @@ export async function createUpload({
     expiresInSeconds: config.UPLOAD_URL_TTL_SECONDS,
   });
   const row = await db.transaction(async (tx) => {
+    await holdRoomFor(tx, data.tenantId, 1);
     const [inserted] = await tx
       .insert(documents)
       .values({

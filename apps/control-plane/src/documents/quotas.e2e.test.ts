@@ -73,6 +73,34 @@ describe("plan quotas refuse the document past the limit, storing nothing of it"
     });
   });
 
+  it("documents sent at once for the last place: exactly one lands", async () => {
+    const { tenantId, key } = await starterTenant("quota-race");
+    const rows = Array.from({ length: STARTER.maxDocuments - 1 }, (_, i) => ({
+      id: newId("document"),
+      tenantId,
+      title: `seeded ${i}`,
+      source: "text" as const,
+      status: "ready" as const,
+      chunkSize: 400,
+      chunkOverlap: 50,
+    }));
+    for (let i = 0; i < rows.length; i += 1_000) {
+      await server.services.db.insert(documents).values(rows.slice(i, i + 1_000));
+    }
+    // Each passes the early count (one place left) before any of them is inserted.
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        api(server.url, "POST", "/docs", { token: key, body: { title: `racer ${i}`, text: "hello" } }),
+      ),
+    );
+    const statuses = answers.map((answer) => answer.status).sort();
+    expect(statuses).toEqual([201, 403, 403, 403, 403, 403]);
+    for (const refused of answers.filter((answer) => answer.status === 403)) {
+      expect(refused.body.error).toMatchObject({ code: "QUOTA_EXCEEDED" });
+    }
+    expect(await documentCount(tenantId)).toBe(STARTER.maxDocuments);
+  });
+
   it("chunk records: a document that would not fit in the instance fails with a reason, and none of its chunks land", async () => {
     const { tenantId, key } = await starterTenant("quota-chunks");
     await api(server.url, "POST", "/launch", { token: server.adminToken, body: { tenantId } });
