@@ -4,7 +4,38 @@ import { configDefaults, defineConfig } from "vitest/config";
 // `npm start` itself (the start script: installs and builds in this checkout) runs with them.
 const STARTUP_TESTS = ["src/main.test.ts", "src/start-script.test.ts"];
 
-// Every store test runs twice: on embedded PGlite and on a real PostgreSQL (TEST_DATABASE_URL).
+// What runs on PostgreSQL too: the tests of what differs between the two stores. Both run the
+// same PostgreSQL engine, schema, migrations and Drizzle queries; they differ in the driver
+// (postgres.js: its errors, time zones), in concurrency (PGlite runs one statement at a time; a
+// PostgreSQL pool runs many, so row locks, SKIP LOCKED and races only mean something there), in
+// what outlives a process (a server, not files in DATA_DIR: restarts, leadership, secrets at rest)
+// and in the few branches on `store.kind`. Every file runs on PGlite. A test of a new lock, a
+// constraint error, a `store.kind` branch or a restart belongs in this list.
+const POSTGRES_TESTS = [
+  "src/lib/db/**/*.test.ts", // the store itself
+  "src/jobs/job-queue.test.ts", // SKIP LOCKED claims, leases, two connections
+  "src/auth/revocation.security.test.ts", // two control planes on one database
+  "src/backups/schedule-backups-race.e2e.test.ts", // two schedulers race
+  "src/instances/pools.e2e.test.ts", // placement locks (place-tenant)
+  "src/tenants/tier-move.e2e.test.ts", // the move's lock against writes meanwhile
+  "src/tenants/tenants.*.test.ts", // unique names, plan-change locks (update-tenant)
+  "src/tenants/members.test.ts", // invitation conflicts, member locks
+  "src/users/users.test.ts", // unique e-mail
+  "src/keys/keys.happy.test.ts", // the key count under the tenant's lock
+  "src/tokens/tokens.happy.test.ts", // signing keys made once across processes
+  "src/chat/chat.e2e.test.ts", // a foreign-key error becomes a 4xx
+  "src/documents/quotas.e2e.test.ts", // counts under concurrent uploads
+  "src/documents/ingestion.e2e.test.ts", // chunk rows: a transaction / one snapshot on PostgreSQL
+  "src/data-plane/keyword-write-paths.e2e.test.ts", // re-ingest replaces chunk rows
+  "src/usage/usage.happy.test.ts", // days in a server time zone far from UTC
+  "src/usage/record-usage.test.ts", // upserted counters
+  "src/instances/lifecycle.e2e.test.ts", // re-adoption after a restart
+  "src/instances/control-plane-restart.e2e.test.ts", // what a restart finds in the store
+  "src/shutdown.e2e.test.ts", // jobs given back, resumed by the next process
+  "src/lib/secrets-at-rest.security.test.ts", // what the store holds, read raw
+  "src/lib/kms-master-key.security.test.ts",
+];
+
 // The start-up tests run last and alone, one file at a time: they start the platform as a user
 // does (one of them runs `npm start` in this checkout), with no other suite's instances around.
 //
@@ -31,7 +62,7 @@ export default defineConfig({
         test: {
           name: "postgres",
           env: { VDB_TEST_STORE: "postgres" },
-          exclude: [...configDefaults.exclude, ...STARTUP_TESTS],
+          include: POSTGRES_TESTS,
         },
       },
       {

@@ -28,5 +28,5 @@ echo "==> Dependencies"
 echo "==> Lint (one Biome config for the repo)"
 "${PNPM[@]}" exec biome check .
 
-echo "==> Typecheck and tests (every package; stores: PGlite and PostgreSQL)"
+echo "==> Typecheck and tests (every package; stores: PGlite, and PostgreSQL where they differ)"
 "${PNPM[@]}" exec turbo run typecheck test --concurrency=1 --output-logs=full
