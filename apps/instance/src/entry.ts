@@ -37,11 +37,9 @@ export interface InstanceEntry {
  */
 export function instanceEntry(distDir = path.join(INSTANCE_DIR, "dist")): InstanceEntry {
   const compiled = path.join(distDir, "main.mjs");
-  const stamp = path.join(distDir, "BUILT");
-  if (existsSync(compiled) && existsSync(stamp)) {
-    const builtAt = statSync(stamp).mtimeMs;
-    const newest = Math.max(...SOURCE_DIRS.map((dir) => newestMtime(path.resolve(INSTANCE_DIR, dir))));
-    if (newest <= builtAt) return { args: [compiled], script: compiled, isCompiled: true };
+  const sources = SOURCE_DIRS.map((dir) => path.resolve(INSTANCE_DIR, dir));
+  if (existsSync(compiled) && isBuildCurrent(distDir, sources)) {
+    return { args: [compiled], script: compiled, isCompiled: true };
   }
   return { args: ["--import", "tsx", SOURCE_MAIN], script: SOURCE_MAIN, isCompiled: false };
 }
@@ -55,6 +53,18 @@ export function instanceScripts(distDir = path.join(INSTANCE_DIR, "dist")): stri
 }
 
 export { INSTANCE_DIR };
+
+/**
+ * Whether `distDir` holds a build (its `BUILT` stamp, written by infra/scripts/node-dist.mjs) at
+ * least as new as every source file under `sourceDirs`: what chooses between a Node service's
+ * compiled build and its TypeScript.
+ */
+export function isBuildCurrent(distDir: string, sourceDirs: string[]): boolean {
+  const stamp = path.join(distDir, "BUILT");
+  if (!existsSync(stamp)) return false;
+  const builtAt = statSync(stamp).mtimeMs;
+  return sourceDirs.every((dir) => newestMtime(dir) <= builtAt);
+}
 
 function newestMtime(dir: string): number {
   let newest = 0;

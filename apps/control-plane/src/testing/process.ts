@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "@vdb/http/processes";
+import { CONTROL_PLANE_DIST, currentBuildOf } from "../lib/compiled-build";
 import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
@@ -19,7 +20,7 @@ export { freePort };
 
 const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../main.ts");
 /** The compiled build (`node build.mjs`), what `npm start` and the Docker image run. */
-const COMPILED_MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../dist/main.mjs");
+const COMPILED_MAIN = path.join(CONTROL_PLANE_DIST, "main.mjs");
 
 export interface ControlPlaneProcess {
   url: string;
@@ -35,7 +36,10 @@ export interface ControlPlaneProcess {
 
 /** How a control-plane process starts (`startControlPlaneProcess`, every start of a `restartablePlane`). */
 export interface StartOptions {
-  /** Runs `dist/main.mjs` (as `npm start` and the Docker image do; build it first) instead of the sources. */
+  /**
+   * `true`: runs `dist/main.mjs` (as `npm start` and the Docker image do; build it first);
+   * `false`: the sources. Unset: the build when it is current, else the sources.
+   */
   compiled?: boolean;
   /** A first run's own store (initdb and every migration, in the process), not the test template. */
   initdb?: boolean;
@@ -52,8 +56,11 @@ function controlPlaneEnv(env: Record<string, string>, port: number): NodeJS.Proc
 }
 
 /** Starts `src/main.ts` (or the compiled `dist/main.mjs`) with its output collected. */
-function spawnControlPlane(env: NodeJS.ProcessEnv, compiled = false) {
-  const child = spawn(process.execPath, compiled ? [COMPILED_MAIN] : ["--import", "tsx", MAIN], {
+function spawnControlPlane(env: NodeJS.ProcessEnv, compiled?: boolean) {
+  // Unset: the build when it is current (turbo builds it before the tests), else the sources.
+  const main = compiled === undefined ? currentBuildOf("main") : compiled ? COMPILED_MAIN : null;
+  const args = main ? [main] : ["--import", "tsx", MAIN];
+  const child = spawn(process.execPath, args, {
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });

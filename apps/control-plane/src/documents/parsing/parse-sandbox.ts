@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { currentBuildOf } from "../../lib/compiled-build";
 import type { Logger } from "../../lib/logger";
 import { ProcessPool, TaskDeadlineError, TaskFailedError, TaskMemoryError } from "../../lib/process-pool";
 import type { TextChunk } from "./chunk-text";
@@ -28,10 +29,10 @@ export type ParseSandboxOptions = {
   logger: Logger;
 };
 
-// Source checkouts (and tests) run the worker's TypeScript through tsx; the compiled build (build.mjs)
-// bundles it beside dist/main.mjs.
+// The compiled build bundles the worker beside dist/main.mjs. A source checkout (and the tests)
+// runs that build of it when it is current, else its TypeScript through tsx.
 const WORKER_FILE = import.meta.url.endsWith(".ts")
-  ? fileURLToPath(new URL("./parse-worker.ts", import.meta.url))
+  ? (currentBuildOf("parse-worker") ?? fileURLToPath(new URL("./parse-worker.ts", import.meta.url)))
   : fileURLToPath(new URL("./parse-worker.mjs", import.meta.url));
 
 /**
