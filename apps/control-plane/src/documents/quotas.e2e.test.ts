@@ -34,22 +34,26 @@ async function documentCount(tenantId: string) {
   return row?.n ?? 0;
 }
 
+/** `n` ready documents straight in the store (10,000 uploads would be the test). */
+async function seedDocuments(tenantId: string, n: number) {
+  const rows = Array.from({ length: n }, (_, i) => ({
+    id: newId("document"),
+    tenantId,
+    title: `seeded ${i}`,
+    source: "text" as const,
+    status: "ready" as const,
+    chunkSize: 400,
+    chunkOverlap: 50,
+  }));
+  for (let i = 0; i < rows.length; i += 1_000) {
+    await server.services.db.insert(documents).values(rows.slice(i, i + 1_000));
+  }
+}
+
 describe("plan quotas refuse the document past the limit, storing nothing of it", () => {
   it(`documents: the starter plan's ${STARTER.maxDocuments}th is the last`, async () => {
     const { tenantId, key } = await starterTenant("quota-docs");
-    // Seed the tenant up to its limit straight in the store (10,000 uploads would be the test).
-    const rows = Array.from({ length: STARTER.maxDocuments }, (_, i) => ({
-      id: newId("document"),
-      tenantId,
-      title: `seeded ${i}`,
-      source: "text" as const,
-      status: "ready" as const,
-      chunkSize: 400,
-      chunkOverlap: 50,
-    }));
-    for (let i = 0; i < rows.length; i += 1_000) {
-      await server.services.db.insert(documents).values(rows.slice(i, i + 1_000));
-    }
+    await seedDocuments(tenantId, STARTER.maxDocuments);
     const refused = await api(server.url, "POST", "/docs", {
       token: key,
       body: { title: "one more", text: "hello" },
@@ -75,18 +79,7 @@ describe("plan quotas refuse the document past the limit, storing nothing of it"
 
   it("documents sent at once for the last place: exactly one lands", async () => {
     const { tenantId, key } = await starterTenant("quota-race");
-    const rows = Array.from({ length: STARTER.maxDocuments - 1 }, (_, i) => ({
-      id: newId("document"),
-      tenantId,
-      title: `seeded ${i}`,
-      source: "text" as const,
-      status: "ready" as const,
-      chunkSize: 400,
-      chunkOverlap: 50,
-    }));
-    for (let i = 0; i < rows.length; i += 1_000) {
-      await server.services.db.insert(documents).values(rows.slice(i, i + 1_000));
-    }
+    await seedDocuments(tenantId, STARTER.maxDocuments - 1);
     // Each passes the early count (one place left) before any of them is inserted.
     const answers = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
