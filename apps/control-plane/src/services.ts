@@ -87,8 +87,8 @@ export async function createServices(
   opts: {
     logger?: Logger;
     now?: () => number;
-    /** Tests: an in-memory store's starting data (see openStore). */
-    pgliteTemplate?: Blob;
+    /** Tests: a new PGlite store's starting data (see openStore). */
+    pgliteTemplate?: () => Promise<Blob>;
   } = {},
 ): Promise<Services> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);

@@ -17,7 +17,7 @@ import { createLogger } from "../lib/logger";
 import { createServices, type Services } from "../services";
 import { createTenant } from "../tenants/create-tenant";
 import { ensureFirstAdmin } from "../users/ensure-first-admin";
-import { templateFor } from "./pglite-template";
+import { pgliteTemplate } from "./pglite-template";
 import { freePort } from "./process";
 
 export const ADMIN_EMAIL = "admin@vdb.test";
@@ -98,7 +98,7 @@ export async function startTestServer(
   const services = await createServices(config, {
     logger: createLogger(config.LOG_LEVEL),
     ...(opts.now ? { now: opts.now } : {}),
-    ...(await templateFor(config.DATABASE_URL, config.DATA_DIR)),
+    pgliteTemplate,
   });
   await ensureFirstAdmin(services);
   const app = createApp(services);

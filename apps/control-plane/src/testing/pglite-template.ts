@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import { migrate } from "drizzle-orm/pglite/migrator";
-import { isPostgresUrl, migrationsFolder, openStore, type Store } from "../lib/db/client";
+import { migrationsFolder, openStore, type Store } from "../lib/db/client";
 
 /**
  * An in-memory PGlite's data directory with every migration applied, made once per set of
@@ -73,22 +73,7 @@ function templateHash(): string {
   return hash.digest("hex").slice(0, 16);
 }
 
-/**
- * What `openStore` (or `createServices`) is given for `databaseUrl`: the template, for a new
- * PGlite store (in memory, or files in `dataDir` not made yet). Nothing for PostgreSQL, or for
- * files already there (a restart), which would never read it.
- */
-export async function templateFor(
-  databaseUrl: string | undefined,
-  dataDir: string,
-): Promise<{ pgliteTemplate?: Blob }> {
-  if (isPostgresUrl(databaseUrl)) return {};
-  const onDisk = databaseUrl !== "memory://";
-  if (onDisk && existsSync(path.join(dataDir, "pglite", "PG_VERSION"))) return {};
-  return { pgliteTemplate: await pgliteTemplate() };
-}
-
 /** `openStore` for tests: a new PGlite store starts from the migrated template. */
 export async function openTestStore(opts: { databaseUrl: string; dataDir: string }): Promise<Store> {
-  return openStore({ ...opts, ...(await templateFor(opts.databaseUrl, opts.dataDir)) });
+  return openStore({ ...opts, pgliteTemplate });
 }

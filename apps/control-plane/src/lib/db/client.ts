@@ -61,10 +61,10 @@ export async function openStore(opts: {
   /**
    * For a new PGlite store (`memory://`, or files in `dataDir` not made yet): a PGlite data
    * directory (`dumpDataDir()`) to start from instead of initdb; migrations then apply only what
-   * it lacks. Test suites open hundreds of stores, and initdb is ~4 s of each (see
-   * testing/pglite-template).
+   * it lacks. Called only for such a store. Test suites open hundreds of stores, and initdb is
+   * ~4 s of each (see testing/pglite-template).
    */
-  pgliteTemplate?: Blob;
+  pgliteTemplate?: () => Promise<Blob>;
 }): Promise<Store> {
   const url = opts.databaseUrl;
   if (isPostgresUrl(url)) {
@@ -119,7 +119,7 @@ export async function openStore(opts: {
     if (dataPath !== undefined && isNew && !opts.pgliteTemplate) await createPgliteFiles(dataPath);
     const client =
       isNew && opts.pgliteTemplate
-        ? new PGlite(dataPath, { loadDataDir: opts.pgliteTemplate })
+        ? new PGlite(dataPath, { loadDataDir: await opts.pgliteTemplate() })
         : new PGlite(dataPath);
     const db = drizzlePglite({ client, schema });
     await migratePglite(db, { migrationsFolder: migrationsFolder() });
