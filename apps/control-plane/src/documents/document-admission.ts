@@ -5,7 +5,7 @@ import { requireTenantScope } from "../auth/authorize";
 import { databaseChunking } from "../databases/to-database";
 import type { Ctx } from "../lib/context";
 import type { Database } from "../lib/db/client";
-import { documents, tenants } from "../lib/db/schema";
+import { documents } from "../lib/db/schema";
 import { findTenantOrThrow } from "../tenants/to-tenant";
 import { INGEST_JOB } from "./ingest-job";
 import { assertIngestionQueueHasRoom } from "./ingestion-queue";
@@ -81,8 +81,7 @@ export async function assertRoomFor(
  * place. (The checks above, before any byte is read or stored, are the early answer.)
  */
 export async function holdRoomFor(tx: Database, tenantId: string, adding: number) {
-  await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, tenantId)).for("update");
-  const tenant = await findTenantOrThrow(tx, tenantId);
+  const tenant = await findTenantOrThrow(tx, tenantId, { lock: true });
   await assertRoomFor(tx, tenantId, PLANS[tenant.plan], adding);
 }
 

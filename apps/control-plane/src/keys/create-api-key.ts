@@ -8,7 +8,7 @@ import { recordAudit } from "../audit/record-audit";
 import { requireTenantScope } from "../auth/authorize";
 import type { Ctx } from "../lib/context";
 import type { Database } from "../lib/db/client";
-import { apiKeys, tenants } from "../lib/db/schema";
+import { apiKeys } from "../lib/db/schema";
 import { hashSecret, newSecret } from "../lib/secrets";
 import { findTenantOrThrow } from "../tenants/to-tenant";
 import { toApiKey } from "./to-api-key";
@@ -43,9 +43,8 @@ export async function createApiKey({
  * within the plan's `maxApiKeys`: minting keys must not multiply what a tenant may do.
  */
 export async function insertApiKey(ctx: Ctx, db: Database, data: CreateApiKeyInput): Promise<CreatedApiKey> {
-  const tenant = await findTenantOrThrow(db, data.tenantId);
   // The tenant's row is locked so two keys created at once cannot both take the last place.
-  await db.execute(sql`select 1 from ${tenants} where ${tenants.id} = ${data.tenantId} for update`);
+  const tenant = await findTenantOrThrow(db, data.tenantId, { lock: true });
   const [live] = await db
     .select({ n: count() })
     .from(apiKeys)

@@ -15,8 +15,13 @@ export function toTenant(row: typeof tenants.$inferSelect): Tenant {
   };
 }
 
-export async function findTenantOrThrow(db: Database, tenantId: string) {
-  const [row] = await db.select().from(tenants).where(eq(tenants.id, tenantId)).limit(1);
+/**
+ * The tenant's row, or 404. `lock`: locked for the rest of the caller's transaction
+ * (`select … for update`), so what it decides from the row and its counts cannot race another.
+ */
+export async function findTenantOrThrow(db: Database, tenantId: string, opts: { lock?: boolean } = {}) {
+  const query = db.select().from(tenants).where(eq(tenants.id, tenantId)).limit(1);
+  const [row] = await (opts.lock ? query.for("update") : query);
   if (!row) throw new AppError({ code: "NOT_FOUND", message: `Tenant ${tenantId} does not exist` });
   return row;
 }
