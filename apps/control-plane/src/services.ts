@@ -87,19 +87,13 @@ export async function createServices(
   opts: {
     logger?: Logger;
     now?: () => number;
-    /** Tests: a new PGlite store's starting data (see openStore). */
-    pgliteTemplate?: () => Promise<Blob>;
   } = {},
 ): Promise<Services> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
   prepareDataDir(config.DATA_DIR);
   // Opened (and, on PGlite, DATA_DIR locked) before anything is written into DATA_DIR, such as a
   // generated master key: a process refused the directory leaves it untouched.
-  const store = await openStore({
-    databaseUrl: config.DATABASE_URL,
-    dataDir: config.DATA_DIR,
-    ...(opts.pgliteTemplate ? { pgliteTemplate: opts.pgliteTemplate } : {}),
-  });
+  const store = await openStore({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
   const apiKeys = new ApiKeyCache(store.db, logger, {
     ttlMs: config.API_KEY_CACHE_TTL_SECONDS * 1000,
     pollMs: config.AUTH_POLL_INTERVAL_MS,

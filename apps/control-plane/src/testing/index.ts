@@ -17,7 +17,7 @@ import { createLogger } from "../lib/logger";
 import { createServices, type Services } from "../services";
 import { createTenant } from "../tenants/create-tenant";
 import { ensureFirstAdmin } from "../users/ensure-first-admin";
-import { pgliteTemplate } from "./pglite-template";
+import { seedPgliteDataDir } from "./pglite-template";
 import { freePort } from "./process";
 
 export const ADMIN_EMAIL = "admin@vdb.test";
@@ -38,9 +38,12 @@ export function testStoreKind(): TestStoreKind {
   return process.env.VDB_TEST_STORE === "postgres" ? "postgres" : "pglite";
 }
 
-/** A database URL for one harness: a new, empty PostgreSQL database, or in-memory PGlite. */
+/**
+ * A database URL for one harness: a new, empty PostgreSQL database, or "" for PGlite: files in
+ * the harness's DATA_DIR, copied from a migrated template (`seedPgliteDataDir`) when it opens.
+ */
 export async function createTestDatabase(kind: TestStoreKind = testStoreKind()): Promise<string> {
-  if (kind === "pglite") return "memory://";
+  if (kind === "pglite") return "";
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
     throw new Error("VDB_TEST_STORE=postgres needs TEST_DATABASE_URL (the root `npm test` sets it up)");
@@ -95,10 +98,10 @@ export async function startTestServer(
     ...opts.env,
     PORT: String(port),
   });
+  await seedPgliteDataDir(dataDir, databaseUrl);
   const services = await createServices(config, {
     logger: createLogger(config.LOG_LEVEL),
     ...(opts.now ? { now: opts.now } : {}),
-    pgliteTemplate,
   });
   await ensureFirstAdmin(services);
   const app = createApp(services);
@@ -128,7 +131,7 @@ export async function startTestServer(
   };
 }
 
-/** Drops a database made by `createTestDatabase` (PGlite in memory needs nothing). */
+/** Drops a database made by `createTestDatabase` (PGlite's files go with their DATA_DIR). */
 export async function dropTestDatabase(databaseUrl: string): Promise<void> {
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!isPostgresUrl(databaseUrl) || !adminUrl) return;

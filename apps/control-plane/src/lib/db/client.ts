@@ -55,17 +55,7 @@ export function isPostgresUrl(url: string | undefined): url is string {
  * Opens the store and brings its schema up to date.
  * `postgres://…` → PostgreSQL; `memory://` → in-memory PGlite; otherwise PGlite files in `dataDir/pglite`.
  */
-export async function openStore(opts: {
-  databaseUrl?: string | undefined;
-  dataDir: string;
-  /**
-   * For a new PGlite store (`memory://`, or files in `dataDir` not made yet): a PGlite data
-   * directory (`dumpDataDir()`) to start from instead of initdb; migrations then apply only what
-   * it lacks. Called only for such a store. Test suites open hundreds of stores, and initdb is
-   * ~4 s of each (see testing/pglite-template).
-   */
-  pgliteTemplate?: () => Promise<Blob>;
-}): Promise<Store> {
+export async function openStore(opts: { databaseUrl?: string | undefined; dataDir: string }): Promise<Store> {
   const url = opts.databaseUrl;
   if (isPostgresUrl(url)) {
     const client = postgres(url, { max: 10, onnotice: () => {} });
@@ -115,12 +105,10 @@ export async function openStore(opts: {
     // Creating the database (initdb) takes PGlite's WebAssembly memory to ~630 MB, which such a
     // memory never gives back: done in this process, a platform's first run held ~450 MB more
     // than any later one (819–850 against 351–381 MB RSS, idle). A child process does it.
-    const isNew = dataPath === undefined || !existsSync(path.join(dataPath, "PG_VERSION"));
-    if (dataPath !== undefined && isNew && !opts.pgliteTemplate) await createPgliteFiles(dataPath);
-    const client =
-      isNew && opts.pgliteTemplate
-        ? new PGlite(dataPath, { loadDataDir: await opts.pgliteTemplate() })
-        : new PGlite(dataPath);
+    if (dataPath !== undefined && !existsSync(path.join(dataPath, "PG_VERSION"))) {
+      await createPgliteFiles(dataPath);
+    }
+    const client = new PGlite(dataPath);
     const db = drizzlePglite({ client, schema });
     await migratePglite(db, { migrationsFolder: migrationsFolder() });
     return {
