@@ -55,12 +55,14 @@ export function instanceScripts(distDir = path.join(INSTANCE_DIR, "dist")): stri
 export { INSTANCE_DIR };
 
 /**
- * Whether `distDir` holds a build (its `BUILT` stamp, written by infra/scripts/node-dist.mjs) at
- * least as new as every source file under `sourceDirs`: what chooses between a Node service's
- * compiled build and its TypeScript.
+ * Whether a build is at least as new as every source file under `sourceDirs`: what chooses
+ * between a Node service's compiled build and its TypeScript. `built` is a build's directory
+ * (its time is its `BUILT` stamp, written by infra/scripts/node-dist.mjs) or one built file (its
+ * time is its own: a bundler that empties dist/ first, like tsup's clean).
  */
-export function isBuildCurrent(distDir: string, sourceDirs: string[]): boolean {
-  const stamp = path.join(distDir, "BUILT");
+export function isBuildCurrent(built: string, sourceDirs: string[]): boolean {
+  if (!existsSync(built)) return false;
+  const stamp = statSync(built).isDirectory() ? path.join(built, "BUILT") : built;
   if (!existsSync(stamp)) return false;
   const builtAt = statSync(stamp).mtimeMs;
   return sourceDirs.every((dir) => newestMtime(dir) <= builtAt);

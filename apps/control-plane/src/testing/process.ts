@@ -15,6 +15,8 @@ import {
 } from "./index";
 import { seedPgliteDataDir } from "./pglite-template";
 
+/** Whether a build is current, for tests that run another package's build when it is. */
+export { isBuildCurrent } from "@vdb/instance/entry";
 /** A free loopback port, for tests that start servers of their own. */
 export { freePort };
 
