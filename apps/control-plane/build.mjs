@@ -12,6 +12,8 @@ await buildNodeDist(esbuild, {
     worker: "src/worker.ts",
     // The parse sandbox's child processes (documents/parsing/parse-sandbox.ts).
     "parse-worker": "src/documents/parsing/parse-worker.ts",
+    // The operator's password reset (`npm run reset-password`; the tests run this build of it).
+    "reset-password": "src/reset-password.ts",
     // @vdb/embeddings' worker threads, if this process embeds with a CPU model.
     "embed-worker": "../../packages/embeddings/src/embed-worker.ts",
   },

@@ -1,7 +1,9 @@
-import { readdirSync, readFileSync } from "node:fs";
-import { getPriority } from "node:os";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { getPriority, tmpdir } from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import * as esbuild from "esbuild";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { PoolTestTask } from "../testing/pool-test-worker";
 import { createLogger } from "./logger";
 import {
@@ -26,7 +28,27 @@ function threadPolicies(pid: number): number[] {
   );
 }
 
-const workerFile = fileURLToPath(new URL("../testing/pool-test-worker.ts", import.meta.url));
+/**
+ * The test worker bundled to plain JavaScript once for the file: through tsx, each of the dozens
+ * of workers these tests start (and kill) would spend ~2 s of CPU loading the TypeScript loader.
+ */
+let workerFile: string;
+let workerDir: string;
+beforeAll(async () => {
+  workerDir = mkdtempSync(path.join(tmpdir(), "vdb-pool-test-"));
+  workerFile = path.join(workerDir, "pool-test-worker.mjs");
+  await esbuild.build({
+    entryPoints: [fileURLToPath(new URL("../testing/pool-test-worker.ts", import.meta.url))],
+    outfile: workerFile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    logLevel: "silent",
+  });
+});
+afterAll(() => rmSync(workerDir, { recursive: true, force: true }));
+
 const pools: ProcessPool[] = [];
 
 function createPool(options: Partial<ProcessPoolOptions> = {}) {
