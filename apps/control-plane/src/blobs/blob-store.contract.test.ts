@@ -2,7 +2,12 @@ import { createHash, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { AppError } from "@vdb/http/errors";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type BlobStoreHarness, type BlobStoreKind, startBlobStoreHarness } from "./test-harness";
+import {
+  type BlobStoreHarness,
+  type BlobStoreKind,
+  S3_PAGE_SIZE,
+  startBlobStoreHarness,
+} from "./test-harness";
 
 // One contract, two stores: whatever passes here behaves the same on a laptop and on S3.
 
@@ -123,7 +128,11 @@ describe.each<BlobStoreKind>(["disk", "s3"])("%s blob store", (kind) => {
   });
 
   it("deletePrefix deletes all of a tenant's objects, over more than one page, and nothing else", async () => {
-    const tenantKeys = Array.from({ length: 1_050 }, (_, index) => `tenants/ten_gone/documents/doc_${index}`);
+    // Two and a half of the S3 harness's pages (S3_PAGE_SIZE keys each).
+    const tenantKeys = Array.from(
+      { length: S3_PAGE_SIZE * 2 + S3_PAGE_SIZE / 2 },
+      (_, index) => `tenants/ten_gone/documents/doc_${index}`,
+    );
     tenantKeys.push("tenants/ten_gone/exports/deep/file.json");
     const survivors = ["tenants/ten_gone2/documents/doc_0", "tenants/ten_kept/documents/doc_0"];
     await inBatches([...tenantKeys, ...survivors], 25, (key) => harness.store.put(key, Buffer.from(key)));

@@ -41,6 +41,8 @@ export interface S3BlobStoreOptions {
    * multipart upload of parts this size (S3's minimum part is 5 MiB). Memory per put is one part.
    */
   partSizeBytes?: number;
+  /** Keys per ListObjectsV2 and DeleteObjects page: 1,000 (their maximum); less only to test paging. */
+  pageSize?: number;
 }
 
 const MIN_PART_BYTES = 5 * 1024 * 1024;
@@ -65,10 +67,12 @@ export class S3BlobStore implements BlobStore {
   readonly client: S3Client;
   readonly bucket: string;
   private readonly partSizeBytes: number;
+  private readonly pageSize: number;
 
   constructor(opts: S3BlobStoreOptions) {
     this.bucket = opts.bucket;
     this.partSizeBytes = Math.max(MIN_PART_BYTES, opts.partSizeBytes ?? DEFAULT_PART_BYTES);
+    this.pageSize = Math.min(BATCH, Math.max(1, opts.pageSize ?? BATCH));
     this.client = new S3Client({
       region: opts.region,
       ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
@@ -196,7 +200,7 @@ export class S3BlobStore implements BlobStore {
         new ListObjectsV2Command({
           Bucket: this.bucket,
           Prefix: prefix,
-          MaxKeys: BATCH,
+          MaxKeys: this.pageSize,
           ...(continuationToken !== undefined ? { ContinuationToken: continuationToken } : {}),
         }),
       );

@@ -113,6 +113,9 @@ async function startS3rver(directory: string) {
   };
 }
 
+/** Keys per listing page of the S3 harness's store (S3's own is 1,000). */
+export const S3_PAGE_SIZE = 100;
+
 export async function startS3Harness(): Promise<BlobStoreHarness> {
   const dir = await mkdtemp(path.join(tmpdir(), "vdb-s3rver-"));
   const s3rver = await startS3rver(dir);
@@ -124,6 +127,8 @@ export async function startS3Harness(): Promise<BlobStoreHarness> {
     ...(s3rver.pid !== undefined ? { pid: s3rver.pid } : {}),
     forcePathStyle: true,
     credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+    // Pages of S3_PAGE_SIZE keys: a test of paging needs a few hundred objects, not thousands.
+    pageSize: S3_PAGE_SIZE,
   });
   return {
     store,
