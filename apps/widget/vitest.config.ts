@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -7,5 +8,10 @@ export default defineConfig({
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
     testTimeout: 90_000,
     hookTimeout: 150_000,
+    // Two files at a time where Vitest would run one on 2 cores (cores − 1): a browser test's time
+    // is mostly waiting on Chromium, its control plane and an instance. Files share a worker's
+    // modules (isolate: false); each starts and closes its own browser, server and store.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
+    isolate: false,
   },
 });
