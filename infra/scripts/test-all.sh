@@ -28,5 +28,11 @@ echo "==> Dependencies"
 echo "==> Lint (one Biome config for the repo)"
 "${PNPM[@]}" exec biome check .
 
-echo "==> Typecheck and tests (every package; stores: PGlite, and PostgreSQL where they differ)"
-"${PNPM[@]}" exec turbo run typecheck test --concurrency=1 --output-logs=full
+# Two type-checks at a time: tsc is single-threaded, and each package's check is CPU alone
+# (measured on 2 cores, builds included: 4 min 38 s one at a time, 3 min 26 s two at a time).
+echo "==> Typecheck (every package)"
+"${PNPM[@]}" exec turbo run typecheck --concurrency=2 --output-logs=full
+
+# Tests one package at a time: the suites are CPU-bound, and each runs its own files two at a time.
+echo "==> Tests (every package; stores: PGlite, and PostgreSQL where they differ)"
+"${PNPM[@]}" exec turbo run test --concurrency=1 --output-logs=full
