@@ -1,8 +1,10 @@
 import { availableParallelism } from "node:os";
 import { configDefaults, defineConfig } from "vitest/config";
 
-// `npm start` itself (the start script: installs and builds in this checkout) runs with them.
-const STARTUP_TESTS = ["src/main.test.ts", "src/start-script.test.ts"];
+// `npm start` itself (the start script): it installs and builds in this checkout, so it runs after
+// every other file, alone. (main.test.ts starts the built control plane as a user does, on a data
+// directory of its own: it runs with the others.)
+const STARTUP_TESTS = ["src/start-script.test.ts"];
 
 // What runs on PostgreSQL too: the tests of what differs between the two stores. Both run the
 // same PostgreSQL engine, schema, migrations and Drizzle queries; they differ in the driver
@@ -36,8 +38,8 @@ const POSTGRES_TESTS = [
   "src/lib/kms-master-key.security.test.ts",
 ];
 
-// The start-up tests run last and alone, one file at a time: they start the platform as a user
-// does (one of them runs `npm start` in this checkout), with no other suite's instances around.
+// The start-script test runs last and alone: a build it makes must not change a dist/ that another
+// file's processes are starting from.
 //
 // Two files at a time at least, where Vitest would run one on 2 cores (cores − 1): most of a
 // file's time is waiting on instances, Chroma and PostgreSQL, and each file has its own
