@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BlobStoreHarness, startS3Harness, TEST_BUCKET } from "./blobs/test-harness";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, createTestDatabase, dropTestDatabase, testStoreKind } from "./testing";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, createTestDatabase, dropTestDatabase } from "./testing";
 import { api } from "./testing/http";
 import { type ControlPlaneProcess, startControlPlaneProcess } from "./testing/process";
 
@@ -51,7 +51,7 @@ describe("SIGTERM with an ingestion job running", () => {
   beforeAll(async () => {
     s3 = await startS3Harness();
     // PGlite lives in DATA_DIR (one process at a time); PostgreSQL gets a database of its own.
-    databaseUrl = testStoreKind() === "postgres" ? await createTestDatabase() : "";
+    databaseUrl = await createTestDatabase();
     env = {
       DATA_DIR: dataDir,
       DATABASE_URL: databaseUrl,

@@ -4,13 +4,7 @@ import path from "node:path";
 import { isPidAlive } from "@vdb/http/processes";
 import { PLANS, type Plan } from "@vdb/schemas/plans";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createTestDatabase,
-  dropTestDatabase,
-  startTestServer,
-  type TestServer,
-  testStoreKind,
-} from "../testing";
+import { createTestDatabase, dropTestDatabase, startTestServer, type TestServer } from "../testing";
 import { api, trpcLiveAs, until, watchUntil } from "../testing/http";
 import { freePort } from "../testing/process";
 
@@ -381,7 +375,7 @@ describe("control-plane restart", () => {
   let databaseUrl: string;
   beforeAll(async () => {
     // PGlite on disk survives the restart; PostgreSQL gets a fresh database.
-    databaseUrl = testStoreKind() === "postgres" ? await createTestDatabase("postgres") : "";
+    databaseUrl = await createTestDatabase();
   });
   afterAll(async () => {
     if (databaseUrl) await dropTestDatabase(databaseUrl);

@@ -7,13 +7,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reconcileIngestions } from "../documents/reconcile-ingestions";
 import { documents } from "../lib/db/schema";
-import {
-  createTestDatabase,
-  dropTestDatabase,
-  startTestServer,
-  type TestServer,
-  testStoreKind,
-} from "../testing";
+import { createTestDatabase, dropTestDatabase, startTestServer, type TestServer } from "../testing";
 import { api, launchUntilRunning, tenantWithKey, until } from "../testing/http";
 
 /**
@@ -51,7 +45,7 @@ describe("shared-tier tenants live in pools", () => {
 
   beforeAll(async () => {
     // PGlite on disk (in dataDir) survives the restart; PostgreSQL gets a database of its own.
-    if (testStoreKind() === "postgres") databaseUrl = await createTestDatabase("postgres");
+    databaseUrl = await createTestDatabase();
     await start();
     for (const name of ["alpha", "bravo", "charlie"]) {
       tenants.push(await tenantWithKey(server.url, server.adminToken, `pool-${name}`, "free"));

@@ -7,7 +7,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../config";
 import { createServices } from "../services";
-import { createTestDatabase, dropTestDatabase, startTestServer, testStoreKind } from "../testing";
+import { createTestDatabase, dropTestDatabase, startTestServer } from "../testing";
 import { api } from "../testing/http";
 import { freePort } from "../testing/process";
 import { signingKeys } from "./db/schema";
@@ -60,8 +60,7 @@ afterAll(() => {
 async function durableStore(): Promise<{ dataDir: string; databaseUrl: string; drop(): Promise<void> }> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "vdb-kms-"));
   tempDirs.push(dataDir);
-  if (testStoreKind() === "pglite") return { dataDir, databaseUrl: "", drop: async () => {} };
-  const databaseUrl = await createTestDatabase("postgres");
+  const databaseUrl = await createTestDatabase();
   return { dataDir, databaseUrl, drop: () => dropTestDatabase(databaseUrl) };
 }
 

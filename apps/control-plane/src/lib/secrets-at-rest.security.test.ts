@@ -27,8 +27,7 @@ afterAll(() => {
 /** A store that outlives one control plane: PGlite files in DATA_DIR, or a PostgreSQL database. */
 async function durableStore(): Promise<{ dataDir: string; databaseUrl: string; drop(): Promise<void> }> {
   const dataDir = tempDir();
-  if (testStoreKind() === "pglite") return { dataDir, databaseUrl: "", drop: async () => {} };
-  const databaseUrl = await createTestDatabase("postgres");
+  const databaseUrl = await createTestDatabase();
   return { dataDir, databaseUrl, drop: () => dropTestDatabase(databaseUrl) };
 }
 

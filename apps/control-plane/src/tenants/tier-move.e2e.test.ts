@@ -8,13 +8,7 @@ import type { PlanChange, TierMove } from "@vdb/schemas/tenants";
 import { ChromaClient } from "chromadb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TenantChroma } from "../backups/tenant-chroma";
-import {
-  createTestDatabase,
-  dropTestDatabase,
-  startTestServer,
-  type TestServer,
-  testStoreKind,
-} from "../testing";
+import { createTestDatabase, dropTestDatabase, startTestServer, type TestServer } from "../testing";
 import { api, launchUntilRunning, tenantWithKey, until } from "../testing/http";
 
 /**
@@ -107,7 +101,7 @@ describe("a plan change moves a tenant between the shared and dedicated tiers", 
     api<PlanChange>(server.url, "PATCH", `/tenants/${tenantId}`, { token: admin(), body: { plan } });
 
   beforeAll(async () => {
-    if (testStoreKind() === "postgres") databaseUrl = await createTestDatabase("postgres");
+    databaseUrl = await createTestDatabase();
     server = await startTestServer({ databaseUrl, env: { DATA_DIR: dataDir, POOL_TENANTS_MAX: "2" } });
     mover = await tenantWithKey(server.url, admin(), "mover", "free");
     neighbour = await tenantWithKey(server.url, admin(), "neighbour", "free");
@@ -351,7 +345,7 @@ describe("a tier move that cannot finish", () => {
   let server: TestServer;
 
   beforeAll(async () => {
-    if (testStoreKind() === "postgres") databaseUrl = await createTestDatabase("postgres");
+    databaseUrl = await createTestDatabase();
     server = await startTestServer({ databaseUrl, env: { TIER_MOVE_WAIT_MS: "3000" } });
   }, 60_000);
   afterAll(async () => {

@@ -11,7 +11,6 @@ import {
   createTestDatabase,
   dropTestDatabase,
   testInstancePorts,
-  testStoreKind,
 } from "./index";
 import { seedPgliteDataDir } from "./pglite-template";
 
@@ -182,7 +181,7 @@ export async function restartablePlane(
   options: StartOptions = {},
 ): Promise<RestartablePlane> {
   const dataDir = mkdtempSync(path.join(tmpdir(), `vdb-${name}-`));
-  const databaseUrl = testStoreKind() === "postgres" ? await createTestDatabase("postgres") : "";
+  const databaseUrl = await createTestDatabase();
   const fullEnv: Record<string, string> = {
     DATA_DIR: dataDir,
     DATABASE_URL: databaseUrl,
