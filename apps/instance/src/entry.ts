@@ -61,8 +61,7 @@ export { INSTANCE_DIR };
  * time is its own: a bundler that empties dist/ first, like tsup's clean).
  */
 export function isBuildCurrent(built: string, sourceDirs: string[]): boolean {
-  if (!existsSync(built)) return false;
-  const stamp = statSync(built).isDirectory() ? path.join(built, "BUILT") : built;
+  const stamp = existsSync(built) && statSync(built).isDirectory() ? path.join(built, "BUILT") : built;
   if (!existsSync(stamp)) return false;
   const builtAt = statSync(stamp).mtimeMs;
   return sourceDirs.every((dir) => newestMtime(dir) <= builtAt);

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { cp, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { isPostgresUrl, migrationsFolder, openStore, type Store } from "../lib/db/client";
+import { hasPgliteFiles, migrationsFolder, openStore, pgliteFilesOf, type Store } from "../lib/db/client";
 
 /**
  * A PGlite data directory with every migration applied and shut down cleanly, made once per set
@@ -19,7 +19,7 @@ import { isPostgresUrl, migrationsFolder, openStore, type Store } from "../lib/d
  */
 async function pgliteTemplateDir(): Promise<string> {
   const dir = path.join(tmpdir(), "vdb-test-pglite", `migrated-${templateHash()}`);
-  if (existsSync(path.join(dir, "PG_VERSION"))) return dir;
+  if (hasPgliteFiles(dir)) return dir;
   await mkdir(path.dirname(dir), { recursive: true });
   const partial = await mkdtemp(`${dir}.partial-`);
   try {
@@ -43,9 +43,8 @@ async function pgliteTemplateDir(): Promise<string> {
  * left as it is.
  */
 export async function seedPgliteDataDir(dataDir: string, databaseUrl: string | undefined): Promise<void> {
-  if (isPostgresUrl(databaseUrl) || databaseUrl === "memory://") return;
-  const dataPath = path.join(dataDir, "pglite");
-  if (existsSync(path.join(dataPath, "PG_VERSION"))) return;
+  const dataPath = pgliteFilesOf(databaseUrl, dataDir);
+  if (dataPath === undefined || hasPgliteFiles(dataPath)) return;
   await cp(await pgliteTemplateDir(), dataPath, { recursive: true });
 }
 

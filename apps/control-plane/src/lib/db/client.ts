@@ -52,6 +52,19 @@ export function isPostgresUrl(url: string | undefined): url is string {
 }
 
 /**
+ * Where a PGlite store for `databaseUrl` keeps its files: `dataDir/pglite`; undefined for
+ * PostgreSQL and for `memory://`.
+ */
+export function pgliteFilesOf(databaseUrl: string | undefined, dataDir: string): string | undefined {
+  return isPostgresUrl(databaseUrl) || databaseUrl === "memory://" ? undefined : path.join(dataDir, "pglite");
+}
+
+/** Whether PGlite's files are there (initdb has run in `dataPath`). */
+export function hasPgliteFiles(dataPath: string): boolean {
+  return existsSync(path.join(dataPath, "PG_VERSION"));
+}
+
+/**
  * Opens the store and brings its schema up to date.
  * `postgres://…` → PostgreSQL; `memory://` → in-memory PGlite; otherwise PGlite files in `dataDir/pglite`.
  */
@@ -92,22 +105,19 @@ export async function openStore(opts: { databaseUrl?: string | undefined; dataDi
       },
     };
   }
-  let dataPath: string | undefined;
+  const dataPath = pgliteFilesOf(url, opts.dataDir);
   let lock: DataDirLock | null = null;
-  if (url !== "memory://") {
+  if (dataPath !== undefined) {
     // PGlite is one process's store: a second process on the same files would lose writes.
     // Taken before anything is written, so a refused process leaves the directory untouched.
     lock = acquireDataDirLock(opts.dataDir);
-    dataPath = path.join(opts.dataDir, "pglite");
     mkdirSync(dataPath, { recursive: true });
   }
   try {
     // Creating the database (initdb) takes PGlite's WebAssembly memory to ~630 MB, which such a
     // memory never gives back: done in this process, a platform's first run held ~450 MB more
     // than any later one (819–850 against 351–381 MB RSS, idle). A child process does it.
-    if (dataPath !== undefined && !existsSync(path.join(dataPath, "PG_VERSION"))) {
-      await createPgliteFiles(dataPath);
-    }
+    if (dataPath !== undefined && !hasPgliteFiles(dataPath)) await createPgliteFiles(dataPath);
     const client = new PGlite(dataPath);
     const db = drizzlePglite({ client, schema });
     await migratePglite(db, { migrationsFolder: migrationsFolder() });
