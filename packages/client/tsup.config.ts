@@ -34,6 +34,10 @@ export default defineConfig({
   // are inlined, so no consumer ever resolves the control plane or its server-only dependencies.
   dts: {
     entry: { index: "src/index.ts" },
-    compilerOptions: { paths: workspaceSourcePaths(["@vdb/control-plane", "@vdb/schemas"]) },
+    // Not as a TypeScript project (tsconfig.json is one, for `tsc -b`): the bundler reads every source itself.
+    compilerOptions: {
+      composite: false,
+      paths: workspaceSourcePaths(["@vdb/control-plane", "@vdb/schemas"]),
+    },
   },
 });
