@@ -19,7 +19,7 @@ const POSTGRES_TESTS = [
   "src/auth/revocation.security.test.ts", // two control planes on one database
   "src/backups/schedule-backups-race.e2e.test.ts", // two schedulers race
   "src/instances/pools.e2e.test.ts", // placement locks (place-tenant)
-  "src/tenants/tier-move.e2e.test.ts", // the move's lock against writes meanwhile
+  "src/tenants/tier-move.e2e.test.ts", // the move's lock against writes meanwhile (its rollbacks: PGlite)
   "src/tenants/tenants.*.test.ts", // unique names, plan-change locks (update-tenant)
   "src/tenants/members.test.ts", // invitation conflicts, member locks
   "src/users/users.test.ts", // unique e-mail
@@ -31,7 +31,7 @@ const POSTGRES_TESTS = [
   "src/data-plane/keyword-write-paths.e2e.test.ts", // re-ingest replaces chunk rows
   "src/usage/usage.happy.test.ts", // days in a server time zone far from UTC
   "src/usage/record-usage.test.ts", // upserted counters
-  "src/instances/lifecycle.e2e.test.ts", // re-adoption after a restart
+  "src/instances/lifecycle.e2e.test.ts", // re-adoption after a restart (the rest: PGlite)
   "src/instances/control-plane-restart.e2e.test.ts", // what a restart finds in the store
   "src/shutdown.e2e.test.ts", // jobs given back, resumed by the next process
   "src/lib/secrets-at-rest.security.test.ts", // what the store holds, read raw

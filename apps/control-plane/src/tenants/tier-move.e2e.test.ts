@@ -8,7 +8,13 @@ import type { PlanChange, TierMove } from "@vdb/schemas/tenants";
 import { ChromaClient } from "chromadb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TenantChroma } from "../backups/tenant-chroma";
-import { createTestDatabase, dropTestDatabase, startTestServer, type TestServer } from "../testing";
+import {
+  createTestDatabase,
+  dropTestDatabase,
+  startTestServer,
+  type TestServer,
+  testStoreKind,
+} from "../testing";
 import { api, launchUntilRunning, tenantWithKey, until } from "../testing/http";
 
 /**
@@ -340,7 +346,9 @@ describe("a plan change moves a tenant between the shared and dedicated tiers", 
   }, 180_000);
 });
 
-describe("a tier move that cannot finish", () => {
+// On PGlite alone: a rollback takes the same statements on both stores; the lock a move holds
+// against writes meanwhile, which differs, is tested above on both.
+describe.runIf(testStoreKind() === "pglite")("a tier move that cannot finish", () => {
   let databaseUrl = "";
   let server: TestServer;
 
