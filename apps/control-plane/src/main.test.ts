@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -62,7 +62,7 @@ describe.runIf(testStoreKind() === "pglite")("starting on a port that is taken",
   const dataDir = mkdtempSync(path.join(tmpdir(), "vdb-port-"));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it("exits 1 saying which port and how to choose another, without a stack trace", {
+  it("exits 1 saying which port and how to choose another, without a stack trace, and makes no store", {
     timeout: 300_000,
   }, async () => {
     const port = await freePort();
@@ -78,6 +78,8 @@ describe.runIf(testStoreKind() === "pglite")("starting on a port that is taken",
       expect(run.stderr).toContain(`PORT=${port + 1} npm start`);
       expect(run.stderr).not.toMatch(/\n\s+at /);
       expect(run.stdout).not.toContain("running at");
+      // Checked before the store opens: no half-made first start is left in DATA_DIR.
+      expect(readdirSync(dataDir)).toEqual([]);
     } finally {
       await new Promise<void>((resolve) => squatter.close(() => resolve()));
     }

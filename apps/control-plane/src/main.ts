@@ -1,3 +1,4 @@
+import { createServer } from "node:net";
 import { serve } from "@hono/node-server";
 import { createApp } from "./app";
 import { loadConfig } from "./config";
@@ -11,6 +12,10 @@ async function main() {
   // store, uploads and secrets. See lib/data-dir.ts for the files PGlite makes regardless.
   process.umask(0o077);
   const config = loadConfig();
+  // Before the store opens: a taken port fails the start at once, not after initdb and the
+  // migrations, and leaves no new store behind in DATA_DIR.
+  const portError = await bindError(config.PORT, config.HOST);
+  if (portError) failToStart(portProblem(portError, config.PORT, config.HOST));
   const services = await createServices(config);
   const admin = await ensureFirstAdmin(services);
   const app = createApp(services);
@@ -44,14 +49,11 @@ async function main() {
   });
 
   // A port that cannot be taken is the user's to fix: say which and how, not a stack trace.
+  // (Checked above too, but another program may take the port while the store opens.)
   server.once("error", (error: NodeJS.ErrnoException) => {
-    const reason =
-      error.code === "EADDRINUSE"
-        ? `port ${config.PORT} on ${config.HOST} is already in use (another VDB, or another program); choose another with PORT, e.g. PORT=${config.PORT + 1} npm start`
-        : error.code === "EACCES"
-          ? `port ${config.PORT} needs privileges this process lacks; choose one above 1023 with PORT`
-          : error.message;
-    process.stderr.write(`VDB control plane failed to start: ${reason}\n`);
+    process.stderr.write(
+      `VDB control plane failed to start: ${portProblem(error, config.PORT, config.HOST)}\n`,
+    );
     void services.close({ stopInstances: false }).finally(() => process.exit(1));
   });
 
@@ -67,9 +69,28 @@ async function main() {
   });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(
-    `VDB control plane failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
-  );
+/** A port that cannot be taken is the user's to fix: which, and how. */
+function portProblem(error: NodeJS.ErrnoException, port: number, host: string): string {
+  return error.code === "EADDRINUSE"
+    ? `port ${port} on ${host} is already in use (another VDB, or another program); choose another with PORT, e.g. PORT=${port + 1} npm start`
+    : error.code === "EACCES"
+      ? `port ${port} needs privileges this process lacks; choose one above 1023 with PORT`
+      : error.message;
+}
+
+/** Why `port` on `host` cannot be listened on now, or null when it can (it is let go at once). */
+function bindError(port: number, host: string): Promise<NodeJS.ErrnoException | null> {
+  if (port === 0) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", (error: NodeJS.ErrnoException) => resolve(error));
+    probe.listen(port, host, () => probe.close(() => resolve(null)));
+  });
+}
+
+function failToStart(reason: string): never {
+  process.stderr.write(`VDB control plane failed to start: ${reason}\n`);
   process.exit(1);
-});
+}
+
+main().catch((error: unknown) => failToStart(error instanceof Error ? error.message : String(error)));
