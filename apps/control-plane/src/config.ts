@@ -211,6 +211,8 @@ export const ConfigSchema = z.object({
   PARSE_MAX_PDF_PAGES: z.coerce.number().int().min(1).max(1_000_000).default(2_000),
   /** How long a worker holds a job without renewing its lease; a crashed worker's jobs resume after it. */
   JOB_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
+  /** A failed job's first retry waits about this long, each next one twice as long (see exponentialBackoff). */
+  JOB_RETRY_BASE_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
   /**
    * On SIGTERM/SIGINT, how long running ingestion jobs may take to finish; then they are given
    * back to the queue (and resume after a restart) and the process exits.

@@ -16,7 +16,7 @@ import { createRuntime } from "./instances/create-runtime";
 import { InstanceActivity } from "./instances/instance-activity";
 import { Reconciler } from "./instances/reconciler";
 import type { InstanceRuntime } from "./instances/runtime";
-import { JobQueue } from "./jobs/job-queue";
+import { exponentialBackoff, JobQueue } from "./jobs/job-queue";
 import { TENANT_INSTANCE_RUNNING } from "./jobs/tenant-instance-running";
 import { prepareDataDir, tightenDataDir } from "./lib/data-dir";
 import { type Database, openStore, type Store } from "./lib/db/client";
@@ -137,6 +137,7 @@ export async function createServices(
     db: store.db,
     logger,
     leaseMs: config.JOB_LEASE_MS,
+    backoff: exponentialBackoff({ baseMs: config.JOB_RETRY_BASE_MS }),
     claimableWhen: TENANT_INSTANCE_RUNNING,
   });
   const parser = new ParseSandbox({

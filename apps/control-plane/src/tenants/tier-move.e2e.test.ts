@@ -354,7 +354,12 @@ describe.runIf(testStoreKind() === "pglite")("a tier move that cannot finish", (
 
   beforeAll(async () => {
     databaseUrl = await createTestDatabase();
-    server = await startTestServer({ databaseUrl, env: { TIER_MOVE_WAIT_MS: "3000" } });
+    // Retries from 100 ms, doubling (not from 1 s): a copy that keeps failing uses its 5 attempts in
+    // about 1.5 s, not 15.
+    server = await startTestServer({
+      databaseUrl,
+      env: { TIER_MOVE_WAIT_MS: "3000", JOB_RETRY_BASE_MS: "100" },
+    });
   }, 60_000);
   afterAll(async () => {
     await server?.close();
