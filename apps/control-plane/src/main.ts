@@ -48,8 +48,7 @@ async function main() {
     services.logger.info({ url, port: info.port, store: services.store.kind }, "control plane listening");
   });
 
-  // A port that cannot be taken is the user's to fix: say which and how, not a stack trace.
-  // (Checked above too, but another program may take the port while the store opens.)
+  // Checked before the store opened too, but another program may have taken the port since.
   server.once("error", (error: NodeJS.ErrnoException) => {
     process.stderr.write(
       `VDB control plane failed to start: ${portProblem(error, config.PORT, config.HOST)}\n`,
