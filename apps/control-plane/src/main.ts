@@ -1,5 +1,5 @@
 import { createServer } from "node:net";
-import { serve } from "@hono/node-server";
+import { serveApp } from "@vdb/http/serve";
 import { createApp } from "./app";
 import { loadConfig } from "./config";
 import { exitOnSignals } from "./lib/shutdown";
@@ -19,7 +19,7 @@ async function main() {
   const services = await createServices(config);
   const admin = await ensureFirstAdmin(services);
   const app = createApp(services);
-  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
+  const server = serveApp({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     const url =
       config.PUBLIC_URL ?? `http://${config.HOST === "0.0.0.0" ? "localhost" : config.HOST}:${info.port}`;
     const store =
@@ -62,7 +62,7 @@ async function main() {
     close: async (signal) => {
       // No new requests; idle keep-alive connections go now, busy ones with the process.
       server.close();
-      (server as import("node:http").Server).closeIdleConnections();
+      server.closeIdleConnections();
       await services.close({ stopInstances: stopsInstancesOn(config, signal) });
     },
   });

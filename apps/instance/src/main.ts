@@ -52,8 +52,8 @@ async function main() {
   // Not awaited yet: a failure surfaces below (and must not count as unhandled meanwhile).
   chromaStarted.catch(() => undefined);
 
-  const [{ serve }, { createEmbeddingProvider }, { createInstanceApp }] = await Promise.all([
-    import("@hono/node-server"),
+  const [{ serveApp }, { createEmbeddingProvider }, { createInstanceApp }] = await Promise.all([
+    import("@vdb/http/serve"),
     import("@vdb/embeddings/create-provider"),
     import("./app"),
   ]);
@@ -64,7 +64,7 @@ async function main() {
     workers: config.EMBED_WORKERS,
     bulkNiceness: config.EMBED_BULK_NICENESS,
   });
-  let server: ReturnType<typeof serve> | null = null;
+  let server: ReturnType<typeof serveApp> | null = null;
   let saveState: (() => Promise<void>) | null = null;
   closeRest = async () => {
     server?.close();
@@ -90,7 +90,7 @@ async function main() {
     ...(config.CHROMA_URL ? {} : { chromaDataDir }),
   });
   saveState = app.saveState;
-  server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info: AddressInfo) => {
+  server = serveApp({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info: AddressInfo) => {
     const host = config.HOST === "0.0.0.0" ? "127.0.0.1" : config.HOST;
     // Printed whatever LOG_LEVEL says: supervisors read the URL (and chosen port) from it.
     logger.child({}, { level: "info" }).info(

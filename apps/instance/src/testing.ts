@@ -8,9 +8,9 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { serve } from "@hono/node-server";
 import { createHashProvider } from "@vdb/embeddings/hash";
 import type { EmbeddingProvider } from "@vdb/embeddings/provider";
+import { serveApp } from "@vdb/http/serve";
 import { jsonRequest } from "@vdb/http/testing";
 import type { Scope } from "@vdb/schemas/auth";
 import { newId } from "@vdb/schemas/ids";
@@ -219,8 +219,8 @@ export async function startTestInstance(
     isChromaAvailable: opts.isChromaAvailable,
     chromaDataDir: opts.chromaDataDir,
   });
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const started = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(started));
+  const server = await new Promise<ReturnType<typeof serveApp>>((resolve) => {
+    const started = serveApp({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(started));
   });
   const { port } = server.address() as AddressInfo;
   return {
@@ -235,7 +235,7 @@ export async function startTestInstance(
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        server.closeAllConnections();
       });
       if (!opts.issuer) await issuer.close();
       await chromaServer?.stop();

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { serve } from "@hono/node-server";
+import { serveApp } from "@vdb/http/serve";
 import { freePort } from "../testing/process";
 import type { BlobStore } from "./blob-store";
 import { DiskBlobStore } from "./disk-blob-store";
@@ -48,9 +48,7 @@ export async function startDiskHarness(): Promise<DiskHarness> {
   });
   const app = uploadRoutes(store, secret);
   const server = await new Promise<Server>((resolve) => {
-    const started = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" }, () =>
-      resolve(started as Server),
-    );
+    const started = serveApp({ fetch: app.fetch, port, hostname: "127.0.0.1" }, () => resolve(started));
   });
   return {
     store,

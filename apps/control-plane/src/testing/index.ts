@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { serve } from "@hono/node-server";
+import { serveApp } from "@vdb/http/serve";
 import { jsonRequest } from "@vdb/http/testing";
 import postgres from "postgres";
 import { type App, createApp } from "../app";
@@ -105,8 +105,8 @@ export async function startTestServer(
   });
   await ensureFirstAdmin(services);
   const app = createApp(services);
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const started = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" }, () => resolve(started));
+  const server = await new Promise<ReturnType<typeof serveApp>>((resolve) => {
+    const started = serveApp({ fetch: app.fetch, port, hostname: "127.0.0.1" }, () => resolve(started));
   });
   const url = `http://127.0.0.1:${port}`;
   const login = await fetch(`${url}/api/v1/auth/login`, {
@@ -122,7 +122,7 @@ export async function startTestServer(
     config,
     adminToken: token,
     async close(closeOpts) {
-      (server as import("node:http").Server).closeAllConnections(); // live subscriptions would hold close() open
+      server.closeAllConnections(); // live subscriptions would hold close() open
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await services.close(closeOpts);
       if (ownsDatabase) await dropTestDatabase(databaseUrl);
