@@ -22,6 +22,16 @@ bash infra/scripts/ensure-sqlite.sh
 echo "==> python3"
 bash infra/scripts/ensure-debian-package.sh python3 python3 "the console test runs its Python snippet as pasted"
 
+# The tests' scratch files (control planes' PGlite stores, instances' Chroma data, blobs) go to a
+# tmpfs when there is one with room (an explicit TMPDIR wins): on these machines' disk, copying the
+# 40 MB PGlite template a test store starts from took 0.8 s of kernel time, on /dev/shm 0.08 s.
+if [ -z "${TMPDIR:-}" ] && [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] &&
+  [ "$(df -Pk /dev/shm | awk 'NR == 2 { print $4 }')" -ge $((4 * 1024 * 1024)) ]; then
+  export TMPDIR=/dev/shm/vdb-tests
+  mkdir -p "$TMPDIR"
+  echo "==> Test scratch files in $TMPDIR (tmpfs)"
+fi
+
 echo "==> Dependencies"
 "${PNPM[@]}" install --frozen-lockfile
 

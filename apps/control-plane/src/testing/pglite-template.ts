@@ -1,8 +1,10 @@
+import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
-import { cp, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { hasPgliteFiles, migrationsFolder, openStore, pgliteFilesOf, type Store } from "../lib/db/client";
 
 /**
@@ -45,7 +47,12 @@ async function pgliteTemplateDir(): Promise<string> {
 export async function seedPgliteDataDir(dataDir: string, databaseUrl: string | undefined): Promise<void> {
   const dataPath = pgliteFilesOf(databaseUrl, dataDir);
   if (dataPath === undefined || hasPgliteFiles(dataPath)) return;
-  await cp(await pgliteTemplateDir(), dataPath, { recursive: true });
+  // `cp -a`, not fs.cp: fs.cp walks the template's ~1,100 files in JavaScript (~0.5 s of CPU and
+  // over 1 s of wall time on a tmpfs), `cp` copies them in ~0.1 s.
+  // `dir/.` copies the files whether or not dataPath exists yet (empty).
+  const template = await pgliteTemplateDir();
+  await mkdir(path.dirname(dataPath), { recursive: true });
+  await promisify(execFile)("cp", ["-a", "--", `${template}/.`, dataPath]);
 }
 
 /** A hash of every migration file's name and content, and of the PGlite release that makes it. */
