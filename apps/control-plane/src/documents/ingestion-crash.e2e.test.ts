@@ -43,6 +43,7 @@ describe("kill -9 of the control plane in the middle of an ingestion", () => {
       "ingestion under way",
       () => api(url, "GET", `/docs/${documentId}`, { token: key }),
       (r) => (r.body.progress?.done ?? 0) > 0 || r.body.status === "ready",
+      { everyMs: 50 }, // to kill it while most of the work is still to do
     );
     expect(midway.body.status).not.toBe("ready"); // interrupted for real, not after the fact
     await plane.killHard();

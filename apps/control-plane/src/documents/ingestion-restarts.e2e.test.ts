@@ -55,7 +55,9 @@ describe("a backlog of accepted documents across restarts of the control plane",
 
     // The first restart while work is under way; the next two right after a start, while the
     // instance is still coming up: jobs must wait it out rather than use attempts on it.
-    const ready = await until("some progress", list, (items) => items.some((doc) => doc.status === "ready"));
+    const ready = await until("some progress", list, (items) => items.some((doc) => doc.status === "ready"), {
+      everyMs: 50, // to restart while most of the backlog is still to do
+    });
     expect(ready.filter((doc) => doc.status === "ready").length).toBeLessThan(DOCUMENTS); // a backlog, for real
     for (let restart = 1; restart <= 3; restart++) {
       await plane.stop();
