@@ -119,7 +119,9 @@ export function tierMoveHandler(services: Services): JobHandler {
       });
       const [source, target] = move.toTier === "dedicated" ? [pool, dedicated] : [dedicated, pool];
       if (!(await isSwitched(services.db, tenantId, move))) {
-        await sleep(SETTLE_MS, undefined, { signal: progress.signal });
+        // Once per move: the copy reports its progress only after this wait, so a move with
+        // progress waited in an earlier attempt, which (as every attempt) began after the pause.
+        if (job.progress.total === 0) await sleep(SETTLE_MS, undefined, { signal: progress.signal });
         const copied = await copyNamespace(ctx, tenantId, source, target, progress);
         await switchTenant(ctx, tenantId, move, job.id, copied, Date.now() - Date.parse(job.createdAt));
       }
