@@ -13,8 +13,9 @@ import { serve } from "@hono/node-server";
  *
  * At 65 s the client closes first:
  * - a load balancer, at its own idle timeout;
- * - clients that read the `Keep-Alive: timeout=65` hint (undici's fetch, Node's agent), a second
- *   or more before it.
+ * - fetch (undici), which reads the `Keep-Alive: timeout=65` hint and closes a second or more
+ *   before it; Node's agent does so only when it has an idle timeout of its own (ours do, see
+ *   createUpstreamClient).
  */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
