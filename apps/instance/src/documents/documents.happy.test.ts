@@ -71,8 +71,11 @@ describe("search", () => {
   });
 
   it("ranks filtered results exactly as Chroma's own distances would", async () => {
-    // A filter matching every document takes the exact path (≤ EXACT_FILTER_LIMIT matches);
-    // its nearest hits and distances must equal Chroma's unfiltered answer.
+    // A filter matching every document takes the exact path (≤ EXACT_FILTER_LIMIT matches).
+    // Chroma's unfiltered answer comes from its HNSW index, which is approximate: it may miss a
+    // near record (a CI run saw it miss one). So the exact path's i-th hit is never farther than
+    // Chroma's i-th, and a record both return has the same distance in both.
+    type Hit = { id: string; distance: number };
     const unfiltered = await call("POST", "/search", { query: "fish swim", mode: "vector", nResults: 5 });
     const filtered = await call("POST", "/search", {
       query: "fish swim",
@@ -80,12 +83,17 @@ describe("search", () => {
       nResults: 5,
       where: { n: { $gte: 0 } },
     });
-    expect(filtered.body.results.map((hit: { id: string }) => hit.id)).toEqual(
-      unfiltered.body.results.map((hit: { id: string }) => hit.id),
-    );
-    filtered.body.results.forEach((hit: { distance: number }, index: number) => {
-      expect(hit.distance).toBeCloseTo(unfiltered.body.results[index].distance, 5);
-    });
+    const approximate = unfiltered.body.results as Hit[];
+    const exact = filtered.body.results as Hit[];
+    expect(exact).toHaveLength(5);
+    for (const [index, hit] of exact.entries()) {
+      expect(hit.distance).toBeLessThanOrEqual(approximate[index]!.distance + 1e-5);
+    }
+    const shared = exact.filter((hit) => approximate.some((other) => other.id === hit.id));
+    expect(shared.length).toBeGreaterThan(0);
+    for (const hit of shared) {
+      expect(hit.distance).toBeCloseTo(approximate.find((other) => other.id === hit.id)!.distance, 5);
+    }
   });
 
   it("answers only the included fields; a query vector works too", async () => {
