@@ -1,4 +1,4 @@
-import { createServer } from "node:net";
+import { bindError } from "@vdb/http/processes";
 import { serveApp } from "@vdb/http/serve";
 import { createApp } from "./app";
 import { loadConfig } from "./config";
@@ -75,16 +75,6 @@ function portProblem(error: NodeJS.ErrnoException, port: number, host: string): 
     : error.code === "EACCES"
       ? `port ${port} needs privileges this process lacks; choose one above 1023 with PORT`
       : error.message;
-}
-
-/** Why `port` on `host` cannot be listened on now, or null when it can (it is let go at once). */
-function bindError(port: number, host: string): Promise<NodeJS.ErrnoException | null> {
-  if (port === 0) return Promise.resolve(null);
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once("error", (error: NodeJS.ErrnoException) => resolve(error));
-    probe.listen(port, host, () => probe.close(() => resolve(null)));
-  });
 }
 
 function failToStart(reason: string): never {

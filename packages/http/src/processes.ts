@@ -21,6 +21,19 @@ export function isPidAlive(pid: number): boolean {
   return stat.split(") ").at(-1)?.[0] !== "Z";
 }
 
+/**
+ * Why `port` on `host` cannot be listened on now (EADDRINUSE, EACCES…), or null when it can; the
+ * probe lets the port go at once. Port 0 (any free port) always can.
+ */
+export function bindError(port: number, host: string): Promise<NodeJS.ErrnoException | null> {
+  if (port === 0) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", (error: NodeJS.ErrnoException) => resolve(error));
+    probe.listen(port, host, () => probe.close(() => resolve(null)));
+  });
+}
+
 /** A port nobody listens on right now, on `host` (loopback by default). */
 export async function freePort(host = "127.0.0.1"): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -9,9 +9,8 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
-import { isPidAlive as isAlive } from "@vdb/http/processes";
+import { bindError, isPidAlive as isAlive } from "@vdb/http/processes";
 import { INSTANCE_DIR, type InstanceEntry, instanceEntry, instanceScripts } from "@vdb/instance/entry";
 import type { Logger } from "../lib/logger";
 import { checkInstanceId } from "./pools";
@@ -58,14 +57,6 @@ function isInstanceProcess(pid: number, scripts: string[]): boolean {
   } catch {
     return false;
   }
-}
-
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once("error", () => resolve(false));
-    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
-  });
 }
 
 /**
@@ -132,7 +123,7 @@ export class LocalRuntime implements InstanceRuntime {
     for (let port = first; port <= last; port++) {
       if (taken.has(port)) continue;
       this.reserved.add(port);
-      if (await canListen(port)) return port;
+      if ((await bindError(port, "127.0.0.1")) === null) return port;
       this.reserved.delete(port);
     }
     throw new RetryableRuntimeError(`no free port in ${first}-${last} for a new instance`, 10_000);
