@@ -8,6 +8,22 @@ const CHROMA_CHECK_TIMEOUT_MS = 3_000;
 // The server's version never changes while it runs: asked once.
 const versions = new WeakMap<InstanceServices, string>();
 
+/**
+ * Whether the instance's Chroma answers a heartbeat: all an anonymous health check (a supervisor's
+ * probe, a load balancer's) is told, so all it costs.
+ */
+export async function chromaAnswers(ctx: InstanceServices): Promise<boolean> {
+  // Restarting after a crash: nothing listens on its port yet, no need to ask.
+  if (!ctx.isChromaAvailable()) return false;
+  try {
+    await withTimeout(ctx.chroma.heartbeat(), CHROMA_CHECK_TIMEOUT_MS);
+    return true;
+  } catch (error) {
+    ctx.logger.warn({ err: error }, "health check: Chroma is not answering");
+    return false;
+  }
+}
+
 /** The instance's configuration and whether its Chroma answers; `degraded` when it does not. */
 export async function getHealth({
   ctx,
@@ -23,10 +39,8 @@ export async function getHealth({
   const { config, provider } = ctx;
   let chroma: InstanceHealth["chroma"] = { heartbeat: false, version: null };
   let counts: InstanceHealth["counts"] = { collections: 0, documents: 0 };
-  // Restarting after a crash: nothing listens on its port yet, no need to ask.
-  if (ctx.isChromaAvailable()) {
+  if (await chromaAnswers(ctx)) {
     try {
-      await withTimeout(ctx.chroma.heartbeat(), CHROMA_CHECK_TIMEOUT_MS);
       const version = versions.get(ctx) ?? (await withTimeout(ctx.chroma.version(), CHROMA_CHECK_TIMEOUT_MS));
       versions.set(ctx, version);
       chroma = { heartbeat: true, version };

@@ -4,7 +4,7 @@ import { jsonContent } from "@vdb/http/openapi";
 import { InstanceHealth, InstanceLiveness } from "@vdb/schemas/instances";
 import { CONTROL_PLANE_SUBJECT } from "../http/require-scope";
 import { restApp } from "../rest/openapi";
-import { getHealth, poolFigures } from "./get-health";
+import { chromaAnswers, getHealth, poolFigures } from "./get-health";
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 const Report = z.union([InstanceHealth, InstanceLiveness]);
@@ -54,18 +54,16 @@ export const healthRest = restApp().openapi(health, async (c) => {
     c.set("identity", await services.verifier(token));
   }
   const identity = c.get("identity");
+  if (!identity) {
+    const status = (await chromaAnswers(services)) ? "ok" : "degraded";
+    return c.json({ status }, status === "ok" ? 200 : 503);
+  }
   // With a token, the details are the caller's: on a pool, its own namespace's counts.
   // Counted before the caller's own tenant is loaded to answer it.
-  const isControlPlane = identity?.subject === CONTROL_PLANE_SUBJECT;
+  const isControlPlane = identity.subject === CONTROL_PLANE_SUBJECT;
   const pool = isControlPlane ? poolFigures(services) : undefined;
   // A dedicated instance's cache is its tenant's own; a pool's is every tenant's in it.
-  const rowCache =
-    identity && (isControlPlane || !services.poolTenants) ? services.rowCache.stats() : undefined;
-  const report = await getHealth({
-    ctx: identity ? await services.scopedTo(identity.tenant) : services,
-    pool,
-    rowCache,
-  });
-  const body = header ? report : { status: report.status };
-  return report.status === "ok" ? c.json(body, 200) : c.json(body, 503);
+  const rowCache = isControlPlane || !services.poolTenants ? services.rowCache.stats() : undefined;
+  const report = await getHealth({ ctx: await services.scopedTo(identity.tenant), pool, rowCache });
+  return report.status === "ok" ? c.json(report, 200) : c.json(report, 503);
 });
