@@ -27,6 +27,10 @@ describe("when Chroma is gone", () => {
       tenantId: instance.config.TENANT_ID,
       chroma: { heartbeat: false, version: null },
     });
+    // A supervisor's or load balancer's probe, without a token: the status alone.
+    const anonymous = await instanceApi(instance.url, "GET", "/healthz");
+    expect(anonymous.status).toBe(503);
+    expect(anonymous.body).toEqual({ status: "degraded" });
 
     const token = await instance.token(["write"]);
     for (const [path, body] of [
