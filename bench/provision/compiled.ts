@@ -1,7 +1,10 @@
 /**
  * bench/provision, compiled vs source (issue 13, item 5): the same instance and control plane
- * started from their TypeScript through tsx (`node --import tsx src/main.ts`) and from the
- * compiled build (`node dist/main.mjs`), alternately, N times each.
+ * started from their TypeScript through tsx (`node --import tsx src/main.ts`), from a build that
+ * leaves every npm package a module of its own (`dist-npm-apart/`, the layout before issue 12's
+ * bundling of npm packages) and from the compiled build as shipped (`node dist/main.mjs`),
+ * alternately, N times each. Each sample: wall time and the process's CPU time (user + system,
+ * all its threads) to its ready line, and its RSS.
  *
  * - Instance (`hash` model, so no model load; and `use-lite` with one worker thread, the default
  *   model): spawn → its `instance listening` line, and its RSS (VmRSS of the Node process, not
@@ -9,7 +12,8 @@
  * - Control plane (embedded PGlite, a fresh DATA_DIR each time): spawn → `running at` printed,
  *   and its RSS 2 s after (no tenant).
  *
- * Builds both dist/ folders first. Writes COMPILED-RESULTS.md beside this file.
+ * Builds both apps' dist/ and dist-npm-apart/ first (the latter removed at the end). Writes
+ * COMPILED-RESULTS.md beside this file.
  * Env: BENCH_COMPILED_RUNS (default 5).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
@@ -26,15 +30,23 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const INSTANCE_DIR = path.join(ROOT, "apps/instance");
 const CONTROL_PLANE_DIR = path.join(ROOT, "apps/control-plane");
 const SETTLE_MS = 2_000;
+const TICK_MS = 10; // USER_HZ: /proc/<pid>/stat times are in 1/100 s
 const RESULTS_FILE = new URL("./COMPILED-RESULTS.md", import.meta.url);
 
-type Mode = "source (tsx)" | "compiled (dist)";
-const MODES: Mode[] = ["source (tsx)", "compiled (dist)"];
+const NPM_APART_DIR = "dist-npm-apart";
+
+type Mode = "source (tsx)" | "compiled, npm apart" | "compiled (dist)";
+const MODES: Mode[] = ["source (tsx)", "compiled, npm apart", "compiled (dist)"];
 
 function argsFor(mode: Mode, appDir: string): string[] {
-  return mode === "source (tsx)"
-    ? ["--import", "tsx", path.join(appDir, "src/main.ts")]
-    : [path.join(appDir, "dist/main.mjs")];
+  if (mode === "source (tsx)") return ["--import", "tsx", path.join(appDir, "src/main.ts")];
+  return [path.join(appDir, mode === "compiled (dist)" ? "dist" : NPM_APART_DIR, "main.mjs")];
+}
+
+/** CPU time (user + system, every thread) a live process has used, in ms. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
 }
 
 function rssMb(pid: number): number {
@@ -43,24 +55,24 @@ function rssMb(pid: number): number {
   return kb / 1024;
 }
 
-/** Spawns, waits for `marker` on stdout; ms from spawn, and the RSS SETTLE_MS later. */
+/** Spawns, waits for `marker` on stdout; ms from spawn and CPU ms then, and the RSS SETTLE_MS later. */
 async function startAndMeasure(
   args: string[],
   cwd: string,
   env: NodeJS.ProcessEnv,
   marker: string,
-): Promise<{ startMs: number; rssMb: number }> {
+): Promise<Sample> {
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   try {
-    const startMs = await new Promise<number>((resolve, reject) => {
+    const [startMs, startCpuMs] = await new Promise<[number, number]>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no "${marker}" in 120 s:\n${output}`)), 120_000);
       const check = (chunk: Buffer) => {
         output += chunk;
         if (output.includes(marker)) {
           clearTimeout(timer);
-          resolve(performance.now() - started);
+          resolve([performance.now() - started, cpuMs(child.pid!)]);
         }
       };
       child.stdout?.on("data", check);
@@ -73,7 +85,7 @@ async function startAndMeasure(
       });
     });
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-    return { startMs, rssMb: rssMb(child.pid!) };
+    return { startMs, cpuMs: startCpuMs, rssMb: rssMb(child.pid!) };
   } finally {
     await new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -110,8 +122,9 @@ async function instanceSample(mode: Mode, model: "hash" | "use-lite") {
   }
 }
 
-async function controlPlaneSample(mode: Mode) {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "vdb-bench-compiled-cp-"));
+/** On `store` (a DATA_DIR kept between samples, as a restart finds it), or on a new DATA_DIR. */
+async function controlPlaneSample(mode: Mode, store?: string) {
+  const dataDir = store ?? mkdtempSync(path.join(os.tmpdir(), "vdb-bench-compiled-cp-"));
   const port = await freePort();
   try {
     return await startAndMeasure(
@@ -128,11 +141,11 @@ async function controlPlaneSample(mode: Mode) {
       `running at http://127.0.0.1:${port}`,
     );
   } finally {
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!store) rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-type Sample = { startMs: number; rssMb: number };
+type Sample = { startMs: number; cpuMs: number; rssMb: number };
 const median = (values: number[]) =>
   percentile(
     [...values].sort((a, b) => a - b),
@@ -145,26 +158,30 @@ function writeResults(
   loadBefore: number[],
   loadAfter: number[],
 ): void {
-  const rows = results.map(({ label, byMode }) => {
-    const source = byMode["source (tsx)"];
-    const compiled = byMode["compiled (dist)"];
-    const start = [median(source.map((s) => s.startMs)), median(compiled.map((s) => s.startMs))];
-    const rss = [median(source.map((s) => s.rssMb)), median(compiled.map((s) => s.rssMb))];
-    return (
-      `| ${label} | ${Math.round(start[0]!)} | ${Math.round(start[1]!)} | ${Math.round(start[1]! - start[0]!)} ` +
-      `| ${rss[0]!.toFixed(0)} | ${rss[1]!.toFixed(0)} | ${(rss[1]! - rss[0]!).toFixed(0)} |`
-    );
+  const medians = (samples: Sample[]) => ({
+    startMs: median(samples.map((s) => s.startMs)),
+    cpuMs: median(samples.map((s) => s.cpuMs)),
+    rssMb: median(samples.map((s) => s.rssMb)),
+  });
+  const rows = results.flatMap(({ label, byMode }) => {
+    const apart = medians(byMode["compiled, npm apart"]);
+    return MODES.map((mode) => {
+      const m = medians(byMode[mode]);
+      return (
+        `| ${label} | ${mode} | ${Math.round(m.startMs)} | ${Math.round(m.cpuMs)} | ` +
+        `${(m.cpuMs / apart.cpuMs).toFixed(2)} | ${m.rssMb.toFixed(0)} |`
+      );
+    });
   });
   const samples = results.flatMap(({ label, byMode }) =>
     MODES.map(
       (mode) =>
-        `| ${label} | ${mode} | ${byMode[mode].map((s) => Math.round(s.startMs)).join(", ")} | ${byMode[mode]
-          .map((s) => s.rssMb.toFixed(0))
-          .join(", ")} |`,
+        `| ${label} | ${mode} | ${byMode[mode].map((s) => Math.round(s.startMs)).join(", ")} | ` +
+        `${byMode[mode].map((s) => Math.round(s.cpuMs)).join(", ")} | ${byMode[mode].map((s) => s.rssMb.toFixed(0)).join(", ")} |`,
     ),
   );
   const fmt = (load: number[]) => load.map((value) => value.toFixed(2)).join(" / ");
-  const table = `# bench/provision — compiled JavaScript vs TypeScript through tsx (issue 13, item 5)
+  const table = `# bench/provision — compiled JavaScript vs TypeScript through tsx (issue 13, item 5), npm packages bundled or apart (issue 12)
 
 Generated by \`pnpm --filter @vdb/bench compiled\` (\`bench/provision/compiled.ts\`); overwritten on every run.
 
@@ -175,30 +192,60 @@ ${machineRows()}
 | Load average | ${fmt(loadBefore)} before, ${fmt(loadAfter)} after (1 / 5 / 15 min) |
 | Runs | ${RUNS} measured per mode and subject (plus one warm-up each), modes alternating |
 
+Modes: \`source (tsx)\` runs \`src/main.ts\` through tsx; \`compiled, npm apart\` a build whose npm packages
+stay modules of their own in \`node_modules\` (as \`dist/\` was built before issue 12); \`compiled (dist)\` the
+build as shipped, with the npm packages bundled except those that find files beside their own code
+(\`infra/scripts/node-dist.mjs\`).
+
 Start: spawn → the process's ready line (the instance's \`instance listening\`, which comes after its Chroma
-answers and, with \`use-lite\`, the model's warm-up; the control plane's \`running at\`). RSS: VmRSS of that
-Node process ${SETTLE_MS / 1000} s after its ready line (an instance's Chroma is a separate process, the same
-either way, and not counted).
+answers and, with \`use-lite\`, the model's warm-up; the control plane's \`running at\`). CPU: the process's
+user + system time at that line, all its threads (not its children: an instance's Chroma, the control
+plane's store-creating child). RSS: VmRSS of that Node process ${SETTLE_MS / 1000} s after its ready line.
 
 ## Medians
 
-| | start, source (ms) | start, compiled (ms) | Δ ms | RSS, source (MB) | RSS, compiled (MB) | Δ MB |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: |
+| | mode | start (ms) | CPU (ms) | CPU ÷ npm apart | RSS (MB) |
+| --- | --- | ---: | ---: | ---: | ---: |
 ${rows.join("\n")}
 
 ## Every sample
 
-| | mode | start (ms) | RSS (MB) |
-| --- | --- | --- | --- |
+| | mode | start (ms) | CPU (ms) | RSS (MB) |
+| --- | --- | --- | --- | --- |
 ${samples.join("\n")}
 `;
   writeFileSync(RESULTS_FILE, table);
 }
 
 async function main() {
-  log("building apps/instance/dist and apps/control-plane/dist");
-  execFileSync(process.execPath, ["build.mjs"], { cwd: INSTANCE_DIR, stdio: "inherit" });
-  execFileSync(process.execPath, ["build.mjs"], { cwd: CONTROL_PLANE_DIR, stdio: "inherit" });
+  log(`building apps/instance and apps/control-plane: dist/ and ${NPM_APART_DIR}/`);
+  for (const dir of [INSTANCE_DIR, CONTROL_PLANE_DIR]) {
+    execFileSync(process.execPath, ["build.mjs"], { cwd: dir, stdio: "inherit" });
+    execFileSync(process.execPath, ["build.mjs", "--outdir", NPM_APART_DIR, "--npm-apart"], {
+      cwd: dir,
+      stdio: "inherit",
+    });
+  }
+  try {
+    await measureAll();
+  } finally {
+    for (const dir of [INSTANCE_DIR, CONTROL_PLANE_DIR]) {
+      rmSync(path.join(dir, NPM_APART_DIR), { recursive: true, force: true });
+    }
+  }
+  log(`wrote ${RESULTS_FILE.pathname}`);
+}
+
+async function measureAll() {
+  const existingStore = mkdtempSync(path.join(os.tmpdir(), "vdb-bench-compiled-store-"));
+  try {
+    await measureSubjects(existingStore);
+  } finally {
+    rmSync(existingStore, { recursive: true, force: true });
+  }
+}
+
+async function measureSubjects(existingStore: string) {
   const loadBefore = os.loadavg();
   const subjects = [
     { label: "instance, `hash` model", sample: (mode: Mode) => instanceSample(mode, "hash") },
@@ -206,11 +253,23 @@ async function main() {
       label: "instance, `use-lite` model (1 worker thread)",
       sample: (mode: Mode) => instanceSample(mode, "use-lite"),
     },
-    { label: "control plane (PGlite, no tenant)", sample: controlPlaneSample },
+    {
+      label: "control plane (PGlite, new store, no tenant)",
+      sample: (mode: Mode) => controlPlaneSample(mode),
+    },
+    {
+      // The warm-up creates it.
+      label: "control plane (PGlite, existing store, no tenant)",
+      sample: (mode: Mode) => controlPlaneSample(mode, existingStore),
+    },
   ];
   const results: { label: string; byMode: Record<Mode, Sample[]> }[] = [];
   for (const subject of subjects) {
-    const byMode: Record<Mode, Sample[]> = { "source (tsx)": [], "compiled (dist)": [] };
+    const byMode: Record<Mode, Sample[]> = {
+      "source (tsx)": [],
+      "compiled, npm apart": [],
+      "compiled (dist)": [],
+    };
     // One unmeasured warm-up each (disk cache), then alternate so load drifts hit both alike.
     for (const mode of MODES) await subject.sample(mode);
     for (let run = 1; run <= RUNS; run++) {
@@ -218,14 +277,14 @@ async function main() {
         const sample = await subject.sample(mode);
         byMode[mode].push(sample);
         log(
-          `${subject.label} ${mode} #${run}: ${Math.round(sample.startMs)} ms, ${sample.rssMb.toFixed(0)} MB`,
+          `${subject.label} ${mode} #${run}: ${Math.round(sample.startMs)} ms, ` +
+            `CPU ${Math.round(sample.cpuMs)} ms, ${sample.rssMb.toFixed(0)} MB`,
         );
       }
     }
     results.push({ label: subject.label, byMode });
     writeResults(results, loadBefore, os.loadavg());
   }
-  log(`wrote ${RESULTS_FILE.pathname}`);
 }
 
 await main();

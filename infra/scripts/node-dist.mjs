@@ -89,11 +89,16 @@ function npmPackagesByPath(outdir, bundled) {
 
 /**
  * @param {typeof import("esbuild")} esbuild
- * @param {{ appDir: string; entries: Record<string, string>; outdir?: string }} opts entries: output
- *   name → source; outdir: default `<appDir>/dist` (another must also be directly in appDir: code
- *   finds files relative to itself, as from src/)
+ * @param {{ appDir: string; entries: Record<string, string>; outdir?: string; npmApart?: boolean }} opts
+ *   entries: output name → source; outdir: default `<appDir>/dist` (another must also be directly
+ *   in appDir: code finds files relative to itself, as from src/); npmApart: every npm package as
+ *   a module of its own, not only KEPT_APART (the layout before npm packages were bundled, which
+ *   bench/provision/compiled.ts compares with)
  */
-export async function buildNodeDist(esbuild, { appDir, entries, outdir = path.join(appDir, "dist") }) {
+export async function buildNodeDist(
+  esbuild,
+  { appDir, entries, outdir = path.join(appDir, "dist"), npmApart = false },
+) {
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
   const started = performance.now();
@@ -113,7 +118,7 @@ export async function buildNodeDist(esbuild, { appDir, entries, outdir = path.jo
     sourcemap: true,
     logLevel: "warning",
     // Workspace packages' tsconfig paths do not matter: they are resolved through package exports.
-    plugins: [npmPackagesByPath(outdir, isBundled)],
+    plugins: [npmPackagesByPath(outdir, npmApart ? () => false : isBundled)],
     banner: { js: CJS_SHIMS },
     metafile: true,
   });

@@ -41,6 +41,7 @@ const SKIPPED_DIRS = new Set([
   "test",
   "dist-test",
   "dist-entry-test",
+  "dist-npm-apart",
   "test-artifacts",
 ]);
 
