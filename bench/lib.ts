@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import os from "node:os";
 
 /** Small pieces every benchmark script uses: env options, logging, number formatting, JSON calls. */
@@ -26,6 +27,19 @@ export function median(values: number[]): number {
   const mid = Math.floor(sorted.length / 2);
   if (sorted.length === 0) return Number.NaN;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ
+
+/**
+ * User + system CPU seconds from a `/proc` stat file: a process's, all its threads
+ * (`/proc/<pid>/stat`), or one thread's (`/proc/<pid>/task/<tid>/stat`).
+ */
+export async function cpuSecondsOf(statFile: string): Promise<number> {
+  const stat = await readFile(statFile, "utf8");
+  // Fields after the command name "(…)": state is field 3, utime 14 and stime 15, in USER_HZ ticks.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
 /** Milliseconds for a table cell: whole, or "n/a" when not measured. */

@@ -25,6 +25,7 @@ import { freePort, startControlPlaneProcess } from "@vdb/control-plane/testing/p
 import {
   benchLog,
   coresShared,
+  cpuSecondsOf,
   fixed,
   type JsonInit,
   machineRows,
@@ -176,11 +177,9 @@ async function residentBytes(pid: number): Promise<{ self: number; children: num
   return { self: await rss(pid), children };
 }
 
-/** CPU seconds `pid` has used (user + system; fields 14 and 15 of /proc/<pid>/stat, in ticks of 1/100 s). */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+/** CPU seconds `pid` has used (user + system); NaN once it is gone. */
+function cpuSeconds(pid: number): Promise<number> {
+  return cpuSecondsOf(`/proc/${pid}/stat`).catch(() => Number.NaN);
 }
 
 /**

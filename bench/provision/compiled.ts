@@ -22,7 +22,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "@vdb/control-plane/testing/process";
-import { benchLog, coresShared, machineRows, percentile, positiveInt } from "../lib";
+import { benchLog, coresShared, cpuSecondsOf, machineRows, median, positiveInt } from "../lib";
 
 const log = benchLog("compiled");
 const RUNS = positiveInt(process.env.BENCH_COMPILED_RUNS, 5);
@@ -30,7 +30,6 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const INSTANCE_DIR = path.join(ROOT, "apps/instance");
 const CONTROL_PLANE_DIR = path.join(ROOT, "apps/control-plane");
 const SETTLE_MS = 2_000;
-const TICK_MS = 10; // USER_HZ: /proc/<pid>/stat times are in 1/100 s
 const RESULTS_FILE = new URL("./COMPILED-RESULTS.md", import.meta.url);
 
 const NPM_APART_DIR = "dist-npm-apart";
@@ -41,12 +40,6 @@ const MODES: Mode[] = ["source (tsx)", "compiled, npm apart", "compiled (dist)"]
 function argsFor(mode: Mode, appDir: string): string[] {
   if (mode === "source (tsx)") return ["--import", "tsx", path.join(appDir, "src/main.ts")];
   return [path.join(appDir, mode === "compiled (dist)" ? "dist" : NPM_APART_DIR, "main.mjs")];
-}
-
-/** CPU time (user + system, every thread) a live process has used, in ms. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
 }
 
 function rssMb(pid: number): number {
@@ -66,13 +59,13 @@ async function startAndMeasure(
   const child: ChildProcess = spawn(process.execPath, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   try {
-    const [startMs, startCpuMs] = await new Promise<[number, number]>((resolve, reject) => {
+    const startMs = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no "${marker}" in 120 s:\n${output}`)), 120_000);
       const check = (chunk: Buffer) => {
         output += chunk;
         if (output.includes(marker)) {
           clearTimeout(timer);
-          resolve([performance.now() - started, cpuMs(child.pid!)]);
+          resolve(performance.now() - started);
         }
       };
       child.stdout?.on("data", check);
@@ -84,8 +77,9 @@ async function startAndMeasure(
         reject(new Error(`exited with ${code}:\n${output}`));
       });
     });
+    const cpuMs = (await cpuSecondsOf(`/proc/${child.pid}/stat`)) * 1000;
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-    return { startMs, cpuMs: startCpuMs, rssMb: rssMb(child.pid!) };
+    return { startMs, cpuMs, rssMb: rssMb(child.pid!) };
   } finally {
     await new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -146,11 +140,6 @@ async function controlPlaneSample(mode: Mode, store?: string) {
 }
 
 type Sample = { startMs: number; cpuMs: number; rssMb: number };
-const median = (values: number[]) =>
-  percentile(
-    [...values].sort((a, b) => a - b),
-    50,
-  );
 
 /** Written after every subject, so a run cut short still leaves what it measured. */
 function writeResults(

@@ -20,7 +20,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startTestServer, type TestServer, testStoreKind } from "@vdb/control-plane/testing";
-import { benchLog, callJson, fixed, percentile, positiveInt, signed } from "../lib";
+import { benchLog, callJson, cpuSecondsOf, fixed, percentile, positiveInt, signed } from "../lib";
 import { type BareProxy, startBareProxy } from "./bare-proxy";
 import { type LoadJob, type LoadResult, runLoad } from "./load";
 
@@ -150,16 +150,6 @@ async function pidsOf(server: TestServer, tenantId: string): Promise<{ chroma: n
     if (parsed.pid && parsed.chroma?.pid) return { instance: parsed.pid, chroma: parsed.chroma.pid };
   }
   throw new Error(`no "instance listening" line with pids in ${file}`);
-}
-
-const CLOCK_TICKS_PER_SECOND = 100; // Linux USER_HZ
-
-/** User + system CPU seconds of a process (or one thread: `/proc/<pid>/task/<tid>/stat`). */
-async function cpuSecondsOf(statFile: string): Promise<number> {
-  const stat = await readFile(statFile, "utf8");
-  // Fields after the command name "(…)": state is field 3, utime 14 and stime 15.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
 /**
