@@ -2,11 +2,11 @@
 // it): our TypeScript (the app and the workspace packages, which export source) and the npm
 // packages it imports are bundled into one ES module per entry, with shared chunks.
 //
-// Why npm packages are bundled too: a process start spent most of its time in Node's module
-// loader, resolving, reading and compiling some thousand files one by one (measured on 2 cores, a
-// control plane on an existing store: 3.9 s of CPU with npm packages as separate modules, 2.7 s
-// bundled; an instance to its first healthy /healthz: 1.15 s → 0.6 s). The tests start hundreds
-// of instances and dozens of control planes; production starts one per tenant.
+// Why npm packages are bundled too: a process start spent much of its CPU in Node's module
+// loader, resolving, reading and compiling some thousand files one by one. Bundled, an instance
+// (`hash` model) starts on 0.45× the CPU and a control plane on 0.79–0.87× (bench/provision/
+// compiled.ts, which builds the unbundled layout too: `npmApart`; its COMPILED-RESULTS.md). The
+// tests start hundreds of instances and dozens of control planes; production starts one per tenant.
 //
 // The packages in KEPT_APART stay separate modules, each imported by a relative file path:
 // pnpm's isolated node_modules only makes a package's own dependencies resolvable from its
