@@ -50,7 +50,7 @@ export async function generateToken({
   const address = tokenAddress(data.tenantId, serving?.poolId ?? null);
   const audience = address.aud;
   const ttlSeconds = Math.min(data.ttlSeconds, services.config.INSTANCE_TOKEN_MAX_TTL_SECONDS);
-  const { token } = await services.signingKeys.sign(
+  const { token, expiresAt } = await services.signingKeys.sign(
     {
       iss: services.config.publicUrl,
       ...address,
@@ -69,7 +69,7 @@ export async function generateToken({
     instanceUrl: instance?.state === "running" ? instance.url : null,
     audience,
     scopes,
-    expiresAt: new Date(Date.now() + ttlSeconds * 1000).toISOString(),
+    expiresAt: expiresAt.toISOString(),
     ...(apiKey ? { apiKey } : {}),
   };
 }

@@ -146,17 +146,24 @@ export class SigningKeyStore {
     return { keys: rows.map((row) => ({ ...row.publicJwk, kid: row.kid, alg: row.alg, use: "sig" }) as JWK) };
   }
 
+  /**
+   * Signs `claims` for `ttlSeconds`. JWT times are whole seconds, so `iat` is the current second
+   * rounded down and the token lives up to one second less than `ttlSeconds`: `expiresAt` is its
+   * own `exp`, which is what a caller must report (never `now + ttl`).
+   */
   async sign(
     claims: JWTPayload & { aud: string; sub: string },
     ttlSeconds: number,
-  ): Promise<{ token: string; kid: string }> {
+  ): Promise<{ token: string; kid: string; expiresAt: Date }> {
     const { kid, key } = await this.activePrivateKey();
+    const issuedAt = Math.floor(Date.now() / 1000);
+    const exp = issuedAt + ttlSeconds;
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: ALG, kid, typ: "JWT" })
-      .setIssuedAt()
-      .setExpirationTime(`${ttlSeconds}s`)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(exp)
       .sign(key);
-    return { token, kid };
+    return { token, kid, expiresAt: new Date(exp * 1000) };
   }
 
   /** The active key's private half, opened from its sealed row once per key and process. */

@@ -36,6 +36,7 @@ describe("instance tokens", () => {
     const { payload } = await verifyAsInstance(res.body.token);
     expect(payload).toMatchObject({ tenant: tenantId, scope: "read write admin" });
     expect(payload.exp! - payload.iat!).toBe(120);
+    expect(Date.parse(res.body.expiresAt)).toBe(payload.exp! * 1000);
     await expect(verifyAsInstance(res.body.token, `ten_${"1".repeat(20)}`)).rejects.toThrow(/aud/);
   });
 

@@ -23,7 +23,7 @@ export async function signEmbedToken(
   subject: EmbedTokenSubject,
   ttlSeconds = services.config.EMBED_TOKEN_TTL_SECONDS,
 ): Promise<{ token: string; expiresAt: Date }> {
-  const { token } = await services.signingKeys.sign(
+  return services.signingKeys.sign(
     {
       iss: services.config.publicUrl,
       aud: widgetAudience(subject.widgetId),
@@ -37,7 +37,6 @@ export async function signEmbedToken(
     },
     ttlSeconds,
   );
-  return { token, expiresAt: new Date(Date.now() + ttlSeconds * 1000) };
 }
 
 /**

@@ -180,6 +180,7 @@ describe("widget settings over tRPC", () => {
 
 describe("a visitor on an allowed site", () => {
   it("gets a chat-only token bound to the widget, origin and visitor, with CORS for that origin", async () => {
+    const requestedAt = Date.now();
     const issued = await requestToken(widgetA.id, SHOP);
     expect(issued.status).toBe(200);
     expect(issued.headers.get("access-control-allow-origin")).toBe(SHOP);
@@ -196,6 +197,9 @@ describe("a visitor on an allowed site", () => {
       origin: SHOP,
     });
     expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBeLessThanOrEqual(600);
+    // The life the widget is told is the token's own, never more (it refreshes at a fraction of it).
+    expect(Date.parse(issued.body.expiresAt)).toBe((claims.exp ?? 0) * 1000);
+    expect(issued.body.expiresInSeconds * 1000).toBeLessThanOrEqual((claims.exp ?? 0) * 1000 - requestedAt);
     // The same visitor keeps its id across tokens (reloads).
     const again = await tokenFor(widgetA.id, SHOP, issued.body.visitorId);
     expect(again.visitorId).toBe(issued.body.visitorId);

@@ -58,7 +58,8 @@ export async function issueEmbedToken({
   return {
     token,
     expiresAt: expiresAt.toISOString(),
-    expiresInSeconds: Math.round((expiresAt.getTime() - Date.now()) / 1000),
+    // Rounded down: the widget refreshes at a fraction of this, which must never outlast the token.
+    expiresInSeconds: Math.max(0, Math.floor((expiresAt.getTime() - Date.now()) / 1000)),
     visitorId: visitor,
     config: { widgetId, theme: WidgetTheme.parse(widget.theme) },
   };
