@@ -57,6 +57,12 @@ export interface LargeBody {
   tail?: string;
   /** The whole body's length, head and tail included: filled with "a"s between them. */
   totalBytes: number;
+  /**
+   * Stop writing once the whole answer has arrived, as fetch() and browsers do, instead of
+   * writing on until the server closes the connection (which a lingering close delays by up to
+   * two seconds). Default false: the careless client.
+   */
+  stopWhenAnswered?: boolean;
 }
 
 export interface SentLargeBody {
@@ -72,7 +78,8 @@ export interface SentLargeBody {
 /**
  * Sends a large body 64 KB at a time as fast as the server reads it, and keeps writing after an
  * early answer, as a careless client does: writing stops when the whole body is sent or the
- * connection closes. Settles with the answer, or with the connection's error when none came.
+ * connection closes (or, with `stopWhenAnswered`, once the answer is in). Settles with the
+ * answer, or with the connection's error when none came.
  *
  * @example
  * const sent = await sendLargeBody(`${url}/files`, { totalBytes: 64 * MB });
@@ -99,8 +106,12 @@ export function sendLargeBody(url: string, opts: LargeBody): Promise<SentLargeBo
     req.on("error", reject);
   });
   answered.catch(() => {}); // awaited below, after the writing
-  // A write still pending when the connection closes never calls back: the close settles it.
-  const closed = new Promise<boolean>((resolve) => req.once("close", () => resolve(false)));
+  // A write still pending when the connection closes never calls back: the close settles it
+  // (and, with `stopWhenAnswered`, so does the answer: a server that answered reads no more).
+  const closed = new Promise<boolean>((resolve) => {
+    req.once("close", () => resolve(false));
+    if (opts.stopWhenAnswered) answered.finally(() => resolve(false)).catch(() => {});
+  });
   const write = (chunk: Buffer) =>
     req.destroyed
       ? Promise.resolve(false)
@@ -121,6 +132,7 @@ export function sendLargeBody(url: string, opts: LargeBody): Promise<SentLargeBo
         if (!(await write(left >= chunk.length ? chunk : chunk.subarray(0, left)))) break;
       }
       if (left <= 0 && !req.destroyed) req.end(tail);
+      else if (!req.destroyed) req.destroy(); // stopped by the answer
     }
     try {
       return { ...(await answered), bytesSent };

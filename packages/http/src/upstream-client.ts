@@ -66,12 +66,21 @@ export interface UpstreamClient {
  * const chroma = createUpstreamClient({ maxSockets: 32, timeoutMs: 30_000 });
  * const reply = await chroma.request(`${chromaUrl}/api/v2/heartbeat`, { method: "GET" });
  */
-export function createUpstreamClient(opts: { maxSockets: number; timeoutMs: number }): UpstreamClient {
+export function createUpstreamClient(opts: {
+  maxSockets: number;
+  timeoutMs: number;
+  /** How long a kept-alive connection may stay idle before we close it; 4 s by default. */
+  idleTimeoutMs?: number;
+}): UpstreamClient {
   // An idle connection is closed by us before the server would close it: a request sent on a
   // connection the server is closing at that moment fails, and these POSTs are not retried.
   // Node's agent honours a server's `Keep-Alive: timeout=N` hint (closing 1 s before it) only when
   // it has an idle timeout of its own; Node servers announce 5 s.
-  const agentOptions = { keepAlive: true, maxSockets: opts.maxSockets, timeout: IDLE_TIMEOUT_MS };
+  const agentOptions = {
+    keepAlive: true,
+    maxSockets: opts.maxSockets,
+    timeout: opts.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+  };
   const plain = new http.Agent(agentOptions);
   const tls = new https.Agent(agentOptions);
   return {

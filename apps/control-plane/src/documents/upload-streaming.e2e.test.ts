@@ -11,9 +11,12 @@ const MB = 1024 * 1024;
 const BODY_BYTES = 64 * MB;
 const BOUNDARY = "----vdb-test-boundary";
 
-/** Sends the body as a careless client does, and reads the answer's JSON. */
+/**
+ * Sends the body until the answer is in, as fetch() does, and reads the answer's JSON. (A client
+ * that writes on after the answer is closeConnectionOnError's own test, in @vdb/http.)
+ */
 async function sendLargeBody(url: string, opts: LargeBody) {
-  const sent = await sendLarge(url, opts);
+  const sent = await sendLarge(url, { ...opts, stopWhenAnswered: true });
   return { ...sent, body: sent.text ? JSON.parse(sent.text) : null };
 }
 
