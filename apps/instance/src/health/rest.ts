@@ -55,7 +55,7 @@ export const healthRest = restApp().openapi(health, async (c) => {
   }
   const identity = c.get("identity");
   if (!identity) {
-    const status = (await chromaAnswers(services)) ? "ok" : "degraded";
+    const status: "ok" | "degraded" = (await chromaAnswers(services)) ? "ok" : "degraded";
     return c.json({ status }, status === "ok" ? 200 : 503);
   }
   // With a token, the details are the caller's: on a pool, its own namespace's counts.
