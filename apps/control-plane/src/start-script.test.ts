@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { isPidAlive } from "@vdb/http/processes";
 import { afterAll, describe, expect, it } from "vitest";
 import { testInstancePorts } from "./testing";
+import { seedPgliteDataDir } from "./testing/pglite-template";
 import { childPidsOf, freePort } from "./testing/process";
 
 // `npm start` (infra/scripts/start.mjs) on this checkout, as a real process: it installs and
@@ -72,6 +73,9 @@ describe("npm start (infra/scripts/start.mjs)", () => {
     timeout: 900_000,
   }, async () => {
     const env = { PORT: String(await freePort()), DATA_DIR: dataDir };
+    // A migrated store from the tests' template, so no start waits for initdb: this test is about
+    // what the script installs and builds (main.test.ts starts on a store of its own making).
+    await seedPgliteDataDir(dataDir, undefined);
     // Whatever this checkout needs (on a fresh clone: the install and all four builds).
     const first = await startAndStop(env, "SIGINT");
     expect(first.code).toBe(0);
