@@ -92,7 +92,8 @@ describe("ProcessPool", () => {
       for (const byte of bytes) sum = (sum * 31 + byte) >>> 0;
       return sum;
     };
-    const large = new Uint8Array(20 * 1024 * 1024).map((_, i) => (i * 7) % 251);
+    // Far more than a pipe holds (64 KB): it crosses in many writes, each waiting for the reader.
+    const large = new Uint8Array(4 * 1024 * 1024).map((_, i) => (i * 7) % 251);
     const small = new TextEncoder().encode("a small file");
     // Queued together: one worker takes them one by one, each payload after its own message.
     const answers = await Promise.all([
