@@ -178,7 +178,7 @@ describe("the admin console, end to end in Chromium against a real control plane
     }
     await page.locator('tr[data-status="ready"]').nth(1).waitFor();
     expect(await page.locator('tr[data-status="ready"]').count()).toBe(2);
-    // Both ingested: the queue line says so (it refreshes every 5 s).
+    // Both ingested: the queue line says so (refreshed as each settles, and every 5 s).
     await page
       .getByRole("status", { name: "Ingestion queue" })
       .getByText("Ingestion queue empty.")

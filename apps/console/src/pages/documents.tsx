@@ -1,4 +1,10 @@
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import {
+  keepPreviousData,
+  type QueryClient,
+  useMutation,
+  useQuery,
+  useQueryClient,
+} from "@tanstack/react-query";
 import {
   CreateUploadInput,
   type Document,
@@ -67,10 +73,7 @@ function UploadPanel({ tenant }: { tenant: Tenant }) {
   const update = useCallback((key: string, patch: Partial<UploadItem>) => {
     setItems((current) => current.map((item) => (item.key === key ? { ...item, ...patch } : item)));
   }, []);
-  const refreshList = useCallback(
-    () => queryClient.invalidateQueries({ queryKey: ["documents.list", tenant.id] }),
-    [queryClient, tenant.id],
-  );
+  const refreshList = useCallback(() => refreshDocuments(queryClient, tenant.id), [queryClient, tenant.id]);
 
   const uploadOne = async (item: UploadItem, target: string) => {
     const input = {
@@ -300,7 +303,21 @@ function UploadRow({
   );
 }
 
-/** The tenant's ingestion queue: how deep, the expected wait, and why it waits (refreshed every 5 s). */
+/**
+ * After a document is added, settles or goes: the list, and the queue line at once rather than at
+ * its next 5 s refresh.
+ */
+function refreshDocuments(queryClient: QueryClient, tenantId: string): Promise<void> {
+  return Promise.all([
+    queryClient.invalidateQueries({ queryKey: ["documents.list", tenantId] }),
+    queryClient.invalidateQueries({ queryKey: ["documents.ingestionStatus", tenantId] }),
+  ]).then(() => {});
+}
+
+/**
+ * The tenant's ingestion queue: how deep, the expected wait, and why it waits (refreshed every
+ * 5 s, and whenever a document of the page is added or settles).
+ */
 function IngestionQueue({ tenantId }: { tenantId: string }) {
   const queue = useQuery({
     queryKey: ["documents.ingestionStatus", tenantId],
@@ -418,7 +435,7 @@ function DocumentRow({
 }) {
   const queryClient = useQueryClient();
   const [isConfirming, setIsConfirming] = useState(false);
-  const refresh = () => queryClient.invalidateQueries({ queryKey: ["documents.list", initial.tenantId] });
+  const refresh = () => refreshDocuments(queryClient, initial.tenantId);
   // Documents being ingested follow their progress live; the list refreshes when they settle.
   const live = useSubscription<Document>(
     initial.status === "queued" || initial.status === "processing"
