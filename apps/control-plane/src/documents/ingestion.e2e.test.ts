@@ -316,7 +316,7 @@ describe("ingestion end to end", () => {
       "one.pdf",
     );
     form.append("file", new Blob(["Second file, plain text, ".repeat(50_000)]), "two.txt"); // > 1 MB: past the JSON body limit
-    form.append("chunkSize", "200");
+    form.append("chunkSize", "2000"); // the largest: the 1.25 MB text is ~150 chunks, not ~1,500
     const sent = await fetch(`${server.url}/api/v1/tenants/${tenantId}/documents/files`, {
       method: "POST",
       headers: { authorization: `Bearer ${key}` },
@@ -327,7 +327,7 @@ describe("ingestion end to end", () => {
       documents: { id: string; filename: string; chunkSize: number }[];
     };
     expect(documents.map((d) => d.filename)).toEqual(["one.pdf", "two.txt"]);
-    expect(documents[0]!.chunkSize).toBe(200);
+    expect(documents[0]!.chunkSize).toBe(2000);
     for (const document of documents) expect((await settled(document.id)).at(-1)?.status).toBe("ready");
 
     const before = (await api(server.url, "GET", `/tenants/${tenantId}/documents?limit=100`, { token: key }))
