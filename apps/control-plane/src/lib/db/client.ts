@@ -139,7 +139,6 @@ export async function openStore(opts: { databaseUrl?: string | undefined; dataDi
   }
 }
 
-/** Run by `node --input-type=module -e`: opens (creating) a PGlite store's files, then closes. */
 /**
  * PGlite's WebAssembly memory at the start. Its default, 128 MiB, grows to ~190 MiB while Postgres
  * starts, and each growth costs: an open took ~0.43 s of CPU instead of ~0.6 s with 192 MiB or
@@ -147,6 +146,7 @@ export async function openStore(opts: { databaseUrl?: string | undefined; dataDi
  */
 const PGLITE_INITIAL_MEMORY = 256 * 1024 * 1024;
 
+/** Run by `node --input-type=module -e`: opens (creating) a PGlite store's files, then closes. */
 const CREATE_PGLITE_FILES = `
 const [entry, dataPath] = process.argv.slice(1);
 const { PGlite } = await import(entry);
