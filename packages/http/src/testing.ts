@@ -132,7 +132,7 @@ export function sendLargeBody(url: string, opts: LargeBody): Promise<SentLargeBo
         if (!(await write(left >= chunk.length ? chunk : chunk.subarray(0, left)))) break;
       }
       if (left <= 0 && !req.destroyed) req.end(tail);
-      else if (!req.destroyed) req.destroy(); // stopped by the answer
+      else if (opts.stopWhenAnswered && !req.destroyed) req.destroy(); // stopped by the answer
     }
     try {
       return { ...(await answered), bytesSent };
