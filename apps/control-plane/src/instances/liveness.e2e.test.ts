@@ -82,6 +82,8 @@ describe("busy is not dead; hung or crashed is restarted", () => {
     server = await startTestServer({
       now: () => Date.now() + offsetMs,
       env: {
+        // Probed every 200 ms: a probe comes with a sweep, and this file waits on missed ones.
+        RECONCILE_INTERVAL_MS: "200",
         INSTANCE_PROBE_TIMEOUT_MS: "300",
         INSTANCE_LIVENESS_FAILURES: "3",
         INSTANCE_LIVENESS_TIMEOUT_MS: "60000",

@@ -87,7 +87,8 @@ describe("idle dedicated instances sleep and wake on the first request", () => {
 
   beforeAll(async () => {
     server = await startTestServer({
-      env: { INSTANCE_SLEEP_AFTER_IDLE_MS: String(IDLE_MS) },
+      // A sweep every 200 ms: it is a sweep that finds an instance idle and puts it to sleep.
+      env: { INSTANCE_SLEEP_AFTER_IDLE_MS: String(IDLE_MS), RECONCILE_INTERVAL_MS: "200" },
       now: () => Date.now() + offsetMs,
     });
     starts = countStarts(server);
