@@ -8,7 +8,9 @@
 //   time (`dependencies`, transitively; devDependencies such as the console's
 //   `import type { AppRouter }` are erased from the bundle) changed, or the install did, since its
 //   last successful build (stamp: <package>/dist/.vdb-build). Files are compared by path, size
-//   and mtime; tests (`test/`, `*.test.*`) are not inputs.
+//   and mtime; tests (`test/`, `*.test.*`) are not inputs. A build made another way (`pnpm build`,
+//   turbo) has no stamp: it is kept, and stamped, when its output is newer than every input and
+//   than the install's (the lockfile, every package.json); else it is redone.
 // - run: `node apps/control-plane/dist/main.mjs` in a process group of its own. This process
 //   forwards SIGINT/SIGTERM/SIGHUP to it once (a Ctrl-C reaches this process both from the
 //   terminal and from npm), so `STOP_INSTANCES_ON_EXIT=auto` sees the signal the user sent, and a
@@ -169,22 +171,46 @@ function listFiles(dir, out) {
   }
 }
 
-function buildHash(dirs, installStamp) {
-  const lines = [`install ${installStamp}`];
+function buildInputs(dirs) {
+  const lines = [];
   for (const dir of [...dirs, ...SHARED_INPUTS]) listFiles(dir, lines);
-  return sha256(lines.sort().join("\n"));
+  return lines;
+}
+
+function buildHash(inputs, installStamp) {
+  return sha256([`install ${installStamp}`, ...inputs].sort().join("\n"));
+}
+
+/** Whether `output` was written after every input ("path size mtime" lines) and install input changed. */
+function builtAfterInputs(output, inputs, packages) {
+  const installInputs = ["pnpm-lock.yaml", "pnpm-workspace.yaml", "package.json"];
+  for (const p of packages.values()) installInputs.push(path.relative(ROOT, p.file));
+  const newest = Math.max(
+    ...inputs.map((line) => Number(line.slice(line.lastIndexOf(" ") + 1))),
+    ...installInputs
+      .filter((file) => existsSync(path.join(ROOT, file)))
+      .map((file) => statSync(path.join(ROOT, file)).mtimeMs),
+  );
+  return statSync(output).mtimeMs > newest;
 }
 
 function build(target, packages, installStamp) {
   const manifest = JSON.parse(readFileSync(path.join(ROOT, target.dir, "package.json"), "utf8"));
   const dirs = [...closure(manifest.name, packages)].map((name) => packages.get(name).dir);
-  const hash = buildHash(dirs, installStamp);
+  const inputs = buildInputs(dirs);
+  const hash = buildHash(inputs, installStamp);
   const stampFile = path.join(ROOT, target.dir, "dist", BUILD_STAMP);
   const stamp = readStamp(stampFile);
-  const reason = !existsSync(path.join(ROOT, target.dir, target.output))
+  const output = path.join(ROOT, target.dir, target.output);
+  if (existsSync(output) && stamp === undefined && builtAfterInputs(output, inputs, packages)) {
+    say(`build ${manifest.name} skipped (built after its last source change, outside npm start)`);
+    writeFileSync(stampFile, `${hash}\n`);
+    return;
+  }
+  const reason = !existsSync(output)
     ? `${target.dir}/${target.output} is missing`
     : stamp === undefined
-      ? "no record of a build by npm start"
+      ? "no record of a build by npm start, and sources changed since its output was written"
       : stamp !== hash
         ? `sources changed since the last build (${dirs.join(", ")})`
         : undefined;
@@ -195,7 +221,7 @@ function build(target, packages, installStamp) {
   say(`build ${manifest.name}: ${reason}; building`);
   rmSync(stampFile, { force: true });
   run("npx", [...PNPM, "--filter", manifest.name, "run", "build"], `build of ${manifest.name}`);
-  if (!existsSync(path.join(ROOT, target.dir, target.output))) {
+  if (!existsSync(output)) {
     fail(`build of ${manifest.name} finished but ${target.dir}/${target.output} is missing`);
   }
   writeFileSync(stampFile, `${hash}\n`);

@@ -69,14 +69,15 @@ describe("npm start (infra/scripts/start.mjs)", () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), "vdb-npm-start-"));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it("a second start skips install and every build; a touched widget source rebuilds only the widget", {
+  it("a second start skips install and every build; a touched widget source rebuilds only the widget; a build newer than its sources is kept without a stamp", {
     timeout: 900_000,
   }, async () => {
     const env = { PORT: String(await freePort()), DATA_DIR: dataDir };
     // A migrated store from the tests' template, so no start waits for initdb: this test is about
     // what the script installs and builds (main.test.ts starts on a store of its own making).
     await seedPgliteDataDir(dataDir, undefined);
-    // Whatever this checkout needs (on a fresh clone: the install and all four builds).
+    // Whatever this checkout needs (on a fresh clone: the install and all four builds; after
+    // `pnpm build` or CI's turbo builds, those builds are kept and stamped).
     const first = await startAndStop(env, "SIGINT");
     expect(first.code).toBe(0);
     expect(first.platformGone).toBe(true);
@@ -92,22 +93,25 @@ describe("npm start (infra/scripts/start.mjs)", () => {
     ]);
     expect(distMtimes()).toEqual(built);
 
-    // Saved again without a change (a new mtime): the widget's build is redone, nothing else.
+    // Saved again without a change (a new mtime): the widget's build is redone, nothing else. The
+    // instance's stamp removed: its build, newer than its sources, is kept as if made by `pnpm build`.
     const source = path.join(ROOT, "apps/widget/src/loader.ts");
     const mtime = Math.max(Date.now(), statSync(source).mtimeMs + 1000) / 1000;
     utimesSync(source, mtime, mtime);
+    rmSync(path.join(ROOT, "apps/instance/dist/.vdb-build"));
     const third = await startAndStop(env, "SIGTERM");
     expect(third.code).toBe(0);
     expect(third.platformGone).toBe(true);
     expect(third.lines).toEqual([
       "start: install skipped (pnpm-lock.yaml and every package.json unchanged since the last install)",
-      ...PACKAGES.slice(0, 3).map((name) => `start: build ${name} skipped (unchanged since its last build)`),
+      "start: build @vdb/instance skipped (built after its last source change, outside npm start)",
+      ...PACKAGES.slice(1, 3).map((name) => `start: build ${name} skipped (unchanged since its last build)`),
       "start: build @vdb/widget: sources changed since the last build (apps/widget, packages/schemas); building",
       "start: running the platform (node apps/control-plane/dist/main.mjs)",
     ]);
     const rebuilt = distMtimes();
     for (const [file, before] of built) {
-      if (file.startsWith("apps/widget/")) continue;
+      if (file.startsWith("apps/widget/") || file === "apps/instance/dist/.vdb-build") continue;
       expect({ file, mtime: rebuilt.get(file) }).toEqual({ file, mtime: before });
     }
     expect(rebuilt.get("apps/widget/dist/core.js")).toBeGreaterThan(built.get("apps/widget/dist/core.js")!);
