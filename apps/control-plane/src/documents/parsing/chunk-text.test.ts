@@ -229,17 +229,16 @@ describe("chunkSections", () => {
     expect(rejected({ chunkSize: 100, chunkOverlap: -1 }).issues?.[0]?.path).toBe("chunkOverlap");
   });
 
-  it("chunks a 50,000-token document in reasonable time", () => {
+  // Its time is not asserted here: a test asserts no wall-clock bound. Time is bench/isolation's
+  // (hostile and large files); ingestion-isolation.e2e's pathological files (a one-token megabyte
+  // text, 100,000 unclosed tags) must still be read within the parse deadline.
+  it("chunks a 50,000-token document: every word kept once in order, every chunk within its size", () => {
     const text = prose({ paragraphs: 800, seed: 11 });
     const tokens = countTokens(text);
     expect(tokens).toBeGreaterThan(50_000);
     const options = { chunkSize: 512, chunkOverlap: 64 };
-    const started = performance.now();
     const chunks = chunkSections([{ text }], options);
-    const elapsed = performance.now() - started;
-    console.info(`chunked ${tokens} tokens into ${chunks.length} chunks in ${Math.round(elapsed)} ms`);
     expectWithinSize(chunks, options);
     expect(stitch(chunks).words).toEqual(words(text));
-    expect(elapsed).toBeLessThan(5_000);
   });
 });
