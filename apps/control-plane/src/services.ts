@@ -97,6 +97,7 @@ export async function createServices(
   const apiKeys = new ApiKeyCache(store.db, logger, {
     ttlMs: config.API_KEY_CACHE_TTL_SECONDS * 1000,
     pollMs: config.AUTH_POLL_INTERVAL_MS,
+    ...(opts.now ? { now: opts.now } : {}),
   });
   let signingKeys: SigningKeyStore;
   try {

@@ -37,7 +37,7 @@ export class ApiKeyCache {
   constructor(
     private readonly db: Database,
     private readonly logger: Logger,
-    private readonly opts: { ttlMs: number; pollMs: number },
+    private readonly opts: { ttlMs: number; pollMs: number; now?: () => number },
   ) {
     this.entries = new LRUCache<string, Entry>({
       max: MAX_ENTRIES,
@@ -64,7 +64,7 @@ export class ApiKeyCache {
 
   async check(secret: string): Promise<KeyCheck> {
     const entry = await this.entries.fetch(hashSecret(secret));
-    const now = Date.now();
+    const now = (this.opts.now ?? Date.now)();
     if (!entry?.found) return { ok: false, reason: "unknown" };
     if (entry.revoked) return { ok: false, reason: "revoked" };
     if (entry.expiresAt !== null && entry.expiresAt <= now) return { ok: false, reason: "expired" };

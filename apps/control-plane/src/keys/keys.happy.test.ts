@@ -6,8 +6,10 @@ import { api, trpcAs } from "../testing/http";
 
 let server: TestServer;
 let tenantId: string;
+// The control plane's clock: moved past a key's expiry instead of waiting for it.
+let offsetMs = 0;
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ now: () => Date.now() + offsetMs });
   tenantId = (
     await api(server.url, "POST", "/tenants", { token: server.adminToken, body: { slug: "keys", name: "K" } })
   ).body.id;
@@ -76,10 +78,14 @@ describe("API key lifecycle", () => {
       expiresAt,
     });
     expect((await api(server.url, "GET", "/auth/me", { token: key.secret })).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 1_700));
-    const res = await api(server.url, "GET", "/auth/me", { token: key.secret });
-    expect(res.status).toBe(401);
-    expect(res.body.error.message).toBe("API key has expired");
+    offsetMs = 1_700;
+    try {
+      const res = await api(server.url, "GET", "/auth/me", { token: key.secret });
+      expect(res.status).toBe(401);
+      expect(res.body.error.message).toBe("API key has expired");
+    } finally {
+      offsetMs = 0;
+    }
   });
 
   it("scopes: a read key cannot write or administer; an admin key can mint narrower keys only", async () => {
