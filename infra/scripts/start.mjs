@@ -91,16 +91,21 @@ function sha256(text) {
   return createHash("sha256").update(text).digest("hex");
 }
 
-/** Hash of the install's inputs: the lockfile, the workspace file and every package.json. */
-function installHash(packages) {
+/** The install's inputs (relative to ROOT): the lockfile, the workspace file and every package.json. */
+function installInputs(packages) {
   const files = [
     "pnpm-lock.yaml",
     "pnpm-workspace.yaml",
     "package.json",
     ...[...packages.values()].map((p) => path.relative(ROOT, p.file)),
   ];
+  return [...new Set(files)].sort();
+}
+
+/** Hash of the install's inputs (`installInputs`). */
+function installHash(packages) {
   const hash = createHash("sha256");
-  for (const file of [...new Set(files)].sort()) {
+  for (const file of installInputs(packages)) {
     hash.update(`${file}\0`);
     hash.update(existsSync(path.join(ROOT, file)) ? readFileSync(path.join(ROOT, file)) : "(missing)");
     hash.update("\0");
@@ -181,13 +186,11 @@ function buildHash(inputs, installStamp) {
   return sha256([`install ${installStamp}`, ...inputs].sort().join("\n"));
 }
 
-/** Whether `output` was written after every input ("path size mtime" lines) and install input changed. */
+/** Whether `output` was written after every build input ("path size mtime" lines) and every install input changed. */
 function builtAfterInputs(output, inputs, packages) {
-  const installInputs = ["pnpm-lock.yaml", "pnpm-workspace.yaml", "package.json"];
-  for (const p of packages.values()) installInputs.push(path.relative(ROOT, p.file));
   const newest = Math.max(
     ...inputs.map((line) => Number(line.slice(line.lastIndexOf(" ") + 1))),
-    ...installInputs
+    ...installInputs(packages)
       .filter((file) => existsSync(path.join(ROOT, file)))
       .map((file) => statSync(path.join(ROOT, file)).mtimeMs),
   );
