@@ -72,6 +72,14 @@ export const ConfigSchema = z.object({
   DATA_DIR: z.string().default("./data"),
   /** `postgres://…` to use a real PostgreSQL; otherwise embedded PGlite (or memory with `memory://`). */
   DATABASE_URL: optionalString,
+  /**
+   * PGlite's buffer pool (Postgres's `shared_buffers`): its pages are held in the process, and
+   * zeroed when the store opens. Postgres's own default; tests run with a small one (see testing).
+   */
+  PGLITE_SHARED_BUFFERS: z
+    .string()
+    .regex(/^[1-9][0-9]*(kB|MB|GB)$/, "a size such as 128MB (kB, MB or GB)")
+    .default("128MB"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** First operator account, created at first start if no user exists. A password is generated when unset. */
   VDB_ADMIN_EMAIL: z.string().email().default("admin@vdb.local"),

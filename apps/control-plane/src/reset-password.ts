@@ -16,7 +16,11 @@ async function main(args: string[]) {
   const chosen = process.env.VDB_NEW_PASSWORD;
   const password = chosen ?? randomBytes(12).toString("base64url");
   const config = loadConfig();
-  const store = await openStore({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  const store = await openStore({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    pgliteSharedBuffers: config.PGLITE_SHARED_BUFFERS,
+  });
   try {
     const { endedSessions } = await resetPassword({ db: store.db, input: { email, password } });
     process.stdout.write(

@@ -93,7 +93,11 @@ export async function createServices(
   prepareDataDir(config.DATA_DIR);
   // Opened (and, on PGlite, DATA_DIR locked) before anything is written into DATA_DIR, such as a
   // generated master key: a process refused the directory leaves it untouched.
-  const store = await openStore({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  const store = await openStore({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    pgliteSharedBuffers: config.PGLITE_SHARED_BUFFERS,
+  });
   const apiKeys = new ApiKeyCache(store.db, logger, {
     ttlMs: config.API_KEY_CACHE_TTL_SECONDS * 1000,
     pollMs: config.AUTH_POLL_INTERVAL_MS,

@@ -1,7 +1,8 @@
 /**
  * Test and benchmark harness: a real control plane on a real store, in-process.
  * `VDB_TEST_STORE=postgres` (with `TEST_DATABASE_URL` pointing at a server whose user may
- * create databases) gives each harness a fresh PostgreSQL database; otherwise in-memory PGlite.
+ * create databases) gives each harness a fresh PostgreSQL database; otherwise PGlite files in the
+ * harness's DATA_DIR, copied from a migrated template (`pglite-template.ts`).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,7 +18,7 @@ import { createLogger } from "../lib/logger";
 import { createServices, type Services } from "../services";
 import { createTenant } from "../tenants/create-tenant";
 import { ensureFirstAdmin } from "../users/ensure-first-admin";
-import { seedPgliteDataDir } from "./pglite-template";
+import { seedPgliteDataDir, TEST_PGLITE_SHARED_BUFFERS } from "./pglite-template";
 import { freePort } from "./process";
 
 export const ADMIN_EMAIL = "admin@vdb.test";
@@ -93,6 +94,7 @@ export async function startTestServer(
     VDB_ADMIN_PASSWORD: ADMIN_PASSWORD,
     // Tests that move the clock must not put instances to sleep unless they are about sleeping.
     INSTANCE_SLEEP_AFTER_IDLE_MS: "0",
+    PGLITE_SHARED_BUFFERS: TEST_PGLITE_SHARED_BUFFERS,
     // The reconciler and the auth poll keep their production intervals (1 s): what a user changes
     // is acted on at once (a kick, an exit event), so only tests of what a sweep finds by itself
     // (missed probes, idleness) set a shorter one. Measured idle with one instance: at 200 ms the

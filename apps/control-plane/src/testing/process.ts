@@ -12,7 +12,7 @@ import {
   dropTestDatabase,
   testInstancePorts,
 } from "./index";
-import { seedPgliteDataDir } from "./pglite-template";
+import { seedPgliteDataDir, TEST_PGLITE_SHARED_BUFFERS } from "./pglite-template";
 
 /** Whether a build is current, for tests that run another package's build when it is. */
 export { isBuildCurrent } from "@vdb/instance/entry";
@@ -51,6 +51,7 @@ function controlPlaneEnv(env: Record<string, string>, port: number): NodeJS.Proc
     ...process.env,
     LOG_LEVEL: "warn",
     INSTANCE_PORTS: testInstancePorts(),
+    PGLITE_SHARED_BUFFERS: TEST_PGLITE_SHARED_BUFFERS,
     ...env,
     PORT: String(port),
   };

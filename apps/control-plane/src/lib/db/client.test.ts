@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../config";
 import { testStoreKind } from "../../testing";
-import { openStore } from "./client";
+import { openStore, type Store } from "./client";
 import { tenants } from "./schema";
 
 const MB = 1024 * 1024;
@@ -27,12 +28,41 @@ describe.runIf(testStoreKind() === "pglite")("a PGlite store in a new data direc
     }
   });
 
-  it("opens as it was left, with nothing to create", async () => {
+  it("opens as it was left, with nothing to create, and Postgres's own buffer pool", async () => {
     const store = await openStore({ dataDir });
     try {
-      await store.db.execute(sql`select 1`);
+      expect(await sharedBuffers(store)).toBe("128MB");
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("opens with the buffer pool it is given (PGLITE_SHARED_BUFFERS)", async () => {
+    const store = await openStore({ dataDir, pgliteSharedBuffers: "16MB" });
+    try {
+      expect(await sharedBuffers(store)).toBe("16MB");
     } finally {
       await store.close();
     }
   });
 });
+
+describe("PGLITE_SHARED_BUFFERS", () => {
+  it("is a size; anything else stops the start with the setting named", () => {
+    expect(loadConfig({}).PGLITE_SHARED_BUFFERS).toBe("128MB");
+    expect(loadConfig({ PGLITE_SHARED_BUFFERS: "32MB" }).PGLITE_SHARED_BUFFERS).toBe("32MB");
+    for (const bad of ["32", "32 MB", "0MB", "-1MB", "32MB; drop"]) {
+      expect(() => loadConfig({ PGLITE_SHARED_BUFFERS: bad })).toThrow(
+        /PGLITE_SHARED_BUFFERS: a size such as 128MB/,
+      );
+    }
+  });
+});
+
+async function sharedBuffers(store: Store): Promise<string> {
+  // PGlite's driver answers `{ rows }`.
+  const result = (await store.db.execute(sql`show shared_buffers`)) as unknown as {
+    rows: { shared_buffers: string }[];
+  };
+  return result.rows[0]?.shared_buffers ?? "";
+}

@@ -68,7 +68,12 @@ export function hasPgliteFiles(dataPath: string): boolean {
  * Opens the store and brings its schema up to date.
  * `postgres://…` → PostgreSQL; `memory://` → in-memory PGlite; otherwise PGlite files in `dataDir/pglite`.
  */
-export async function openStore(opts: { databaseUrl?: string | undefined; dataDir: string }): Promise<Store> {
+export async function openStore(opts: {
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  /** PGlite's `shared_buffers` (config `PGLITE_SHARED_BUFFERS`); unset: PGlite's own setting. */
+  pgliteSharedBuffers?: string | undefined;
+}): Promise<Store> {
   const url = opts.databaseUrl;
   if (isPostgresUrl(url)) {
     const client = postgres(url, { max: 10, onnotice: () => {} });
@@ -118,7 +123,12 @@ export async function openStore(opts: { databaseUrl?: string | undefined; dataDi
     // memory never gives back: done in this process, a platform's first run held ~450 MB more
     // than any later one (819–850 against 351–381 MB RSS, idle). A child process does it.
     if (dataPath !== undefined && !hasPgliteFiles(dataPath)) await createPgliteFiles(dataPath);
-    const client = new PGlite(dataPath, { initialMemory: PGLITE_INITIAL_MEMORY });
+    const client = new PGlite(dataPath, {
+      initialMemory: PGLITE_INITIAL_MEMORY,
+      ...(opts.pgliteSharedBuffers
+        ? { startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${opts.pgliteSharedBuffers}`] }
+        : {}),
+    });
     const db = drizzlePglite({ client, schema });
     await migratePglite(db, { migrationsFolder: migrationsFolder() });
     return {
