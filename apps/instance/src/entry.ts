@@ -70,8 +70,14 @@ export function isBuildCurrent(built: string, sourceDirs: string[]): boolean {
 function newestMtime(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    // Tests are not in the build: editing one leaves it current.
-    if (!entry.isFile() || !/\.(ts|mjs|js|json)$/.test(entry.name) || /\.test\.ts$/.test(entry.name))
+    // Tests and their harness (a `testing/` folder) are not in the build: editing one leaves it
+    // current.
+    if (
+      !entry.isFile() ||
+      !/\.(ts|mjs|js|json)$/.test(entry.name) ||
+      /\.test\.ts$/.test(entry.name) ||
+      path.relative(dir, entry.parentPath).split(path.sep).includes("testing")
+    )
       continue;
     newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
   }
