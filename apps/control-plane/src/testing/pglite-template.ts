@@ -1,9 +1,10 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rename, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { hasPgliteFiles, migrationsFolder, openStore, pgliteFilesOf, type Store } from "../lib/db/client";
 
@@ -24,13 +25,48 @@ export const TEST_PGLITE_SHARED_BUFFERS = "16MB";
  * database). The control plane's suites open a store in nearly every file.
  *
  * The directory's name holds a hash of the migrations, so a new migration makes a new template.
- * It is made under another name and renamed, so a reader never sees half of one; two processes
- * making it at once each make their own, and the first rename wins.
+ * It is made under another name and renamed, so a reader never sees half of one. One process
+ * makes it while the others wait (a suite's workers all start at once, and making it costs ~7 s
+ * of CPU); a maker that died leaves a lock older than `TEMPLATE_LOCK_STALE_MS`, which the next
+ * process takes over.
  */
 async function pgliteTemplateDir(): Promise<string> {
   const dir = path.join(tmpdir(), "vdb-test-pglite", `migrated-${templateHash()}`);
   if (hasPgliteFiles(dir)) return dir;
   await mkdir(path.dirname(dir), { recursive: true });
+  const lock = `${dir}.lock`;
+  while (!(await takeLock(lock))) {
+    if (hasPgliteFiles(dir)) return dir;
+    const since = await stat(lock).then(
+      (info) => Date.now() - info.mtimeMs,
+      () => 0,
+    );
+    if (since > TEMPLATE_LOCK_STALE_MS) await rm(lock, { recursive: true, force: true });
+    else await sleep(200);
+  }
+  try {
+    if (hasPgliteFiles(dir)) return dir;
+    return await makePgliteTemplate(dir);
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
+/** Makes `lock` (a directory: made or refused at once, by any number of processes); false if it exists. */
+async function takeLock(lock: string): Promise<boolean> {
+  try {
+    await mkdir(lock);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  }
+}
+
+/** A maker holding the template's lock longer than this has died (making it takes seconds). */
+const TEMPLATE_LOCK_STALE_MS = 120_000;
+
+async function makePgliteTemplate(dir: string): Promise<string> {
   const partial = await mkdtemp(`${dir}.partial-`);
   try {
     // openStore creates the files (initdb, in a child process), migrates, and closes cleanly.
