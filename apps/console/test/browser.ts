@@ -1,14 +1,17 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { chromiumLaunchOptions } from "@vdb/control-plane/testing/browser";
 import { type Browser, type BrowserContextOptions, chromium, type Page } from "playwright-core";
+import { inject } from "vitest";
 import { CONSOLE_ROOT } from "./build-console";
 
 export const ARTIFACTS_DIR = path.join(CONSOLE_ROOT, "artifacts");
 
-/** Debian's Chromium, headless; never a downloaded browser. */
+/**
+ * The run's Debian Chromium, headless (test/shared-chromium.ts launches it once): a connection of
+ * this file's own, whose `close()` closes the contexts it made.
+ */
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch(chromiumLaunchOptions());
+  return chromium.connect(inject("chromiumWsEndpoint"));
 }
 
 /**

@@ -1,8 +1,8 @@
-/** What the widget's Chromium end-to-end tests share: local HTTP servers and the browser. */
+/** What the widget's Chromium end-to-end tests share: local HTTP servers and the run's browser. */
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { chromiumLaunchOptions } from "@vdb/control-plane/testing/browser";
 import { type Browser, chromium } from "playwright-core";
+import { inject } from "vitest";
 
 /** Listens on a free port of 127.0.0.1; returns the server's origin. */
 export async function listen(server: Server): Promise<string> {
@@ -15,7 +15,10 @@ export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-/** Debian's Chromium, headless. */
+/**
+ * The run's Debian Chromium, headless (test/shared-chromium.ts launches it once): a connection of
+ * this file's own, whose `close()` closes the contexts it made.
+ */
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch(chromiumLaunchOptions());
+  return chromium.connect(inject("chromiumWsEndpoint"));
 }
