@@ -25,7 +25,7 @@ import { resolveMasterKeys } from "./lib/master-key";
 import { createMetrics, type Metrics } from "./lib/metrics";
 import { TIER_MOVE_JOB, tierMoveHandler } from "./tenants/tier-move-job";
 import { SigningKeyStore } from "./tokens/signing-keys";
-import { type KeyRateLimiter, keyRateLimiter } from "./usage/rate-limit";
+import { type KeyRateLimiter, keyRateLimiter, TokenBuckets } from "./usage/rate-limit";
 import { UsageRecorder } from "./usage/record-usage";
 
 /** Everything long-lived the control plane holds; built once at start, closed once at stop. */
@@ -46,9 +46,15 @@ export interface Services {
   /**
    * The one request-rate limiter of every transport (REST middleware, tRPC context, Chroma
    * gateway, the instance client's per-tenant check): API keys and tenants at their plan's rate,
-   * console sessions at their own; plans cached 5 s. Per process (see TokenBuckets).
+   * console sessions at their own; plans cached 5 s. Per process (see TokenBuckets). Its
+   * buckets are `rateBuckets`.
    */
   rateLimits: KeyRateLimiter;
+  /**
+   * This process's request buckets, on the services' clock: API keys', tenants' and console
+   * sessions' (through `rateLimits`), widgets' and their visitors' (`limitWidgetRequest`).
+   */
+  rateBuckets: TokenBuckets;
   blobs: BlobStore;
   /** Durable background jobs; this process works them when RUN_WORKER (see worker.ts otherwise). */
   jobs: JobQueue;
@@ -169,6 +175,7 @@ export async function createServices(
   });
   let ingestionReconcileTimer: NodeJS.Timeout | null = null;
   const backupSchedule = new BackupScheduler({ db: store.db, jobs, blobs }, logger, opts.now);
+  const rateBuckets = new TokenBuckets(opts.now ? { now: opts.now } : {});
   const services: Services = {
     config,
     logger,
@@ -181,7 +188,8 @@ export async function createServices(
     reconciler,
     activity,
     instances: new InstanceClient(reconciler),
-    rateLimits: keyRateLimiter(),
+    rateLimits: keyRateLimiter({ buckets: rateBuckets, ...(opts.now ? { now: opts.now } : {}) }),
+    rateBuckets,
     blobs,
     uploadSecret,
     loginThrottle: new LoginThrottle({

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import type { AppEnv } from "../http/env";
 import { createLogger } from "../lib/logger";
-import { type RateLimitOptions, rateLimitByKey, TokenBuckets, takeToken } from "./rate-limit";
+import { type RateLimitOptions, rateLimitByKey, TokenBuckets } from "./rate-limit";
 
 /** A clock that only moves when told to: every request of a test happens "in the same second". */
 function fakeClock(start = Date.parse("2025-03-01T12:00:00Z")) {
@@ -188,10 +188,10 @@ describe("rateLimitByKey", () => {
   });
 });
 
-describe("TokenBuckets and takeToken", () => {
-  it("takeToken limits callers outside HTTP the same way", () => {
-    const keyId = `key_plain_${Math.random()}`;
-    const taken = Array.from({ length: 21 }, () => takeToken(keyId, 10));
+describe("TokenBuckets", () => {
+  it("holds twice the rate, then refuses with the seconds until the next token", () => {
+    const buckets = new TokenBuckets({ now: fakeClock().now });
+    const taken = Array.from({ length: 21 }, () => buckets.take("key_plain", 10));
     expect(taken.filter((t) => t.isAllowed)).toHaveLength(20);
     expect(taken.at(-1)).toMatchObject({ isAllowed: false, remaining: 0, limit: 20 });
     expect(taken.at(-1)?.retryAfterSeconds).toBeGreaterThanOrEqual(1);

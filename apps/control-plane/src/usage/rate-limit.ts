@@ -21,21 +21,6 @@ export { BURST_SECONDS, type TakeResult, TokenBuckets } from "@vdb/http/token-bu
  */
 export const SESSION_REQUESTS_PER_SECOND = 50;
 
-/** This process's buckets, shared by the middleware and `takeToken`. */
-const processBuckets = new TokenBuckets();
-
-/**
- * Spends one token of `keyId`'s bucket, for callers outside the REST middleware (tRPC, the
- * Chroma gateway, workers). Per process, like the middleware.
- *
- * @example
- * const taken = takeToken(principal.keyId, PLANS[plan].requestsPerSecond);
- * if (!taken.isAllowed) throw new AppError({ code: "RATE_LIMITED", message: `Retry in ${taken.retryAfterSeconds} s` });
- */
-export function takeToken(keyId: string, rps: number): TakeResult {
-  return processBuckets.take(keyId, rps);
-}
-
 /** A `planOf` reading the tenant's plan from the store (the limiter caches its answers). */
 export function planFromStore(db: Database): (tenantId: string) => Promise<Plan | null> {
   return async (tenantId) => {
@@ -56,7 +41,7 @@ export interface RateLimitOptions {
   planOf?: (tenantId: string) => Promise<Plan | null> | Plan | null;
   /** How long a plan lookup is reused (default 5 s): a plan change takes effect within it. */
   planCacheMs?: number;
-  /** Default: this process's buckets, shared with `takeToken`. */
+  /** Default: buckets of this limiter's own (`Services.rateBuckets` in a control plane). */
   buckets?: TokenBuckets;
   now?: () => number;
 }
@@ -86,8 +71,8 @@ export interface KeyRateLimiter {
  * if (verdict && !verdict.isAllowed) throw rateLimitError(verdict);
  */
 export function keyRateLimiter(opts: RateLimitOptions = {}): KeyRateLimiter {
-  const buckets = opts.buckets ?? processBuckets;
   const now = opts.now ?? Date.now;
+  const buckets = opts.buckets ?? new TokenBuckets({ now });
   const planCacheMs = opts.planCacheMs ?? 5_000;
   const plans = new Map<string, { plan: Promise<Plan | null>; expiresAt: number }>();
 

@@ -22,7 +22,7 @@ export async function* askAsVisitor({
   signal?: AbortSignal;
 }): AsyncGenerator<ChatStreamEvent> {
   const data = WidgetChatInput.parse(input);
-  limitWidgetRequest({
+  limitWidgetRequest(ctx.services.rateBuckets, {
     widgetId: visitor.widget.id,
     plan: visitor.widget.plan,
     purpose: "chat",

@@ -260,8 +260,8 @@ describe("a visitor on an allowed site", () => {
     expect(restored.body.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
     expect(restored.body.messages[1]?.citations[0]?.title).toBe("Vacation policy");
 
-    // A follow-up continues the same session (JSON, without streaming).
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // A follow-up continues the same session (JSON, without streaming): the visitor's second
+    // message, within its burst (two messages, then one a second), so no wait.
     const followUp = await chat(widgetA.id, {
       token: reloaded.token,
       origin: SHOP,

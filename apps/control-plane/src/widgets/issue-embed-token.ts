@@ -47,7 +47,7 @@ export async function issueEmbedToken({
       message: `This widget is not available on ${origin}: its owner can add this origin to the widget's allowed origins (and enable the widget) in the VDB console`,
     });
   }
-  limitWidgetRequest({ widgetId, plan: widget.plan, purpose: "token" });
+  limitWidgetRequest(ctx.services.rateBuckets, { widgetId, plan: widget.plan, purpose: "token" });
   const visitor = visitorId ?? newVisitorId();
   const { token, expiresAt } = await signEmbedToken(ctx.services, {
     tenantId: widget.tenantId,
