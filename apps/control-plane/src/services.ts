@@ -96,6 +96,8 @@ export async function createServices(
   } = {},
 ): Promise<Services> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
+  // The services' clock as an options field, for the parts that take one (`{}`: `Date.now`).
+  const clock = opts.now ? { now: opts.now } : {};
   prepareDataDir(config.DATA_DIR);
   // Opened (and, on PGlite, DATA_DIR locked) before anything is written into DATA_DIR, such as a
   // generated master key: a process refused the directory leaves it untouched.
@@ -107,7 +109,7 @@ export async function createServices(
   const apiKeys = new ApiKeyCache(store.db, logger, {
     ttlMs: config.API_KEY_CACHE_TTL_SECONDS * 1000,
     pollMs: config.AUTH_POLL_INTERVAL_MS,
-    ...(opts.now ? { now: opts.now } : {}),
+    ...clock,
   });
   let signingKeys: SigningKeyStore;
   try {
@@ -166,7 +168,7 @@ export async function createServices(
   activity.start();
   const reconciler = new Reconciler(store, runtime, config, logger, {
     activity,
-    ...(opts.now ? { now: opts.now } : {}),
+    ...clock,
   });
   reconciler.start();
   // A tenant's jobs wait while its instance is down: take them up the moment it runs again.
@@ -175,7 +177,7 @@ export async function createServices(
   });
   let ingestionReconcileTimer: NodeJS.Timeout | null = null;
   const backupSchedule = new BackupScheduler({ db: store.db, jobs, blobs }, logger, opts.now);
-  const rateBuckets = new TokenBuckets(opts.now ? { now: opts.now } : {});
+  const rateBuckets = new TokenBuckets(clock);
   const services: Services = {
     config,
     logger,
@@ -188,7 +190,7 @@ export async function createServices(
     reconciler,
     activity,
     instances: new InstanceClient(reconciler),
-    rateLimits: keyRateLimiter({ buckets: rateBuckets, ...(opts.now ? { now: opts.now } : {}) }),
+    rateLimits: keyRateLimiter({ buckets: rateBuckets, ...clock }),
     rateBuckets,
     blobs,
     uploadSecret,
