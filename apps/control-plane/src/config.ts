@@ -4,6 +4,7 @@ import { INSTANCE_MAX_BODY_BYTES } from "@vdb/schemas/instances";
 import { z } from "zod";
 import { ChatConfigFields } from "./chat/chat-config";
 import { parseMasterKey } from "./lib/master-key";
+import { DEFAULT_PASSWORD_HASH_COST, PASSWORD_HASH_COSTS } from "./lib/secrets";
 
 // src/config.ts and the bundled dist/main.js are both one level below apps/control-plane.
 const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL("../../console/dist", import.meta.url));
@@ -84,6 +85,17 @@ export const ConfigSchema = z.object({
   /** First operator account, created at first start if no user exists. A password is generated when unset. */
   VDB_ADMIN_EMAIL: z.string().email().default("admin@vdb.local"),
   VDB_ADMIN_PASSWORD: optionalString,
+  /**
+   * scrypt's cost (N) for passwords set from now on; each stored hash keeps its own. Higher is
+   * slower to guess and slower to log in (16384: ~40 ms of CPU a hash on these machines).
+   */
+  PASSWORD_HASH_COST: z.coerce
+    .number()
+    .int()
+    .min(PASSWORD_HASH_COSTS.min)
+    .max(PASSWORD_HASH_COSTS.max)
+    .refine((n) => (n & (n - 1)) === 0, "must be a power of two")
+    .default(DEFAULT_PASSWORD_HASH_COST),
   SESSION_TTL_HOURS: z.coerce
     .number()
     .positive()

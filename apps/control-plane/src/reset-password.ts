@@ -22,7 +22,11 @@ async function main(args: string[]) {
     pgliteSharedBuffers: config.PGLITE_SHARED_BUFFERS,
   });
   try {
-    const { endedSessions } = await resetPassword({ db: store.db, input: { email, password } });
+    const { endedSessions } = await resetPassword({
+      db: store.db,
+      passwordHashCost: config.PASSWORD_HASH_COST,
+      input: { email, password },
+    });
     process.stdout.write(
       [
         `Password of ${email} reset; ${endedSessions} session(s) ended.`,

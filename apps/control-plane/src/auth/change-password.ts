@@ -35,7 +35,7 @@ export async function changePassword({
       issues: [{ path: "currentPassword", message: "is wrong" }],
     });
   }
-  const passwordHash = await hashPassword(newPassword);
+  const passwordHash = await hashPassword(newPassword, ctx.services.config.PASSWORD_HASH_COST);
   const ended = await db.transaction(async (tx) => {
     await tx.update(users).set({ passwordHash, mustChangePassword: false }).where(eq(users.id, user.id));
     const others = await tx

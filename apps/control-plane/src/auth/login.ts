@@ -5,12 +5,8 @@ import { eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit";
 import type { Ctx } from "../lib/context";
 import { sessions, users } from "../lib/db/schema";
-import { hashSecret, newSecret, verifyPassword } from "../lib/secrets";
+import { hashSecret, newSecret, unmatchableHash, verifyPassword } from "../lib/secrets";
 import { loadMemberships, toUser } from "../users/to-user";
-
-// Compared against when the email is unknown, so a miss costs as long as a wrong password.
-const DUMMY_HASH =
-  "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
 /**
  * Email + password → a session token (shown once, stored hashed). Failed attempts are throttled
@@ -21,7 +17,9 @@ export async function login({ ctx, input }: { ctx: Ctx; input: LoginInput }): Pr
   const { db, loginThrottle } = ctx.services;
   loginThrottle.check(email, ctx.request.ip);
   const [user] = await db.select().from(users).where(eq(users.email, email)).limit(1);
-  const isValid = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
+  // An unknown email is checked against a hash at today's cost: a miss costs as long as a wrong password.
+  const stored = user?.passwordHash ?? unmatchableHash(ctx.services.config.PASSWORD_HASH_COST);
+  const isValid = await verifyPassword(password, stored);
   if (!user || !isValid) {
     loginThrottle.recordFailure(email, ctx.request.ip);
     throw new AppError({ code: "UNAUTHORIZED", message: "Wrong email or password" });

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../config";
 import { currentBuildOf } from "../lib/compiled-build";
 import { openStore } from "../lib/db/client";
 import { auditLog, users } from "../lib/db/schema";
@@ -105,6 +106,49 @@ describe("changing one's own password", () => {
   });
 });
 
+describe("PASSWORD_HASH_COST", () => {
+  const storedHash = async (email: string) => {
+    const [user] = await server.services.db.select().from(users).where(eq(users.email, email));
+    return user!.passwordHash;
+  };
+
+  it("hashes new passwords at its cost; a hash stored at another cost still logs in", async () => {
+    expect(server.config.PASSWORD_HASH_COST).toBe(1024); // the tests' cost
+    const { token } = await userWithSession(
+      server.url,
+      server.adminToken,
+      "cost@vdb.test",
+      "first-password-1",
+    );
+    expect(await storedHash("cost@vdb.test")).toMatch(/^scrypt\$1024\$8\$1\$/);
+
+    // A hash made at the production default (before the setting was lowered, say) keeps its cost.
+    await server.services.db
+      .update(users)
+      .set({ passwordHash: await hashPassword("older-password-1", 16_384) })
+      .where(eq(users.email, "cost@vdb.test"));
+    expect((await login("cost@vdb.test", "older-password-1")).status).toBe(200);
+    expect((await login("cost@vdb.test", "first-password-1")).status).toBe(401);
+
+    // Changing the password hashes the new one at today's cost.
+    const changed = await api(server.url, "POST", "/auth/password", {
+      token,
+      body: { currentPassword: "older-password-1", newPassword: "second-password-2" },
+    });
+    expect(changed.status).toBe(200);
+    expect(await storedHash("cost@vdb.test")).toMatch(/^scrypt\$1024\$/);
+    expect((await login("cost@vdb.test", "second-password-2")).status).toBe(200);
+  });
+
+  it("is a power of two from 1024 to 65536; anything else stops the start with the setting named", () => {
+    expect(loadConfig({}).PASSWORD_HASH_COST).toBe(16_384);
+    expect(loadConfig({ PASSWORD_HASH_COST: "65536" }).PASSWORD_HASH_COST).toBe(65_536);
+    for (const bad of ["512", "3000", "131072", "16k", "-16384"]) {
+      expect(() => loadConfig({ PASSWORD_HASH_COST: bad })).toThrow(/PASSWORD_HASH_COST/);
+    }
+  });
+});
+
 // The script on the embedded store (what a lost operator password usually means); the same code
 // on PostgreSQL only differs in `openStore`, which every other test covers.
 describe.runIf(testStoreKind() === "pglite")(
@@ -121,7 +165,7 @@ describe.runIf(testStoreKind() === "pglite")(
         id: "usr_resetresetresetreset",
         email: "ops@vdb.test",
         name: "Ops",
-        passwordHash: await hashPassword("forgotten-password"),
+        passwordHash: await hashPassword("forgotten-password", 1024),
         isOperator: true,
       });
       await store.close();

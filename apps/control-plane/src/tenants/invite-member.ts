@@ -26,7 +26,9 @@ export async function inviteMember({
 }): Promise<InvitedMember> {
   const { tenantId, email, name, role } = InviteMemberInput.parse(input);
   requireMemberManager(ctx.principal, tenantId, role === "owner");
-  const { password: temporaryPassword, passwordHash } = await newTemporaryPassword();
+  const { password: temporaryPassword, passwordHash } = await newTemporaryPassword(
+    ctx.services.config.PASSWORD_HASH_COST,
+  );
   try {
     return await ctx.services.db.transaction(async (tx) => {
       await findTenantOrThrow(tx, tenantId);

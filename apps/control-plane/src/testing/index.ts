@@ -23,6 +23,11 @@ import { freePort } from "./process";
 
 export const ADMIN_EMAIL = "admin@vdb.test";
 export const ADMIN_PASSWORD = "correct-horse-battery";
+/**
+ * scrypt's cost for the tests' passwords: every test control plane hashes its first operator's
+ * and checks it at each login; at the production cost (16384) that was ~40 ms of CPU each time.
+ */
+export const TEST_PASSWORD_HASH_COST = "1024";
 
 export type TestStoreKind = "pglite" | "postgres";
 
@@ -95,6 +100,7 @@ export async function startTestServer(
     // Tests that move the clock must not put instances to sleep unless they are about sleeping.
     INSTANCE_SLEEP_AFTER_IDLE_MS: "0",
     PGLITE_SHARED_BUFFERS: TEST_PGLITE_SHARED_BUFFERS,
+    PASSWORD_HASH_COST: TEST_PASSWORD_HASH_COST,
     // The reconciler and the auth poll keep their production intervals (1 s): what a user changes
     // is acted on at once (a kick, an exit event), so only tests of what a sweep finds by itself
     // (missed probes, idleness) set a shorter one. Measured idle with one instance: at 200 ms the

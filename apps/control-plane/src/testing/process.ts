@@ -10,6 +10,7 @@ import {
   ADMIN_PASSWORD,
   createTestDatabase,
   dropTestDatabase,
+  TEST_PASSWORD_HASH_COST,
   testInstancePorts,
 } from "./index";
 import { seedPgliteDataDir, TEST_PGLITE_SHARED_BUFFERS } from "./pglite-template";
@@ -52,16 +53,27 @@ function controlPlaneEnv(env: Record<string, string>, port: number): NodeJS.Proc
     LOG_LEVEL: "warn",
     INSTANCE_PORTS: testInstancePorts(),
     PGLITE_SHARED_BUFFERS: TEST_PGLITE_SHARED_BUFFERS,
+    PASSWORD_HASH_COST: TEST_PASSWORD_HASH_COST,
     ...env,
     PORT: String(port),
   };
 }
 
+/**
+ * V8 flags of the control planes tests start. Such a process lives seconds, and V8 spent ~1.1 s
+ * of the ~3.2 s of CPU of its start recompiling PGlite's hot WebAssembly with TurboFan, which so
+ * short a life never repays: with tier-up put out of reach, a start took ~2.1 s, and the nine
+ * restart tests' files ~20 % less CPU (four runs, alternating). Production keeps V8's defaults: a
+ * control plane that runs for days is better served by the optimized code. (The Vitest workers
+ * keep them too: their PGlite runs for the whole suite, and without tier-up it ran far slower.)
+ */
+const TEST_V8_FLAGS = ["--wasm-tiering-budget=1000000000"];
+
 /** Starts `src/main.ts` (or the compiled `dist/main.mjs`) with its output collected. */
 function spawnControlPlane(env: NodeJS.ProcessEnv, compiled?: boolean) {
   // Unset: the build when it is current (turbo builds it before the tests), else the sources.
   const main = compiled === undefined ? currentBuildOf("main") : compiled ? COMPILED_MAIN : null;
-  const args = main ? [main] : ["--import", "tsx", MAIN];
+  const args = main ? [...TEST_V8_FLAGS, main] : [...TEST_V8_FLAGS, "--import", "tsx", MAIN];
   const child = spawn(process.execPath, args, {
     env,
     stdio: ["ignore", "pipe", "pipe"],

@@ -19,7 +19,7 @@ export async function addUser({
 }): Promise<UserWithTemporaryPassword> {
   requireOperator(ctx.principal);
   const { email, name, isOperator } = AddUserInput.parse(input);
-  const { password, passwordHash } = await newTemporaryPassword();
+  const { password, passwordHash } = await newTemporaryPassword(ctx.services.config.PASSWORD_HASH_COST);
   const user = await insertUser(
     ctx,
     { email, name: name ?? email.split("@")[0] ?? email, passwordHash, isOperator },

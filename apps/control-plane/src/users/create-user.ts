@@ -25,7 +25,10 @@ export async function insertUser(
   data: Omit<CreateUserInput, "password"> & ({ password: string } | { passwordHash: string }),
   { mustChangePassword = false }: { mustChangePassword?: boolean } = {},
 ): Promise<User> {
-  const passwordHash = "passwordHash" in data ? data.passwordHash : await hashPassword(data.password);
+  const passwordHash =
+    "passwordHash" in data
+      ? data.passwordHash
+      : await hashPassword(data.password, ctx.services.config.PASSWORD_HASH_COST);
   try {
     return await ctx.services.db.transaction(async (tx) => {
       const [row] = await tx

@@ -22,7 +22,7 @@ export async function ensureFirstAdmin(
     await insertUser(ctx, { email, name: "Administrator", password: chosen, isOperator: true });
     return { email, password: null, created: true };
   }
-  const generated = await newTemporaryPassword();
+  const generated = await newTemporaryPassword(services.config.PASSWORD_HASH_COST);
   await insertUser(
     ctx,
     { email, name: "Administrator", passwordHash: generated.passwordHash, isOperator: true },

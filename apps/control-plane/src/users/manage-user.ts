@@ -40,7 +40,7 @@ export async function issueTemporaryPassword({
 }): Promise<UserWithTemporaryPassword> {
   const { userId } = UserRef.parse(input);
   requireOtherUser(ctx, userId, "reset the password of");
-  const { password, passwordHash } = await newTemporaryPassword();
+  const { password, passwordHash } = await newTemporaryPassword(ctx.services.config.PASSWORD_HASH_COST);
   const user = await ctx.services.db.transaction(async (tx) => {
     const [row] = await tx
       .update(users)

@@ -9,13 +9,15 @@ import { hashPassword } from "../lib/secrets";
 /**
  * Sets a user's password on the server itself, with no session: the way back in for an operator
  * who lost theirs (`npm run reset-password -- <email>`). Every session of the user ends; the
- * audit log records it as done by the system.
+ * audit log records it as done by the system. `passwordHashCost`: `PASSWORD_HASH_COST`.
  */
 export async function resetPassword({
   db,
+  passwordHashCost,
   input,
 }: {
   db: Database;
+  passwordHashCost: number;
   input: { email: string; password: string };
 }): Promise<{ userId: string; endedSessions: number }> {
   const email = Email.safeParse(input.email);
@@ -24,7 +26,7 @@ export async function resetPassword({
   const password = Password.safeParse(input.password);
   if (!password.success)
     throw invalid(`The new password ${password.error.issues[0]?.message ?? "is invalid"}`);
-  const passwordHash = await hashPassword(password.data);
+  const passwordHash = await hashPassword(password.data, passwordHashCost);
   return db.transaction(async (tx) => {
     const [user] = await tx
       .update(users)
