@@ -1,25 +1,10 @@
-import { readFileSync, realpathSync } from "node:fs";
-import { join, relative } from "node:path";
 import { defineConfig } from "tsup";
 
 /**
- * TypeScript `paths` pointing each export of the given workspace packages at its real source file,
- * read from the package's own `exports`. Resolved this way (not through node_modules) the
- * declaration bundler inlines their types instead of leaving `import "@vdb/..."` in dist.
+ * The declarations `tsgo -p tsconfig.dts.json` wrote (the build's first step: TypeScript 7 took
+ * ~6 s where tsup's own declaration pass, TypeScript 5.9 over the same sources, took ~15 s).
  */
-function workspaceSourcePaths(packageNames: string[]): Record<string, string[]> {
-  const paths: Record<string, string[]> = {};
-  for (const name of packageNames) {
-    const dir = realpathSync(join(import.meta.dirname, "node_modules", name));
-    const { exports } = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
-      exports: Record<string, string>;
-    };
-    for (const [subpath, target] of Object.entries(exports)) {
-      paths[join(name, subpath)] = [relative(import.meta.dirname, join(dir, target))];
-    }
-  }
-  return paths;
-}
+const DTS = ".dts";
 
 export default defineConfig({
   // The library, and the `vdb` command line (the package's bin; its hashbang comes from main.ts).
@@ -31,13 +16,17 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   // The published declarations may reference only @trpc/* and zod: the router and schema types
-  // are inlined, so no consumer ever resolves the control plane or its server-only dependencies.
+  // are inlined (their names mapped to their written declarations, as tsconfig.dts.json maps them
+  // to their sources), so no consumer ever resolves the control plane or its server-only
+  // dependencies.
   dts: {
-    entry: { index: "src/index.ts" },
-    // Not as a TypeScript project (tsconfig.json is one, for `tsc -b`): the bundler reads every source itself.
+    entry: { index: `${DTS}/packages/client/src/index.d.ts` },
     compilerOptions: {
       composite: false,
-      paths: workspaceSourcePaths(["@vdb/control-plane", "@vdb/schemas"]),
+      paths: {
+        "@vdb/control-plane/router": [`${DTS}/apps/control-plane/src/trpc/router.d.ts`],
+        "@vdb/schemas/*": [`${DTS}/packages/schemas/src/*.d.ts`],
+      },
     },
   },
 });
