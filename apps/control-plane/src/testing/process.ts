@@ -65,7 +65,8 @@ function controlPlaneEnv(env: Record<string, string>, port: number): NodeJS.Proc
  * short a life never repays: with tier-up put out of reach, a start took ~2.1 s, and the nine
  * restart tests' files ~20 % less CPU (four runs, alternating). Production keeps V8's defaults: a
  * control plane that runs for days is better served by the optimized code. (The Vitest workers
- * keep them too: their PGlite runs for the whole suite, and without tier-up it ran far slower.)
+ * keep them too: V8 tiers PGlite up once per worker, and the same flag there made no difference
+ * over the whole suite, three pairs of runs.)
  */
 const TEST_V8_FLAGS = ["--wasm-tiering-budget=1000000000"];
 
