@@ -16,14 +16,7 @@ export const DEFAULT_PASSWORD_HASH_COST = 16_384;
 export const PASSWORD_HASH_COSTS = { min: 1024, max: 65_536 };
 const SCRYPT = { r: 8, p: 1, keyLength: 64 };
 
-interface ScryptParams {
-  N: number;
-  r: number;
-  p: number;
-  keyLength: number;
-}
-
-function scryptAsync(password: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
+function scryptAsync(password: string, salt: Buffer, params: typeof SCRYPT & { N: number }): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     scrypt(
       password,
