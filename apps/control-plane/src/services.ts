@@ -32,6 +32,8 @@ import { UsageRecorder } from "./usage/record-usage";
 export interface Services {
   config: Config;
   logger: Logger;
+  /** The services' clock (`Date.now`; a test may move it forward instead of waiting). */
+  now: () => number;
   store: Store;
   db: Database;
   apiKeys: ApiKeyCache;
@@ -181,6 +183,7 @@ export async function createServices(
   const services: Services = {
     config,
     logger,
+    now: opts.now ?? Date.now,
     store,
     db: store.db,
     apiKeys,

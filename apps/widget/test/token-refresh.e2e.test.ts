@@ -3,6 +3,8 @@
  * whose tokens live 5 s (EMBED_TOKEN_TTL_SECONDS, its minimum), in Debian Chromium. The visitor
  * never notices: the core refreshes the token early, or, when that did not happen in time, takes
  * the 401, fetches a new token and retries once. Answers are extractive (no LLM configured).
+ * Time is moved, not waited for: the control plane's clock (which signs and checks the tokens) and
+ * the page's (Playwright's clock, which fires the widget's refresh timer).
  */
 import { createServer } from "node:http";
 import path from "node:path";
@@ -15,6 +17,14 @@ import { closeServer, launchChromium, listen } from "./e2e-harness";
 
 const WIDGET_DIR = fileURLToPath(new URL("..", import.meta.url));
 const TOKEN_TTL_SECONDS = 5;
+/** How far the control plane's clock moves: past the first token's expiry. */
+const PAST_EXPIRY_MS = TOKEN_TTL_SECONDS * 1_000 + 1_500;
+/**
+ * How far the page's clock moves in the first test: past 80 % of the token's life (where the
+ * widget refreshes it), short of its end. (With the wall clock's own pace since the token came, a
+ * widget that refreshed late would also get there: not here.)
+ */
+const PAST_EARLY_REFRESH_MS = TOKEN_TTL_SECONDS * 900;
 const VACATION =
   "Employees receive 30 days of paid vacation per year. Vacation requests go through the HR portal two weeks ahead.";
 
@@ -22,6 +32,8 @@ let server: TestServer;
 let browser: Browser;
 let host: { origin: string; close(): Promise<void> };
 let widgetId: string;
+/** The control plane's clock: moved forward instead of waiting a token's life out. */
+let offsetMs = 0;
 
 async function cp<T>(method: string, pathname: string, body?: unknown): Promise<{ status: number; body: T }> {
   const response = await fetch(`${server.url}${pathname}`, {
@@ -37,6 +49,8 @@ async function openWidget(opts: { isRefreshTimerLost?: boolean } = {}) {
   const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
   const page = await context.newPage();
   page.on("pageerror", (error) => console.error("page error:", error));
+  // The page's timers on a clock the test can move (it runs at the wall clock's pace meanwhile).
+  await page.clock.install();
   if (opts.isRefreshTimerLost) {
     // As when a phone locks or a laptop sleeps: the page's long timers (the widget's only one is
     // its early refresh) never fire, so the token it holds simply runs out.
@@ -78,10 +92,9 @@ async function ask(page: Page, question: string): Promise<string> {
   return (await answer.textContent()) ?? "";
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 beforeAll(async () => {
   server = await startTestServer({
+    now: () => Date.now() + offsetMs,
     env: {
       WIDGET_DIST_DIR: path.join(WIDGET_DIR, "dist"),
       EMBED_TOKEN_TTL_SECONDS: String(TOKEN_TTL_SECONDS),
@@ -123,8 +136,10 @@ describe("an embed token that runs out while the visitor is on the page", () => 
     expect(await ask(page, "How many days of paid vacation do employees get?")).toContain("30 days");
     expect(tokenRequests()).toBe(1);
 
-    await sleep(TOKEN_TTL_SECONDS * 1_000 + 1_500); // the first token is dead by now
-    expect(tokenRequests()).toBeGreaterThanOrEqual(2); // refreshed at 80% of its life, unasked
+    // The first token is dead on the control plane's clock; on the page's, its refresh is due.
+    offsetMs += PAST_EXPIRY_MS;
+    await page.clock.fastForward(PAST_EARLY_REFRESH_MS);
+    await expect.poll(tokenRequests).toBeGreaterThanOrEqual(2); // refreshed at 80% of its life, unasked
 
     const second = await ask(page, "How are vacation requests made?");
     expect(second).toContain("HR portal");
@@ -141,7 +156,8 @@ describe("an embed token that runs out while the visitor is on the page", () => 
     expect(await ask(page, "How many days of paid vacation do employees get?")).toContain("30 days");
     const afterFirst = embedResponses.length;
 
-    await sleep(TOKEN_TTL_SECONDS * 1_000 + 1_500);
+    offsetMs += PAST_EXPIRY_MS;
+    await page.clock.fastForward(PAST_EXPIRY_MS);
     expect(tokenRequests()).toBe(1); // no early refresh this time
 
     const second = await ask(page, "How are vacation requests made?");

@@ -149,14 +149,16 @@ export class SigningKeyStore {
   /**
    * Signs `claims` for `ttlSeconds`. JWT times are whole seconds, so `iat` is the current second
    * rounded down and the token lives up to one second less than `ttlSeconds`: `expiresAt` is its
-   * own `exp`, which is what a caller must report (never `now + ttl`).
+   * own `exp`, which is what a caller must report (never `now + ttl`). `now` is the signer's
+   * clock (ms; default `Date.now()`).
    */
   async sign(
     claims: JWTPayload & { aud: string; sub: string },
     ttlSeconds: number,
+    now = Date.now(),
   ): Promise<{ token: string; kid: string; expiresAt: Date }> {
     const { kid, key } = await this.activePrivateKey();
-    const issuedAt = Math.floor(Date.now() / 1000);
+    const issuedAt = Math.floor(now / 1000);
     const exp = issuedAt + ttlSeconds;
     const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: ALG, kid, typ: "JWT" })
@@ -183,10 +185,18 @@ export class SigningKeyStore {
     return { kid: active.kid, key: await key };
   }
 
-  /** Verifies a token as an instance would, against the current JWKS. */
-  async verify(token: string, opts: { audience: string; issuer: string }) {
+  /**
+   * Verifies a token as an instance would, against the current JWKS; its expiry by `opts.now`
+   * (ms; default `Date.now()`).
+   */
+  async verify(token: string, opts: { audience: string; issuer: string; now?: number }) {
     const jwks = createLocalJWKSet(await this.jwks());
-    return jwtVerify(token, jwks, { audience: opts.audience, issuer: opts.issuer, algorithms: [ALG] });
+    return jwtVerify(token, jwks, {
+      audience: opts.audience,
+      issuer: opts.issuer,
+      algorithms: [ALG],
+      ...(opts.now === undefined ? {} : { currentDate: new Date(opts.now) }),
+    });
   }
 
   private async newKeyRow() {

@@ -15,8 +15,8 @@ export interface EmbedTokenSubject {
 /**
  * Signs a chat-only embed token with the control plane's active ES256 key (the same keys and
  * JWKS as instance tokens; the audience `vdb:widget:<id>` keeps the two apart). It lives
- * `EMBED_TOKEN_TTL_SECONDS` (ten minutes by default); the widget refreshes it before then and
- * on any 401.
+ * `EMBED_TOKEN_TTL_SECONDS` (ten minutes by default) by the services' clock; the widget refreshes
+ * it before then and on any 401.
  */
 export async function signEmbedToken(
   services: Services,
@@ -36,6 +36,7 @@ export async function signEmbedToken(
       jti: newId("request"),
     },
     ttlSeconds,
+    services.now(),
   );
 }
 
@@ -54,6 +55,7 @@ export async function verifyEmbedToken(
     ({ payload } = await services.signingKeys.verify(token, {
       audience: widgetAudience(widgetId),
       issuer: services.config.publicUrl,
+      now: services.now(),
     }));
   } catch (error) {
     throw new AppError({ code: "UNAUTHORIZED", message: tokenRejection(error), cause: error });

@@ -59,7 +59,7 @@ export async function issueEmbedToken({
     token,
     expiresAt: expiresAt.toISOString(),
     // Rounded down: the widget refreshes at a fraction of this, which must never outlast the token.
-    expiresInSeconds: Math.max(0, Math.floor((expiresAt.getTime() - Date.now()) / 1000)),
+    expiresInSeconds: Math.max(0, Math.floor((expiresAt.getTime() - ctx.services.now()) / 1000)),
     visitorId: visitor,
     config: { widgetId, theme: WidgetTheme.parse(widget.theme) },
   };
