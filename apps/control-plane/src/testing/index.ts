@@ -4,7 +4,7 @@
  * create databases) gives each harness a fresh PostgreSQL database; otherwise PGlite files in the
  * harness's DATA_DIR, copied from a migrated template (`pglite-template.ts`).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { serveApp } from "@vdb/http/serve";
@@ -34,11 +34,32 @@ export type TestStoreKind = "pglite" | "postgres";
 /**
  * A port range of its own for each test control plane's instances: suites run in parallel, and
  * two control planes drawing from one range would keep colliding (and healing) on ports.
+ *
+ * Below the kernel's ephemeral ports (as production's default, 9100-9499, is): a port the control
+ * plane found free could otherwise be taken, before its instance bound it, by a Chroma's port
+ * (chosen by the kernel) or an outgoing connection's; the instance then failed to start and was
+ * restarted on another port, which tests counting restarts saw (restartCount 1 or 2 before a
+ * test had done anything, on a loaded CI machine).
  */
 export function testInstancePorts(): string {
-  const base = 20_000 + Math.floor(Math.random() * 390) * 100;
+  const ranges = Math.floor((EPHEMERAL_PORTS_FROM - TEST_PORTS_FROM) / 100);
+  const base = TEST_PORTS_FROM + Math.floor(Math.random() * ranges) * 100;
   return `${base}-${base + 99}`;
 }
+
+const TEST_PORTS_FROM = 10_000;
+
+/** The first port the kernel hands out for `bind(0)` and outgoing connections (Linux; else its default). */
+const EPHEMERAL_PORTS_FROM = (() => {
+  try {
+    const first = Number(
+      readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0],
+    );
+    return first > TEST_PORTS_FROM + 1_000 ? first : 32_768;
+  } catch {
+    return 32_768;
+  }
+})();
 
 export function testStoreKind(): TestStoreKind {
   return process.env.VDB_TEST_STORE === "postgres" ? "postgres" : "pglite";
