@@ -1,10 +1,23 @@
 import { availableParallelism } from "node:os";
 import { configDefaults, defineConfig } from "vitest/config";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
+import { wouldBuild } from "../../infra/scripts/start.mjs";
 
-// `npm start` itself (the start script): it installs and builds in this checkout, so it runs after
-// every other file, alone. (main.test.ts starts the built control plane as a user does, on a data
-// directory of its own: it runs with the others.)
+// `npm start` itself (the start script): it installs and builds in this checkout. (main.test.ts
+// starts the built control plane as a user does, on a data directory of its own: it runs with the
+// others.)
 const STARTUP_TESTS = ["src/start-script.test.ts"];
+
+const MAX_WORKERS = Math.max(2, availableParallelism() - 1);
+
+// When `npm start` would build the instance or the control plane (sources changed since their
+// builds), the start-script test runs after every other file, alone: a build it makes must not
+// change a dist/ that another file's processes are starting from. When it would build neither
+// (CI builds everything first), the test runs beside the others, first: its starts then build only
+// the widget (the test touches a widget source), whose dist/ no other file here reads (theirs is
+// a directory of their own), and its ~19 s no longer run alone at the suite's end, one core idle.
+const STARTUP_PROJECT = "startup";
+const isStartupAlone = wouldBuild("apps/instance") || wouldBuild("apps/control-plane");
 
 // What runs on PostgreSQL too: the tests of what differs between the two stores. Both run the
 // same PostgreSQL engine, schema, migrations and Drizzle queries; they differ in the driver
@@ -38,9 +51,18 @@ const POSTGRES_TESTS = [
   "src/lib/kms-master-key.security.test.ts",
 ];
 
-// The start-script test runs last and alone: a build it makes must not change a dist/ that another
-// file's processes are starting from.
-//
+/**
+ * Vitest's order, but the start-script test first when it runs beside the others: Vitest runs a
+ * group's projects one after another, by name, which would leave it last and alone again.
+ */
+class StartupFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const isStartup = (file: TestSpecification) => file.project.name === STARTUP_PROJECT;
+    return [...sorted.filter(isStartup), ...sorted.filter((file) => !isStartup(file))];
+  }
+}
+
 // Two files at a time at least, where Vitest would run one on 2 cores (cores − 1): most of a
 // file's time is waiting on instances, Chroma and PostgreSQL, and each file has its own
 // database, ports and data directories. Measured on 2 cores: 1,091 s for the whole suite against
@@ -54,8 +76,9 @@ export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    maxWorkers: Math.max(2, availableParallelism() - 1),
+    maxWorkers: MAX_WORKERS,
     isolate: false,
+    sequence: { sequencer: StartupFirst },
     projects: [
       {
         extends: true,
@@ -76,11 +99,12 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          name: "startup",
+          name: STARTUP_PROJECT,
           env: { VDB_TEST_STORE: "pglite" },
           include: STARTUP_TESTS,
-          sequence: { groupOrder: 1 },
-          maxWorkers: 1,
+          // Vitest runs projects of one group order together, and they must agree on maxWorkers.
+          sequence: { groupOrder: isStartupAlone ? 1 : 0 },
+          maxWorkers: isStartupAlone ? 1 : MAX_WORKERS,
         },
       },
     ],

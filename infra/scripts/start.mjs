@@ -197,7 +197,11 @@ function builtAfterInputs(output, inputs, packages) {
   return statSync(output).mtimeMs > newest;
 }
 
-function build(target, packages, installStamp) {
+/**
+ * What `build` will do for `target`: `kept` (built after its last source change, outside npm
+ * start: only stamped), `current` (unchanged since npm start built it) or `build`, with why.
+ */
+function buildDecision(target, packages, installStamp) {
   const manifest = JSON.parse(readFileSync(path.join(ROOT, target.dir, "package.json"), "utf8"));
   const dirs = [...closure(manifest.name, packages)].map((name) => packages.get(name).dir);
   const inputs = buildInputs(dirs);
@@ -205,10 +209,9 @@ function build(target, packages, installStamp) {
   const stampFile = path.join(ROOT, target.dir, "dist", BUILD_STAMP);
   const stamp = readStamp(stampFile);
   const output = path.join(ROOT, target.dir, target.output);
+  const decision = { name: manifest.name, hash, stampFile, output };
   if (existsSync(output) && stamp === undefined && builtAfterInputs(output, inputs, packages)) {
-    say(`build ${manifest.name} skipped (built after its last source change, outside npm start)`);
-    writeFileSync(stampFile, `${hash}\n`);
-    return;
+    return { ...decision, action: "kept" };
   }
   const reason = !existsSync(output)
     ? `${target.dir}/${target.output} is missing`
@@ -217,15 +220,36 @@ function build(target, packages, installStamp) {
       : stamp !== hash
         ? `sources changed since the last build (${dirs.join(", ")})`
         : undefined;
-  if (!reason) {
-    say(`build ${manifest.name} skipped (unchanged since its last build)`);
+  return { ...decision, action: reason ? "build" : "current", reason };
+}
+
+/**
+ * Whether `npm start` would build the package in `dir` (e.g. `apps/instance`) if run now: the
+ * control plane's tests ask, to know whether its test may run beside theirs.
+ */
+export function wouldBuild(dir) {
+  const packages = workspacePackages();
+  const target = TARGETS.find((candidate) => candidate.dir === dir);
+  if (!target) throw new Error(`npm start builds no package in ${dir}`);
+  return buildDecision(target, packages, installHash(packages)).action === "build";
+}
+
+function build(target, packages, installStamp) {
+  const { name, hash, stampFile, output, action, reason } = buildDecision(target, packages, installStamp);
+  if (action === "kept") {
+    say(`build ${name} skipped (built after its last source change, outside npm start)`);
+    writeFileSync(stampFile, `${hash}\n`);
     return;
   }
-  say(`build ${manifest.name}: ${reason}; building`);
+  if (action === "current") {
+    say(`build ${name} skipped (unchanged since its last build)`);
+    return;
+  }
+  say(`build ${name}: ${reason}; building`);
   rmSync(stampFile, { force: true });
-  run("npx", [...PNPM, "--filter", manifest.name, "run", "build"], `build of ${manifest.name}`);
+  run("npx", [...PNPM, "--filter", name, "run", "build"], `build of ${name}`);
   if (!existsSync(output)) {
-    fail(`build of ${manifest.name} finished but ${target.dir}/${target.output} is missing`);
+    fail(`build of ${name} finished but ${target.dir}/${target.output} is missing`);
   }
   writeFileSync(stampFile, `${hash}\n`);
 }
@@ -255,9 +279,12 @@ function runPlatform() {
   });
 }
 
-checkNode();
-const packages = workspacePackages();
-const hash = installHash(packages);
-install(hash);
-for (const target of TARGETS) build(target, packages, hash);
-runPlatform();
+// Run as a script (`node infra/scripts/start.mjs`), not imported for `wouldBuild`.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  checkNode();
+  const packages = workspacePackages();
+  const hash = installHash(packages);
+  install(hash);
+  for (const target of TARGETS) build(target, packages, hash);
+  runPlatform();
+}
