@@ -17,7 +17,7 @@ const MAX_WORKERS = Math.max(2, availableParallelism() - 1);
 // the widget (the test touches a widget source), whose dist/ no other file here reads (theirs is
 // a directory of their own), and its ~19 s no longer run alone at the suite's end, one core idle.
 const STARTUP_PROJECT = "startup";
-const isStartupAlone = wouldBuild("apps/instance") || wouldBuild("apps/control-plane");
+const isStartupAlone = wouldBuild("apps/instance", "apps/control-plane");
 
 // What runs on PostgreSQL too: the tests of what differs between the two stores. Both run the
 // same PostgreSQL engine, schema, migrations and Drizzle queries; they differ in the driver

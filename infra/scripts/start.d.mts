@@ -1,2 +1,2 @@
-/** Whether `npm start` (this script) would build the package in `dir`, e.g. `apps/instance`, if run now. */
-export declare function wouldBuild(dir: string): boolean;
+/** Whether `npm start` (this script) would build any of the packages in `dirs`, e.g. `apps/instance`, if run now. */
+export declare function wouldBuild(...dirs: string[]): boolean;

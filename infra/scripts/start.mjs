@@ -19,7 +19,15 @@
 // Every step prints one line saying what it did or skipped and why (`start: ...`).
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -224,14 +232,17 @@ function buildDecision(target, packages, installStamp) {
 }
 
 /**
- * Whether `npm start` would build the package in `dir` (e.g. `apps/instance`) if run now: the
- * control plane's tests ask, to know whether its test may run beside theirs.
+ * Whether `npm start` would build any of the packages in `dirs` (e.g. `apps/instance`) if run
+ * now: the control plane's tests ask, to know whether its test may run beside theirs.
  */
-export function wouldBuild(dir) {
+export function wouldBuild(...dirs) {
   const packages = workspacePackages();
-  const target = TARGETS.find((candidate) => candidate.dir === dir);
-  if (!target) throw new Error(`npm start builds no package in ${dir}`);
-  return buildDecision(target, packages, installHash(packages)).action === "build";
+  const installStamp = installHash(packages);
+  return dirs.some((dir) => {
+    const target = TARGETS.find((candidate) => candidate.dir === dir);
+    if (!target) throw new Error(`npm start builds no package in ${dir}`);
+    return buildDecision(target, packages, installStamp).action === "build";
+  });
 }
 
 function build(target, packages, installStamp) {
@@ -279,8 +290,8 @@ function runPlatform() {
   });
 }
 
-// Run as a script (`node infra/scripts/start.mjs`), not imported for `wouldBuild`.
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+// Run as a script (`node infra/scripts/start.mjs`, by any path to it), not imported for `wouldBuild`.
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   checkNode();
   const packages = workspacePackages();
   const hash = installHash(packages);
