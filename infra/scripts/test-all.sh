@@ -44,9 +44,10 @@ echo "==> Lint (one Biome config for the repo)"
 # packages it references (their own check wrote them) instead of checking their sources again.
 #
 # Every build too, the console's and the widget's included (nothing type-checked needs them): the
-# start-script test, which runs alone at the control plane's suite's end, would otherwise make
-# them itself, one core busy and the other idle, where here they fill the second lane (that test
-# in CI: 24–27 s before, ~19 s after; this stage stayed at 34 s).
+# start-script test would otherwise make them itself, where here they fill the second lane (that
+# test in CI, when it ran alone at the control plane's suite's end: 24–27 s before, ~19 s after;
+# this stage stayed at 34 s). With every build current it now runs first, beside the others
+# (apps/control-plane/vitest.config.ts).
 echo "==> Typecheck and build (every package)"
 "${PNPM[@]}" exec turbo run typecheck build --concurrency=2 --output-logs=full
 
