@@ -291,11 +291,15 @@ function runPlatform() {
 }
 
 // Run as a script (`node infra/scripts/start.mjs`, by any path to it), not imported for `wouldBuild`.
+// `--install-only`: the install step alone (`npm test` installs through it, so that the install
+// stamp is the same whichever command made it, and a later `npm start` does not install again).
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   checkNode();
   const packages = workspacePackages();
   const hash = installHash(packages);
   install(hash);
-  for (const target of TARGETS) build(target, packages, hash);
-  runPlatform();
+  if (!process.argv.includes("--install-only")) {
+    for (const target of TARGETS) build(target, packages, hash);
+    runPlatform();
+  }
 }

@@ -32,8 +32,11 @@ if [ -z "${TMPDIR:-}" ] && [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] &
   echo "==> Test scratch files in $TMPDIR (tmpfs)"
 fi
 
+# The same install step as `npm start`'s (`pnpm install --frozen-lockfile` when the lockfile or a
+# package.json changed since the last one), with its stamp: the start-script test's `npm start`
+# then installs nothing while other test files run.
 echo "==> Dependencies"
-"${PNPM[@]}" install --frozen-lockfile
+node infra/scripts/start.mjs --install-only
 
 echo "==> Lint (one Biome config for the repo)"
 "${PNPM[@]}" exec biome check .
