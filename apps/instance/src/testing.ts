@@ -237,6 +237,10 @@ export async function startTestInstance(
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      // A clean stop, as the instance's main makes it: the keyword indexes' pending snapshots are
+      // written now, not by a timer after the directory below is gone (which made it again), and
+      // a pool's timers stop.
+      await app.saveState();
       if (!opts.issuer) await issuer.close();
       await chromaServer?.stop();
       if (ownDataDir) await rm(ownDataDir, { recursive: true, force: true });

@@ -9,20 +9,23 @@ const INDEX =
   '<!doctype html><html><body><div id="root"></div><script src="/assets/app-1a2b.js"></script></body></html>';
 
 let server: TestServer;
+/** Holds the console's directory and, beside it, a file a path traversal would reach. */
+let root: string;
 let consoleDir: string;
 
 beforeAll(async () => {
-  consoleDir = mkdtempSync(path.join(tmpdir(), "vdb-console-"));
-  mkdirSync(path.join(consoleDir, "assets"));
+  root = mkdtempSync(path.join(tmpdir(), "vdb-console-"));
+  consoleDir = path.join(root, "console");
+  mkdirSync(path.join(consoleDir, "assets"), { recursive: true });
   writeFileSync(path.join(consoleDir, "index.html"), INDEX);
   writeFileSync(path.join(consoleDir, "assets", "app-1a2b.js"), "console.log('console');");
-  writeFileSync(path.join(tmpdir(), "vdb-console-secret.txt"), "outside");
+  writeFileSync(path.join(root, "vdb-console-secret.txt"), "outside");
   server = await startTestServer({ env: { CONSOLE_DIR: consoleDir } });
 });
 
 afterAll(async () => {
   await server?.close();
-  rmSync(consoleDir, { recursive: true, force: true });
+  rmSync(root, { recursive: true, force: true });
 });
 
 describe("the control plane serves the built console", () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testStoreKind } from "../../testing";
 import { api } from "../../testing/http";
 import { runControlPlaneToExit, startControlPlaneProcess } from "../../testing/process";
@@ -18,8 +18,14 @@ function snapshot(dir: string): Record<string, string> {
 
 // The lock guards the embedded store only: PostgreSQL is made for several processes.
 describe.runIf(testStoreKind() === "pglite")("one process per data directory (embedded store)", () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), "vdb-lock-e2e-"));
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  // Made when the tests run, not when they are collected (on PostgreSQL, where they are skipped).
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = mkdtempSync(path.join(tmpdir(), "vdb-lock-e2e-"));
+  });
+  afterAll(() => {
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
 
   it("a second control plane exits non-zero, says who holds the directory, and writes nothing; after a kill -9 of the holder the next one starts", async () => {
     const env = { DATA_DIR: dataDir, DATABASE_URL: "" };
