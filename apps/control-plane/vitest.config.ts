@@ -30,6 +30,7 @@ const POSTGRES_TESTS = [
   "src/lib/db/**/*.test.ts", // the store itself
   "src/jobs/job-queue.test.ts", // SKIP LOCKED claims, leases, two connections
   "src/auth/revocation.security.test.ts", // two control planes on one database
+  "src/auth/login-throttle.security.test.ts", // failed-login budgets shared by two control planes
   "src/backups/schedule-backups-race.e2e.test.ts", // two schedulers race
   "src/instances/pools.e2e.test.ts", // placement locks (place-tenant)
   "src/tenants/tier-move.e2e.test.ts", // the move's lock against writes meanwhile (its rollbacks: PGlite)

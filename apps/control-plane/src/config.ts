@@ -104,6 +104,7 @@ export const ConfigSchema = z.object({
   /**
    * Failed logins allowed per email (known or not) and per client address within
    * LOGIN_THROTTLE_WINDOW_SECONDS; beyond, every attempt is refused 429 until the budget refills.
+   * The budgets are kept in the store, shared by every control plane on it (`LoginThrottle`).
    */
   LOGIN_ATTEMPTS_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
   LOGIN_ATTEMPTS_PER_ADDRESS: z.coerce.number().int().min(1).default(100),

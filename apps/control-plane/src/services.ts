@@ -66,7 +66,7 @@ export interface Services {
   usage: UsageRecorder;
   /** The plans' scheduled backups (run every minute where RUN_WORKER; `runOnce` for a pass now). */
   backupSchedule: BackupScheduler;
-  /** Failed-login budgets per email and per client address. */
+  /** Failed-login budgets per email and per client address, kept in the store. */
   loginThrottle: LoginThrottle;
   /** Signs the disk store's upload URLs (also checked by the upload route). */
   uploadSecret: string;
@@ -197,10 +197,11 @@ export async function createServices(
     rateBuckets,
     blobs,
     uploadSecret,
-    loginThrottle: new LoginThrottle({
+    loginThrottle: new LoginThrottle(store.db, {
       perAccount: config.LOGIN_ATTEMPTS_PER_ACCOUNT,
       perAddress: config.LOGIN_ATTEMPTS_PER_ADDRESS,
       windowSeconds: config.LOGIN_THROTTLE_WINDOW_SECONDS,
+      ...clock,
     }),
     jobs,
     parser,

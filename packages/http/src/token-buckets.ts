@@ -3,7 +3,7 @@ export const BURST_SECONDS = 2;
 
 export interface TakeResult {
   isAllowed: boolean;
-  /** The bucket's capacity: `rps × BURST_SECONDS` unless given. */
+  /** The bucket's capacity: `rps × BURST_SECONDS`. */
   limit: number;
   /** Whole tokens left after this take. */
   remaining: number;
@@ -23,7 +23,7 @@ interface Bucket {
  * refills at `rps` per second. Limits are per process: behind N control planes a key gets up to
  * N times its plan's rate (the load balancer spreads its requests). That is accepted: the limit
  * protects instances from floods, it is not a billing boundary. Used by the control plane (keys,
- * tenants, sessions, logins) and by instances (their tenant).
+ * tenants, sessions) and by instances (their tenant).
  *
  * @example
  * const buckets = new TokenBuckets();
@@ -34,26 +34,20 @@ export class TokenBuckets {
   private readonly now: () => number;
   private lastSweep: number;
 
-  private readonly maxIdleMs: number;
-
-  constructor(opts: { now?: () => number; maxIdleMs?: number } = {}) {
+  constructor(opts: { now?: () => number } = {}) {
     this.now = opts.now ?? Date.now;
-    this.maxIdleMs = opts.maxIdleMs ?? 0;
     this.lastSweep = this.now();
   }
 
-  /**
-   * Spends one token of `key`'s bucket (refilling at `rps`), if it has one. `spend: false` only
-   * asks whether it has one; `capacity` overrides `rps × BURST_SECONDS`.
-   */
-  take(key: string, rps: number, opts: { capacity?: number; spend?: boolean } = {}): TakeResult {
+  /** Spends one token of `key`'s bucket (refilling at `rps`), if it has one. */
+  take(key: string, rps: number): TakeResult {
     const now = this.now();
-    const capacity = opts.capacity ?? rps * BURST_SECONDS;
+    const capacity = rps * BURST_SECONDS;
     const bucket = this.buckets.get(key) ?? { tokens: capacity, updatedAt: now };
     bucket.tokens = Math.min(capacity, bucket.tokens + (Math.max(0, now - bucket.updatedAt) / 1000) * rps);
     bucket.updatedAt = now;
     const isAllowed = bucket.tokens >= 1;
-    if (isAllowed && opts.spend !== false) bucket.tokens -= 1;
+    if (isAllowed) bucket.tokens -= 1;
     this.buckets.set(key, bucket);
     this.sweep(now);
     return {
@@ -78,13 +72,11 @@ export class TokenBuckets {
 
   // A bucket untouched for longer than it takes to refill is full, the same as no bucket:
   // forget it, so keys seen once do not accumulate. Once a minute at most, so O(keys) is cheap.
-  // Buckets with a capacity of their own (slow ones: login attempts) may take longer to refill:
-  // they are kept for `maxIdleMs`.
   private sweep(now: number): void {
     if (now - this.lastSweep < 60_000) return;
     this.lastSweep = now;
     for (const [key, bucket] of this.buckets) {
-      if (now - bucket.updatedAt > Math.max(BURST_SECONDS * 1000, this.maxIdleMs)) this.buckets.delete(key);
+      if (now - bucket.updatedAt > BURST_SECONDS * 1000) this.buckets.delete(key);
     }
   }
 }

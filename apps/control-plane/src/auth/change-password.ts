@@ -24,11 +24,11 @@ export async function changePassword({
   }
   const { currentPassword, newPassword } = ChangePasswordInput.parse(input);
   const { db, loginThrottle } = ctx.services;
-  loginThrottle.check(principal.email, ctx.request.ip);
+  await loginThrottle.check(principal.email, ctx.request.ip);
   const [user] = await db.select().from(users).where(eq(users.id, principal.userId)).limit(1);
   if (!user) throw new AppError({ code: "UNAUTHORIZED", message: "This user no longer exists" });
   if (!(await verifyPassword(currentPassword, user.passwordHash))) {
-    loginThrottle.recordFailure(principal.email, ctx.request.ip);
+    await loginThrottle.recordFailure(principal.email, ctx.request.ip);
     throw new AppError({
       code: "VALIDATION_FAILED",
       message: "The current password is wrong",

@@ -15,13 +15,13 @@ import { loadMemberships, toUser } from "../users/to-user";
 export async function login({ ctx, input }: { ctx: Ctx; input: LoginInput }): Promise<Session> {
   const { email, password } = LoginInput.parse(input);
   const { db, loginThrottle } = ctx.services;
-  loginThrottle.check(email, ctx.request.ip);
+  await loginThrottle.check(email, ctx.request.ip);
   const [user] = await db.select().from(users).where(eq(users.email, email)).limit(1);
   // An unknown email is checked against a hash at today's cost: a miss costs as long as a wrong password.
   const stored = user?.passwordHash ?? unmatchableHash(ctx.services.config.PASSWORD_HASH_COST);
   const isValid = await verifyPassword(password, stored);
   if (!user || !isValid) {
-    loginThrottle.recordFailure(email, ctx.request.ip);
+    await loginThrottle.recordFailure(email, ctx.request.ip);
     throw new AppError({ code: "UNAUTHORIZED", message: "Wrong email or password" });
   }
 

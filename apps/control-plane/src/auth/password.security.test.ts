@@ -8,12 +8,13 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../config";
 import { currentBuildOf } from "../lib/compiled-build";
-import { openStore } from "../lib/db/client";
+import { type Database, openStore } from "../lib/db/client";
 import { auditLog, users } from "../lib/db/schema";
 import { hashPassword } from "../lib/secrets";
 import { startTestServer, type TestServer, testStoreKind } from "../testing";
 import { api, tenantWithKey, userWithSession } from "../testing/http";
 import { openTestStore } from "../testing/pglite-template";
+import { LoginThrottle } from "./login-throttle";
 
 const RESET_SOURCE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../reset-password.ts");
 /** The script's current build (a process of it costs a fraction of one through tsx), else its source. */
@@ -180,12 +181,28 @@ describe.runIf(testStoreKind() === "pglite")(
       });
 
     // Each run starts a process (through tsx when the build is stale): seconds on a busy machine.
-    it("prints a new password once, which then logs in", { timeout: 180_000 }, async () => {
+    it("prints a new password once, which then logs in, and refills the email's failed-login budget", {
+      timeout: 180_000,
+    }, async () => {
+      // One failure per account spends the budget: the next attempt, from anywhere, is refused.
+      const throttleOf = (db: Database) =>
+        new LoginThrottle(db, { perAccount: 1, perAddress: 100, windowSeconds: 900 });
+      const locked = await openStore({ dataDir });
+      try {
+        await throttleOf(locked.db).recordFailure("ops@vdb.test", "10.9.0.1");
+        await expect(throttleOf(locked.db).check("ops@vdb.test", "10.9.0.2")).rejects.toThrow(
+          /Too many failed logins/,
+        );
+      } finally {
+        await locked.close();
+      }
+
       const { stdout } = await reset("ops@vdb.test");
       const password = /New password: (\S+)\s+\(shown once\)/.exec(stdout)?.[1];
       expect(password).toBeTruthy();
       const store = await openStore({ dataDir });
       try {
+        await expect(throttleOf(store.db).check("ops@vdb.test", "10.9.0.2")).resolves.toBeUndefined();
         const [user] = await store.db.select().from(users).where(eq(users.email, "ops@vdb.test"));
         const { verifyPassword } = await import("../lib/secrets");
         expect(await verifyPassword(password!, user!.passwordHash)).toBe(true);

@@ -3,6 +3,7 @@ import { SetOperatorInput, type User, UserRef, type UserWithTemporaryPassword } 
 import { and, count, eq, inArray } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit";
 import { requireOperator } from "../auth/authorize";
+import { forgetAccountFailures } from "../auth/login-throttle";
 import type { Ctx } from "../lib/context";
 import type { Database } from "../lib/db/client";
 import { memberships, sessions, tenants, users } from "../lib/db/schema";
@@ -28,8 +29,9 @@ async function findUserOrThrow(db: Database, userId: string) {
 }
 
 /**
- * Gives a user a new temporary password (returned once) and ends every session of theirs: the
- * way back in for someone who forgot theirs. Their next login must replace it.
+ * Gives a user a new temporary password (returned once), ends every session of theirs and refills
+ * their email's failed-login budget: the way back in for someone who forgot theirs or was locked
+ * out. Their next login must replace it.
  */
 export async function issueTemporaryPassword({
   ctx,
@@ -49,6 +51,7 @@ export async function issueTemporaryPassword({
       .returning();
     if (!row) throw new AppError({ code: "NOT_FOUND", message: `No user ${userId}` });
     const ended = await tx.delete(sessions).where(eq(sessions.userId, userId)).returning({ id: sessions.id });
+    await forgetAccountFailures(tx, row.email);
     await recordAudit({
       ctx,
       db: tx,

@@ -2,14 +2,16 @@ import { AppError } from "@vdb/http/errors";
 import { Email, Password } from "@vdb/schemas/auth";
 import { eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record-audit";
+import { forgetAccountFailures } from "../auth/login-throttle";
 import type { Database } from "../lib/db/client";
 import { sessions, users } from "../lib/db/schema";
 import { hashPassword } from "../lib/secrets";
 
 /**
  * Sets a user's password on the server itself, with no session: the way back in for an operator
- * who lost theirs (`npm run reset-password -- <email>`). Every session of the user ends; the
- * audit log records it as done by the system. `passwordHashCost`: `PASSWORD_HASH_COST`.
+ * who lost theirs (`npm run reset-password -- <email>`). Every session of the user ends and their
+ * email's failed-login budget refills; the audit log records it as done by the system.
+ * `passwordHashCost`: `PASSWORD_HASH_COST`.
  */
 export async function resetPassword({
   db,
@@ -38,6 +40,7 @@ export async function resetPassword({
       .delete(sessions)
       .where(eq(sessions.userId, user.id))
       .returning({ id: sessions.id });
+    await forgetAccountFailures(tx, email.data);
     await recordAudit({
       ctx: {
         principal: null,

@@ -4,6 +4,7 @@ import {
   bigint,
   bigserial,
   boolean,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -48,6 +49,23 @@ export const sessions = pgTable(
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
   },
   (table) => [index("sessions_user_idx").on(table.userId)],
+);
+
+/**
+ * Failed logins (and failed current-password checks) per email and per client address, the
+ * budgets of `LoginThrottle`: kept in the store, so every control plane on it spends the same
+ * budget and a restart does not refill it. Keyed by a hash: the store keeps no email or address a
+ * stranger typed.
+ */
+export const loginFailures = pgTable(
+  "login_failures",
+  {
+    keyHash: text("key_hash").primaryKey(),
+    /** Failures not yet forgiven as of `updated_at`; drains evenly over the window, never above the budget. */
+    level: doublePrecision("level").notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull(),
+  },
+  (table) => [index("login_failures_updated_idx").on(table.updatedAt)],
 );
 
 export const memberships = pgTable(
