@@ -215,9 +215,7 @@ export async function createServices(
       await parser.close();
       await reconciler.stop();
       await activity.stop();
-      if (runtime.kind === "local" && stopInstances) {
-        await Promise.all((await runtime.list()).map((handle) => runtime.stop(handle)));
-      }
+      if (runtime.kind === "local" && stopInstances) await reconciler.stopAll();
       await apiKeys.stop();
       await usage.stop();
       await store.close();

@@ -389,11 +389,15 @@ describe("control-plane restart", () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  // Same URL across restarts, as a real restart: adopted instances fetch the JWKS from it.
+  let env: Record<string, string>;
+  let tenant: { tenantId: string; key: string };
+
   it("re-adopts running instances: none duplicated, none leaked", async () => {
-    // Same URL before and after, as a real restart: adopted instances fetch the JWKS from it.
-    const env = { DATA_DIR: dataDir, STOP_INSTANCES_ON_EXIT: "false", PORT: String(await freePort()) };
+    env = { DATA_DIR: dataDir, STOP_INSTANCES_ON_EXIT: "false", PORT: String(await freePort()) };
     const first = await startTestServer({ databaseUrl, env });
-    const { tenantId, key } = await tenantWithKey(first, "restart");
+    tenant = await tenantWithKey(first, "restart");
+    const { tenantId, key } = tenant;
     await api(first.url, "POST", "/launch", { token: first.adminToken, body: { tenantId } });
     await watchUntil(trpcLiveAs(first.url, first.adminToken), tenantId, isRunning);
     await api(first.url, "POST", "/embed", {
@@ -418,5 +422,20 @@ describe("control-plane restart", () => {
       await second.close();
     }
     expect(isPidAlive(pid)).toBe(false); // stopped (a zombie not yet reaped by this process counts as stopped)
+  });
+
+  it("an instance the platform stopped (Ctrl-C) starts again with the next control plane, not as a crash", async () => {
+    const { tenantId, key } = tenant;
+    const third = await startTestServer({ databaseUrl, env });
+    try {
+      const states = await watchUntil(trpcLiveAs(third.url, third.adminToken), tenantId, isRunning);
+      expect(states.map((instance) => instance?.state)).not.toContain("failed");
+      const status = await api(third.url, "GET", `/status/${tenantId}`, { token: third.adminToken });
+      expect(status.body).toMatchObject({ state: "running", restartCount: 0, lastError: null });
+      const search = await api(third.url, "POST", "/search", { token: key, body: { query: "survives" } });
+      expect(search.body.results[0].id).toBe("kept");
+    } finally {
+      await third.close({ stopInstances: true });
+    }
   });
 });

@@ -146,6 +146,32 @@ export class Reconciler extends EventEmitter<ReconcilerEvents> {
     await this.settled();
   }
 
+  /**
+   * Stops every instance the runtime runs, as the platform stops (Ctrl-C; call `stop` first). An
+   * instance that is to run is left `pending`, with no process: the next control plane starts it
+   * again as a start, not as a crash (no `failed`, no restart counted towards its backoff).
+   */
+  async stopAll(): Promise<void> {
+    const live = await this.runtime.list();
+    await Promise.all(live.map((handle) => this.limit(() => this.runtime.stop(handle))));
+    if (live.length === 0) return;
+    const rows = await this.db
+      .select()
+      .from(instances)
+      .where(
+        and(
+          inArray(
+            instances.handleRef,
+            live.map((handle) => handle.ref),
+          ),
+          eq(instances.desiredState, "running"),
+        ),
+      );
+    for (const row of rows) {
+      await this.update(row, { state: "pending", handleRef: null, url: null, nextAttemptAt: null });
+    }
+  }
+
   /** Sweeps soon (after a user changed a desired state), not at the next interval. */
   nudge(): void {
     this.again = true;

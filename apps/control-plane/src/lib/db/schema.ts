@@ -176,14 +176,12 @@ export const usageEvents = pgTable(
 );
 
 /**
- * One instance per tenant: what it should be (`desiredState`, set by users) and what it is
- * (`state`, set only by the reconciler), plus the runtime handle needed to find it again
- * after a control-plane restart.
- */
-/**
  * Instances the reconciler runs: a dedicated tenant's (`kind` dedicated, keyed by its tenant id)
- * and pools (`kind` pool, keyed by a pool id `pol_…`) serving shared-tier tenants. No foreign key
- * to tenants, since a pool is no tenant's: deleting a tenant deletes its instance row itself.
+ * and pools (`kind` pool, keyed by a pool id `pol_…`) serving shared-tier tenants. Each row holds
+ * what the instance should be (`desiredState`, set by users) and what it is (`state`, set only by
+ * the reconciler), plus the runtime handle needed to find it again after a control-plane restart.
+ * No foreign key to tenants, since a pool is no tenant's: deleting a tenant deletes its instance
+ * row itself.
  */
 export const instances = pgTable(
   "instances",
