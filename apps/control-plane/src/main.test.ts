@@ -43,8 +43,14 @@ describe.runIf(testStoreKind() === "pglite")("starting the control plane on embe
     expect(tenant.status).toBe(201);
     await first.stop();
 
-    const second = await startControlPlaneProcess({ DATA_DIR: dataDir, DATABASE_URL: "" }, 120_000);
+    // VDB_ADMIN_EMAIL applies to the first start only: a later one names the operator there is.
+    const second = await startControlPlaneProcess(
+      { DATA_DIR: dataDir, DATABASE_URL: "", VDB_ADMIN_EMAIL: "someone-else@vdb.test" },
+      120_000,
+    );
     expect(second.output()).not.toContain(login![2]);
+    expect(second.output()).toContain(`Log in as:   ${login![1]} (password from the first start`);
+    expect(second.output()).not.toContain("someone-else@vdb.test");
     const old = await api(second.url, "POST", "/auth/login", {
       body: { email: login![1], password: login![2] },
     });
