@@ -32,6 +32,18 @@ beforeAll(async () => {
   browser = await launchChromium();
   const context = await browser.newContext();
   await context.addInitScript((token) => localStorage.setItem("vdb.session", token), server.adminToken);
+  // Every EventSource the page opens, kept where the test can read its state.
+  await context.addInitScript(() => {
+    const Native = window.EventSource;
+    const opened: EventSource[] = [];
+    (window as unknown as { openedEventSources: EventSource[] }).openedEventSources = opened;
+    window.EventSource = class extends Native {
+      constructor(url: string | URL, init?: EventSourceInit) {
+        super(url, init);
+        opened.push(this);
+      }
+    };
+  });
   page = await context.newPage();
   page.setDefaultTimeout(30_000);
   page.on("request", (request) => {
@@ -53,8 +65,14 @@ describe("the console's chat when the tenant's instance cannot answer", () => {
     await error.waitFor();
     expect(await error.textContent()).toMatch(/instance/i);
     expect(await page.locator('.turn[data-streaming="true"]').count()).toBe(0);
-    // The link retries every few seconds when left alone; nothing more may be sent.
-    await page.waitForTimeout(5_000);
+    // Left open, the browser's EventSource would ask again every few seconds by itself (its own
+    // timer, which no page clock drives). Closed, it never sends again: the turn closed it.
+    const chatStreams = await page.evaluate(() =>
+      (window as unknown as { openedEventSources: EventSource[] }).openedEventSources
+        .filter((source) => source.url.includes("/trpc/chat.stream"))
+        .map((source) => source.readyState),
+    );
+    expect(chatStreams).toEqual([2]); // EventSource.CLOSED
     expect(streamRequests).toHaveLength(1);
     expect(await page.getByRole("button", { name: "Ask" }).isEnabled()).toBe(true);
     await screenshot(page, "chat-instance-unavailable");
