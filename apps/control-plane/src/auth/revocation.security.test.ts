@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, createTestDatabase, dropTestDatabase, testStoreKind } from "../testing";
-import { api } from "../testing/http";
+import { api, until } from "../testing/http";
 import { type ControlPlaneProcess, startControlPlaneProcess } from "../testing/process";
 
 // Two processes can share only a real PostgreSQL; PGlite is one process's embedded store.
@@ -15,6 +15,10 @@ describe.runIf(testStoreKind() === "postgres")("revocation across two control-pl
       DATABASE_URL: databaseUrl,
       VDB_ADMIN_EMAIL: ADMIN_EMAIL,
       VDB_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      // A key verified once is trusted from memory for ten minutes (the most allowed), longer than
+      // this test waits: only the invalidation poll (AUTH_POLL_INTERVAL_MS, 1 s) can tell the
+      // second process that it was revoked.
+      API_KEY_CACHE_TTL_SECONDS: "600",
     };
     first = await startControlPlaneProcess(env);
     second = await startControlPlaneProcess(env);
@@ -24,7 +28,7 @@ describe.runIf(testStoreKind() === "postgres")("revocation across two control-pl
     if (databaseUrl) await dropTestDatabase(databaseUrl);
   });
 
-  it("a key revoked on one process stops working on the other within a few seconds", async () => {
+  it("a key revoked on one process stops working on the other at its next invalidation poll, its cache notwithstanding", async () => {
     const login = await api(first.url, "POST", "/auth/login", {
       body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
     });
@@ -42,16 +46,15 @@ describe.runIf(testStoreKind() === "postgres")("revocation across two control-pl
       (await api(second.url, "GET", `/tenants/${tenant.body.id}`, { token: key.body.secret })).status,
     ).toBe(200);
 
-    const revokedAt = Date.now();
     await api(first.url, "DELETE", `/tenants/${tenant.body.id}/keys/${key.body.id}`, { token });
     expect((await api(first.url, "GET", "/auth/me", { token: key.body.secret })).status).toBe(401);
 
-    let status = 200;
-    while (status === 200 && Date.now() - revokedAt < 5_000) {
-      status = (await api(second.url, "GET", "/auth/me", { token: key.body.secret })).status;
-      if (status === 200) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(status).toBe(401);
-    expect(Date.now() - revokedAt).toBeLessThan(5_000);
+    const revoked = await until(
+      "the second process refuses the revoked key",
+      async () => (await api(second.url, "GET", "/auth/me", { token: key.body.secret })).status,
+      (status) => status !== 200,
+      { everyMs: 100 },
+    );
+    expect(revoked).toBe(401);
   });
 });
