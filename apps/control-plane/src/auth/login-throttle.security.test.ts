@@ -125,15 +125,15 @@ describe("login budgets over time and across control planes", () => {
           seenBy.push((await login(email, "wrong-password", "10.2.0.1", first)).status);
         // Two processes share only a real PostgreSQL; PGlite is one process's embedded store.
         if (testStoreKind() === "postgres") {
+          // Its own DATA_DIR inside the first one's, removed with it.
           const second = await startTestServer({
             databaseUrl,
-            env: { ...env, DATA_DIR: mkdtempSync(path.join(tmpdir(), "vdb-login-budget-")) },
+            env: { ...env, DATA_DIR: mkdtempSync(path.join(dataDir, "second-")) },
           });
           try {
             seenBy.push((await login(email, ADMIN_PASSWORD, "10.2.0.2", second)).status);
           } finally {
             await second.close();
-            rmSync(second.config.DATA_DIR, { recursive: true, force: true });
           }
         }
       } finally {
