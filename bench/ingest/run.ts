@@ -17,6 +17,7 @@ import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import { Worker } from "node:worker_threads";
 import { startTestServer, type TestServer, testStoreKind } from "@vdb/control-plane/testing";
+import { trpcLiveAs } from "@vdb/control-plane/testing/http";
 import { createEmbeddingProvider } from "@vdb/embeddings/create-provider";
 import { createWorkerPoolProvider } from "@vdb/embeddings/worker-pool";
 import { coresShared, machineRows, positiveInt, requestJson } from "../lib";
@@ -111,6 +112,7 @@ async function ingest(workers: number): Promise<Ingestion> {
     while ((await call(server, "GET", `/docs/${warm.id}`, key)).status !== "ready") await sleep(50);
 
     log(`   ingesting ${TARGET_CHUNKS} chunks through the pipeline`);
+    const live = trpcLiveAs(server.url, key);
     const load = os.loadavg()[0]!;
     const started = performance.now();
     const doc = await call(server, "POST", "/docs", key, {
@@ -119,16 +121,26 @@ async function ingest(workers: number): Promise<Ingestion> {
       chunkSize: 50,
       chunkOverlap: 0,
     });
-    // Poll the listing (status only): the document itself carries every chunk, and serving that
-    // 40 times a second would load the very process whose pipeline is being measured.
-    let status = "queued";
-    while (status !== "ready" && status !== "failed") {
-      await sleep(25);
-      const page = (await call(server, "GET", `/tenants/${tenant.id}/documents?limit=1`, key)) as unknown as {
-        items: { id: string; status: string }[];
-      };
-      status = page.items.find((item) => item.id === doc.id)?.status ?? status;
-    }
+    // Followed live, as the console and the CLI follow an ingestion (`documents.onProgress`: the
+    // server pushes each change). Polling the listing every 25 ms, as this script did before, cost
+    // the control plane ~2.5 s of CPU per ingestion, taken from the embedding threads when every
+    // core embeds: the observer slowed what it measured.
+    await new Promise<void>((resolve, reject) => {
+      const subscription = live.documents.onProgress.subscribe(
+        { tenantId: tenant.id, documentId: doc.id },
+        {
+          onData: (document) => {
+            if (document.status !== "ready" && document.status !== "failed") return;
+            subscription.unsubscribe();
+            resolve();
+          },
+          onError: (error) => {
+            subscription.unsubscribe();
+            reject(error);
+          },
+        },
+      );
+    });
     const pipelineMs = performance.now() - started;
     const current = await call(server, "GET", `/docs/${doc.id}`, key);
     if (current.status !== "ready") throw new Error(`ingestion failed: ${current.failureReason}`);
@@ -279,7 +291,7 @@ ${machineRows()}
 | Store | ${testStoreKind()} |
 | Model | ${MODEL} (${DIMENSION}-d) |
 | Corpus | one text document of ${TARGET_CHUNKS} paragraphs (~40 tokens each), chunkSize 50, overlap 0: one chunk per paragraph |
-| Pipeline | \`POST /api/v1/docs\` → the job → parse → chunk → chunk rows → \`/embed\` in batches of ${EMBED_BATCH}, two in flight (\`INGEST_EMBED_CONCURRENCY\`, default 2) → Chroma → \`ready\`, as the client sees it (polling the document listing every 25 ms) |
+| Pipeline | \`POST /api/v1/docs\` → the job → parse → chunk → chunk rows → \`/embed\` in batches of ${EMBED_BATCH}, two in flight (\`INGEST_EMBED_CONCURRENCY\`, default 2) → Chroma → \`ready\`, as the client sees it (followed live through the \`documents.onProgress\` subscription, as the console and the CLI follow it) |
 | Compared | the instance with \`EMBED_WORKERS=1\` (one embedding thread: the single-thread baseline) and with the default, one per core (\`EMBED_WORKERS=${ALL_CORES}\`); ${ROUNDS} rounds, the order alternating; a fresh control plane and instance for each ingestion |
 | Embedding only | the same chunk texts, same batches of ${EMBED_BATCH}, one after another, on this script's thread; after the same warm-up |
 
