@@ -54,8 +54,9 @@ export const sessions = pgTable(
 /**
  * Failed logins (and failed current-password checks) per email and per client address, the
  * budgets of `LoginThrottle`: kept in the store, so every control plane on it spends the same
- * budget and a restart does not refill it. Keyed by a hash: the store keeps no email or address a
- * stranger typed.
+ * budget and a restart does not refill it. Keyed by a sha256 hash: the store keeps no email or
+ * address a stranger typed in clear (an unkeyed hash: whoever holds the store and guesses an email
+ * can confirm it).
  */
 export const loginFailures = pgTable(
   "login_failures",
